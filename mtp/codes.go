@@ -54,14 +54,17 @@ const (
 	OpSetObjectPropValue    OpCode = 0x9804 // MTP SetObjectPropValue
 	OpGetObjectPropList     OpCode = 0x9805 // MTP GetObjectPropList(Handle, Format, Prop, Group, Depth)
 
-	OpNikonGetLargeThumb           OpCode = 0x90C4 // Nikon GetLargeThumb(Handle)
-	OpNikonGetEvent                OpCode = 0x90C7 // Nikon GetEvent: u16 count, count x (u16 code, u32 param)
-	OpNikonGetObjectSize           OpCode = 0x9421 // Nikon GetObjectSize(Handle) -> u64 data
-	OpNikonGetPartialObjectEx      OpCode = 0x9431 // Nikon GetPartialObjectEx(Handle, OffLo, OffHi, SizeLo, SizeHi)
-	OpCanonEOSGetObjectInfoEx      OpCode = 0x9109 // Canon EOS GetObjectInfoEx
-	OpCanonEOSGetObjectInfo64      OpCode = 0x9170 // Canon EOS GetObjectInfo64(Handle)
-	OpCanonEOSGetObject64          OpCode = 0x9172 // Canon EOS GetObject64(Handle)
-	OpCanonEOSGetPartialObject64   OpCode = 0x9173 // Canon EOS GetPartialObject64 (unused here)
+	OpNikonGetLargeThumb      OpCode = 0x90C4 // Nikon GetLargeThumb(Handle)
+	OpNikonGetEvent           OpCode = 0x90C7 // Nikon GetEvent: u16 count, count x (u16 code, u32 param)
+	OpNikonGetObjectSize      OpCode = 0x9421 // Nikon GetObjectSize(Handle) -> u64 data
+	OpNikonGetPartialObjectEx OpCode = 0x9431 // Nikon GetPartialObjectEx(Handle, OffLo, OffHi, SizeLo, SizeHi)
+	OpCanonEOSGetObjectInfoEx OpCode = 0x9109 // Canon EOS GetObjectInfoEx
+	OpCanonEOSGetObjectInfo64 OpCode = 0x9170 // Canon EOS GetObjectInfo64(Handle)
+	// The three codes below follow libgphoto2's ptp.h (PTP_OC_CANON_EOS_*):
+	// 0x9171 GetObject64, 0x9172 GetPartialObject64, 0x9173 GetObjectInfoEx64.
+	OpCanonEOSGetObject64          OpCode = 0x9171 // Canon EOS GetObject64(Handle)
+	OpCanonEOSGetPartialObject64   OpCode = 0x9172 // Canon EOS GetPartialObject64(Handle, Offset, MaxBytes) (unused here)
+	OpCanonEOSGetObjectInfoEx64    OpCode = 0x9173 // Canon EOS GetObjectInfoEx64(StorageID, Handle?) (unused here)
 	OpCanonEOSGetPartialObjectEx64 OpCode = 0x9174 // Canon EOS GetPartialObjectEx64(Handle, OffLo, OffHi, Size)
 	OpAndroidGetPartialObject64    OpCode = 0x95C1 // Android GetPartialObject64(Handle, OffLo, OffHi, Size)
 	OpSonySendCommand              OpCode = 0x9280 // Sony Send-to-Computer command (data out, param 4)
@@ -86,9 +89,9 @@ var opNames = map[OpCode]string{
 	OpNikonGetObjectSize: "NikonGetObjectSize", OpNikonGetPartialObjectEx: "NikonGetPartialObjectEx",
 	OpCanonEOSGetObjectInfoEx: "CanonEOSGetObjectInfoEx", OpCanonEOSGetObjectInfo64: "CanonEOSGetObjectInfo64",
 	OpCanonEOSGetObject64: "CanonEOSGetObject64", OpCanonEOSGetPartialObject64: "CanonEOSGetPartialObject64",
-	OpCanonEOSGetPartialObjectEx64: "CanonEOSGetPartialObjectEx64",
-	OpAndroidGetPartialObject64:    "AndroidGetPartialObject64",
-	OpSonySendCommand:              "SonySendCommand", OpSonyCommandReply: "SonyCommandReply",
+	OpCanonEOSGetPartialObjectEx64: "CanonEOSGetPartialObjectEx64", OpCanonEOSGetObjectInfoEx64: "CanonEOSGetObjectInfoEx64",
+	OpAndroidGetPartialObject64: "AndroidGetPartialObject64",
+	OpSonySendCommand:           "SonySendCommand", OpSonyCommandReply: "SonyCommandReply",
 }
 
 func (c OpCode) String() string {

@@ -1,0 +1,75 @@
+package mtp
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Vendor is a camera maker whose quirks this package knows.
+type Vendor int
+
+const (
+	VendorGeneric Vendor = iota // any other PTP or MTP device
+	VendorNikon
+	VendorCanon
+	VendorSony
+)
+
+func (v Vendor) String() string {
+	switch v {
+	case VendorGeneric:
+		return "generic"
+	case VendorNikon:
+		return "Nikon"
+	case VendorCanon:
+		return "Canon"
+	case VendorSony:
+		return "Sony"
+	}
+	return fmt.Sprintf("Vendor(%d)", int(v))
+}
+
+// PTP VendorExtensionID values (libgphoto2 camlibs/ptp2/ptp.h, PTP_VENDOR_*).
+const (
+	vendorIDMicrosoft = 0x00000006 // MTP: reported by Nikon, Canon and Sony alike
+	vendorIDNikon     = 0x0000000A
+	vendorIDCanon     = 0x0000000B
+	vendorIDSony      = 0x00000011 // "observed in the A900" (from traces, not a standard)
+)
+
+// DetectVendor tells the camera's make from its DeviceInfo. The Manufacturer
+// string decides ("NIKON CORPORATION", "Canon Inc.", "Sony Corporation"),
+// because over PTP/IP most cameras report the Microsoft/MTP extension ID
+// (6) whoever made them, which says nothing about the make. The
+// VendorExtensionID is only a fallback for a blank or unknown
+// Manufacturer. A nil d is VendorGeneric.
+func DetectVendor(d *DeviceInfo) Vendor {
+	if d == nil {
+		return VendorGeneric
+	}
+	m := strings.ToLower(d.Manufacturer)
+	switch {
+	case strings.Contains(m, "nikon"):
+		return VendorNikon
+	case strings.Contains(m, "canon"):
+		return VendorCanon
+	case strings.Contains(m, "sony"):
+		return VendorSony
+	}
+	switch d.VendorExtensionID {
+	case vendorIDNikon:
+		return VendorNikon
+	case vendorIDCanon:
+		return VendorCanon
+	case vendorIDSony:
+		return VendorSony
+	}
+	return VendorGeneric
+}
+
+// Supports reports whether the camera lists op among its
+// OperationsSupported. A nil d supports nothing.
+func (d *DeviceInfo) Supports(op OpCode) bool {
+	return d != nil && slices.Contains(d.OperationsSupported, op)
+}
