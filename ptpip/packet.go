@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"unicode/utf16"
 )
 
@@ -39,7 +41,8 @@ var packetNames = [...]string{
 }
 
 func (t PacketType) String() string {
-	if int(t) < len(packetNames) && packetNames[t] != "" {
+	// Compare as PacketType, not int: int(t) can be negative on 32-bit platforms.
+	if t < PacketType(len(packetNames)) && packetNames[t] != "" {
 		return packetNames[t]
 	}
 	return fmt.Sprintf("PacketType(%#x)", uint32(t))
@@ -80,6 +83,12 @@ func ReadHeader(r io.Reader, max uint32) (Header, error) {
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		return Header{}, err
 	}
+	return parseHeader(b[:], max)
+}
+
+// parseHeader decodes and checks the first HeaderSize bytes of b, as
+// ReadHeader does; the session reads headers into its own buffer with it.
+func parseHeader(b []byte, max uint32) (Header, error) {
 	h := Header{Length: binary.LittleEndian.Uint32(b[0:]), Type: PacketType(binary.LittleEndian.Uint32(b[4:]))}
 	if h.Length < HeaderSize {
 		return h, fmt.Errorf("%w: length %d shorter than its header", ErrMalformed, h.Length)
@@ -91,21 +100,59 @@ func ReadHeader(r io.Reader, max uint32) (Header, error) {
 }
 
 // ReadPacket reads one whole packet of at most max bytes and decodes it.
+// A clean end of stream before the header is io.EOF; an end inside the
+// packet is io.ErrUnexpectedEOF.
 func ReadPacket(r io.Reader, max uint32) (Packet, error) {
+	b, err := readRaw(r, max)
+	if err != nil {
+		return nil, err
+	}
+	return Unmarshal(b)
+}
+
+// allocStep bounds how much readRaw allocates ahead of the bytes that have
+// actually arrived.
+const allocStep = 64 << 10
+
+// readRaw reads one whole packet, header included, without decoding it.
+func readRaw(r io.Reader, max uint32) ([]byte, error) {
 	h, err := ReadHeader(r, max)
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, h.Length)
-	binary.LittleEndian.PutUint32(b[0:], h.Length)
-	binary.LittleEndian.PutUint32(b[4:], uint32(h.Type))
-	if _, err := io.ReadFull(r, b[HeaderSize:]); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
+	return readRest(r, h, nil)
+}
+
+// readRest reads the payload of the packet whose header h was just read and
+// returns the whole packet, header included, in buf when it is large
+// enough. Otherwise the buffer grows with the bytes received, not with the
+// Length field: a corrupt or hostile header claiming 4 GiB followed by a
+// closed connection costs at most allocStep bytes, even when the maximum
+// allows it.
+func readRest(r io.Reader, h Header, buf []byte) ([]byte, error) {
+	n := int(h.Length)
+	b := buf[:0]
+	if cap(b) < n {
+		b = make([]byte, 0, min(n, allocStep))
 	}
-	return Unmarshal(b)
+	b = binary.LittleEndian.AppendUint32(b, h.Length)
+	b = binary.LittleEndian.AppendUint32(b, uint32(h.Type))
+	for len(b) < n {
+		if len(b) == cap(b) {
+			// Double, capped at the packet's size: only bytes that
+			// arrived justify more memory.
+			b = slices.Grow(b, min(n-len(b), len(b)))
+		}
+		m, err := io.ReadFull(r, b[len(b):min(cap(b), n)])
+		b = b[:len(b)+m]
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // WritePacket encodes p and writes it with one Write call.
@@ -245,26 +292,60 @@ func (c *cursor) guid() (g [16]byte) {
 }
 
 // name reads a NUL-terminated UTF-16LE string (not length-prefixed) that is
-// followed by tail more bytes. Invalid UTF-16 becomes U+FFFD.
+// followed by tail more bytes: the field is everything up to the tail, so
+// its last code unit must be the only NUL. The decoder is strict (no
+// missing NUL, no bytes after it, no unpaired surrogates) so that a decoded
+// packet re-encodes to the same bytes; the names cameras send are ASCII.
 func (c *cursor) name(tail int) string {
 	if c.err != nil {
 		return ""
 	}
 	n := len(c.b) - tail
-	if n < 0 || n%2 != 0 {
+	switch {
+	case n < 0:
 		c.fail("name")
 		return ""
+	case n%2 != 0:
+		c.err = fmt.Errorf("%w: name of %d bytes, not whole UTF-16 units", ErrMalformed, n)
+		return ""
+	case n == 0:
+		c.err = fmt.Errorf("%w: name without its NUL", ErrMalformed)
+		return ""
 	}
-	u := make([]uint16, 0, n/2)
-	for i := 0; i+1 < n; i += 2 {
-		v := binary.LittleEndian.Uint16(c.b[i:])
-		if v == 0 {
-			break
+	u := make([]uint16, n/2-1)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(c.b[2*i:])
+		if u[i] == 0 {
+			c.err = fmt.Errorf("%w: bytes after the NUL of a name", ErrMalformed)
+			return ""
 		}
-		u = append(u, v)
+	}
+	if binary.LittleEndian.Uint16(c.b[n-2:]) != 0 {
+		c.err = fmt.Errorf("%w: name not NUL-terminated", ErrMalformed)
+		return ""
+	}
+	if !validUTF16(u) {
+		c.err = fmt.Errorf("%w: name is not valid UTF-16", ErrMalformed)
+		return ""
 	}
 	c.b = c.b[n:]
 	return string(utf16.Decode(u))
+}
+
+// validUTF16 reports whether u has no unpaired surrogate.
+func validUTF16(u []uint16) bool {
+	for i := 0; i < len(u); i++ {
+		switch r := rune(u[i]); {
+		case r >= 0xD800 && r < 0xDC00: // high surrogate: a low one must follow
+			if i+1 >= len(u) || u[i+1] < 0xDC00 || u[i+1] >= 0xE000 {
+				return false
+			}
+			i++
+		case r >= 0xDC00 && r < 0xE000:
+			return false
+		}
+	}
+	return true
 }
 
 // params reads the 0..max u32 parameters that fill the rest of the payload.
@@ -315,11 +396,16 @@ func finish(b []byte, start int) ([]byte, error) {
 	return b, nil
 }
 
-func appendName(b []byte, s string) []byte {
+// appendName appends s as NUL-terminated UTF-16LE. A NUL inside s would end
+// the name early on the wire, so it is refused. Invalid UTF-8 becomes U+FFFD.
+func appendName(b []byte, s string) ([]byte, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return b, fmt.Errorf("%w: name %q contains NUL", ErrMalformed, s)
+	}
 	for _, u := range utf16.Encode([]rune(s)) {
 		b = binary.LittleEndian.AppendUint16(b, u)
 	}
-	return binary.LittleEndian.AppendUint16(b, 0)
+	return binary.LittleEndian.AppendUint16(b, 0), nil
 }
 
 func appendParams(b []byte, p []uint32, max int) ([]byte, error) {
@@ -349,7 +435,10 @@ func (*InitCommandRequest) Type() PacketType { return PacketInitCommandRequest }
 func (p *InitCommandRequest) AppendBinary(b []byte) ([]byte, error) {
 	b, s := begin(b, PacketInitCommandRequest)
 	b = append(b, p.GUID[:]...)
-	b = appendName(b, p.Name)
+	b, err := appendName(b, p.Name)
+	if err != nil {
+		return b[:s], err
+	}
 	b = binary.LittleEndian.AppendUint32(b, p.Version)
 	return finish(b, s)
 }
@@ -381,7 +470,10 @@ func (p *InitCommandAck) AppendBinary(b []byte) ([]byte, error) {
 	b, s := begin(b, PacketInitCommandAck)
 	b = binary.LittleEndian.AppendUint32(b, p.ConnectionNumber)
 	b = append(b, p.GUID[:]...)
-	b = appendName(b, p.Name)
+	b, err := appendName(b, p.Name)
+	if err != nil {
+		return b[:s], err
+	}
 	b = binary.LittleEndian.AppendUint32(b, p.Version)
 	return finish(b, s)
 }
