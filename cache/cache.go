@@ -1,0 +1,299 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
+
+// ErrClosed is returned by reads after Close, and by reads whose fetch Close
+// cancelled.
+var ErrClosed = errors.New("cache: closed")
+
+// errNegativeOffset is returned for a read at a negative offset.
+var errNegativeOffset = errors.New("cache: negative offset")
+
+// Source reads objects from the camera.
+type Source interface {
+	// Fetch reads len(dst) bytes of obj at off into dst with one camera
+	// request. The cache never asks for bytes past obj.Size, so a short
+	// count is an error. ctx is the cache's own, cancelled only by Close.
+	Fetch(ctx context.Context, obj Object, off int64, dst []byte) (int, error)
+}
+
+// Object names the thing read. The cache only uses ID to key blocks and Size
+// to find the end; the caller gives every distinct object content its own ID
+// (a hash of its stable identity), and passes the object back to Source.Fetch.
+type Object struct {
+	ID   uint64
+	Size int64
+}
+
+// Cache is a byte-bounded LRU cache of fixed-size blocks of objects read
+// through a Source. It is safe for concurrent use.
+type Cache struct {
+	cfg        Config
+	src        Source
+	log        *slog.Logger
+	perRequest int // blocks per fetch at most
+
+	ctx     context.Context // fetches run on it; Close cancels it
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // workers
+	bufs    bufferPool     // block buffers
+	scratch bufferPool     // request buffers for fetches of several blocks
+	stats   counters
+
+	mu       sync.Mutex
+	lru      *simplelru.LRU[key, *block]
+	inflight map[key]*fetch // blocks queued or being fetched
+	urgent   []*fetch       // queued fetches that a reader waits for, oldest first
+	ahead    []*fetch       // queued read-ahead fetches nobody waits for yet
+	fetching int            // fetches queued or running
+	workers  int            // goroutines running fetches
+	closed   bool
+}
+
+// key names one block of one object.
+type key struct {
+	obj   uint64
+	block int64
+}
+
+// block is one cached block. Its buffer is recycled when the last reference
+// goes: the LRU holds one while the block is cached, and each reader copying
+// out of it holds one, so a reader never sees a recycled buffer.
+type block struct {
+	data []byte // shorter than the block size only for an object's last block
+	refs atomic.Int32
+}
+
+// New returns a cache reading from src. It validates cfg (errors wrap
+// ErrInvalidConfig) after applying defaults.
+func New(cfg Config, src Source) (*Cache, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cache{
+		cfg:        cfg,
+		src:        src,
+		log:        cfg.Logger,
+		perRequest: cfg.RequestSize / cfg.BlockSize,
+		inflight:   make(map[key]*fetch),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.bufs = bufferPool{
+		size:  cfg.BlockSize,
+		max:   cfg.Concurrency * c.perRequest,
+		count: func() { c.stats.buffers.Add(1) },
+	}
+	if c.perRequest > 1 {
+		c.scratch = bufferPool{size: cfg.RequestSize, max: cfg.Concurrency, count: func() {}}
+	}
+	c.lru, err = simplelru.NewLRU(int(cfg.Size/int64(cfg.BlockSize)), func(_ key, b *block) {
+		c.release(b)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	return c, nil
+}
+
+// ReadAt reads len(p) bytes of obj at off, like io.ReaderAt: it returns
+// n < len(p) only with an error, io.EOF when the read reaches the end of the
+// object (0, io.EOF at or past the end), which a FUSE caller answers with a
+// short read. An empty p reads nothing and returns 0, nil.
+//
+// If ctx ends while waiting for the camera, ReadAt returns ctx.Err() at once
+// (with the bytes before the missing block counted in n); the fetch goes on
+// for other readers. A failed fetch's error wraps the Source's.
+func (c *Cache) ReadAt(ctx context.Context, obj Object, p []byte, off int64) (int, error) {
+	return c.read(ctx, obj, p, off, 0)
+}
+
+// Forget drops the cached blocks of the object with the given ID (deleted or
+// changed on the camera). Fetches of it in flight are not cached when they
+// finish.
+func (c *Cache) Forget(id uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range c.lru.Keys() {
+		if k.obj == id {
+			c.lru.Remove(k)
+		}
+	}
+	for k, f := range c.inflight {
+		if k.obj == id {
+			f.forgotten = true
+			delete(c.inflight, k)
+		}
+	}
+}
+
+// Stats returns a snapshot of the cache's counters.
+func (c *Cache) Stats() Stats {
+	s := c.stats.snapshot()
+	c.mu.Lock()
+	s.Blocks = c.lru.Len()
+	for _, b := range c.lru.Values() {
+		s.Bytes += int64(len(b.data))
+	}
+	s.InFlight = c.fetching
+	c.mu.Unlock()
+	return s
+}
+
+// Close fails the queued fetches and cancels the running ones (their readers
+// get ErrClosed), waits for them to return, and frees the cache. Reads after
+// Close return ErrClosed.
+func (c *Cache) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	for _, f := range append(c.urgent, c.ahead...) {
+		c.finishLocked(f, nil, ErrClosed)
+	}
+	c.urgent, c.ahead = nil, nil
+	c.mu.Unlock()
+	c.cancel()
+	c.wg.Wait()
+	c.mu.Lock()
+	c.lru.Purge()
+	c.mu.Unlock()
+	return nil
+}
+
+// read is ReadAt, fetching ahead bytes beyond the read in the background.
+func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, ahead int64) (int, error) {
+	if off < 0 {
+		return 0, errNegativeOffset
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if off >= obj.Size {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), obj.Size-off))
+	if err := c.start(obj, off, n, ahead); err != nil {
+		return 0, err
+	}
+	done := 0
+	for s := range spans(off, n, c.cfg.BlockSize) {
+		b, err := c.acquire(ctx, obj, s.block)
+		if err != nil {
+			return done, err
+		}
+		held := len(b.data)
+		m := copy(p[s.pos:s.pos+s.n], b.data[min(s.off, held):])
+		c.release(b)
+		done += m
+		if m < s.n {
+			// Cached under a smaller size: the caller's Object disagrees
+			// with the one that filled the cache.
+			return done, fmt.Errorf("cache: object %#x block %d holds %d bytes: %w", obj.ID, s.block, held, io.ErrUnexpectedEOF)
+		}
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// start counts the blocks of the n > 0 bytes at off as hits, misses or
+// waits, queues the fetches they need, and then the read-ahead fetches for
+// ahead bytes beyond them, so that the camera's queue is filled before the
+// reader starts waiting.
+func (c *Cache) start(obj Object, off int64, n int, ahead int64) error {
+	bs := int64(c.cfg.BlockSize)
+	first, last := off/bs, (off+int64(n)-1)/bs
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	var mine *fetch
+	for i := first; i <= last; i++ {
+		k := key{obj.ID, i}
+		if c.lru.Contains(k) {
+			c.stats.hits.Add(1)
+			continue
+		}
+		switch f := c.inflight[k]; f {
+		case nil:
+			mine = c.startLocked(obj, i, false)
+			c.stats.misses.Add(1)
+		case mine:
+			c.stats.misses.Add(1)
+		default:
+			c.urgeLocked(f)
+			c.stats.waits.Add(1)
+		}
+	}
+
+	end := off + int64(n)
+	if ahead <= 0 || end >= obj.Size {
+		return nil
+	}
+	aheadLast := (min(end+ahead, obj.Size) - 1) / bs
+	for i := end / bs; i <= aheadLast && c.fetching < c.cfg.MaxFetches; i++ {
+		k := key{obj.ID, i}
+		if !c.lru.Contains(k) && c.inflight[k] == nil {
+			f := c.startLocked(obj, i, true)
+			i += int64(f.n) - 1
+		}
+	}
+	return nil
+}
+
+// acquire returns block i of obj with a reference the caller must release,
+// waiting for its fetch or starting one if needed.
+func (c *Cache) acquire(ctx context.Context, obj Object, i int64) (*block, error) {
+	k := key{obj.ID, i}
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return nil, ErrClosed
+		}
+		if b, ok := c.lru.Get(k); ok {
+			b.refs.Add(1)
+			c.mu.Unlock()
+			return b, nil
+		}
+		f := c.inflight[k]
+		if f == nil {
+			// Evicted or forgotten since start looked, or its fetch
+			// finished uncached: fetch again.
+			f = c.startLocked(obj, i, false)
+			c.stats.misses.Add(1)
+		}
+		c.urgeLocked(f)
+		c.mu.Unlock()
+
+		select {
+		case <-f.done:
+			if f.err != nil {
+				return nil, f.err
+			}
+			// Look again: the block may be gone already.
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// release drops a reference to b, recycling its buffer after the last.
+func (c *Cache) release(b *block) {
+	if b.refs.Add(-1) == 0 {
+		c.bufs.put(b.data)
+		b.data = nil
+	}
+}
