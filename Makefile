@@ -1,7 +1,7 @@
 # airnef-mount: see README.md. `make demo` and `make test` install what they lack.
 GO       ?= go
 BIN      := $(CURDIR)/bin
-PKGS     := fuse3 gphoto2 gphotofs tshark tcpdump rsync fio
+PKGS     := fuse3 gphoto2 gphotofs tshark tcpdump rsync fio gupnp-tools gir1.2-gssdp-1.6 python3-gi iproute2 util-linux
 FUZZTIME ?= 30s
 export GOFLAGS ?= -buildvcs=false
 

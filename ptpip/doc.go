@@ -4,7 +4,8 @@
 //
 // It holds the packet codec (packet.go), the client session with its
 // handshake, transactions, data phases, event connection and keep-alive
-// (session.go), and the host identity every camera sees (guid.go).
+// (session.go), the host identity every camera sees (guid.go), and finding
+// cameras that announce themselves by SSDP (discover.go).
 //
 // A Session implements mtp.Transport: it moves operations, data phases and
 // responses, and reports transport failures (I/O errors, timeouts,
