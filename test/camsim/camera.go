@@ -1,0 +1,358 @@
+package camsim
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/ptpip"
+)
+
+// ErrClosed is returned by Serve after Close.
+var ErrClosed = errors.New("camsim: camera closed")
+
+// initTimeout bounds how long a new connection may take to say what it is.
+const initTimeout = 30 * time.Second
+
+// Camera is one simulated camera. It may serve several listeners; its
+// methods are safe for concurrent use.
+type Camera struct {
+	s    *settings
+	p    *Personality
+	log  *slog.Logger
+	card *card
+	ops  map[mtp.OpCode]opFunc
+
+	mu        sync.Mutex // guards the fields below
+	closed    bool
+	listeners map[net.Listener]struct{}
+	conns     map[net.Conn]struct{}
+	sessions  map[uint32]*session // by connection number
+	nextConn  uint32
+	polling   bool
+
+	done chan struct{} // closed by Close
+	wg   sync.WaitGroup
+}
+
+// New makes a camera of the card directory cfg.Dir and scans it once.
+func New(cfg Config) (*Camera, error) {
+	s, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	c := &Camera{
+		s: s, p: s.p, log: s.Logger,
+		card:      newCard(s.Dir, s.p.Formats, s.Logger),
+		ops:       genericOps(),
+		listeners: map[net.Listener]struct{}{},
+		conns:     map[net.Conn]struct{}{},
+		sessions:  map[uint32]*session{},
+		nextConn:  1,
+		done:      make(chan struct{}),
+	}
+	if _, err := c.card.scan(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// GUID is the camera's GUID, as sent in the Init Command Ack.
+func (c *Camera) GUID() [16]byte { return c.s.GUID }
+
+// OpenSessions is the number of hosts with an open PTP session and an
+// event connection: those that receive events.
+func (c *Camera) OpenSessions() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, s := range c.sessions {
+		if s.evt != nil && s.sessionID.Load() != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Start listens on addr (use "127.0.0.1:0" in tests), serves in the
+// background and returns the address it listens on. Close stops it.
+func (c *Camera) Start(addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if err := c.Serve(ln); err != nil && !errors.Is(err, ErrClosed) {
+			c.log.Error("serve", "addr", ln.Addr(), "err", err)
+		}
+	}()
+	return ln.Addr().String(), nil
+}
+
+// ListenAndServe listens on addr and serves until Close.
+func (c *Camera) ListenAndServe(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return c.Serve(ln)
+}
+
+// Serve accepts connections on ln until Close or an accept error; it
+// closes ln. Both PTP/IP connections of a host arrive on the same listener.
+// After Close it returns ErrClosed.
+func (c *Camera) Serve(ln net.Listener) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		ln.Close()
+		return ErrClosed
+	}
+	c.listeners[ln] = struct{}{}
+	if !c.polling && c.s.PollInterval > 0 {
+		c.polling = true
+		c.wg.Add(1)
+		go c.poll()
+	}
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.listeners, ln)
+		c.mu.Unlock()
+		ln.Close()
+	}()
+	c.log.Info("camera listening", "addr", ln.Addr(), "personality", c.p.Name, "dir", c.s.Dir)
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-c.done:
+				return ErrClosed
+			default:
+				return err
+			}
+		}
+		if !c.track(nc) {
+			nc.Close()
+			return ErrClosed
+		}
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			defer c.untrack(nc)
+			c.serveConn(nc)
+		}()
+	}
+}
+
+// Close stops every listener and connection and waits for them to end.
+func (c *Camera) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	close(c.done)
+	for ln := range c.listeners {
+		ln.Close()
+	}
+	for nc := range c.conns {
+		nc.Close()
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+	return nil
+}
+
+// track registers a connection so Close can end it; false after Close.
+func (c *Camera) track(nc net.Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.conns[nc] = struct{}{}
+	return true
+}
+
+func (c *Camera) untrack(nc net.Conn) {
+	nc.Close()
+	c.mu.Lock()
+	delete(c.conns, nc)
+	c.mu.Unlock()
+}
+
+// Rescan brings the card up to date with its directory now and sends the
+// events for what changed, as the poller does every PollInterval.
+func (c *Camera) Rescan() error {
+	changes, err := c.card.scan()
+	if err != nil {
+		return err
+	}
+	for _, ch := range changes {
+		c.log.Info("card changed", "event", ch.code, "handle", ch.handle)
+		c.broadcast(ch)
+	}
+	return nil
+}
+
+func (c *Camera) poll() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.s.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+			if err := c.Rescan(); err != nil {
+				c.log.Warn("card scan", "err", err)
+			}
+		}
+	}
+}
+
+// broadcast sends an event to every host with an open session and an
+// event connection.
+func (c *Camera) broadcast(ch change) {
+	c.mu.Lock()
+	var to []*wire
+	for _, s := range c.sessions {
+		if s.evt != nil && s.sessionID.Load() != 0 {
+			to = append(to, s.evt)
+		}
+	}
+	c.mu.Unlock()
+	// Events belong to no transaction: TransactionID 0xFFFFFFFF.
+	ev := &ptpip.Event{Code: uint16(ch.code), TransactionID: 0xFFFFFFFF, Params: []uint32{ch.handle}}
+	for _, w := range to {
+		if err := w.send(ev); err != nil {
+			c.log.Warn("event not sent", "event", ch.code, "err", err)
+			w.Close()
+		}
+	}
+}
+
+// serveConn reads the first packet of a connection, which says what the
+// connection is, and serves it.
+func (c *Camera) serveConn(nc net.Conn) {
+	log := c.log.With("remote", nc.RemoteAddr())
+	w := newWire(nc)
+	for {
+		if err := nc.SetReadDeadline(time.Now().Add(initTimeout)); err != nil {
+			return
+		}
+		p, err := readControl(nc)
+		if err != nil {
+			log.Debug("connection ended before init", "err", err)
+			return
+		}
+		if err := nc.SetReadDeadline(time.Time{}); err != nil {
+			return
+		}
+		switch p := p.(type) {
+		case *ptpip.ProbeRequest:
+			if err := w.send(&ptpip.ProbeResponse{}); err != nil {
+				return
+			}
+			continue
+		case *ptpip.InitCommandRequest:
+			c.serveCommand(w, p, log)
+		case *ptpip.InitEventRequest:
+			c.serveEvent(w, p, log)
+		default:
+			log.Warn("connection does not start with an init request", "packet", p.Type())
+		}
+		return
+	}
+}
+
+// serveCommand answers an Init Command Request and runs the command
+// connection.
+func (c *Camera) serveCommand(w *wire, req *ptpip.InitCommandRequest, log *slog.Logger) {
+	log = log.With("host", req.Name)
+	if req.Version != ptpip.Version && req.Version != 1 {
+		log.Warn("init refused: protocol version", "version", fmt.Sprintf("%#x", req.Version))
+		w.send(&ptpip.InitFail{Reason: ptpip.FailUnspecified})
+		return
+	}
+	c.mu.Lock()
+	if c.p.MaxConnections > 0 && len(c.sessions) >= c.p.MaxConnections {
+		c.mu.Unlock()
+		log.Warn("init refused: busy")
+		w.send(&ptpip.InitFail{Reason: ptpip.FailBusy})
+		return
+	}
+	s := &session{cam: c, num: c.nextConn, cmd: w, host: req.Name, hostGUID: req.GUID}
+	c.nextConn++
+	c.sessions[s.num] = s
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.sessions, s.num)
+		evt := s.evt
+		c.mu.Unlock()
+		if evt != nil { // the event connection ends with its command connection
+			evt.Close()
+		}
+	}()
+	s.log = log.With("conn", s.num)
+	ack := &ptpip.InitCommandAck{ConnectionNumber: s.num, GUID: c.s.GUID, Name: c.s.Model, Version: ptpip.Version}
+	if err := w.send(ack); err != nil {
+		return
+	}
+	s.log.Info("command connection open", "guid", fmt.Sprintf("%x", req.GUID), "version", fmt.Sprintf("%#x", req.Version))
+	err := s.run()
+	s.log.Info("command connection closed", "err", err)
+}
+
+// serveEvent answers an Init Event Request and runs the event connection:
+// the camera writes events to it; the host may send Probe Requests.
+func (c *Camera) serveEvent(w *wire, req *ptpip.InitEventRequest, log *slog.Logger) {
+	c.mu.Lock()
+	s := c.sessions[req.ConnectionNumber]
+	ok := s != nil && s.evt == nil
+	if ok {
+		s.evt = w
+	}
+	c.mu.Unlock()
+	if !ok {
+		log.Warn("event connection refused: unknown connection number", "conn", req.ConnectionNumber)
+		w.send(&ptpip.InitFail{Reason: ptpip.FailUnspecified})
+		return
+	}
+	defer func() {
+		c.mu.Lock()
+		if s.evt == w {
+			s.evt = nil
+		}
+		c.mu.Unlock()
+	}()
+	if err := w.send(&ptpip.InitEventAck{}); err != nil {
+		return
+	}
+	log = log.With("conn", req.ConnectionNumber)
+	log.Info("event connection open")
+	for {
+		p, err := readControl(w.c)
+		if err != nil {
+			log.Info("event connection closed", "err", err)
+			return
+		}
+		switch p.(type) {
+		case *ptpip.ProbeRequest:
+			if err := w.send(&ptpip.ProbeResponse{}); err != nil {
+				return
+			}
+		default:
+			log.Warn("unexpected packet on the event connection", "packet", p.Type())
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package camsim
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/ptpip"
+)
+
+// maxDataOut is how much of a host->camera data phase is kept for the
+// operation; the rest is read and discarded.
+const maxDataOut = 1 << 20
+
+// maxDataIn is the largest camera->host data phase: libgphoto2 reads only
+// the low 32 bits of Start Data's total, and all ones means "unknown".
+const maxDataIn = 0xFFFFFFFE
+
+// session is one command connection and, once the host opens it, its
+// event connection.
+type session struct {
+	cam      *Camera
+	num      uint32 // connection number
+	cmd      *wire
+	evt      *wire // guarded by cam.mu
+	host     string
+	hostGUID [16]byte
+	log      *slog.Logger
+
+	// sessionID is the open PTP session (0: none). Written by the
+	// command goroutine, read by the card's event broadcast.
+	sessionID atomic.Uint32
+}
+
+// txn is one operation as the host requested it.
+type txn struct {
+	op     mtp.OpCode
+	tid    uint32
+	params []uint32
+	data   []byte // host->camera data, if the operation had a data phase
+}
+
+// param returns parameter i, 0 when the host left it out.
+func (t *txn) param(i int) uint32 {
+	if i < len(t.params) {
+		return t.params[i]
+	}
+	return 0
+}
+
+// reply is an operation's answer: a response code and parameters, and an
+// optional camera->host data phase read from data.
+type reply struct {
+	code   mtp.ResponseCode
+	params []uint32
+	data   *io.SectionReader
+	closer io.Closer // closed once data is sent
+}
+
+func fail(code mtp.ResponseCode) reply { return reply{code: code} }
+
+func ok(params ...uint32) reply { return reply{code: mtp.RespOK, params: params} }
+
+// okData answers OK with b as the data phase.
+func okData(b []byte, params ...uint32) reply {
+	return reply{code: mtp.RespOK, params: params, data: io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b)))}
+}
+
+// opFunc runs one operation.
+type opFunc func(s *session, t *txn) reply
+
+// dataOutOps have a host->camera data phase even when the host's
+// DataPhase field does not say so (PlayMemories sends 0 for every
+// operation).
+var dataOutOps = map[mtp.OpCode]bool{
+	mtp.OpSendObjectInfo: true, mtp.OpSendObject: true, mtp.OpSetDevicePropValue: true,
+	mtp.OpSetObjectPropValue: true, mtp.OpSonySendCommand: true,
+	0x9806: true, // MTP SetObjectPropList
+	0x9808: true, // MTP SendObjectPropList
+	0x9811: true, // MTP SetObjectReferences
+}
+
+// run serves the command connection until it ends.
+func (s *session) run() error {
+	r := s.cmd.c
+	for {
+		p, err := readControl(r)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		switch p := p.(type) {
+		case *ptpip.ProbeRequest:
+			if err := s.cmd.send(&ptpip.ProbeResponse{}); err != nil {
+				return err
+			}
+		case *ptpip.OperationRequest:
+			if err := s.operation(p); err != nil {
+				return err
+			}
+		case *ptpip.Cancel:
+			// Operations here complete before the next packet is read:
+			// there is nothing left to cancel.
+			s.log.Debug("cancel after its transaction", "tid", p.TransactionID)
+		default:
+			return fmt.Errorf("%w: %s on the command connection outside a data phase", errProtocol, p.Type())
+		}
+	}
+}
+
+// operation runs one transaction: the host's data phase if any, the
+// operation, the camera's data phase if any, the response.
+func (s *session) operation(req *ptpip.OperationRequest) error {
+	start := time.Now()
+	t := &txn{op: mtp.OpCode(req.Code), tid: req.TransactionID, params: req.Params}
+	if req.DataPhase == ptpip.DataPhaseOut || dataOutOps[t.op] {
+		data, truncated, err := readDataOut(s.cmd.c, t.tid, maxDataOut)
+		if err != nil {
+			return fmt.Errorf("data out of %s: %w", t.op, err)
+		}
+		if truncated {
+			s.log.Debug("data out kept in part", "op", t.op, "kept", len(data))
+		}
+		t.data = data
+	}
+	r := s.dispatch(t)
+	if r.closer != nil {
+		defer r.closer.Close()
+	}
+	var n int64
+	if r.data != nil {
+		n = r.data.Size()
+		if err := s.sendData(t.tid, r.data); err != nil {
+			return fmt.Errorf("data in of %s: %w", t.op, err)
+		}
+	}
+	s.log.Debug("ptp op", "op", t.op, "tid", t.tid, "params", t.params, "resp", r.code.String(), "rparams", r.params, "data", n, "dur", time.Since(start))
+	return s.cmd.send(&ptpip.OperationResponse{Code: uint16(r.code), TransactionID: t.tid, Params: r.params})
+}
+
+// dispatch checks the session state and runs the operation.
+func (s *session) dispatch(t *txn) reply {
+	f, ok := s.cam.ops[t.op]
+	switch {
+	case !ok:
+		return fail(mtp.RespOperationNotSupported)
+	case s.sessionID.Load() == 0 && t.op != mtp.OpGetDeviceInfo && t.op != mtp.OpOpenSession:
+		return fail(mtp.RespSessionNotOpen)
+	}
+	return f(s, t)
+}
+
+// sendData sends a camera->host data phase: Start Data with the exact
+// total, Data packets of the personality's chunk size, and End Data with
+// the last piece. Each piece is read from src when it is sent.
+func (s *session) sendData(tid uint32, src *io.SectionReader) error {
+	total := src.Size()
+	if total > maxDataIn {
+		// Handlers refuse such sizes before they get here.
+		return fmt.Errorf("camsim: data phase of %d bytes", total)
+	}
+	if err := s.cmd.send(&ptpip.StartData{TransactionID: tid, TotalLength: uint64(total)}); err != nil {
+		return err
+	}
+	chunk := int64(s.cam.p.DataChunk)
+	buf := make([]byte, ptpip.DataHeaderSize+min(chunk, total))
+	for off := int64(0); ; {
+		n := min(chunk, total-off)
+		typ := ptpip.PacketData
+		if off+n == total {
+			typ = ptpip.PacketEndData
+		}
+		b := buf[:ptpip.DataHeaderSize+n]
+		binary.LittleEndian.PutUint32(b, uint32(len(b)))
+		binary.LittleEndian.PutUint32(b[4:], uint32(typ))
+		binary.LittleEndian.PutUint32(b[8:], tid)
+		if m, err := src.ReadAt(b[ptpip.DataHeaderSize:], off); int64(m) != n {
+			// The file shrank under us: the promised total cannot be
+			// kept, and the host would wait for it forever.
+			return fmt.Errorf("camsim: read %d of %d bytes at %d: %w", m, n, off, err)
+		}
+		if err := s.cmd.write(b); err != nil {
+			return err
+		}
+		off += n
+		if typ == ptpip.PacketEndData {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,336 @@
+package test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/test/camsim"
+)
+
+// gphoto2 is a real PTP/IP client: these tests check that the simulated
+// camera is one, end to end.
+
+const gphotoTimeout = 30 * time.Second
+
+// gphotoGUID is the host GUID gphoto2 is given, so runs are deterministic.
+const gphotoGUID = "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff"
+
+func gphotoTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s is not installed (make deps installs it): %v", name, err)
+	}
+	return p
+}
+
+// gphotoJPEG is a w×h JPEG of noise, which compresses badly: large files
+// from small images.
+func gphotoJPEG(t *testing.T, w, h int, seed uint64) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for i := range img.Pix {
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		} else {
+			img.Pix[i] = uint8(rng.Uint32())
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// gphotoCard is a card of JPEGs of several sizes, one over 1 MiB (gphoto2
+// reads files from 1 MiB on with GetPartialObject), and one RAW file that
+// the generic camera reports as format 0x3000 (Undefined).
+func gphotoCard(t *testing.T) (string, map[string][]byte) {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"IMG_0001.JPG": gphotoJPEG(t, 64, 48, 1),
+		"IMG_0002.JPG": gphotoJPEG(t, 640, 480, 2),
+		"IMG_0003.JPG": gphotoJPEG(t, 1400, 1050, 3),
+		"DSC_0004.NEF": bytes.Repeat([]byte("not really a NEF "), 1000),
+	}
+	if n := len(files["IMG_0003.JPG"]); n <= 1<<20 {
+		t.Fatalf("large JPEG has %d bytes, not over 1 MiB", n)
+	}
+	folder := filepath.Join(dir, "DCIM", "100TEST")
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(folder, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, files
+}
+
+// gphoto runs gphoto2 against the camera at port with its own HOME.
+type gphoto struct {
+	bin, home, port string
+}
+
+func newGphoto(t *testing.T, port string) *gphoto {
+	t.Helper()
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".gphoto"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".gphoto", "settings"), []byte("ptp2_ip=guid="+gphotoGUID+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &gphoto{bin: gphotoTool(t, "gphoto2"), home: home, port: port}
+}
+
+func (g *gphoto) command(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	args = append([]string{"--port", fmt.Sprintf("ptpip:127.0.0.1:%s:%s", g.port, g.port), "--camera", "PTP/IP Camera"}, args...)
+	cmd := exec.CommandContext(ctx, g.bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+g.home, "LANG=C", "LC_ALL=C")
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// run runs gphoto2 to its end and returns its output; it fails the test if
+// gphoto2 fails.
+func (g *gphoto) run(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), gphotoTimeout)
+	defer cancel()
+	out, err := g.command(ctx, dir, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gphoto2 %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func gphotoCamera(t *testing.T, dir string) (*camsim.Camera, string) {
+	t.Helper()
+	cam, err := camsim.New(camsim.Config{
+		Dir: dir, Model: "Sim Model 7", Serial: "SN123456", Manufacturer: "Simulated Optics",
+		Logger:       slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo})),
+		PollInterval: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := cam.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cam.Close() })
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cam, port
+}
+
+func TestGphoto2(t *testing.T) {
+	gphotoTool(t, "gphoto2")
+	dir, files := gphotoCard(t)
+	cam, port := gphotoCamera(t, dir)
+	g := newGphoto(t, port)
+
+	t.Run("summary", func(t *testing.T) {
+		out := g.run(t, t.TempDir(), "--summary")
+		for _, want := range []string{"Manufacturer: Simulated Optics", "Model: Sim Model 7", "Serial Number: SN123456",
+			"StorageDescription: Card 1", "Vendor Extension ID: 0x6"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("summary lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
+	t.Run("list-files", func(t *testing.T) {
+		out := g.run(t, t.TempDir(), "--list-files")
+		if !strings.Contains(out, fmt.Sprintf("There are %d files in folder '/store_00010001/DCIM/100TEST'", len(files))) {
+			t.Errorf("listing:\n%s", out)
+		}
+		for name := range files {
+			if !regexp.MustCompile(`(?m)^#\d+\s+` + regexp.QuoteMeta(name) + `\s`).MatchString(out) {
+				t.Errorf("%s not listed:\n%s", name, out)
+			}
+		}
+	})
+
+	t.Run("get-all-files", func(t *testing.T) {
+		cwd := t.TempDir()
+		log := filepath.Join(t.TempDir(), "gphoto2.log")
+		g.run(t, cwd, "--get-all-files", "--debug", "--debug-logfile="+log)
+		// On the generic (MTP) path libgphoto2 2.5 downloads the format
+		// 0x3000 (Undefined) NEF as well: it skips nothing by format, so
+		// every file is compared, not only the JPEGs.
+		for name, want := range files {
+			got, err := os.ReadFile(filepath.Join(cwd, name))
+			if err != nil {
+				t.Errorf("%s not downloaded: %v", name, err)
+				continue
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: downloaded %d bytes differ from the card's %d", name, len(got), len(want))
+			}
+		}
+		// Files over 1 MiB are read in 1 MiB GetPartialObject chunks.
+		b, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "PTP_OC 0x101b (Get partial object)") {
+			t.Error("gphoto2 did not use GetPartialObject")
+		}
+	})
+
+	t.Run("get-all-thumbnails", func(t *testing.T) {
+		cwd := t.TempDir()
+		g.run(t, cwd, "--get-all-thumbnails")
+		for name := range files {
+			thumb := filepath.Join(cwd, "thumb_"+strings.TrimSuffix(name, filepath.Ext(name))+".jpg")
+			b, err := os.ReadFile(thumb)
+			if strings.HasSuffix(name, ".NEF") { // not a JPEG: no thumbnail
+				if err == nil {
+					t.Errorf("%s has a thumbnail", name)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			if cfg, err := jpeg.DecodeConfig(bytes.NewReader(b)); err != nil || max(cfg.Width, cfg.Height) > 160 {
+				t.Errorf("%s: thumbnail %+v, %v", name, cfg, err)
+			}
+		}
+	})
+
+	t.Run("wait-event", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), gphotoTimeout)
+		defer cancel()
+		type result struct {
+			out []byte
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			out, err := g.command(ctx, t.TempDir(), "--wait-event=6s").CombinedOutput()
+			done <- result{out, err}
+		}()
+		// gphoto2's stdout is a pipe, hence buffered: wait for its
+		// session on the camera's side instead of its "Waiting" line.
+		for cam.OpenSessions() == 0 {
+			select {
+			case r := <-done:
+				t.Fatalf("gphoto2 ended before opening a session: %v\n%s", r.err, r.out)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		// A file appears, written under a dotfile name and renamed
+		// like a camera finishing a shot.
+		tmp := filepath.Join(dir, "DCIM", "100TEST", ".new")
+		if err := os.WriteFile(tmp, files["IMG_0001.JPG"], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "DCIM", "100TEST", "NEW_0005.JPG")); err != nil {
+			t.Fatal(err)
+		}
+		r := <-done
+		if r.err != nil {
+			t.Fatalf("gphoto2 --wait-event: %v\n%s", r.err, r.out)
+		}
+		if !regexp.MustCompile(`(?m)^FILEADDED NEW_0005\.JPG /store_00010001/DCIM/100TEST$`).Match(r.out) {
+			t.Errorf("no FILEADDED line:\n%s", r.out)
+		}
+	})
+}
+
+// TestGphoto2Wire captures a gphoto2 session on loopback and has tshark's
+// PTP/IP dissector look for malformed packets.
+func TestGphoto2Wire(t *testing.T) {
+	gphotoTool(t, "gphoto2")
+	tcpdump := gphotoTool(t, "tcpdump")
+	tshark := gphotoTool(t, "tshark")
+	dir, files := gphotoCard(t)
+	_, port := gphotoCamera(t, dir)
+	g := newGphoto(t, port)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*gphotoTimeout)
+	defer cancel()
+	pcap := filepath.Join(t.TempDir(), "cap.pcap")
+	dump := exec.CommandContext(ctx, tcpdump, "-i", "lo", "-U", "-w", pcap, "tcp port "+port)
+	dump.WaitDelay = 5 * time.Second
+	stderr, err := dump.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dump.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer dump.Process.Kill()
+	// Capturing starts once tcpdump says it is listening.
+	lines := bufio.NewScanner(stderr)
+	var head []string
+	for lines.Scan() && !strings.Contains(lines.Text(), "listening on") {
+		head = append(head, lines.Text())
+	}
+	if lines.Err() != nil || len(head) > 0 && !strings.Contains(lines.Text(), "listening on") {
+		t.Fatalf("tcpdump did not start: %v\n%s", lines.Err(), strings.Join(head, "\n"))
+	}
+	go io.Copy(io.Discard, stderr)
+
+	cwd := t.TempDir()
+	g.run(t, cwd, "--get-all-files")
+	for name := range files {
+		if _, err := os.Stat(filepath.Join(cwd, name)); err != nil {
+			t.Errorf("%s not downloaded: %v", name, err)
+		}
+	}
+
+	// SIGINT makes tcpdump flush and exit.
+	if err := dump.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := dump.Wait(); err != nil {
+		t.Fatalf("tcpdump: %v", err)
+	}
+
+	decode := func(args ...string) string {
+		t.Helper()
+		args = append([]string{"-r", pcap, "-d", "tcp.port==" + port + ",ptpip"}, args...)
+		out, err := exec.CommandContext(ctx, tshark, args...).Output()
+		if err != nil {
+			t.Fatalf("tshark %s: %v", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if out := decode("-Y", "_ws.malformed"); out != "" {
+		t.Errorf("tshark finds malformed packets:\n%s", out)
+	}
+	// The check above means something only if tshark decoded PTP/IP:
+	// gphoto2's GUID must be in the Init Command Request it saw.
+	guids := decode("-Y", "ptpip.pktType == 1", "-T", "fields", "-e", "ptpip.guid")
+	if want := strings.ReplaceAll(gphotoGUID, ":", ""); !strings.Contains(strings.ReplaceAll(guids, ":", ""), want) {
+		t.Errorf("tshark saw Init Command Request GUIDs %q, want %s", guids, gphotoGUID)
+	}
+}
