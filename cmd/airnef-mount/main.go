@@ -1,0 +1,348 @@
+// Command airnef-mount mounts a WiFi camera as a read-only filesystem over
+// PTP/IP:
+//
+//	airnef-mount --camera 192.168.1.1 ~/camera
+//
+// It stays in the foreground until the filesystem is unmounted (Ctrl-C,
+// SIGTERM, or fusermount3 -u / umount). This file only wires flags to the
+// constructors of packages ptpip, mtp, fusefs and cache.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/fusefs"
+	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/ptpip"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit statuses.
+const (
+	exitOK        = 0
+	exitFailure   = 1 // the camera cannot be reached, or the session failed
+	exitUsage     = 2 // misuse: a bad flag or argument
+	exitRefused   = 3 // the camera refused this computer (Init Fail)
+	usageLine     = "usage: airnef-mount [flags] --camera HOST[:PORT] MOUNTPOINT"
+	minSessionAge = time.Second
+	// memoryMargin is the memory allowed beyond the cache: fetch
+	// buffers, the tree, FUSE request buffers.
+	memoryMargin = 64 << 20
+)
+
+// exitError is an error with the exit status it ends the program with.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format, a...)}
+}
+
+func failErr(format string, a ...any) error {
+	return &exitError{exitFailure, fmt.Errorf(format, a...)}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode reports err on w and returns the exit status for it.
+func exitCode(err error, w io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	code := exitFailure
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	fmt.Fprintf(w, "airnef-mount: %v\n", err)
+	if code == exitUsage {
+		fmt.Fprintln(w, usageLine)
+	}
+	return code
+}
+
+// options are the parsed command line.
+type options struct {
+	camera         string
+	mountpoint     string
+	cacheSize      byteSize
+	blockSize      byteSize
+	timeout        time.Duration
+	connectTimeout time.Duration
+	guid           string
+	name           string
+	allowOther     bool
+	cameraTZ       string
+	debug          debugFlags
+	version        bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{cacheSize: cache.DefaultSize, blockSize: cache.DefaultBlockSize, debug: debugFlags{}}
+	fl := flag.NewFlagSet("airnef-mount", flag.ContinueOnError)
+	// Parse errors are reported once, by exitCode; -help prints the flags.
+	fl.SetOutput(io.Discard)
+	fl.Usage = func() {}
+	fl.StringVar(&o.camera, "camera", "", "camera address `HOST[:PORT]` (port 15740 when omitted)")
+	fl.Var(&o.cacheSize, "cache-size", "memory for cached blocks, e.g. 256MiB, 1G or bytes")
+	fl.Var(&o.blockSize, "block-size", "cache block `size`, a multiple of 128KiB")
+	fl.DurationVar(&o.timeout, "timeout", ptpip.DefaultTimeout, "longest time a camera operation may go without progress")
+	fl.DurationVar(&o.connectTimeout, "connect-timeout", ptpip.DefaultConnectTimeout, "longest time to connect (a Canon waits for you to accept this computer)")
+	fl.StringVar(&o.guid, "guid", "", "host `GUID` sent to the camera, 32 hex digits (default: this host's, kept in "+stateDirHint()+")")
+	fl.StringVar(&o.name, "name", "", "friendly `name` sent to the camera (default: the host name)")
+	fl.BoolVar(&o.allowOther, "allow-other", false, "let other users read the mount (needs user_allow_other in /etc/fuse.conf for a normal user)")
+	fl.StringVar(&o.cameraTZ, "camera-tz", "", "the camera clock's time `zone` (e.g. Europe/Paris; default: this computer's)")
+	fl.Var(o.debug, "debug", "debug logs for a comma-separated `list` of ptp,fuse,cache (or all)")
+	fl.BoolVar(&o.version, "version", false, "print the version and exit")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, usageLine)
+			fmt.Fprintln(stderr, "Mounts a WiFi camera as a read-only filesystem over PTP/IP, until unmounted.")
+			fl.SetOutput(stderr)
+			fl.PrintDefaults()
+			return nil, err
+		}
+		return nil, &exitError{exitUsage, err}
+	}
+	if o.version {
+		return o, nil
+	}
+	switch fl.NArg() {
+	case 1:
+		o.mountpoint = fl.Arg(0)
+	case 0:
+		return nil, usageErr("no mount point given")
+	default:
+		return nil, usageErr("one mount point expected, got %q (flags go before the mount point)", fl.Args())
+	}
+	if o.camera == "" {
+		return nil, usageErr("--camera is required: give the camera's address, e.g. --camera 192.168.1.1")
+	}
+	if o.blockSize <= 0 || o.blockSize%cache.BlockUnit != 0 {
+		return nil, usageErr("--block-size %v is not a positive multiple of 128KiB", formatSize(int64(o.blockSize)))
+	}
+	if o.cacheSize < o.blockSize {
+		return nil, usageErr("--cache-size %v is smaller than one block (%v)", formatSize(int64(o.cacheSize)), formatSize(int64(o.blockSize)))
+	}
+	if o.timeout <= 0 || o.connectTimeout <= 0 {
+		return nil, usageErr("--timeout and --connect-timeout must be positive")
+	}
+	return o, nil
+}
+
+func stateDirHint() string {
+	if d := ptpip.StateDir(); d != "" {
+		return d
+	}
+	return "$XDG_STATE_HOME/airnef-mount"
+}
+
+// loggers builds the logger of each subsystem: info and above always,
+// debug for those named in --debug.
+func loggers(w io.Writer, debug debugFlags) (base, ptp, fuse, cch *slog.Logger) {
+	mk := func(sys string) *slog.Logger {
+		lvl := slog.LevelInfo
+		if debug[sys] {
+			lvl = slog.LevelDebug
+		}
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})).With("sys", sys)
+	}
+	return slog.New(slog.NewTextHandler(w, nil)), mk("ptp"), mk("fuse"), mk("cache")
+}
+
+// run is the whole program: it returns when the filesystem is unmounted,
+// with nil after a clean unmount.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "airnef-mount %s\n", version)
+		return nil
+	}
+	log, ptpLog, fuseLog, cacheLog := loggers(stderr, o.debug)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The cache is the only large allocation and recycles its
+		// blocks; the limit keeps garbage from growing the heap to twice
+		// the cache under GOGC's default.
+		debug.SetMemoryLimit(int64(o.cacheSize) + memoryMargin)
+	}
+
+	addr, err := cameraAddr(o.camera)
+	if err != nil {
+		return usageErr("--camera: %v", err)
+	}
+	loc := time.Local
+	if o.cameraTZ != "" {
+		if loc, err = time.LoadLocation(o.cameraTZ); err != nil {
+			return usageErr("--camera-tz %q: %v", o.cameraTZ, err)
+		}
+	}
+	var guid [16]byte
+	if o.guid != "" {
+		if guid, err = ptpip.ParseGUID(o.guid); err != nil {
+			return usageErr("--guid: %v", err)
+		}
+	} else if guid, err = ptpip.HostGUID(ptpip.StateDir()); err != nil {
+		return failErr("reading this computer's GUID failed: %v; check the state directory or pass --guid", err)
+	}
+	if err := checkMountpoint(o.mountpoint, log); err != nil {
+		return err
+	}
+	if err := fusefs.CheckAccess(); err != nil {
+		return failErr("cannot mount at %s: %v; check that fuse3 is installed and that /dev/fuse is usable (mode 0666 on Debian, or be root)", o.mountpoint, err)
+	}
+
+	sess, err := ptpip.Dial(ctx, addr, ptpip.Config{
+		GUID: guid, Name: o.name, ConnectTimeout: o.connectTimeout, Timeout: o.timeout, Logger: ptpLog,
+	})
+	if err != nil {
+		var refused *ptpip.InitFailError
+		if errors.As(err, &refused) {
+			return &exitError{exitRefused, fmt.Errorf("the camera at %s refused this computer (GUID %s): %v; check that the camera is set to connect to this computer (pair it again, or pass the GUID it knows with --guid)",
+				addr, ptpip.FormatGUID(guid), err)}
+		}
+		return failErr("could not connect to a camera at %s: %v; check that the camera's WiFi is on in PC/computer mode and that this computer is on the same network", addr, err)
+	}
+	dev := mtp.NewDevice(sess, ptpLog)
+	opened := time.Now()
+	closeSession := func() {
+		// Nikon D7200/J5 hang the next connect when a session ends less
+		// than a second after it opened.
+		if d := minSessionAge - time.Since(opened); d > 0 {
+			time.Sleep(d)
+		}
+		if sess.Err() == nil {
+			cctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+			if err := dev.CloseSession(cctx); err != nil {
+				log.Warn("closing the camera session failed", "err", err)
+			}
+			cancel()
+		}
+		sess.Close()
+	}
+	info, err := dev.GetDeviceInfo(ctx)
+	if err == nil {
+		err = dev.OpenSession(ctx, sess.ConnectionNumber())
+		opened = time.Now()
+	}
+	if err != nil {
+		closeSession()
+		return failErr("the camera at %s accepted the connection but the session failed: %v; check that the camera is not busy with another computer or app, and try again", addr, err)
+	}
+
+	tree := fusefs.NewTree(fusefs.DeviceCamera(dev), fusefs.TreeConfig{Location: loc, Logger: fuseLog})
+	defer tree.Close()
+	storages, err := tree.List(ctx, tree.Root())
+	if err != nil {
+		closeSession()
+		return failErr("listing the storages of the camera at %s failed: %v; check that a card is in the camera", addr, err)
+	}
+	if len(storages) == 0 {
+		log.Warn("the camera reports no card: the mount will be empty")
+	}
+	blocks, err := cache.New(cache.Config{Size: int64(o.cacheSize), BlockSize: int(o.blockSize), Logger: cacheLog}, tree.Source())
+	if err != nil {
+		closeSession()
+		return usageErr("%v", err)
+	}
+	defer blocks.Close()
+
+	root := fusefs.NewRoot(fusefs.Config{
+		Tree: tree, Cache: blocks, Logger: fuseLog,
+		Status: func() string {
+			if err := sess.Err(); err != nil {
+				return "broken: " + err.Error()
+			}
+			return fmt.Sprintf("connected %s %s", info.Manufacturer, info.Model)
+		},
+	})
+	srv, err := fusefs.Mount(o.mountpoint, root, fusefs.MountOptions{
+		AllowOther: o.allowOther, Debug: o.debug["fuse"], Logger: fuseLog,
+	})
+	if err != nil {
+		closeSession()
+		return failErr("mounting at %s failed: %s; check that fuse3 is installed and that you may use /dev/fuse (mode 0666 on Debian, or be root)%s",
+			o.mountpoint, strings.TrimSpace(err.Error()), allowOtherHint(o.allowOther))
+	}
+	fmt.Fprintf(stdout, "mounted %s %s (serial %s) at %s\n", info.Manufacturer, info.Model, info.SerialNumber, o.mountpoint)
+
+	served := make(chan struct{})
+	go func() {
+		srv.Wait()
+		close(served)
+	}()
+	select {
+	case <-served:
+		log.Info("unmounted", "mountpoint", o.mountpoint)
+	case <-ctx.Done():
+		log.Info("unmounting", "mountpoint", o.mountpoint)
+		detached, err := fusefs.Unmount(srv, o.mountpoint, fuseLog)
+		if err != nil {
+			blocks.Close()
+			tree.Close()
+			closeSession()
+			return failErr("unmounting %s failed: %v; unmount it with fusermount3 -u -z %s", o.mountpoint, err, o.mountpoint)
+		}
+		if detached {
+			log.Warn("the mount was busy: detached it; airnef-mount ends when the last file open on it is closed")
+		}
+		<-served
+	}
+	blocks.Close()
+	tree.Close()
+	closeSession()
+	return nil
+}
+
+func allowOtherHint(allowOther bool) string {
+	if allowOther && os.Geteuid() != 0 {
+		return ", and for --allow-other that /etc/fuse.conf has user_allow_other"
+	}
+	return ""
+}
+
+// checkMountpoint checks that dir is a directory, cleaning a stale mount
+// left by a server that died ("Transport endpoint is not connected").
+func checkMountpoint(dir string, log *slog.Logger) error {
+	cleaned, err := fusefs.CleanStale(dir)
+	if err != nil {
+		return failErr("%s is a stale mount that could not be cleaned: %v; unmount it with fusermount3 -u -z %s", dir, err, dir)
+	}
+	if cleaned {
+		log.Info("cleaned a stale mount left by an earlier run (transport endpoint was not connected)", "mountpoint", dir)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return usageErr("mount point %v; create the directory first", err)
+	}
+	if !st.IsDir() {
+		return usageErr("mount point %s is not a directory", dir)
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+package fusefs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// The control directory, /.airnef: reachable by name, not listed at the
+// root (design.md), holding:
+//
+//	stats   cache counters, objects listed, session state
+type ctlDirNode struct {
+	fs.Inode
+	fsys *filesystem
+}
+
+// ctlFileNode is a generated text file; its content is made at open.
+type ctlFileNode struct {
+	fs.Inode
+	fsys    *filesystem
+	name    string
+	content func() []byte
+}
+
+// ctlHandle is an open control file: the content as it was at open.
+type ctlHandle struct{ data []byte }
+
+const ctlStats = "stats"
+
+func (f *filesystem) controlDir(ctx context.Context, parent *fs.Inode, out *fuse.EntryOut) *fs.Inode {
+	f.ctlAttr(controlIno(controlDirName), true, 0, &out.Attr)
+	return parent.NewInode(ctx, &ctlDirNode{fsys: f}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: controlIno(controlDirName)})
+}
+
+func (f *filesystem) ctlAttr(ino uint64, dir bool, size int, out *fuse.Attr) {
+	out.Ino = ino
+	out.Uid, out.Gid = f.uid, f.gid
+	out.SetTimes(&f.started, &f.started, &f.started)
+	if dir {
+		out.Mode = syscall.S_IFDIR | 0o555
+		out.Nlink = 2
+		out.Size = 4096
+		return
+	}
+	out.Mode = syscall.S_IFREG | 0o444
+	out.Nlink = 1
+	out.Size = uint64(size)
+}
+
+// ctlFiles are the control directory's entries, sorted.
+var ctlFiles = []string{ctlStats}
+
+func (d *ctlDirNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.fsys.ctlAttr(controlIno(controlDirName), true, 0, &out.Attr)
+	return 0
+}
+
+func (d *ctlDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	var content func() []byte
+	switch name {
+	case ctlStats:
+		content = d.fsys.statsText
+	default:
+		return nil, syscall.ENOENT
+	}
+	n := &ctlFileNode{fsys: d.fsys, name: name, content: content}
+	ino := controlIno(controlDirName + "/" + name)
+	d.fsys.ctlAttr(ino, false, len(content()), &out.Attr)
+	out.SetAttrTimeout(0)
+	out.SetEntryTimeout(0)
+	return d.NewInode(ctx, n, fs.StableAttr{Mode: syscall.S_IFREG, Ino: ino}), 0
+}
+
+func (d *ctlDirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	entries := make([]fuse.DirEntry, len(ctlFiles))
+	for i, name := range ctlFiles {
+		entries[i] = fuse.DirEntry{Name: name, Mode: syscall.S_IFREG, Ino: controlIno(controlDirName + "/" + name)}
+	}
+	return fs.NewListDirStream(entries), 0
+}
+
+func (n *ctlFileNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	size := 0
+	if h, ok := f.(*ctlHandle); ok {
+		size = len(h.data)
+	} else {
+		size = len(n.content())
+	}
+	n.fsys.ctlAttr(controlIno(controlDirName+"/"+n.name), false, size, &out.Attr)
+	out.SetTimeout(0)
+	return 0
+}
+
+// Open snapshots the content; direct I/O, because the size changes between
+// opens and the kernel must not serve an old copy.
+func (n *ctlFileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	if flags&writeFlags != 0 {
+		return nil, 0, syscall.EROFS
+	}
+	return &ctlHandle{data: n.content()}, fuse.FOPEN_DIRECT_IO, 0
+}
+
+func (n *ctlFileNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	h, ok := f.(*ctlHandle)
+	if !ok {
+		return nil, syscall.EBADF
+	}
+	if off >= int64(len(h.data)) {
+		return fuse.ReadResultData(nil), 0
+	}
+	end := min(off+int64(len(dest)), int64(len(h.data)))
+	return fuse.ReadResultData(h.data[off:end]), 0
+}
+
+func (n *ctlFileNode) Write(ctx context.Context, f fs.FileHandle, data []byte, off int64) (uint32, syscall.Errno) {
+	return 0, syscall.EROFS
+}
+
+func (n *ctlFileNode) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	return syscall.EROFS
+}
+
+// statsText is /.airnef/stats: one "name value" line per counter.
+func (f *filesystem) statsText() []byte {
+	var b strings.Builder
+	if f.status != nil {
+		fmt.Fprintf(&b, "session %s\n", f.status())
+	}
+	fmt.Fprintf(&b, "objects_listed %d\n", f.tree.ObjectsListed())
+	if f.cache != nil {
+		b.WriteString(f.cache.Stats().String())
+	}
+	return []byte(b.String())
+}

@@ -1,0 +1,123 @@
+package fusefs
+
+import (
+	"context"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// dirNode is a directory of the camera's tree: the root, a storage or a
+// folder. The root also answers lookups of the hidden control directory.
+type dirNode struct {
+	fs.Inode
+	fsys *filesystem
+	obj  *Object
+}
+
+func (d *dirNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.fsys.fillAttr(d.obj, &out.Attr)
+	return 0
+}
+
+// Lookup finds name in the folder, listing it from the camera the first
+// time.
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if d.obj.Kind == KindRoot && name == controlDirName {
+		return d.fsys.controlDir(ctx, &d.Inode, out), 0
+	}
+	o, err := d.fsys.tree.Lookup(ctx, d.obj, name)
+	if err != nil {
+		return nil, d.fsys.errs.errno("lookup", err)
+	}
+	return d.fsys.newChild(ctx, &d.Inode, o, out), 0
+}
+
+// Opendir lists the folder, so that an unreachable camera fails the
+// opendir rather than a later readdir.
+func (d *dirNode) Opendir(ctx context.Context) syscall.Errno {
+	_, err := d.fsys.tree.List(ctx, d.obj)
+	return d.fsys.errs.errno("opendir", err)
+}
+
+// Readdir lists the folder sorted by name. The control directory is not
+// listed: `rsync -a` of the mount copies photos only.
+func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	children, err := d.fsys.tree.List(ctx, d.obj)
+	if err != nil {
+		return nil, d.fsys.errs.errno("readdir", err)
+	}
+	entries := make([]fuse.DirEntry, len(children))
+	for i, c := range children {
+		mode := uint32(syscall.S_IFREG)
+		if c.IsDir() {
+			mode = syscall.S_IFDIR
+		}
+		entries[i] = fuse.DirEntry{Name: c.Name, Ino: c.Ino, Mode: mode}
+	}
+	return fs.NewListDirStream(entries), 0
+}
+
+// Statfs reports the camera's storages summed, so df shows the card.
+func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	return d.fsys.statfs(ctx, out)
+}
+
+func (f *filesystem) statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	u, err := f.tree.Usage(ctx)
+	if err != nil {
+		return f.errs.errno("statfs", err)
+	}
+	const bsize = 4096
+	out.Bsize = bsize
+	out.Frsize = bsize
+	out.Blocks = u.Capacity / bsize
+	out.Bfree = u.Free / bsize
+	out.Bavail = out.Bfree
+	out.Files = uint64(f.tree.ObjectsListed())
+	out.Ffree = 0
+	out.NameLen = maxNameLen
+	return 0
+}
+
+// Everything that would change the card is refused: the card is never
+// written.
+
+func (d *dirNode) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	return syscall.EROFS
+}
+
+func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}
+
+func (d *dirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}
+
+func (d *dirNode) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}
+
+func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}
+
+func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	return nil, nil, 0, syscall.EROFS
+}
+
+func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno { return syscall.EROFS }
+
+func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno { return syscall.EROFS }
+
+func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	return syscall.EROFS
+}
+
+func (d *dirNode) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	return syscall.EROFS
+}
+
+func (d *dirNode) Removexattr(ctx context.Context, attr string) syscall.Errno { return syscall.EROFS }

@@ -1,0 +1,86 @@
+package fusefs
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"syscall"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
+)
+
+// errnoMapper is the one place where errors become syscall.Errno (rclone's
+// translateError):
+//
+//	nil                                 0
+//	ErrNotFound, InvalidObjectHandle    ENOENT  (the object is gone)
+//	a directory read as a file          EISDIR
+//	context.Canceled                    EINTR   (the reader was interrupted)
+//	anything else                       EIO     (camera gone, timeout,
+//	                                             protocol error), logged
+//	                                             once per distinct cause
+//
+// Writes never get here: they are refused with EROFS where they arrive.
+type errnoMapper struct {
+	log *slog.Logger
+
+	mu   sync.Mutex
+	seen map[string]bool // causes already logged
+}
+
+// maxLoggedCauses bounds seen: past it every EIO is logged at debug level.
+const maxLoggedCauses = 1024
+
+func newErrnoMapper(log *slog.Logger) *errnoMapper {
+	return &errnoMapper{log: log, seen: map[string]bool{}}
+}
+
+// errno maps err, returned by operation op, to the errno the kernel gets.
+func (m *errnoMapper) errno(op string, err error) syscall.Errno {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrNotFound), errors.Is(err, mtp.RespInvalidObjectHandle):
+		return syscall.ENOENT
+	case errors.Is(err, errNotFile):
+		return syscall.EISDIR
+	case errors.Is(err, context.Canceled):
+		return syscall.EINTR
+	}
+	cause := rootCause(err).Error()
+	m.mu.Lock()
+	first := !m.seen[cause] && len(m.seen) < maxLoggedCauses
+	if first {
+		m.seen[cause] = true
+	}
+	m.mu.Unlock()
+	if first {
+		m.log.Error("camera operation failed; answering EIO (further failures with this cause are logged at debug level)",
+			"op", op, "err", err)
+	} else {
+		m.log.Debug("camera operation failed", "op", op, "err", err)
+	}
+	return syscall.EIO
+}
+
+// rootCause follows a chain of wrapped errors to the innermost one (the
+// first branch of a joined error), so that the same failure at different
+// offsets or paths counts as one cause.
+func rootCause(err error) error {
+	for {
+		var next error
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			next = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			if es := u.Unwrap(); len(es) > 0 {
+				next = es[0]
+			}
+		}
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}

@@ -1,0 +1,80 @@
+package fusefs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/airnef-mount/airnef-mount/cache"
+)
+
+// fileNode is a file on the camera. Its bytes are read through the block
+// cache: never a whole file at once.
+type fileNode struct {
+	fs.Inode
+	fsys *filesystem
+	obj  *Object
+}
+
+// fileHandle is one open file: a cache reader, which tracks that file's
+// sequential reading for read-ahead.
+type fileHandle struct {
+	r *cache.Reader
+}
+
+// writeFlags are the open flags that would change a file.
+const writeFlags = syscall.O_WRONLY | syscall.O_RDWR | syscall.O_TRUNC | syscall.O_APPEND | syscall.O_CREAT
+
+func (n *fileNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	n.fsys.fillAttr(n.obj, &out.Attr)
+	return 0
+}
+
+// Open refuses writing and keeps the kernel's page cache across opens:
+// an object on the card never changes.
+func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	if flags&writeFlags != 0 {
+		return nil, 0, syscall.EROFS
+	}
+	return &fileHandle{r: n.fsys.cache.NewReader(cacheObject(n.obj))}, fuse.FOPEN_KEEP_CACHE, 0
+}
+
+// Read reads through the cache. A read at or past the end returns no
+// bytes, not an error.
+func (n *fileNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	fh, ok := f.(*fileHandle)
+	if !ok {
+		return nil, syscall.EBADF
+	}
+	got, err := fh.r.ReadAt(ctx, dest, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, n.fsys.errs.errno("read", err)
+	}
+	return fuse.ReadResultData(dest[:got]), 0
+}
+
+func (n *fileNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	return n.fsys.statfs(ctx, out)
+}
+
+func (n *fileNode) Write(ctx context.Context, f fs.FileHandle, data []byte, off int64) (uint32, syscall.Errno) {
+	return 0, syscall.EROFS
+}
+
+func (n *fileNode) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	return syscall.EROFS
+}
+
+func (n *fileNode) Allocate(ctx context.Context, f fs.FileHandle, off uint64, size uint64, mode uint32) syscall.Errno {
+	return syscall.EROFS
+}
+
+func (n *fileNode) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	return syscall.EROFS
+}
+
+func (n *fileNode) Removexattr(ctx context.Context, attr string) syscall.Errno { return syscall.EROFS }

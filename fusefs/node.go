@@ -1,0 +1,56 @@
+package fusefs
+
+import (
+	"context"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// Modes: the mount is read-only (MS_RDONLY), so the write bits only say
+// what a copy of the file should get.
+const (
+	fileMode = syscall.S_IFREG | 0o644
+	dirMode  = syscall.S_IFDIR | 0o755
+)
+
+// fillAttr sets out from object o. Every attribute is set, Nlink and Mtime
+// included: tools like find and rsync rely on them.
+func (f *filesystem) fillAttr(o *Object, out *fuse.Attr) {
+	out.Ino = o.Ino
+	out.Uid, out.Gid = f.uid, f.gid
+	out.SetTimes(&o.Mtime, &o.Mtime, &o.Mtime)
+	out.Blksize = 128 << 10
+	if o.IsDir() {
+		out.Mode = dirMode
+		out.Size = 4096
+		// 2 + subdirectories once known; 1 ("unknown", as btrfs and
+		// many FUSE filesystems say) before the folder is listed, so
+		// that find does not skip subdirectories on a guess.
+		out.Nlink = 1
+		if n := f.tree.Subdirs(o); n >= 0 {
+			out.Nlink = uint32(2 + n)
+		}
+		return
+	}
+	out.Mode = fileMode
+	out.Nlink = 1
+	out.Size = uint64(o.Size)
+	out.Blocks = (out.Size + 511) / 512
+}
+
+// newChild makes (or finds, by inode number) the inode of child o of
+// parent and fills out.
+func (f *filesystem) newChild(ctx context.Context, parent *fs.Inode, o *Object, out *fuse.EntryOut) *fs.Inode {
+	var node fs.InodeEmbedder
+	mode := uint32(syscall.S_IFREG)
+	if o.IsDir() {
+		node = &dirNode{fsys: f, obj: o}
+		mode = syscall.S_IFDIR
+	} else {
+		node = &fileNode{fsys: f, obj: o}
+	}
+	f.fillAttr(o, &out.Attr)
+	return parent.NewInode(ctx, node, fs.StableAttr{Mode: mode, Ino: o.Ino})
+}

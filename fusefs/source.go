@@ -1,0 +1,31 @@
+package fusefs
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/airnef-mount/airnef-mount/cache"
+)
+
+// Source returns the tree as the cache's source of object bytes. A
+// cache.Object's ID is the file's inode number (its stable identity, not
+// its per-session handle), so cached blocks stay valid across reconnects.
+func (t *Tree) Source() cache.Source { return treeSource{t} }
+
+type treeSource struct{ t *Tree }
+
+// cacheObject is the cache's name for file o.
+func cacheObject(o *Object) cache.Object { return cache.Object{ID: o.Ino, Size: o.Size} }
+
+func (s treeSource) Fetch(ctx context.Context, obj cache.Object, off int64, dst []byte) (int, error) {
+	o, ok := s.t.Object(obj.ID)
+	if !ok {
+		return 0, fmt.Errorf("fetch inode %#x: %w", obj.ID, ErrNotFound)
+	}
+	n, err := s.t.ReadAt(ctx, o, off, dst)
+	if err == nil && n < len(dst) {
+		err = fmt.Errorf("read %q at %d: camera sent %d of %d bytes: %w", o.Path(), off, n, len(dst), io.ErrUnexpectedEOF)
+	}
+	return n, err
+}

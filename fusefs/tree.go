@@ -1,0 +1,469 @@
+package fusefs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
+)
+
+// ErrNotFound is returned by Lookup for a name the directory does not hold.
+var ErrNotFound = errors.New("fusefs: no such object")
+
+// errNotFile is returned by ReadAt for a directory.
+var errNotFile = errors.New("fusefs: not a file")
+
+// statfsMaxAge is how long Statfs answers from the StorageInfo it has
+// before asking the camera again: file managers call statfs often.
+const statfsMaxAge = 10 * time.Second
+
+// TreeConfig configures a Tree.
+type TreeConfig struct {
+	// Location is the camera's time zone: its dates are wall times
+	// without a zone. Nil means time.Local.
+	Location *time.Location
+	Logger   *slog.Logger
+}
+
+// Tree is the camera's object tree: root -> one directory per storage ->
+// the camera's folders -> files. Directories are listed from the camera on
+// first use and then kept. It needs no FUSE: the nodes in node.go are thin
+// adapters over it.
+//
+// Locking: mu guards every directory's listing state, the inode index and
+// the storage infos; it is never held across a camera round trip. A
+// listing runs once per directory however many callers ask, on the tree's
+// own context, so an interrupted caller stops waiting without cancelling
+// it for the others.
+type Tree struct {
+	cam Camera
+	loc *time.Location
+	log *slog.Logger
+
+	ctx    context.Context // listings and refreshes run on it
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	root     *Object
+	byIno    map[uint64]*Object
+	storages map[uint32]*mtp.StorageInfo
+	statAt   time.Time // when storages were last read
+	statBusy bool      // a Usage refresh is asking the camera
+
+	listed atomic.Int64 // objects described by the camera so far
+}
+
+// NewTree makes the tree of the camera behind cam. Nothing is asked of the
+// camera until a directory is listed.
+func NewTree(cam Camera, cfg TreeConfig) *Tree {
+	loc := cfg.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	root := &Object{Kind: KindRoot, Ino: rootIno, Mtime: epoch, Handle: storageRoot}
+	return &Tree{
+		cam: cam, loc: loc, log: log, ctx: ctx, cancel: cancel,
+		root:     root,
+		byIno:    map[uint64]*Object{rootIno: root},
+		storages: map[uint32]*mtp.StorageInfo{},
+	}
+}
+
+// Close stops the listings in progress. The tree answers from what it
+// has listed afterwards, and fails what needs the camera.
+func (t *Tree) Close() { t.cancel() }
+
+// Root is the mount's root directory.
+func (t *Tree) Root() *Object { return t.root }
+
+// ObjectsListed is how many objects the camera has described so far.
+func (t *Tree) ObjectsListed() int64 { return t.listed.Load() }
+
+// Object returns the object with inode number ino, if it has been listed.
+func (t *Tree) Object(ino uint64) (*Object, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o, ok := t.byIno[ino]
+	return o, ok
+}
+
+// Listed reports whether dir's entries are known without asking the camera.
+func (t *Tree) Listed(dir *Object) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return dir.listed
+}
+
+// Subdirs is the number of directories in dir, or -1 when dir has not been
+// listed yet.
+func (t *Tree) Subdirs(dir *Object) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !dir.listed {
+		return -1
+	}
+	return dir.subdirs
+}
+
+// List returns dir's entries sorted by name, listing dir from the camera
+// the first time. The slice is shared: do not modify it.
+func (t *Tree) List(ctx context.Context, dir *Object) ([]*Object, error) {
+	if !dir.IsDir() {
+		return nil, fmt.Errorf("list %q: %w", dir.Path(), errNotFile)
+	}
+	if err := t.ensureListed(ctx, dir); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return dir.children, nil
+}
+
+// Lookup returns the entry called name in dir, listing dir first if
+// needed. A name dir does not hold is ErrNotFound.
+func (t *Tree) Lookup(ctx context.Context, dir *Object, name string) (*Object, error) {
+	if err := t.ensureListed(ctx, dir); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if o, ok := dir.byName[name]; ok {
+		return o, nil
+	}
+	return nil, fmt.Errorf("lookup %q in %q: %w", name, dir.Path(), ErrNotFound)
+}
+
+// ensureListed makes sure dir has been listed, starting the listing or
+// joining the one in progress. It returns early with ctx's error when ctx
+// ends first; the listing goes on for the others.
+func (t *Tree) ensureListed(ctx context.Context, dir *Object) error {
+	t.mu.Lock()
+	if dir.listed {
+		t.mu.Unlock()
+		return nil
+	}
+	l := dir.listing
+	if l == nil {
+		l = &listing{done: make(chan struct{})}
+		dir.listing = l
+		go t.runListing(dir, l)
+	}
+	t.mu.Unlock()
+	select {
+	case <-l.done:
+		return l.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// listing is one run of a directory listing that callers wait on.
+type listing struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+func (t *Tree) runListing(dir *Object, l *listing) {
+	start := time.Now()
+	var children []*Object
+	var infos map[uint32]*mtp.StorageInfo
+	var err error
+	if dir.Kind == KindRoot {
+		children, infos, err = t.listStorages(t.ctx)
+	} else {
+		children, err = t.listFolder(t.ctx, dir)
+	}
+	if err != nil {
+		err = fmt.Errorf("list %q: %w", "/"+dir.Path(), err)
+		t.log.Debug("listing failed", "dir", "/"+dir.Path(), "err", err)
+	} else {
+		t.log.Debug("listed", "dir", "/"+dir.Path(), "entries", len(children), "dur", time.Since(start))
+	}
+	t.mu.Lock()
+	if err == nil {
+		t.installLocked(dir, children)
+		for id, si := range infos {
+			t.storages[id] = si
+		}
+		if infos != nil {
+			t.statAt = time.Now()
+		}
+	}
+	l.err = err
+	dir.listing = nil
+	t.mu.Unlock()
+	close(l.done)
+}
+
+// installLocked makes children dir's entries. t.mu must be held.
+func (t *Tree) installLocked(dir *Object, children []*Object) {
+	sort.Slice(children, func(i, j int) bool { return children[i].Name < children[j].Name })
+	dir.byName = make(map[string]*Object, len(children))
+	dir.subdirs = 0
+	for _, c := range children {
+		dir.byName[c.Name] = c
+		if c.IsDir() {
+			dir.subdirs++
+		}
+		if old, ok := t.byIno[c.Ino]; ok && old != c && old.Path() != c.Path() {
+			t.log.Warn("inode number collision", "ino", c.Ino, "a", old.Path(), "b", c.Path())
+		}
+		t.byIno[c.Ino] = c
+	}
+	dir.children = children
+	dir.listed = true
+}
+
+// reservedRootNames are the control directories at the root: a storage
+// never takes their names.
+var reservedRootNames = map[string]bool{controlDirName: true, ".camera": true}
+
+// listStorages lists the root: one directory per storage that holds a
+// medium, named from its StorageDescription, else its VolumeLabel, else
+// cardN by its slot.
+func (t *Tree) listStorages(ctx context.Context) ([]*Object, map[uint32]*mtp.StorageInfo, error) {
+	ids, err := t.cam.StorageIDs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	infos := make(map[uint32]*mtp.StorageInfo, len(ids))
+	var objs []*Object
+	var names []string
+	var keys []entryKey
+	for _, id := range ids {
+		if id&0xFFFF == 0 {
+			continue // a slot without a medium (PTP's rule)
+		}
+		si, err := t.cam.StorageInfo(ctx, id)
+		if errors.Is(err, mtp.RespInvalidStorageID) || errors.Is(err, mtp.RespStoreNotAvailable) {
+			t.log.Info("storage not available; skipped", "storage", fmt.Sprintf("%#08x", id), "err", err)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		infos[id] = si
+		raw := si.StorageDescription
+		if raw == "" {
+			raw = si.VolumeLabel
+		}
+		if raw == "" {
+			raw = fmt.Sprintf("card%d", slot(id))
+		}
+		objs = append(objs, &Object{
+			Kind: KindStorage, Mtime: epoch, Handle: storageRoot, Storage: id,
+			RawName: raw, parent: t.root,
+		})
+		names = append(names, sanitizeName(raw))
+		keys = append(keys, entryKey{raw: raw, handle: id})
+	}
+	unique := uniqueNames(names, keys, reservedRootNames)
+	for i, o := range objs {
+		o.Name = unique[i]
+		o.Ino = inodeOf(slot(o.Storage), o.Path())
+	}
+	return objs, infos, nil
+}
+
+// listFolder lists one folder (or a storage's top level) with
+// GetObjectHandles(storage, any format, parent) and one GetObjectInfo per
+// object.
+func (t *Tree) listFolder(ctx context.Context, dir *Object) ([]*Object, error) {
+	handles, err := t.cam.ObjectHandles(ctx, dir.Storage, dir.Handle)
+	if err != nil {
+		return nil, err
+	}
+	var objs []*Object
+	var names []string
+	var keys []entryKey
+	seen := make(map[uint32]bool, len(handles))
+	for _, h := range handles {
+		if seen[h] || h == dir.Handle || h == 0 || h == storageRoot {
+			continue
+		}
+		seen[h] = true
+		info, err := t.cam.ObjectInfo(ctx, h)
+		if errors.Is(err, mtp.RespInvalidObjectHandle) {
+			continue // deleted on the camera since GetObjectHandles
+		}
+		if err != nil {
+			return nil, err
+		}
+		t.listed.Add(1)
+		if !t.belongs(dir, info) {
+			// Some cameras ignore the parent filter and return every
+			// object of the storage: keep this folder's only.
+			continue
+		}
+		o := &Object{
+			Handle: h, Storage: dir.Storage, Format: info.ObjectFormat,
+			RawName: info.Filename, parent: dir,
+		}
+		if info.ObjectFormat == mtp.FormatAssociation {
+			o.Kind = KindFolder
+		} else {
+			o.Kind = KindFile
+			size := uint64(info.CompressedSize)
+			if info.CompressedSize == 0xFFFFFFFF {
+				size, err = t.cam.ObjectSize(ctx, h, info)
+				var refused mtp.ResponseCode
+				if errors.As(err, &refused) {
+					// The camera cannot tell the size of an object
+					// over 4 GiB (PTP-only firmware): showing it
+					// with a wrong size would make copies silently
+					// short, so it is left out, loudly.
+					t.log.Warn("object over 4 GiB left out: the camera does not report its size",
+						"path", "/"+dir.Path()+"/"+info.Filename, "err", err)
+					continue
+				}
+				if err != nil {
+					return nil, fmt.Errorf("size of %q: %w", info.Filename, err)
+				}
+			}
+			o.Size = int64(size)
+		}
+		o.Mtime = t.mtimeOf(info, o.Kind == KindFolder)
+		objs = append(objs, o)
+		names = append(names, sanitizeName(info.Filename))
+		keys = append(keys, entryKey{raw: info.Filename, mtime: o.Mtime.UnixNano(), size: o.Size, handle: h})
+	}
+	unique := uniqueNames(names, keys, nil)
+	for i, o := range objs {
+		o.Name = unique[i]
+		o.Ino = inodeOf(slot(o.Storage), o.Path())
+	}
+	return objs, nil
+}
+
+// belongs reports whether an object the camera listed for dir really is
+// one of dir's entries.
+func (t *Tree) belongs(dir *Object, info *mtp.ObjectInfo) bool {
+	if info.StorageID != 0 && info.StorageID != dir.Storage {
+		return false
+	}
+	if dir.Kind == KindStorage {
+		return info.ParentObject == 0 || info.ParentObject == storageRoot
+	}
+	return info.ParentObject == dir.Handle
+}
+
+// mtimeOf is an object's mtime: its capture date, else its modification
+// date, else (for a folder) a date in its name as Sony's dated folders
+// carry ("2024-03-15"), else the fixed epoch. Dates are wall times in the
+// camera's time zone.
+func (t *Tree) mtimeOf(info *mtp.ObjectInfo, folder bool) time.Time {
+	if tm, ok := mtp.ParseDate(info.CaptureDate, t.loc); ok {
+		return tm
+	}
+	if tm, ok := mtp.ParseDate(info.ModificationDate, t.loc); ok {
+		return tm
+	}
+	if folder {
+		if tm, err := time.ParseInLocation("2006-01-02", info.Filename, t.loc); err == nil {
+			return tm
+		}
+	}
+	return epoch
+}
+
+// ReadAt reads len(dst) bytes (fewer at the end) of file o from offset off
+// into dst, in one camera operation, on ctx.
+func (t *Tree) ReadAt(ctx context.Context, o *Object, off int64, dst []byte) (int, error) {
+	if o.Kind != KindFile {
+		return 0, fmt.Errorf("read %q: %w", o.Path(), errNotFile)
+	}
+	if off >= o.Size || len(dst) == 0 {
+		return 0, nil
+	}
+	if rest := o.Size - off; int64(len(dst)) > rest {
+		dst = dst[:rest]
+	}
+	w := &sliceWriter{buf: dst}
+	_, err := t.cam.ReadAt(ctx, o.Handle, off, uint32(len(dst)), w)
+	if err != nil {
+		return w.n, fmt.Errorf("read %q at %d: %w", o.Path(), off, err)
+	}
+	return w.n, nil
+}
+
+// sliceWriter is an io.Writer filling a fixed slice; writing past its end
+// is an error, never a reallocation.
+type sliceWriter struct {
+	buf []byte
+	n   int
+}
+
+var errOverrun = errors.New("fusefs: camera sent more than asked")
+
+func (w *sliceWriter) Write(p []byte) (int, error) {
+	n := copy(w.buf[w.n:], p)
+	w.n += n
+	if n < len(p) {
+		return n, errOverrun
+	}
+	return n, nil
+}
+
+var _ io.Writer = (*sliceWriter)(nil)
+
+// Usage is the camera's total capacity and free space over its storages.
+type Usage struct {
+	Capacity uint64
+	Free     uint64
+	Storages int
+}
+
+// Usage sums the storages' capacity and free space. It answers from the
+// StorageInfo read in the last statfsMaxAge, else asks the camera (and
+// falls back to the older figures when the camera does not answer).
+func (t *Tree) Usage(ctx context.Context) (Usage, error) {
+	if err := t.ensureListed(ctx, t.root); err != nil {
+		return Usage{}, err
+	}
+	t.mu.Lock()
+	if time.Since(t.statAt) > statfsMaxAge && !t.statBusy {
+		t.statBusy = true
+		ids := make([]uint32, 0, len(t.storages))
+		for id := range t.storages {
+			ids = append(ids, id)
+		}
+		t.mu.Unlock()
+		fresh := make(map[uint32]*mtp.StorageInfo, len(ids))
+		for _, id := range ids {
+			si, err := t.cam.StorageInfo(ctx, id)
+			if err != nil {
+				t.log.Debug("storage info refresh failed", "storage", fmt.Sprintf("%#08x", id), "err", err)
+				fresh = nil
+				break
+			}
+			fresh[id] = si
+		}
+		t.mu.Lock()
+		for id, si := range fresh {
+			t.storages[id] = si
+		}
+		t.statAt = time.Now()
+		t.statBusy = false
+	}
+	defer t.mu.Unlock()
+	var u Usage
+	for _, si := range t.storages {
+		u.Capacity += si.MaxCapacity
+		u.Free += si.FreeSpaceInBytes
+		u.Storages++
+	}
+	return u, nil
+}

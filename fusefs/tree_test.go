@@ -1,0 +1,477 @@
+package fusefs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/mtp"
+)
+
+// sampleCamera is a camera with two cards, an empty slot, nested folders,
+// a duplicate name and a file over 4 GiB.
+func sampleCamera() *fakeCamera {
+	c := newFakeCamera()
+	c.addStorage(0x00010001, "SD", "", 32<<30, 10<<30)
+	c.addStorage(0x00020000, "", "", 0, 0) // empty slot
+	c.addStorage(0x00030001, "", "", 64<<30, 1<<30)
+	dcim := c.add(0x00010001, 0, "DCIM", true, nil, "", "")
+	f100 := c.add(0x00010001, dcim, "100NIKON", true, nil, "20240301T101010", "")
+	c.add(0x00010001, f100, "DSC_0001.JPG", false, []byte("first picture"), "20240315T143025", "20240316T000000")
+	c.add(0x00010001, f100, "DSC_0002.JPG", false, []byte("second"), "", "20240316T080000")
+	c.add(0x00010001, f100, "DSC_0003.JPG", false, []byte("third"), "19800000T000000", "")
+	c.add(0x00010001, f100, "a/b.JPG", false, []byte("slash"), "20240101T000000", "")
+	c.add(0x00010001, f100, "a_b.JPG", false, []byte("underscore"), "20240101T000000", "")
+	c.add(0x00010001, 0, "2024-03-15", true, nil, "", "") // Sony's dated folder
+	big := c.add(0x00030001, 0, "BIG.MOV", false, nil, "20240102T030405", "")
+	c.objects[big].info.CompressedSize = 0xFFFFFFFF
+	c.objects[big].size = 5 << 30
+	return c
+}
+
+func newTestTree(t *testing.T, c Camera) *Tree {
+	t.Helper()
+	tr := NewTree(c, TreeConfig{Location: time.UTC})
+	t.Cleanup(tr.Close)
+	return tr
+}
+
+// walk resolves a path from the root with Lookup.
+func walk(t *testing.T, tr *Tree, path ...string) *Object {
+	t.Helper()
+	o := tr.Root()
+	for _, name := range path {
+		var err error
+		o, err = tr.Lookup(context.Background(), o, name)
+		if err != nil {
+			t.Fatalf("lookup %q: %v", path, err)
+		}
+	}
+	return o
+}
+
+func names(objs []*Object) []string {
+	var n []string
+	for _, o := range objs {
+		n = append(n, o.Name)
+	}
+	return n
+}
+
+func TestTreeListing(t *testing.T) {
+	c := sampleCamera()
+	tr := newTestTree(t, c)
+	ctx := context.Background()
+	if c.handleCalls.Load() != 0 || c.storageCalls.Load() != 0 {
+		t.Fatal("NewTree asked the camera before anything was listed")
+	}
+	root, err := tr.List(ctx, tr.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(root), []string{"SD", "card3"}; !slices.Equal(got, want) {
+		t.Fatalf("root = %q, want %q", got, want)
+	}
+	if c.handleCalls.Load() != 0 {
+		t.Fatal("listing the root listed folders")
+	}
+	sd, err := tr.List(ctx, root[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(sd), []string{"2024-03-15", "DCIM"}; !slices.Equal(got, want) {
+		t.Fatalf("SD = %q, want %q", got, want)
+	}
+	if got, want := sd[0].Mtime, time.Date(2024, 3, 15, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("dated folder mtime = %v, want %v", got, want)
+	}
+	dir := walk(t, tr, "SD", "DCIM", "100NIKON")
+	files, err := tr.List(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(files), []string{"DSC_0001.JPG", "DSC_0002.JPG", "DSC_0003.JPG", "a_b (2).JPG", "a_b.JPG"}; !slices.Equal(got, want) {
+		t.Fatalf("100NIKON = %q, want %q", got, want)
+	}
+	byName := map[string]*Object{}
+	for _, f := range files {
+		byName[f.Name] = f
+	}
+	if o := byName["a_b.JPG"]; o.RawName != "a_b.JPG" || o.Size != int64(len("underscore")) {
+		t.Errorf("a_b.JPG is %q (%d bytes), want the camera's a_b.JPG", o.RawName, o.Size)
+	}
+	mtimes := map[string]time.Time{
+		"DSC_0001.JPG": time.Date(2024, 3, 15, 14, 30, 25, 0, time.UTC), // capture date
+		"DSC_0002.JPG": time.Date(2024, 3, 16, 8, 0, 0, 0, time.UTC),    // modification date
+		"DSC_0003.JPG": epoch,                                           // invalid date, none else
+	}
+	for name, want := range mtimes {
+		if got := byName[name].Mtime; !got.Equal(want) {
+			t.Errorf("%s mtime = %v, want %v", name, got, want)
+		}
+	}
+	if tr.Subdirs(dir) != 0 || tr.Subdirs(walk(t, tr, "SD")) != 2 || tr.Subdirs(walk(t, tr, "card3")) != -1 {
+		t.Errorf("Subdirs: 100NIKON %d, SD %d, card3 (unlisted) %d", tr.Subdirs(dir), tr.Subdirs(walk(t, tr, "SD")), tr.Subdirs(walk(t, tr, "card3")))
+	}
+
+	big := walk(t, tr, "card3", "BIG.MOV")
+	if big.Size != 5<<30 {
+		t.Errorf("BIG.MOV size = %d, want %d", big.Size, int64(5<<30))
+	}
+	if c.sizeCalls.Load() != 1 {
+		t.Errorf("ObjectSize asked %d times, want once (for the object over 4 GiB)", c.sizeCalls.Load())
+	}
+
+	// Listed folders are answered from memory.
+	before := c.handleCalls.Load() + c.infoCalls.Load()
+	walk(t, tr, "SD", "DCIM", "100NIKON", "DSC_0001.JPG")
+	if _, err := tr.Lookup(ctx, dir, "missing.JPG"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("lookup of a missing name: %v, want ErrNotFound", err)
+	}
+	if after := c.handleCalls.Load() + c.infoCalls.Load(); after != before {
+		t.Errorf("a listed folder asked the camera %d more times", after-before)
+	}
+	if got := tr.ObjectsListed(); got != int64(len(c.objects)) {
+		t.Errorf("ObjectsListed = %d, want %d", got, len(c.objects))
+	}
+	if o, ok := tr.Object(big.Ino); !ok || o != big {
+		t.Errorf("Object(%#x) = %v, %v", big.Ino, o, ok)
+	}
+	if p := byName["DSC_0001.JPG"].Path(); p != "SD/DCIM/100NIKON/DSC_0001.JPG" {
+		t.Errorf("Path = %q", p)
+	}
+}
+
+// Inode numbers are a hash of the place: identical in a new tree (a
+// remount), even when the camera numbers its handles differently.
+func TestTreeInodesStable(t *testing.T) {
+	inos := func(c *fakeCamera) map[string]uint64 {
+		tr := newTestTree(t, c)
+		m := map[string]uint64{}
+		var rec func(o *Object)
+		rec = func(o *Object) {
+			m[o.Path()] = o.Ino
+			if !o.IsDir() {
+				return
+			}
+			ch, err := tr.List(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range ch {
+				rec(c)
+			}
+		}
+		rec(tr.Root())
+		return m
+	}
+	a := inos(sampleCamera())
+	renumbered := sampleCamera()
+	objs := renumbered.objects
+	renumbered.objects = map[uint32]*fakeObject{}
+	for h, o := range objs {
+		if o.info.ParentObject != 0 {
+			o.info.ParentObject += 1000
+		}
+		renumbered.objects[h+1000] = o
+	}
+	renumbered.next += 1000
+	b := inos(renumbered)
+	if len(a) != len(b) || len(a) < 10 {
+		t.Fatalf("trees differ in size: %d and %d", len(a), len(b))
+	}
+	seen := map[uint64]string{}
+	for p, ino := range a {
+		if b[p] != ino {
+			t.Errorf("%q: inode %#x, after renumbering %#x", p, ino, b[p])
+		}
+		if ino < 2 && p != "" {
+			t.Errorf("%q: inode %d", p, ino)
+		}
+		if q, dup := seen[ino]; dup {
+			t.Errorf("%q and %q share inode %#x", p, q, ino)
+		}
+		seen[ino] = p
+	}
+}
+
+func TestInodeNeverReserved(t *testing.T) {
+	for i := range 20000 {
+		if ino := inodeOf(uint16(i), fmt.Sprint(i)); ino < 2 {
+			t.Fatalf("inodeOf(%d) = %d", i, ino)
+		}
+	}
+	if inodeOf(1, "SD/a") == inodeOf(2, "SD/a") || inodeOf(1, "SD/a") == inodeOf(1, "SD/b") {
+		t.Fatal("different places share an inode")
+	}
+}
+
+func TestTreeCameraTimeZone(t *testing.T) {
+	c := newFakeCamera()
+	c.addStorage(0x00010001, "SD", "", 0, 0)
+	c.add(0x00010001, 0, "A.JPG", false, []byte("x"), "20240315T143025", "")
+	c.add(0x00010001, 0, "B.JPG", false, []byte("x"), "20240315T143025Z", "")
+	tokyo := time.FixedZone("JST", 9*3600)
+	tr := NewTree(c, TreeConfig{Location: tokyo})
+	defer tr.Close()
+	a := walk(t, tr, "SD", "A.JPG")
+	b := walk(t, tr, "SD", "B.JPG")
+	if want := time.Date(2024, 3, 15, 14, 30, 25, 0, tokyo); !a.Mtime.Equal(want) {
+		t.Errorf("wall time read in the camera's zone: %v, want %v", a.Mtime, want)
+	}
+	if want := time.Date(2024, 3, 15, 14, 30, 25, 0, time.UTC); !b.Mtime.Equal(want) {
+		t.Errorf("a date with its own zone: %v, want %v", b.Mtime, want)
+	}
+}
+
+// Concurrent callers share one listing, and a slow listing does not block
+// answers from folders already listed.
+func TestTreeListOnceNoLockAcrossCamera(t *testing.T) {
+	c := sampleCamera()
+	tr := newTestTree(t, c)
+	ctx := context.Background()
+	sd := walk(t, tr, "SD")
+	if _, err := tr.List(ctx, sd); err != nil {
+		t.Fatal(err)
+	}
+	dcim := walk(t, tr, "SD", "DCIM")
+
+	block := make(chan struct{})
+	c.mu.Lock()
+	c.block = block
+	c.mu.Unlock()
+	calls := c.handleCalls.Load()
+
+	var wg sync.WaitGroup
+	results := make([][]*Object, 10)
+	errs := make([]error, 10)
+	for i := range results {
+		wg.Go(func() { results[i], errs[i] = tr.List(ctx, dcim) })
+	}
+	// While the camera holds the listing, a listed folder still answers.
+	done := make(chan error, 1)
+	go func() {
+		_, err := tr.Lookup(ctx, sd, "2024-03-15")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("lookup in a listed folder waited for another folder's listing")
+	}
+	// An interrupted caller stops waiting with its context's error.
+	ictx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := tr.List(ictx, dcim); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted list: %v, want context.Canceled", err)
+	}
+	close(block)
+	wg.Wait()
+	for i := range results {
+		if errs[i] != nil || len(results[i]) != 1 {
+			t.Fatalf("caller %d: %q, %v", i, names(results[i]), errs[i])
+		}
+	}
+	if n := c.handleCalls.Load() - calls; n != 1 {
+		t.Fatalf("%d concurrent lists sent %d GetObjectHandles, want 1", len(results), n)
+	}
+}
+
+// A listing whose only caller was interrupted still completes, for the
+// next caller: the interrupt does not waste the camera's work.
+func TestTreeInterruptedListingCompletes(t *testing.T) {
+	c := sampleCamera()
+	tr := newTestTree(t, c)
+	sd := walk(t, tr, "SD")
+	block := make(chan struct{})
+	c.mu.Lock()
+	c.block = block
+	c.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := tr.List(ctx, sd)
+		errc <- err
+	}()
+	for c.handleCalls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted list: %v", err)
+	}
+	close(block)
+	got, err := tr.List(context.Background(), sd)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("list after the interrupt: %q, %v", names(got), err)
+	}
+	if n := c.handleCalls.Load(); n != 1 {
+		t.Fatalf("GetObjectHandles sent %d times, want 1", n)
+	}
+}
+
+// A failed listing is not cached: the next call asks again.
+func TestTreeListingErrorRetried(t *testing.T) {
+	c := sampleCamera()
+	tr := newTestTree(t, c)
+	ctx := context.Background()
+	c.fail = errors.New("ptpip: session broken")
+	if _, err := tr.List(ctx, tr.Root()); err == nil || !errors.Is(err, c.fail) {
+		t.Fatalf("list with the camera failing: %v", err)
+	}
+	c.mu.Lock()
+	c.fail = nil
+	c.mu.Unlock()
+	if got, err := tr.List(ctx, tr.Root()); err != nil || len(got) != 2 {
+		t.Fatalf("retry: %q, %v", names(got), err)
+	}
+}
+
+// An object deleted between GetObjectHandles and GetObjectInfo is left out;
+// objects of other folders (a camera ignoring the parent filter) too.
+func TestTreeSkipsGoneAndForeign(t *testing.T) {
+	c := newFakeCamera()
+	c.addStorage(0x00010001, "SD", "", 0, 0)
+	keep := c.add(0x00010001, 0, "KEEP.JPG", false, []byte("k"), "", "")
+	gone := c.add(0x00010001, 0, "GONE.JPG", false, []byte("g"), "", "")
+	c.gone[gone] = true
+	foreign := c.add(0x00010001, 0, "OTHER.JPG", false, []byte("o"), "", "")
+	c.objects[foreign].info.ParentObject = 0 // listed at the top...
+	c.objects[foreign].info.StorageID = 0x00020001
+	_ = keep
+	tr := newTestTree(t, c)
+	got, err := tr.List(context.Background(), walk(t, tr, "SD"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"KEEP.JPG"}; !slices.Equal(names(got), want) {
+		t.Fatalf("SD = %q, want %q", names(got), want)
+	}
+}
+
+// An object over 4 GiB whose size the camera cannot tell is left out; a
+// transport failure fails the listing instead.
+func TestTreeUnknownHugeSize(t *testing.T) {
+	for name, tc := range map[string]struct {
+		err     error
+		want    []string
+		listErr bool
+	}{
+		"refused":   {err: fmt.Errorf("object size: %w", mtp.RespOperationNotSupported), want: []string{"SMALL.JPG"}},
+		"transport": {err: errBroken, listErr: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := newFakeCamera()
+			c.addStorage(0x00010001, "SD", "", 0, 0)
+			c.add(0x00010001, 0, "SMALL.JPG", false, []byte("s"), "", "")
+			huge := c.add(0x00010001, 0, "HUGE.MOV", false, nil, "", "")
+			c.objects[huge].info.CompressedSize = 0xFFFFFFFF
+			c.sizeErr = tc.err
+			tr := newTestTree(t, c)
+			got, err := tr.List(context.Background(), walk(t, tr, "SD"))
+			if tc.listErr {
+				if !errors.Is(err, errBroken) {
+					t.Fatalf("list: %q, %v; want the transport error", names(got), err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(names(got), tc.want) {
+				t.Fatalf("list: %q, %v; want %q", names(got), err, tc.want)
+			}
+		})
+	}
+}
+
+func TestTreeReadThroughCache(t *testing.T) {
+	c := newFakeCamera()
+	c.addStorage(0x00010001, "SD", "", 0, 0)
+	data := make([]byte, 3*cache.BlockUnit+1234)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	c.add(0x00010001, 0, "F.JPG", false, data, "", "")
+	tr := newTestTree(t, c)
+	f := walk(t, tr, "SD", "F.JPG")
+	ch, err := cache.New(cache.Config{Size: 8 * cache.BlockUnit, BlockSize: cache.BlockUnit, ReadAhead: -1}, tr.Source())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	r := ch.NewReader(cacheObject(f))
+	got := make([]byte, len(data))
+	for off := 0; off < len(data); {
+		n, err := r.ReadAt(context.Background(), got[off:min(off+70000, len(data))], int64(off))
+		if err != nil && n == 0 {
+			t.Fatalf("read at %d: %v", off, err)
+		}
+		off += n
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("bytes differ from the camera's")
+	}
+	if n := c.readCalls.Load(); n != 4 {
+		t.Errorf("camera reads = %d, want 4 (one per block)", n)
+	}
+	// Reading a directory, or an object gone from the tree's index.
+	if _, err := tr.ReadAt(context.Background(), walk(t, tr, "SD"), 0, got); !errors.Is(err, errNotFile) {
+		t.Errorf("read of a directory: %v", err)
+	}
+	if _, err := tr.Source().Fetch(context.Background(), cache.Object{ID: 12345, Size: 10}, 0, got[:10]); !errors.Is(err, ErrNotFound) {
+		t.Errorf("fetch of an unknown inode: %v", err)
+	}
+	c.gone[f.Handle] = true
+	if _, err := tr.ReadAt(context.Background(), f, 0, got[:10]); !errors.Is(err, mtp.RespInvalidObjectHandle) {
+		t.Errorf("read of a deleted object: %v", err)
+	}
+}
+
+func TestTreeUsage(t *testing.T) {
+	c := sampleCamera()
+	tr := newTestTree(t, c)
+	u, err := tr.Usage(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Usage{Capacity: 96 << 30, Free: 11 << 30, Storages: 2}); u != want {
+		t.Fatalf("Usage = %+v, want %+v", u, want)
+	}
+	calls := c.storageCalls.Load()
+	if _, err := tr.Usage(context.Background()); err != nil || c.storageCalls.Load() != calls {
+		t.Fatalf("a second Usage within %v asked the camera (%v)", statfsMaxAge, err)
+	}
+}
+
+func TestErrno(t *testing.T) {
+	m := newErrnoMapper(testLogger(t))
+	tests := map[string]struct {
+		err  error
+		want syscall.Errno
+	}{
+		"nil":         {nil, 0},
+		"not found":   {fmt.Errorf("lookup: %w", ErrNotFound), syscall.ENOENT},
+		"gone":        {fmt.Errorf("read: %w", mtp.RespInvalidObjectHandle), syscall.ENOENT},
+		"dir":         {errNotFile, syscall.EISDIR},
+		"interrupted": {fmt.Errorf("read: %w", context.Canceled), syscall.EINTR},
+		"timeout":     {fmt.Errorf("read: %w", context.DeadlineExceeded), syscall.EIO},
+		"camera":      {fmt.Errorf("read: %w", mtp.RespGeneralError), syscall.EIO},
+		"transport":   {errors.New("ptpip: session broken"), syscall.EIO},
+		"an errno":    {fmt.Errorf("dial: %w", syscall.ECONNREFUSED), syscall.EIO},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := m.errno("test", tc.err); got != tc.want {
+				t.Errorf("errno(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
+	}
+}
