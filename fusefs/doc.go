@@ -13,6 +13,12 @@
 // become errno values in exactly one place (errno.go), and every write is
 // refused with EROFS. Mount (mount.go) mounts read-only.
 //
+// With --dirnamespec or --filenamespec the mount shows a renamed tree
+// instead (rename.go, renamenode.go): Renamer lists the whole card through
+// the Tree and names each file with package pathspec; the camera tree stays
+// reachable at /.camera, unlisted. Lifetime (dlnum.go) keeps the
+// @dlnum_lifetime@ numbers of each camera in the state directory.
+//
 // fusefs does not speak PTP, cache blocks or parse flags: those are
 // packages mtp and ptpip, cache, and cmd/airnef-mount.
 package fusefs

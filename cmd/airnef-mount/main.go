@@ -99,6 +99,7 @@ type options struct {
 	cameraTZ       string
 	debug          debugFlags
 	version        bool
+	renameOptions
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -118,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl.StringVar(&o.cameraTZ, "camera-tz", "", "the camera clock's time `zone` (e.g. Europe/Paris; default: this computer's)")
 	fl.Var(o.debug, "debug", "debug logs for a comma-separated `list` of ptp,fuse,cache (or all)")
 	fl.BoolVar(&o.version, "version", false, "print the version and exit")
+	o.renameFlags(fl)
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stderr, usageLine)
@@ -130,6 +132,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.version {
 		return o, nil
+	}
+	if err := o.parseSpecs(); err != nil {
+		return nil, err
 	}
 	switch fl.NArg() {
 	case 1:
@@ -273,7 +278,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer blocks.Close()
 
-	root := fusefs.NewRoot(fusefs.Config{
+	root, err := newRoot(ctx, o, tree, fusefs.Config{
 		Tree: tree, Cache: blocks, Logger: fuseLog,
 		Status: func() string {
 			if err := sess.Err(); err != nil {
@@ -281,7 +286,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			return fmt.Sprintf("connected %s %s", info.Manufacturer, info.Model)
 		},
-	})
+	}, info, log)
+	if err != nil {
+		closeSession()
+		return err
+	}
 	srv, err := fusefs.Mount(o.mountpoint, root, fusefs.MountOptions{
 		AllowOther: o.allowOther, Debug: o.debug["fuse"], Logger: fuseLog,
 	})

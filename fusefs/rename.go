@@ -1,0 +1,500 @@
+package fusefs
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/pathspec"
+)
+
+// The renamed tree (--dirnamespec, --filenamespec): the card's files under
+// the directories and names that Airnef's renaming language makes from
+// each file's metadata, built once from the camera tree's listing. It is
+// plain Go, tested without FUSE; renamenode.go shows it.
+//
+// What a mount shows must be the same on every mount of the same card, so
+// that rsync never recopies: names come from the metadata and from numbers
+// that are themselves stable (@dlnum@ by capture order, @dlnum_lifetime@
+// from the Lifetime store), collisions are resolved in a fixed order, and
+// inode numbers are hashes of the renamed path (directories) or of the
+// object's identity (files).
+//
+// Directories exist only for the files in them: an empty folder of the
+// card is in /.camera, not in the renamed tree.
+
+// CameraID is the camera as the renaming language names it, and as the
+// Lifetime store tells cameras apart.
+type CameraID struct {
+	Make   string // @cameramake@, e.g. "Nikon"
+	Model  string // @cameramodel@, e.g. "D7200"
+	Serial string // @cameraserial@, e.g. "35551323"
+}
+
+// NewCameraID makes a CameraID from DeviceInfo's Manufacturer, Model and
+// SerialNumber as Airnef does: the make is the first word of the
+// manufacturer ("Nikon Corporation" -> "Nikon"), the serial number loses
+// its leading spaces and zeros ("000035551323" -> "35551323").
+func NewCameraID(manufacturer, model, serial string) CameraID {
+	var mk string
+	if f := strings.Fields(manufacturer); len(f) > 0 {
+		mk = f[0]
+	}
+	return CameraID{Make: mk, Model: strings.TrimSpace(model), Serial: strings.TrimLeft(strings.TrimSpace(serial), " 0")}
+}
+
+// RenameConfig configures a Renamer.
+type RenameConfig struct {
+	// DirSpec names each file's directory (components separated by '/'
+	// or '\'); nil keeps the camera's own: the storage and its folders.
+	DirSpec *pathspec.Spec
+	// FileSpec names each file; nil keeps the camera's name. Parse it
+	// with pathspec.ParseFilename.
+	FileSpec *pathspec.Spec
+	Camera   CameraID
+	// DownloadTime is @dldate@ and @dltime@: the mount's start time.
+	DownloadTime time.Time
+	// Lifetime holds the @dlnum_lifetime@ numbers; nil keeps them in
+	// memory (numbered from 1 by this Renamer).
+	Lifetime *Lifetime
+	// ProgressEvery is how often listing the card logs its progress;
+	// 0 means every 2 seconds.
+	ProgressEvery time.Duration
+	Logger        *slog.Logger
+}
+
+// Renamer builds renamed trees of one camera. It keeps the @dlnum@ numbers
+// it has handed out: a later Build (after the camera tree was listed
+// again) gives known files the same numbers and new captures the next
+// ones.
+type Renamer struct {
+	cfg      RenameConfig
+	log      *slog.Logger
+	lifetime *Lifetime
+
+	mu     sync.Mutex
+	dlnum  map[string]numbered // by place
+	lastDL int
+}
+
+// numbered is a number handed out to the file at a place, with its check.
+type numbered struct {
+	num     int
+	size    int64
+	capture string
+}
+
+// NewRenamer returns a Renamer for cfg.
+func NewRenamer(cfg RenameConfig) *Renamer {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = 2 * time.Second
+	}
+	lt := cfg.Lifetime
+	if lt == nil {
+		lt = OpenLifetime("", cfg.Camera, log)
+	}
+	return &Renamer{cfg: cfg, log: log, lifetime: lt, dlnum: map[string]numbered{}}
+}
+
+// RenamedTree is one renamed view of the card. It does not change once
+// built: safe for any number of readers.
+type RenamedTree struct {
+	root  *RenamedNode
+	files int
+	dirs  int
+}
+
+// Root is the top directory.
+func (rt *RenamedTree) Root() *RenamedNode { return rt.root }
+
+// Files is the number of files in the tree.
+func (rt *RenamedTree) Files() int { return rt.files }
+
+// Dirs is the number of directories in the tree, the top one excluded.
+func (rt *RenamedTree) Dirs() int { return rt.dirs }
+
+// RenamedNode is a directory or a file of a renamed tree.
+type RenamedNode struct {
+	// Name is unique in the parent directory and a valid Linux name.
+	Name string
+	// Ino is the inode number: for a directory a hash of its path, for
+	// a file of the object's identity (slot, folder path, name).
+	Ino uint64
+	// Mtime is a file's capture date, a directory's newest file's.
+	Mtime time.Time
+	// Object is the camera's file; nil for a directory.
+	Object *Object
+	// DLNum and DLNumLifetime are the file's @dlnum@ and
+	// @dlnum_lifetime@ (0 for a directory).
+	DLNum, DLNumLifetime int
+
+	parent   *RenamedNode
+	children []*RenamedNode // sorted by Name
+	byName   map[string]*RenamedNode
+	subdirs  int
+	pending  []*cardFile // files to name, in naming order (build only)
+}
+
+// IsDir reports whether n is a directory.
+func (n *RenamedNode) IsDir() bool { return n.Object == nil }
+
+// Children are a directory's entries sorted by name. Do not modify.
+func (n *RenamedNode) Children() []*RenamedNode { return n.children }
+
+// Lookup returns the entry called name.
+func (n *RenamedNode) Lookup(name string) (*RenamedNode, bool) {
+	c, ok := n.byName[name]
+	return c, ok
+}
+
+// Subdirs is the number of directories in n.
+func (n *RenamedNode) Subdirs() int { return n.subdirs }
+
+// Path is n's path from the top, names joined by "/".
+func (n *RenamedNode) Path() string {
+	if n.parent == nil {
+		return ""
+	}
+	if n.parent.parent == nil {
+		return n.Name
+	}
+	return n.parent.Path() + "/" + n.Name
+}
+
+// cardFile is one file of the card with what renaming needs of it.
+type cardFile struct {
+	obj    *Object
+	key    LifetimeKey // its identity and check
+	folder string      // @camerafolder@: the folder it is in ("" at the top)
+	dirs   []string    // its directory in the camera tree: storage, folders
+	dl     int
+	dlLife int
+	name   string // the wanted name, before collisions
+}
+
+// Build lists the whole card through t (each folder once, as browsing the
+// camera tree would: the listing is t's and is kept for it) and returns
+// the renamed tree. Progress is logged every ProgressEvery.
+func (r *Renamer) Build(ctx context.Context, t *Tree) (*RenamedTree, error) {
+	start := time.Now()
+	files, err := r.listCard(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	// Naming order: oldest capture first, then slot, folder and name.
+	slices.SortFunc(files, func(a, b *cardFile) int {
+		if c := a.obj.Mtime.Compare(b.obj.Mtime); c != 0 {
+			return c
+		}
+		return compareKeys(a.key, b.key)
+	})
+	r.assignDLNum(files)
+	keys := make([]LifetimeKey, len(files))
+	for i, f := range files {
+		keys[i] = f.key
+	}
+	nums, err := r.lifetime.Assign(keys)
+	if err != nil {
+		r.log.Warn("dlnum_lifetime numbers could not be kept: they hold for this mount only", "err", err)
+	}
+	for i, f := range files {
+		f.dlLife = nums[i]
+	}
+	rt := r.build(files)
+	r.log.Info("renamed tree ready", "files", rt.files, "dirs", rt.dirs, "dur", time.Since(start).Round(time.Millisecond))
+	return rt, nil
+}
+
+// compareKeys orders files of the same capture date: slot, folder, name.
+func compareKeys(a, b LifetimeKey) int {
+	return cmp.Or(cmp.Compare(a.Slot, b.Slot), strings.Compare(a.Folder, b.Folder), strings.Compare(a.Name, b.Name))
+}
+
+// listCard walks the camera tree depth first and returns its files.
+func (r *Renamer) listCard(ctx context.Context, t *Tree) ([]*cardFile, error) {
+	var files []*cardFile
+	folders := 0
+	last := time.Now()
+	stack := []*Object{t.Root()}
+	for len(stack) > 0 {
+		dir := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		children, err := t.List(ctx, dir)
+		if err != nil {
+			return nil, err
+		}
+		// Push in reverse so that folders are walked in name order.
+		for i := len(children) - 1; i >= 0; i-- {
+			c := children[i]
+			if c.IsDir() {
+				stack = append(stack, c)
+				folders++
+				continue
+			}
+			files = append(files, newCardFile(c))
+		}
+		if time.Since(last) >= r.cfg.ProgressEvery {
+			last = time.Now()
+			r.log.Info("listing the card", "objects", t.ObjectsListed(), "files", len(files), "folders", folders)
+		}
+	}
+	return files, nil
+}
+
+// newCardFile describes camera file o.
+func newCardFile(o *Object) *cardFile {
+	f := &cardFile{obj: o}
+	var names []string // storage, folders
+	for p := o.parent; p != nil && p.Kind != KindRoot; p = p.parent {
+		names = append(names, p.Name)
+		if p.Kind == KindStorage {
+			f.key.Slot = int(slot(p.Storage))
+		}
+	}
+	slices.Reverse(names)
+	f.dirs = names
+	if len(names) > 1 {
+		f.key.Folder = strings.Join(names[1:], "/")
+	}
+	if o.parent != nil && o.parent.Kind == KindFolder {
+		f.folder = o.parent.Name
+	}
+	f.key.Name = o.Name
+	f.key.Size = o.Size
+	f.key.Capture = wallTime(o.Mtime)
+	return f
+}
+
+// wallTime is the check string of a capture date: its wall time in the
+// camera's zone, so that the check does not depend on the zone setting;
+// "" for an object without a date.
+func wallTime(t time.Time) string {
+	if t.Equal(epoch) {
+		return ""
+	}
+	return t.Format("2006-01-02T15:04:05")
+}
+
+// assignDLNum gives files (in naming order) their @dlnum@: the number this
+// Renamer gave the same file before, else the next one.
+func (r *Renamer) assignDLNum(files []*cardFile) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, f := range files {
+		place := f.key.place()
+		if n, ok := r.dlnum[place]; ok && n.size == f.key.Size && n.capture == f.key.Capture {
+			f.dl = n.num
+			continue
+		}
+		r.lastDL++
+		r.dlnum[place] = numbered{num: r.lastDL, size: f.key.Size, capture: f.key.Capture}
+		f.dl = r.lastDL
+	}
+}
+
+// meta is what the specifiers expand from for file f.
+func (r *Renamer) meta(f *cardFile) pathspec.Meta {
+	m := pathspec.Meta{
+		DownloadTime:  r.cfg.DownloadTime,
+		Filename:      f.obj.Name,
+		CameraFolder:  f.folder,
+		Slot:          f.key.Slot,
+		CameraMake:    r.cfg.Camera.Make,
+		CameraModel:   r.cfg.Camera.Model,
+		CameraSerial:  r.cfg.Camera.Serial,
+		DLNum:         f.dl,
+		DLNumLifetime: f.dlLife,
+	}
+	if !f.obj.Mtime.Equal(epoch) {
+		m.CaptureTime = f.obj.Mtime
+	}
+	return m
+}
+
+// build makes the tree from files in naming order.
+func (r *Renamer) build(files []*cardFile) *RenamedTree {
+	rt := &RenamedTree{root: &RenamedNode{Ino: rootIno, byName: map[string]*RenamedNode{}}}
+	var fellBack, replaced int
+	for _, f := range files {
+		m := r.meta(f)
+		dirs := f.dirs
+		if r.cfg.DirSpec != nil {
+			dirs = safeDirs(r.cfg.DirSpec.Expand(m))
+		}
+		f.name = f.obj.Name
+		if r.cfg.FileSpec != nil {
+			raw := r.cfg.FileSpec.Expand(m)
+			name, ok := safeFileName(raw)
+			switch {
+			case !ok:
+				fellBack++
+				r.log.Debug("--filenamespec made an empty name: the camera's name is used", "file", "/"+f.obj.Path())
+			case name != raw:
+				replaced++
+				r.log.Debug("--filenamespec name made safe", "file", "/"+f.obj.Path(), "name", raw, "safe", name)
+				f.name = name
+			default:
+				f.name = name
+			}
+		}
+		d := rt.root
+		for _, c := range dirs {
+			d = rt.mkdir(d, c)
+		}
+		d.pending = append(d.pending, f)
+	}
+	if fellBack > 0 {
+		r.log.Warn("--filenamespec made an empty name for some files: they keep the camera's name", "files", fellBack)
+	}
+	if replaced > 0 {
+		r.log.Warn("--filenamespec made names with '/', '\\', NUL or over 255 bytes for some files: those characters became '_' and long names were shortened", "files", replaced)
+	}
+	rt.finish(rt.root)
+	return rt
+}
+
+// mkdir returns directory name in d, making it if needed. At the top, the
+// names of the control directories are never handed out.
+func (rt *RenamedTree) mkdir(d *RenamedNode, name string) *RenamedNode {
+	if d == rt.root && reservedRootNames[name] {
+		name = numberedName(name, 2)
+	}
+	if c, ok := d.byName[name]; ok {
+		return c
+	}
+	c := &RenamedNode{Name: name, parent: d, byName: map[string]*RenamedNode{}}
+	c.Ino = renamedDirIno(c.Path())
+	d.byName[name] = c
+	d.children = append(d.children, c)
+	d.subdirs++
+	rt.dirs++
+	return c
+}
+
+// finish names d's files and, depth first, its subdirectories', sorts
+// the entries and sets the directories' mtimes.
+func (rt *RenamedTree) finish(d *RenamedNode) {
+	// Subdirectories keep their names; files take theirs in naming
+	// order, so an older capture keeps a name and a newer one with the
+	// same name becomes "NAME (2).EXT".
+	for _, f := range d.pending {
+		name := f.name
+		_, taken := d.byName[name]
+		if d == rt.root && reservedRootNames[name] {
+			taken = true
+		}
+		for k := 2; taken; k++ {
+			name = numberedName(f.name, k)
+			_, taken = d.byName[name]
+		}
+		c := &RenamedNode{
+			Name: name, Ino: renamedFileIno(f.key), Mtime: f.obj.Mtime, Object: f.obj,
+			DLNum: f.dl, DLNumLifetime: f.dlLife, parent: d,
+		}
+		d.byName[name] = c
+		d.children = append(d.children, c)
+		rt.files++
+	}
+	d.pending = nil
+	for _, c := range d.children {
+		if c.IsDir() {
+			rt.finish(c)
+		}
+		if d.Mtime.IsZero() || c.Mtime.After(d.Mtime) {
+			d.Mtime = c.Mtime
+		}
+	}
+	if d.Mtime.IsZero() {
+		d.Mtime = epoch
+	}
+	slices.SortFunc(d.children, func(a, b *RenamedNode) int { return strings.Compare(a.Name, b.Name) })
+}
+
+// safeDirs splits an expanded --dirnamespec into directory names that a
+// Linux directory can hold: empty, "." and ".." components dropped
+// (pathspec.SplitDirs), invalid UTF-8 and NUL replaced, each name at most
+// 255 bytes (shortened keeping its extension).
+func safeDirs(s string) []string {
+	dirs := pathspec.SplitDirs(s)
+	for i, d := range dirs {
+		dirs[i] = shortenName(strings.ReplaceAll(strings.ToValidUTF8(d, "_"), "\x00", "_"))
+	}
+	return dirs
+}
+
+// safeFileName makes an expanded --filenamespec a file name: '/' and '\'
+// (which can only come from the camera's metadata: ParseFilename refused
+// them in the spec), NUL and invalid UTF-8 become '_', "." and ".." get a
+// "_" prefix, and a name over 255 bytes is shortened keeping its
+// extension. It reports false for an empty name.
+func safeFileName(s string) (string, bool) {
+	if s == "" {
+		return "", false
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 {
+			return '_'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "_"))
+	if s == "." || s == ".." {
+		s = "_" + s
+	}
+	return shortenName(s), true
+}
+
+// renamedDirIno is the inode number of the renamed tree's directory at
+// path. Its hash input never equals inodeOf's (whose third byte is NUL)
+// nor controlIno's (0xFF).
+func renamedDirIno(path string) uint64 {
+	return hashIno("\xff\xff\xfedir\x00", path)
+}
+
+// renamedFileIno is the inode number of a file in the renamed tree: a hash
+// of its identity, so the file keeps it whatever it is named and however
+// the camera numbers its handles.
+func renamedFileIno(k LifetimeKey) uint64 {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(k.Slot))
+	return hashIno("\xff\xff\xfefile\x00", string(b[:])+k.Folder+"\x00"+k.Name)
+}
+
+func hashIno(prefix, s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(prefix))
+	h.Write([]byte(s))
+	ino := h.Sum64()
+	if ino < 2 {
+		ino += 2
+	}
+	return ino
+}
+
+// String describes the tree for logs and test failures: one line per
+// file, "path size".
+func (rt *RenamedTree) String() string {
+	var b strings.Builder
+	var walk func(n *RenamedNode)
+	walk = func(n *RenamedNode) {
+		for _, c := range n.children {
+			if c.IsDir() {
+				walk(c)
+				continue
+			}
+			fmt.Fprintf(&b, "%s %d\n", c.Path(), c.Object.Size)
+		}
+	}
+	walk(rt.root)
+	return b.String()
+}

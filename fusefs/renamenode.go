@@ -1,0 +1,174 @@
+package fusefs
+
+import (
+	"context"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// cameraDirName is the camera tree's directory at the root of a renamed
+// mount: reachable by name, never listed (design.md).
+const cameraDirName = ".camera"
+
+// NewRenamedRoot returns the root node of a mount that shows the renamed
+// tree rt. The camera tree of cfg.Tree stays reachable at /.camera and the
+// control directory at /.airnef; neither is listed. A renamed file is the
+// camera's file under another name: it is read through cfg.Cache under
+// the camera object's key, so both names share cached blocks.
+func NewRenamedRoot(cfg Config, rt *RenamedTree) fs.InodeEmbedder {
+	cam := NewRoot(cfg).(*dirNode)
+	return &renDirNode{fsys: cam.fsys, node: rt.Root(), camera: cam}
+}
+
+// renDirNode is a directory of the renamed tree. The tree is fixed, so
+// every answer comes from memory.
+type renDirNode struct {
+	fs.Inode
+	fsys *filesystem
+	node *RenamedNode
+	// camera is the camera tree's root, shown at /.camera; set on the
+	// root only.
+	camera *dirNode
+}
+
+// renFileNode is a file of the renamed tree: the camera's file node with
+// the renamed entry's inode number.
+type renFileNode struct {
+	fileNode
+	ino uint64
+}
+
+// cameraRootNode is the camera tree's root at /.camera: the camera tree's
+// root directory under an inode number of its own (the camera tree's root
+// is inode 1, which is the renamed root's here).
+type cameraRootNode struct {
+	dirNode
+}
+
+func (f *filesystem) renDirAttr(n *RenamedNode, out *fuse.Attr) {
+	out.Ino = n.Ino
+	out.Uid, out.Gid = f.uid, f.gid
+	out.SetTimes(&n.Mtime, &n.Mtime, &n.Mtime)
+	out.Blksize = 128 << 10
+	out.Mode = dirMode
+	out.Size = 4096
+	out.Nlink = uint32(2 + n.Subdirs())
+}
+
+// newRenChild makes (or finds, by inode number) the inode of entry n of
+// parent and fills out.
+func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *RenamedNode, out *fuse.EntryOut) *fs.Inode {
+	if n.IsDir() {
+		f.renDirAttr(n, &out.Attr)
+		return parent.NewInode(ctx, &renDirNode{fsys: f, node: n}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: n.Ino})
+	}
+	f.fillAttr(n.Object, &out.Attr)
+	out.Attr.Ino = n.Ino
+	node := &renFileNode{fileNode: fileNode{fsys: f, obj: n.Object}, ino: n.Ino}
+	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino})
+}
+
+func (d *renDirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.fsys.renDirAttr(d.node, &out.Attr)
+	return 0
+}
+
+// Lookup answers from the renamed tree; at the root also the hidden
+// /.airnef and /.camera.
+func (d *renDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if d.camera != nil {
+		switch name {
+		case controlDirName:
+			return d.fsys.controlDir(ctx, &d.Inode, out), 0
+		case cameraDirName:
+			ino := controlIno(cameraDirName)
+			node := &cameraRootNode{dirNode: dirNode{fsys: d.fsys, obj: d.camera.obj}}
+			node.fillAttr(&out.Attr)
+			return d.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino}), 0
+		}
+	}
+	c, ok := d.node.Lookup(name)
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	return d.fsys.newRenChild(ctx, &d.Inode, c, out), 0
+}
+
+// Readdir lists the directory sorted by name; /.camera and /.airnef are
+// not listed.
+func (d *renDirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	children := d.node.Children()
+	entries := make([]fuse.DirEntry, len(children))
+	for i, c := range children {
+		mode := uint32(syscall.S_IFREG)
+		if c.IsDir() {
+			mode = syscall.S_IFDIR
+		}
+		entries[i] = fuse.DirEntry{Name: c.Name, Ino: c.Ino, Mode: mode}
+	}
+	return fs.NewListDirStream(entries), 0
+}
+
+func (d *renDirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	return d.fsys.statfs(ctx, out)
+}
+
+// Everything that would change the tree is refused, as in the camera tree.
+
+func (d *renDirNode) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	return syscall.EROFS
+}
+
+func (d *renDirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}
+
+func (d *renDirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}
+
+func (d *renDirNode) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}
+
+func (d *renDirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.EROFS
+}
+
+func (d *renDirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	return nil, nil, 0, syscall.EROFS
+}
+
+func (d *renDirNode) Unlink(ctx context.Context, name string) syscall.Errno { return syscall.EROFS }
+
+func (d *renDirNode) Rmdir(ctx context.Context, name string) syscall.Errno { return syscall.EROFS }
+
+func (d *renDirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	return syscall.EROFS
+}
+
+func (d *renDirNode) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	return syscall.EROFS
+}
+
+func (d *renDirNode) Removexattr(ctx context.Context, attr string) syscall.Errno {
+	return syscall.EROFS
+}
+
+func (n *renFileNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	n.fsys.fillAttr(n.obj, &out.Attr)
+	out.Attr.Ino = n.ino
+	return 0
+}
+
+func (n *cameraRootNode) fillAttr(out *fuse.Attr) {
+	n.fsys.fillAttr(n.obj, out)
+	out.Ino = controlIno(cameraDirName)
+}
+
+func (n *cameraRootNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	n.fillAttr(&out.Attr)
+	return 0
+}
