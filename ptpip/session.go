@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -27,8 +28,12 @@ const (
 	// found that Nikon bodies hang the MTP session unless they see the probe
 	// (or a one-second pause) before GetDeviceInfo; a fork of Airnef removed
 	// the probe for Canon EOS M5/G9X, reporting a refused connection. The
-	// vendor is not known before DeviceInfo, so the default tolerates both:
-	// the probe is sent, and at most a second is spent waiting for it.
+	// vendor is not known before DeviceInfo, so the default decides from
+	// the one hint there is, the name in the Init Command Ack (a Canon name
+	// skips the probe), and otherwise tolerates both: the probe is sent, at
+	// most a second is spent waiting for it, a camera that drops only the
+	// event connection is used without events, and a camera that drops the
+	// whole connection is dialled again without the probe.
 	ProbeAuto ProbeMode = iota
 	// ProbeOn sends the probe and requires the answer within ConnectTimeout.
 	ProbeOn
@@ -210,6 +215,35 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("ptpip: connect %s: unknown probe mode %d", addr, int(cfg.Probe))
 	}
 	cfg = cfg.withDefaults()
+	s, err := dialOnce(ctx, addr, cfg)
+	if errors.Is(err, errProbeRefused) && cfg.Probe == ProbeAuto {
+		// Try with, fall back without: the camera dropped the whole
+		// connection for the probe (reported for Canon bodies).
+		cfg.Logger.Warn("camera dropped the connection after the probe; connecting again without it", "camera", addr)
+		cfg.Probe = ProbeOff
+		s, err = dialOnce(ctx, addr, cfg)
+	}
+	return s, err
+}
+
+// errProbeRefused is a camera that closed both connections after the
+// Probe Request.
+var errProbeRefused = errors.New("camera dropped the connection after the probe")
+
+// probeRefusedWait is how long ProbeAuto looks for the end of the command
+// connection once the event connection ended after the probe.
+const probeRefusedWait = 200 * time.Millisecond
+
+// SkipsProbe reports whether ProbeAuto leaves out the probe for a camera
+// whose Init Command Ack carries name: Canon's names ("Canon EOS 6D",
+// "EOS M5"), because some Canon bodies drop the connection for it, and
+// Canon needs no probe.
+func SkipsProbe(name string) bool {
+	n := strings.ToLower(strings.TrimSpace(name))
+	return strings.Contains(n, "canon") || strings.HasPrefix(n, "eos")
+}
+
+func dialOnce(ctx context.Context, addr string, cfg Config) (*Session, error) {
 	s := &Session{
 		cfg:      cfg,
 		log:      cfg.Logger.With("camera", addr),
@@ -280,7 +314,24 @@ func (s *Session) handshake(ctx context.Context) error {
 	s.reading = true
 	s.wg.Add(1)
 	go s.readEvents()
+	if s.cfg.Probe == ProbeAuto && SkipsProbe(s.camName) {
+		s.log.Debug("no probe: the camera's name says Canon", "name", s.camName)
+		return nil
+	}
 	return s.probe(ctx)
+}
+
+// cmdEnded reports whether the camera closed the command connection: it
+// waits up to probeRefusedWait for its end, without consuming anything.
+func (s *Session) cmdEnded(ctx context.Context) bool {
+	wctx, cancel := context.WithTimeout(ctx, probeRefusedWait)
+	defer cancel()
+	release := s.cmd.bind(wctx, 0)
+	_, err := s.r.Peek(1)
+	release()
+	// A timeout (the connection's deadline may fire just before the
+	// context's) means nothing came: the connection is alive.
+	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && wctx.Err() == nil
 }
 
 func (s *Session) initCommand() error {
@@ -372,7 +423,11 @@ func (s *Session) probe(ctx context.Context) error {
 		return fmt.Errorf("probe: %w", err)
 	}
 	// ProbeAuto: a camera that refuses the probe by dropping the event
-	// connection still runs transactions; it just sends no events.
+	// connection still runs transactions; it just sends no events. One
+	// that dropped the command connection too is dialled again.
+	if s.cmdEnded(ctx) {
+		return fmt.Errorf("%w: %v", errProbeRefused, err)
+	}
 	s.log.Warn("event connection ended after the probe; continuing without events", "err", err)
 	s.evt.Close()
 	return nil
@@ -770,6 +825,11 @@ func (s *Session) Err() error {
 	defer s.state.Unlock()
 	return s.cause
 }
+
+// Done is closed when the session breaks (the camera hung up, a
+// transaction failed in the transport, the keep-alive failed) or is
+// closed; Err then says why.
+func (s *Session) Done() <-chan struct{} { return s.done }
 
 func (s *Session) brokenErr() error {
 	if err := s.Err(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/test/camsim"
 )
 
@@ -332,5 +334,196 @@ func TestGphoto2Wire(t *testing.T) {
 	guids := decode("-Y", "ptpip.pktType == 1", "-T", "fields", "-e", "ptpip.guid")
 	if want := strings.ReplaceAll(gphotoGUID, ":", ""); !strings.Contains(strings.ReplaceAll(guids, ":", ""), want) {
 		t.Errorf("tshark saw Init Command Request GUIDs %q, want %s", guids, gphotoGUID)
+	}
+}
+
+// simStart serves a camera of cfg on 127.0.0.1:0 until the test ends and
+// returns it with its port. A generated card is the default.
+func simStart(t *testing.T, cfg camsim.Config) (*camsim.Camera, string) {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = -1
+	}
+	cam, err := camsim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := cam.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cam.Close() })
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cam, port
+}
+
+// simBytes reads a whole file of the camera's card from its medium: for a
+// generated card, straight from the generator.
+func simBytes(t *testing.T, cam *camsim.Camera, f camsim.File) []byte {
+	t.Helper()
+	r, c, err := cam.Open(f.Slot, f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b := make([]byte, f.Size)
+	if _, err := r.ReadAt(b, 0); err != nil && !(err == io.EOF && len(b) == 0) {
+		t.Fatalf("%s: %v", f.Path, err)
+	}
+	return b
+}
+
+// gphotoOps counts the operations in a gphoto2 debug log by code.
+func gphotoOps(t *testing.T, log string) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]int{}
+	for _, m := range regexp.MustCompile(`PTP_OC (0x[0-9a-f]{4})`).FindAllStringSubmatch(string(b), -1) {
+		ops[m[1]]++
+	}
+	return ops
+}
+
+// TestGphoto2Vendors runs gphoto2 --list-files and --get-all-files against
+// the nikon and canon personalities on generated cards of photos just
+// over 1 MiB (so gphoto2 takes its GetPartialObject path), and records
+// what it does differently from the generic (MTP) camera.
+func TestGphoto2Vendors(t *testing.T) {
+	gphotoTool(t, "gphoto2")
+	spec := func() *camsim.CardSpec { return &camsim.CardSpec{Photos: 3, Seed: 42, Size: 1<<20 + 4321} }
+
+	t.Run("nikon", func(t *testing.T) {
+		t.Parallel()
+		// gphoto2 sends no Probe Request after Init Event and starts
+		// with OpenSession at once: the D7200 quirk Airnef found (no
+		// probe, no second of grace) hangs the session, and gphoto2
+		// gives up with a timeout.
+		cam, port := simStart(t, camsim.Config{Generate: spec(), Personality: camsim.Nikon()})
+		g := newGphoto(t, port)
+		ctx, cancel := context.WithTimeout(context.Background(), gphotoTimeout)
+		defer cancel()
+		out, err := g.command(ctx, t.TempDir(), "--list-files").CombinedOutput()
+		if err == nil {
+			t.Fatalf("gphoto2 listed a Nikon that needs the probe:\n%s", out)
+		}
+		if !strings.Contains(string(out), "Timeout") {
+			t.Errorf("gphoto2 failed otherwise than by a timeout:\n%s", out)
+		}
+		if n := cam.OpCount(mtp.OpOpenSession); n != 1 {
+			t.Errorf("camera got %d OpenSession, want the 1 it hung on", n)
+		}
+		if n := cam.OpCount(mtp.OpGetDeviceInfo); n != 0 {
+			t.Errorf("camera got %d GetDeviceInfo after hanging", n)
+		}
+	})
+
+	t.Run("nikon with probe grace", func(t *testing.T) {
+		t.Parallel()
+		// The same Nikon with that one quirk off (as if gphoto2 had
+		// probed): everything else is Nikon's.
+		p := camsim.Nikon()
+		p.ProbeRequired = false
+		cam, port := simStart(t, camsim.Config{Generate: spec(), Personality: p})
+		g := newGphoto(t, port)
+		files := simFiles(cam)
+		out := g.run(t, t.TempDir(), "--list-files")
+		if !strings.Contains(out, fmt.Sprintf("There are %d files in folder '/store_00010001/DCIM/100NIKON'", len(files))) {
+			t.Errorf("listing:\n%s", out)
+		}
+		// NEF is format 0x3000 on a Nikon: gphoto2 lists it, with no
+		// MIME type of its own.
+		for _, f := range files {
+			line := regexp.MustCompile(`(?m)^#\d+\s+` + regexp.QuoteMeta(path.Base(f.Path)) + `\s.*$`).FindString(out)
+			switch {
+			case line == "":
+				t.Errorf("%s not listed:\n%s", f.Path, out)
+			case strings.HasSuffix(f.Path, ".JPG") && !strings.Contains(line, "image/jpeg"):
+				t.Errorf("JPEG listed as %q", line)
+			case strings.HasSuffix(f.Path, ".NEF") && strings.Contains(line, "image/"):
+				t.Errorf("NEF (format 0x3000) listed with an image type: %q", line)
+			}
+		}
+		cwd, log := t.TempDir(), filepath.Join(t.TempDir(), "gphoto2.log")
+		// gphoto2's --list-files session lasted far less than a second:
+		// the D7200 then leaves the next Init unanswered (one
+		// connection), so the next gphoto2 times out and the one after
+		// works. Over real Nikon WiFi that is a failed run in two.
+		ctx, cancel := context.WithTimeout(context.Background(), gphotoTimeout)
+		defer cancel()
+		if out, err := g.command(ctx, t.TempDir(), "--summary").CombinedOutput(); err == nil {
+			t.Errorf("gphoto2 connected right after a session shorter than a second:\n%s", out)
+		}
+		g.run(t, cwd, "--get-all-files", "--debug", "--debug-logfile="+log)
+		// NEF files (0x3000) are downloaded too, like every file.
+		simCheckDownloads(t, cam, cwd, files)
+		ops := gphotoOps(t, log)
+		t.Logf("gphoto2 operations against nikon: %v", ops)
+		// gphoto2 reads with plain GetPartialObject, not Nikon's 0x9431.
+		if ops["0x101b"] == 0 || ops["0x9431"] != 0 {
+			t.Errorf("gphoto2 read with GetPartialObject %d times and 0x9431 %d times", ops["0x101b"], ops["0x9431"])
+		}
+	})
+
+	t.Run("canon", func(t *testing.T) {
+		t.Parallel()
+		cam, port := simStart(t, camsim.Config{Generate: spec(), Personality: camsim.Canon()})
+		g := newGphoto(t, port)
+		files := simFiles(cam)
+		out := g.run(t, t.TempDir(), "--list-files")
+		if !strings.Contains(out, fmt.Sprintf("There are %d files in folder '/store_00010001/DCIM/100CANON'", len(files))) {
+			t.Errorf("listing:\n%s", out)
+		}
+		// CR2 is Canon's format 0xB103: gphoto2 names its type.
+		for _, f := range files {
+			line := regexp.MustCompile(`(?m)^#\d+\s+` + regexp.QuoteMeta(path.Base(f.Path)) + `\s.*$`).FindString(out)
+			if strings.HasSuffix(f.Path, ".CR2") && !strings.Contains(line, "image/x-canon-cr2") {
+				t.Errorf("CR2 listed as %q", line)
+			}
+		}
+		cwd, log := t.TempDir(), filepath.Join(t.TempDir(), "gphoto2.log")
+		g.run(t, cwd, "--get-all-files", "--debug", "--debug-logfile="+log)
+		simCheckDownloads(t, cam, cwd, files)
+		ops := gphotoOps(t, log)
+		t.Logf("gphoto2 operations against canon: %v", ops)
+		// Canon's EOS 64-bit operations are listed but unused for files
+		// under 4 GiB: gphoto2 reads with plain GetPartialObject.
+		if ops["0x101b"] == 0 || ops["0x9170"]+ops["0x9172"]+ops["0x9174"] != 0 {
+			t.Errorf("gphoto2 operations %v", ops)
+		}
+	})
+}
+
+// simFiles lists the files (not folders) of a camera's cards.
+func simFiles(cam *camsim.Camera) []camsim.File {
+	var out []camsim.File
+	for _, f := range cam.Files() {
+		if !f.Dir {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// simCheckDownloads compares the files gphoto2 saved in dir with the card.
+func simCheckDownloads(t *testing.T, cam *camsim.Camera, dir string, files []camsim.File) {
+	t.Helper()
+	for _, f := range files {
+		got, err := os.ReadFile(filepath.Join(dir, path.Base(f.Path)))
+		if err != nil {
+			t.Errorf("%s not downloaded: %v", f.Path, err)
+			continue
+		}
+		if !bytes.Equal(got, simBytes(t, cam, f)) {
+			t.Errorf("%s: downloaded %d bytes differ from the card's %d", f.Path, len(got), f.Size)
+		}
 	}
 }

@@ -1,7 +1,9 @@
-// Command camsim runs a simulated PTP/IP camera that serves a directory as
-// its memory card: the camera of the project's tests and demo.
+// Command camsim runs a simulated PTP/IP camera: the camera of the
+// project's tests and demo. Its memory card is a directory or a generated
+// card; it speaks as a generic MTP camera, a Nikon or a Canon, over a link
+// of chosen rate and latency, and a control socket lets scripts steer it.
 //
-//	camsim --listen 127.0.0.1:15740 --dir DIR [--model M] [--serial S] [--manufacturer X] [--debug]
+//	camsim --listen 127.0.0.1:15740 (--dir DIR | --photos N [--seed S] [--video SIZE] ...) [--vendor nikon] [--control PATH] ...
 //
 // Once listening it prints one line, "listening ADDR:PORT", on standard
 // output; logs go to standard error. SIGINT or SIGTERM stop it with status 0.
@@ -16,7 +18,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/airnef-mount/airnef-mount/test/camsim"
 )
@@ -38,20 +43,85 @@ func main() {
 // errUsage is a command line that could not be used; usage was printed.
 var errUsage = errors.New("usage")
 
+// byteSize is a flag of bytes: an integer with an optional suffix k, M, G,
+// T (powers of 1000) or Ki, Mi, Gi, Ti (powers of 1024), "B" allowed.
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	n, err := parseSize(s)
+	*b = byteSize(n)
+	return err
+}
+
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSuffix(strings.TrimSpace(s), "B")
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"k", 1e3}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSuffix(t, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n * mult, nil
+}
+
+// parseDate reads 2024-03-01 or an RFC 3339 time.
+func parseDate(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("camsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:15740", "TCP `address` to listen on, for both PTP/IP connections (port 0 picks a free port)")
-	dir := fs.String("dir", "", "`directory` served as the memory card in slot 1 (required); its entries are the card's root, e.g. DCIM/")
-	model := fs.String("model", "", "camera `model` in DeviceInfo and the Init Command Ack (default \"CamSim\")")
-	serial := fs.String("serial", "", "serial `number` in DeviceInfo (default \"000000000001\")")
-	manufacturer := fs.String("manufacturer", "", "`manufacturer` in DeviceInfo (default \"airnef-mount\")")
+	dir := fs.String("dir", "", "`directory` served as the memory card in slot 1; its entries are the card's root, e.g. DCIM/")
+	dir2 := fs.String("dir2", "", "`directory` served as a second card, in slot 2 (storage 0x00020001)")
+	vendor := fs.String("vendor", "generic", "camera `make`: generic (MTP), nikon or canon; sets identity, operations and quirks")
+	model := fs.String("model", "", "camera `model` in DeviceInfo and the Init Command Ack (default: the make's, \"CamSim\" for generic)")
+	serial := fs.String("serial", "", "serial `number` in DeviceInfo (default: the make's)")
+	manufacturer := fs.String("manufacturer", "", "`manufacturer` in DeviceInfo (default: the make's, \"airnef-mount\" for generic)")
+	photos := fs.Int("photos", 0, "generate a card of `N` photos in slot 1 instead of --dir")
+	seed := fs.Uint64("seed", 1, "`seed` of the generated card: same seed, same card")
+	folders := fs.Int("folders", 1, "spread the generated photos over `F` DCF folders")
+	var size, video, rate byteSize
+	fs.Var(&size, "size", "every generated photo file exactly `BYTES` long (default: camera-like sizes; minimum 256Ki)")
+	fs.Var(&video, "video", "add one generated movie of `SIZE` bytes (may exceed 4 GiB; never stored)")
+	from := fs.String("from", "", "first capture `date` of the generated card (2024-03-01 or RFC 3339; default 2024-03-01 08:00)")
+	to := fs.String("to", "", "last capture `date` of the generated card (default 2024-09-30 20:00)")
+	fs.Var(&rate, "rate", "link rate in `BYTES` per second for what the camera sends, e.g. 2M (0: unlimited)")
+	latency := fs.Duration("latency", 0, "delay of each operation's answer: one round trip, e.g. 20ms")
+	authDelay := fs.Duration("auth-delay", 0, "wait this `long` before answering an Init Command Request (Canon's authorisation prompt)")
+	probe := fs.String("probe", "answer", "what the camera does with a Probe Request on the event connection: answer, or refuse (drop the connection, as reported for some Canon bodies)")
+	control := fs.String("control", "", "unix socket `path` taking control commands (see below)")
 	debug := fs.Bool("debug", false, "log every PTP operation")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: camsim --dir DIR [flags]\n\n"+
-			"camsim is a simulated PTP/IP camera (generic MTP personality) serving DIR\n"+
-			"read-only. It prints \"listening ADDR:PORT\" on stdout once it accepts\n"+
-			"connections, and stops on SIGINT or SIGTERM.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: camsim (--dir DIR | --photos N | --video SIZE) [flags]\n\n"+
+			"camsim is a simulated PTP/IP camera serving a memory card read-only: a\n"+
+			"directory (--dir) or a generated card (--photos, --video) in slot 1, and\n"+
+			"optionally a directory in slot 2 (--dir2). It prints \"listening ADDR:PORT\"\n"+
+			"on stdout once it accepts connections, and stops on SIGINT or SIGTERM.\n\n"+
+			"Makes (--vendor):\n"+
+			"  generic  MTP camera: GetObjectPropList, Android 64-bit read 0x95C1\n"+
+			"  nikon    Nikon D7200: 0x9421/0x9431, one End Data per data phase, NEF as\n"+
+			"           0x3000, seconds halved, needs the probe (or a 1 s pause) before\n"+
+			"           the first operation, hangs the next Init after a session shorter\n"+
+			"           than 1 s, GeneralError from GetObjectInfo for 1 s after a new\n"+
+			"           shot, handles encoding slot/folder/file number\n"+
+			"  canon    Canon EOS 6D: 0x9170/0x9172/0x9174, 16 KiB Data packets, dates\n"+
+			"           with \".0\"; see --auth-delay and --probe=refuse\n\n"+
+			"%s\nFlags:\n", camsim.ControlHelp)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -60,23 +130,52 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return errUsage
 	}
-	if fs.NArg() != 0 || *dir == "" {
-		if fs.NArg() != 0 {
-			fmt.Fprintf(stderr, "camsim: unexpected argument %q\n", fs.Arg(0))
-		} else {
-			fmt.Fprintln(stderr, "camsim: --dir is required")
-		}
+	usage := func(format string, a ...any) error {
+		fmt.Fprintf(stderr, "camsim: "+format+"\n", a...)
 		fs.Usage()
 		return errUsage
+	}
+	generated := *photos > 0 || video > 0
+	switch {
+	case fs.NArg() != 0:
+		return usage("unexpected argument %q", fs.Arg(0))
+	case *dir == "" && !generated:
+		return usage("--dir or --photos/--video is required")
+	case *dir != "" && generated:
+		return usage("--dir and a generated card (--photos, --video) both want slot 1: use --dir2 for a second card")
+	case *probe != "answer" && *probe != "refuse":
+		return usage("--probe %q: answer or refuse", *probe)
+	}
+	p, err := camsim.PersonalityNamed(*vendor)
+	if err != nil {
+		return usage("--vendor %q: generic, nikon or canon", *vendor)
 	}
 	level := slog.LevelInfo
 	if *debug {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cam, err := camsim.New(camsim.Config{
-		Dir: *dir, Model: *model, Serial: *serial, Manufacturer: *manufacturer, Logger: log,
-	})
+	cfg := camsim.Config{
+		Dir: *dir, Dir2: *dir2, Personality: p,
+		Model: *model, Serial: *serial, Manufacturer: *manufacturer, Logger: log,
+		Rate: int64(rate), Latency: *latency, AuthDelay: *authDelay, ProbeRefuse: *probe == "refuse",
+	}
+	if generated {
+		spec := &camsim.CardSpec{Photos: *photos, Seed: *seed, Folders: *folders, Size: int64(size), Video: int64(video)}
+		for _, d := range []struct {
+			s string
+			t *time.Time
+		}{{*from, &spec.From}, {*to, &spec.To}} {
+			if d.s == "" {
+				continue
+			}
+			if *d.t, err = parseDate(d.s, time.Local); err != nil {
+				return usage("bad date %q: %v", d.s, err)
+			}
+		}
+		cfg.Generate = spec
+	}
+	cam, err := camsim.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -84,6 +183,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		cam.Close()
 		return err
+	}
+	if *control != "" {
+		if err := cam.ServeControl(*control); err != nil {
+			cam.Close()
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "listening %s\n", addr)
 	<-ctx.Done()

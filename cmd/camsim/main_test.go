@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -110,7 +111,10 @@ func TestCommand(t *testing.T) {
 		if code != 0 {
 			t.Errorf("--help: status %d", code)
 		}
-		for _, flag := range []string{"-listen", "-dir", "-model", "-serial", "-manufacturer", "-debug"} {
+		for _, flag := range []string{"-listen", "-dir", "-model", "-serial", "-manufacturer", "-debug",
+			"-vendor", "-photos", "-seed", "-folders", "-size", "-video", "-dir2", "-rate", "-latency",
+			"-auth-delay", "-probe", "-control", "state", "add SRC", "delete PATH", "stall DURATION", "drop",
+			"refuse-init REASON", "announce", "no --ssdp"} {
 			if !strings.Contains(out, flag) {
 				t.Errorf("--help does not document %s:\n%s", flag, out)
 			}
@@ -120,6 +124,10 @@ func TestCommand(t *testing.T) {
 		"unknown flag":   {"--dir", dir, "--bogus"},
 		"no dir":         {"--listen", "127.0.0.1:0"},
 		"extra argument": {"--dir", dir, "extra"},
+		"dir and photos": {"--dir", dir, "--photos", "3"},
+		"bad vendor":     {"--dir", dir, "--vendor", "sony"},
+		"bad probe":      {"--dir", dir, "--probe", "maybe"},
+		"bad size":       {"--photos", "3", "--size", "lots"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if code, out := exitCode(t, args...); code != 2 || !strings.Contains(out, "Usage") {
@@ -127,6 +135,38 @@ func TestCommand(t *testing.T) {
 			}
 		})
 	}
+	t.Run("generated nikon with control socket", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		sock := filepath.Join(t.TempDir(), "ctl")
+		cmd := exec.CommandContext(ctx, bin, "--listen", "127.0.0.1:0", "--vendor", "nikon", "--photos", "3",
+			"--seed", "5", "--video", "5Gi", "--control", sock)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Wait()
+		defer cmd.Process.Kill()
+		lines := bufio.NewScanner(stdout)
+		if !lines.Scan() || !strings.HasPrefix(lines.Text(), "listening ") {
+			t.Fatalf("first line %q", lines.Text())
+		}
+		c, err := net.DialTimeout("unix", sock, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintln(c, "state")
+		answer, err := bufio.NewReader(c).ReadString('\n')
+		// 3 photos, some with a NEF, a movie, DCIM and one folder.
+		if err != nil || !regexp.MustCompile(`^ok personality=nikon connections=0 sessions=0 objects=([6-9]) storages=0x10001 `).MatchString(answer) {
+			t.Errorf("state: %q, %v", answer, err)
+		}
+	})
 	t.Run("missing dir", func(t *testing.T) {
 		if code, _ := exitCode(t, "--listen", "127.0.0.1:0", "--dir", filepath.Join(dir, "nope")); code != 1 {
 			t.Errorf("status %d, want 1", code)

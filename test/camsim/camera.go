@@ -3,9 +3,11 @@ package camsim
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
@@ -21,11 +23,16 @@ const initTimeout = 30 * time.Second
 // Camera is one simulated camera. It may serve several listeners; its
 // methods are safe for concurrent use.
 type Camera struct {
-	s    *settings
-	p    *Personality
-	log  *slog.Logger
-	card *card
-	ops  map[mtp.OpCode]opFunc
+	s     *settings
+	p     *Personality
+	log   *slog.Logger
+	cards []*card // by slot, slot 1 first
+	ops   map[mtp.OpCode]opFunc
+	link  *link
+
+	// refuseInit is the Init Fail reason every Init Command Request
+	// gets (0: none), set through the control socket.
+	refuseInit atomic.Uint32
 
 	mu        sync.Mutex // guards the fields below
 	closed    bool
@@ -34,12 +41,18 @@ type Camera struct {
 	sessions  map[uint32]*session // by connection number
 	nextConn  uint32
 	polling   bool
+	// wedged: the next Init Command Request goes unanswered (Nikon,
+	// after a session that ended within a second of opening).
+	wedged  bool
+	control net.Listener
+	opCount map[mtp.OpCode]int // operations answered, by code
+	inits   int                // Init Command Requests received
 
 	done chan struct{} // closed by Close
 	wg   sync.WaitGroup
 }
 
-// New makes a camera of the card directory cfg.Dir and scans it once.
+// New makes a camera of the configured cards and scans them once.
 func New(cfg Config) (*Camera, error) {
 	s, err := cfg.resolve()
 	if err != nil {
@@ -47,18 +60,71 @@ func New(cfg Config) (*Camera, error) {
 	}
 	c := &Camera{
 		s: s, p: s.p, log: s.Logger,
-		card:      newCard(s.Dir, s.p.Formats, s.Logger),
-		ops:       genericOps(),
+		ops:       map[mtp.OpCode]opFunc{},
+		link:      &link{rate: s.Rate, latency: s.Latency},
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[net.Conn]struct{}{},
 		sessions:  map[uint32]*session{},
+		opCount:   map[mtp.OpCode]int{},
 		nextConn:  1,
 		done:      make(chan struct{}),
 	}
-	if _, err := c.card.scan(); err != nil {
-		return nil, err
+	for _, op := range s.p.Ops {
+		c.ops[op] = allOps[op]
+	}
+	hs := newHandles(s.p.EncodedHandles)
+	var slot1 medium
+	if s.Generate != nil {
+		if err := s.Generate.check(); err != nil {
+			return nil, err
+		}
+		slot1 = newGenMedium(*s.Generate, s.p.Layout, s.Manufacturer, s.Model, s.Location)
+	} else {
+		slot1 = newDirMedium(s.Dir, s.Logger)
+	}
+	c.cards = append(c.cards, newCard(1, slot1, s.p.Formats, hs, s.Logger))
+	if s.Dir2 != "" {
+		c.cards = append(c.cards, newCard(2, newDirMedium(s.Dir2, s.Logger), s.p.Formats, hs, s.Logger))
+	}
+	for _, cd := range c.cards {
+		if _, err := cd.scan(); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
+}
+
+// cardFor returns the card with StorageID id.
+func (c *Camera) cardFor(id uint32) *card {
+	for _, cd := range c.cards {
+		if cd.storage == id {
+			return cd
+		}
+	}
+	return nil
+}
+
+// object returns a copy of the object with handle h and its card.
+func (c *Camera) object(h uint32) (object, *card, bool) {
+	for _, cd := range c.cards {
+		if o, ok := cd.get(h); ok {
+			return o, cd, true
+		}
+	}
+	return object{}, nil, false
+}
+
+// objects returns copies of the objects of storage (0xFFFFFFFF: all) that
+// keep accepts, in handle order.
+func (c *Camera) objects(storage uint32, keep func(*object) bool) []object {
+	var out []object
+	for _, cd := range c.cards {
+		if storage == 0xFFFFFFFF || storage == cd.storage {
+			out = cd.list(out, keep)
+		}
+	}
+	sortObjects(out)
+	return out
 }
 
 // GUID is the camera's GUID, as sent in the Init Command Ack.
@@ -127,7 +193,7 @@ func (c *Camera) Serve(ln net.Listener) error {
 		c.mu.Unlock()
 		ln.Close()
 	}()
-	c.log.Info("camera listening", "addr", ln.Addr(), "personality", c.p.Name, "dir", c.s.Dir)
+	c.log.Info("camera listening", "addr", ln.Addr(), "personality", c.p.Name, "card", c.cards[0].m.String())
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
@@ -166,9 +232,66 @@ func (c *Camera) Close() error {
 	for nc := range c.conns {
 		nc.Close()
 	}
+	if c.control != nil {
+		c.control.Close()
+	}
 	c.mu.Unlock()
 	c.wg.Wait()
 	return nil
+}
+
+// OpCount is how many times the camera received operation op: tests
+// check which operations a client chose.
+func (c *Camera) OpCount(op mtp.OpCode) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opCount[op]
+}
+
+// Connections is the number of open command connections.
+func (c *Camera) Connections() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sessions)
+}
+
+// Inits is how many Init Command Requests the camera received.
+func (c *Camera) Inits() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inits
+}
+
+// File is one entry of a card, as the camera serves it.
+type File struct {
+	Slot    int
+	Path    string // slash-separated, below the card root
+	Dir     bool
+	Size    int64
+	ModTime time.Time
+	Handle  uint32
+}
+
+// Files lists every card's entries, slot 1 first, in handle order.
+func (c *Camera) Files() []File {
+	var out []File
+	for _, o := range c.objects(0xFFFFFFFF, func(*object) bool { return true }) {
+		out = append(out, File{Slot: int(o.storage >> 16), Path: o.rel, Dir: o.dir, Size: o.size, ModTime: o.mtime, Handle: o.handle})
+	}
+	return out
+}
+
+// Open opens the file at path on the card in slot, read from the medium
+// directly (for a generated card, from its generator): what a test
+// compares the bytes read through the camera with.
+func (c *Camera) Open(slot int, path string) (io.ReaderAt, io.Closer, error) {
+	for _, cd := range c.cards {
+		if cd.slot == slot {
+			b, err := cd.m.open(path)
+			return b, b, err
+		}
+	}
+	return nil, nil, fmt.Errorf("camsim: no card in slot %d", slot)
 }
 
 // track registers a connection so Close can end it; false after Close.
@@ -192,15 +315,19 @@ func (c *Camera) untrack(nc net.Conn) {
 // Rescan brings the card up to date with its directory now and sends the
 // events for what changed, as the poller does every PollInterval.
 func (c *Camera) Rescan() error {
-	changes, err := c.card.scan()
-	if err != nil {
-		return err
+	var errs []error
+	for _, cd := range c.cards {
+		changes, err := cd.scan()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, ch := range changes {
+			c.log.Info("card changed", "slot", cd.slot, "event", ch.code, "handle", ch.handle)
+			c.broadcast(ch)
+		}
 	}
-	for _, ch := range changes {
-		c.log.Info("card changed", "event", ch.code, "handle", ch.handle)
-		c.broadcast(ch)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (c *Camera) poll() {
@@ -244,7 +371,8 @@ func (c *Camera) broadcast(ch change) {
 // connection is, and serves it.
 func (c *Camera) serveConn(nc net.Conn) {
 	log := c.log.With("remote", nc.RemoteAddr())
-	w := newWire(nc)
+	w := newWire(nc, c.link)
+	defer w.Close()
 	for {
 		if err := nc.SetReadDeadline(time.Now().Add(initTimeout)); err != nil {
 			return
@@ -278,10 +406,36 @@ func (c *Camera) serveConn(nc net.Conn) {
 // connection.
 func (c *Camera) serveCommand(w *wire, req *ptpip.InitCommandRequest, log *slog.Logger) {
 	log = log.With("host", req.Name)
+	c.mu.Lock()
+	c.inits++
+	c.mu.Unlock()
 	if req.Version != ptpip.Version && req.Version != 1 {
 		log.Warn("init refused: protocol version", "version", fmt.Sprintf("%#x", req.Version))
 		w.send(&ptpip.InitFail{Reason: ptpip.FailUnspecified})
 		return
+	}
+	if reason := c.refuseInit.Load(); reason != 0 {
+		log.Warn("init refused as told", "reason", reason)
+		w.send(&ptpip.InitFail{Reason: reason})
+		return
+	}
+	c.mu.Lock()
+	wedged := c.wedged
+	c.wedged = false
+	c.mu.Unlock()
+	if wedged {
+		// Nikon: a session that ended within a second of opening leaves
+		// the camera unable to answer the next connection.
+		log.Warn("init not answered: the last session ended less than a second after it opened")
+		io.Copy(io.Discard, w.c) // until the host gives up
+		return
+	}
+	if d := c.s.AuthDelay; d > 0 {
+		// Canon: the camera asks its user to accept this computer.
+		log.Info("init: waiting for the user to accept", "delay", d)
+		if sleepUntil(time.Now().Add(d), c.done) != nil {
+			return
+		}
 	}
 	c.mu.Lock()
 	if c.p.MaxConnections > 0 && len(c.sessions) >= c.p.MaxConnections {
@@ -290,7 +444,7 @@ func (c *Camera) serveCommand(w *wire, req *ptpip.InitCommandRequest, log *slog.
 		w.send(&ptpip.InitFail{Reason: ptpip.FailBusy})
 		return
 	}
-	s := &session{cam: c, num: c.nextConn, cmd: w, host: req.Name, hostGUID: req.GUID}
+	s := &session{cam: c, num: c.nextConn, cmd: w, host: req.Name, hostGUID: req.GUID, buf: make([]byte, ptpip.DataHeaderSize+64<<10)}
 	c.nextConn++
 	c.sessions[s.num] = s
 	c.mu.Unlock()
@@ -302,6 +456,7 @@ func (c *Camera) serveCommand(w *wire, req *ptpip.InitCommandRequest, log *slog.
 		if evt != nil { // the event connection ends with its command connection
 			evt.Close()
 		}
+		s.endSession()
 	}()
 	s.log = log.With("conn", s.num)
 	ack := &ptpip.InitCommandAck{ConnectionNumber: s.num, GUID: c.s.GUID, Name: c.s.Model, Version: ptpip.Version}
@@ -338,6 +493,9 @@ func (c *Camera) serveEvent(w *wire, req *ptpip.InitEventRequest, log *slog.Logg
 	if err := w.send(&ptpip.InitEventAck{}); err != nil {
 		return
 	}
+	c.mu.Lock()
+	s.evtOpened = time.Now()
+	c.mu.Unlock()
 	log = log.With("conn", req.ConnectionNumber)
 	log.Info("event connection open")
 	for {
@@ -348,6 +506,14 @@ func (c *Camera) serveEvent(w *wire, req *ptpip.InitEventRequest, log *slog.Logg
 		}
 		switch p.(type) {
 		case *ptpip.ProbeRequest:
+			if c.s.ProbeRefuse {
+				// As reported for Canon EOS M5/G9X: the probe costs
+				// the host its connection.
+				log.Warn("probe refused: dropping the connection")
+				s.cmd.Close()
+				return
+			}
+			s.probed.Store(true)
 			if err := w.send(&ptpip.ProbeResponse{}); err != nil {
 				return
 			}

@@ -357,12 +357,13 @@ func TestUnreadableSkipped(t *testing.T) {
 
 func TestUnreadableSkippedAccess(t *testing.T) {
 	dir, files := makeCard(t)
-	c := newCard(dir, Generic().Formats, testLogger(t))
+	m := newDirMedium(dir, testLogger(t))
+	c := newCard(1, m, Generic().Formats, newHandles(false), testLogger(t))
 	denied := map[string]bool{
 		filepath.Join(dir, "DCIM/100TEST/IMG_0002.JPG"): true,
 		filepath.Join(dir, "DCIM/101TEST"):              true,
 	}
-	c.access = func(path string, mode uint32) error {
+	m.access = func(path string, mode uint32) error {
 		if denied[path] {
 			return os.ErrPermission
 		}
@@ -372,7 +373,7 @@ func TestUnreadableSkippedAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, o := range c.list(func(*object) bool { return true }) {
+	for _, o := range c.list(nil, func(*object) bool { return true }) {
 		got = append(got, o.rel)
 	}
 	want := []string{"DCIM", "DCIM/100TEST"}

@@ -3,37 +3,41 @@ package camsim
 import (
 	"cmp"
 	"fmt"
-	"image/jpeg"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path"
-	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
-// storageID is the card in slot 1: slot 1 in the high 16 bits, a medium
-// present (partition 1) in the low ones.
-const storageID uint32 = 0x00010001
+// storageFor is the StorageID of the card in slot n: the slot in the high
+// 16 bits, a medium present (partition 1) in the low ones.
+func storageFor(slot int) uint32 { return uint32(slot)<<16 | 1 }
+
+// storageID is the card in slot 1.
+var storageID = storageFor(1)
 
 // Association types (PTP 1.1 table 21).
 const assocGenericFolder = 0x0001
 
-// object is one file or folder of the card.
+// object is one file or folder of a card.
 type object struct {
-	handle uint32
-	parent uint32 // 0: the card's root
-	rel    string // slash-separated path below the card directory
-	dir    bool
-	size   int64
-	mtime  time.Time
-	format mtp.ObjectFormat
+	handle  uint32
+	storage uint32
+	parent  uint32 // 0: the card's root
+	rel     string // slash-separated path below the card root
+	dir     bool
+	size    int64
+	mtime   time.Time
+	format  mtp.ObjectFormat
+	// added is when the object appeared while the camera ran (zero for
+	// what the first scan found): a new shot.
+	added time.Time
 
 	// Pixel size of a file that decodes as JPEG (0 otherwise), read from
 	// its header when the file is found or changes.
@@ -51,95 +55,127 @@ type change struct {
 	handle uint32
 }
 
-// card is the object tree of the card directory. Handles are numbered from
-// 1 in the order objects are found and stay the same while the process
-// runs; a file that disappears and comes back is a new object.
+// handles hands out object handles for every card of a camera, so that
+// they are unique across slots.
+type handles struct {
+	mu      sync.Mutex
+	next    uint32
+	used    map[uint32]bool
+	encoded bool
+}
+
+func newHandles(encoded bool) *handles {
+	return &handles{next: 1, used: map[uint32]bool{}, encoded: encoded}
+}
+
+// dcf matches a DCF folder (100NIKON) or file (DSC_0042.NEF) name: the
+// number is what Nikon's handles encode.
+var (
+	dcfFolder = regexp.MustCompile(`^([1-9][0-9][0-9])[0-9A-Z_]{5}$`)
+	dcfFile   = regexp.MustCompile(`^[0-9A-Za-z_]{4}([0-9]{4})\.[0-9A-Za-z]{3}$`)
+)
+
+// encode is a Nikon-style handle for the object at rel in slot:
+//
+//	bits 28-31  slot
+//	bits 18-27  folder number (100-999; 0 outside a DCF folder)
+//	bits  4-17  file number (1-9999; 0 for a folder)
+//	bits  0-3   which object with that number (NEF and JPG share one)
+//
+// Objects outside the DCF pattern, and collisions, get handles from a
+// range no DCF object uses (folder number 1023).
+func (a *handles) encode(slot int, rel string, dir bool) uint32 {
+	base := uint32(slot&0xF) << 28
+	name := path.Base(rel)
+	var folder, file uint32
+	ok := false
+	if dir {
+		if m := dcfFolder.FindStringSubmatch(name); m != nil && path.Dir(rel) == "DCIM" {
+			n, _ := strconv.Atoi(m[1])
+			folder, ok = uint32(n), true
+		} else if rel == "DCIM" {
+			ok = true // folder 0, file 0
+		}
+	} else if m := dcfFile.FindStringSubmatch(name); m != nil {
+		if fm := dcfFolder.FindStringSubmatch(path.Base(path.Dir(rel))); fm != nil {
+			f, _ := strconv.Atoi(fm[1])
+			n, _ := strconv.Atoi(m[1])
+			folder, file, ok = uint32(f), uint32(n), n > 0
+		}
+	}
+	if ok {
+		for v := uint32(0); v < 16; v++ {
+			h := base | folder<<18 | file<<4 | v
+			if h != base && !a.used[h] {
+				return h
+			}
+		}
+	}
+	for {
+		h := base | 1023<<18 | a.next&0x3FFFF
+		a.next++
+		if !a.used[h] && h&0x3FFFF != 0 {
+			return h
+		}
+	}
+}
+
+// alloc returns a new handle for the object at rel in slot.
+func (a *handles) alloc(slot int, rel string, dir bool) uint32 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var h uint32
+	if a.encoded {
+		h = a.encode(slot, rel, dir)
+	} else {
+		// Numbered from 1 in the order objects are found, never reused.
+		h = a.next
+		a.next++
+	}
+	a.used[h] = true
+	return h
+}
+
+// release frees h: an encoded handle may be given again to an object at
+// the same place, as a camera does.
+func (a *handles) release(h uint32) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.used, h)
+}
+
+// card is the object tree of one card slot. Handles stay the same while
+// the process runs; a file that disappears and comes back is a new object
+// (with an encoded handle it may get its old handle back).
 type card struct {
-	dir     string
+	slot    int
+	storage uint32
+	m       medium
 	formats map[string]mtp.ObjectFormat
+	handles *handles
 	log     *slog.Logger
-	// access is access(2); tests replace it to make entries unreadable
-	// even to root.
-	access func(path string, mode uint32) error
 
 	scanMu sync.Mutex // one scan at a time
 
 	mu       sync.Mutex // guards the fields below
 	byHandle map[uint32]*object
 	byPath   map[string]*object
-	next     uint32
+	scanned  bool // the first scan is done: later additions are new shots
 }
 
-func newCard(dir string, formats map[string]mtp.ObjectFormat, log *slog.Logger) *card {
-	return &card{dir: dir, formats: formats, log: log, access: syscall.Access,
-		byHandle: map[uint32]*object{}, byPath: map[string]*object{}, next: 1}
+func newCard(slot int, m medium, formats map[string]mtp.ObjectFormat, h *handles, log *slog.Logger) *card {
+	return &card{slot: slot, storage: storageFor(slot), m: m, formats: formats, handles: h, log: log,
+		byHandle: map[uint32]*object{}, byPath: map[string]*object{}}
 }
 
-// entry is what a walk of the directory saw of one object.
-type entry struct {
-	rel   string
-	dir   bool
-	size  int64
-	mtime time.Time
-}
-
-// walk lists the card directory, parents before children, in name order.
-// Dotfiles, symlinks, special files and entries the process cannot read
-// are not on the card.
-func (c *card) walk() ([]entry, error) {
-	var out []entry
-	var visit func(rel string) error
-	visit = func(rel string) error {
-		des, err := os.ReadDir(filepath.Join(c.dir, filepath.FromSlash(rel)))
-		if err != nil {
-			if rel == "" {
-				return err
-			}
-			c.log.Debug("card: folder skipped", "path", rel, "err", err)
-			return nil
-		}
-		for _, de := range des {
-			name := de.Name()
-			if strings.HasPrefix(name, ".") || de.Type()&(fs.ModeSymlink|fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice|fs.ModeIrregular) != 0 {
-				continue
-			}
-			r := path.Join(rel, name)
-			p := filepath.Join(c.dir, filepath.FromSlash(r))
-			const rOK, xOK = 4, 1 // access(2) modes
-			mode := uint32(rOK)
-			if de.IsDir() {
-				mode |= xOK
-			}
-			if c.access(p, mode) != nil {
-				continue
-			}
-			fi, err := de.Info()
-			if err != nil { // gone since ReadDir
-				continue
-			}
-			out = append(out, entry{rel: r, dir: de.IsDir(), size: fi.Size(), mtime: fi.ModTime()})
-			if de.IsDir() {
-				if err := visit(r); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	if err := visit(""); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// scan brings the tree up to date with the directory and returns what
+// scan brings the tree up to date with the medium and returns what
 // changed: additions parents first, removals children first.
 func (c *card) scan() ([]change, error) {
 	c.scanMu.Lock()
 	defer c.scanMu.Unlock()
-	entries, err := c.walk()
+	entries, err := c.m.walk()
 	if err != nil {
-		return nil, fmt.Errorf("camsim: scan card: %w", err)
+		return nil, fmt.Errorf("camsim: scan card %d: %w", c.slot, err)
 	}
 
 	// Header reads happen outside the tree lock, for new or changed files.
@@ -153,10 +189,11 @@ func (c *card) scan() ([]change, error) {
 	}
 	c.mu.Unlock()
 	for rel := range probed {
-		w, h := c.jpegSize(rel)
+		w, h := c.m.dims(rel)
 		probed[rel] = dims{w, h}
 	}
 
+	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var added, changed, removed []change
@@ -176,9 +213,11 @@ func (c *card) scan() ([]change, error) {
 			if dir := path.Dir(e.rel); dir != "." {
 				parent = c.byPath[dir].handle // walk lists parents first
 			}
-			o = &object{handle: c.next, parent: parent, rel: e.rel, dir: e.dir,
+			o = &object{handle: c.handles.alloc(c.slot, e.rel, e.dir), storage: c.storage, parent: parent, rel: e.rel, dir: e.dir,
 				size: e.size, mtime: e.mtime, format: c.format(e.rel, e.dir), width: d.w, height: d.h}
-			c.next++
+			if c.scanned {
+				o.added = now
+			}
 			if e.dir {
 				o.size = 0
 			}
@@ -192,6 +231,7 @@ func (c *card) scan() ([]change, error) {
 			o.mtime = e.mtime // a folder's mtime changes with its entries: no event
 		}
 	}
+	c.scanned = true
 	var gone []*object
 	for rel, o := range c.byPath {
 		if !seen[rel] {
@@ -212,6 +252,7 @@ func (c *card) scan() ([]change, error) {
 func (c *card) removeLocked(o *object) {
 	delete(c.byHandle, o.handle)
 	delete(c.byPath, o.rel)
+	c.handles.release(o.handle)
 }
 
 // format is the object format of the entry at rel.
@@ -225,21 +266,6 @@ func (c *card) format(rel string, dir bool) mtp.ObjectFormat {
 	return mtp.FormatUndefined
 }
 
-// jpegSize reads the pixel size from the header of a file that is a JPEG,
-// whatever its name says; 0, 0 for anything else.
-func (c *card) jpegSize(rel string) (w, h uint32) {
-	f, err := os.Open(filepath.Join(c.dir, filepath.FromSlash(rel)))
-	if err != nil {
-		return 0, 0
-	}
-	defer f.Close()
-	cfg, err := jpeg.DecodeConfig(f)
-	if err != nil {
-		return 0, 0
-	}
-	return uint32(cfg.Width), uint32(cfg.Height)
-}
-
 // get returns a copy of the object with handle h.
 func (c *card) get(h uint32) (object, bool) {
 	c.mu.Lock()
@@ -251,24 +277,31 @@ func (c *card) get(h uint32) (object, bool) {
 	return *o, true
 }
 
-// list returns copies of the objects keep accepts, in handle order.
-func (c *card) list(keep func(*object) bool) []object {
+// lookup returns a copy of the object at rel.
+func (c *card) lookup(rel string) (object, bool) {
 	c.mu.Lock()
-	var out []object
+	defer c.mu.Unlock()
+	o, ok := c.byPath[rel]
+	if !ok {
+		return object{}, false
+	}
+	return *o, true
+}
+
+// list appends copies of the objects keep accepts to out.
+func (c *card) list(out []object, keep func(*object) bool) []object {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, o := range c.byHandle {
 		if keep(o) {
 			out = append(out, *o)
 		}
 	}
-	c.mu.Unlock()
-	slices.SortFunc(out, func(a, b object) int { return cmp.Compare(a.handle, b.handle) })
 	return out
 }
 
 // open opens the file of o for reading.
-func (c *card) open(o *object) (*os.File, error) {
-	return os.Open(filepath.Join(c.dir, filepath.FromSlash(o.rel)))
-}
+func (c *card) open(o *object) (blob, error) { return c.m.open(o.rel) }
 
 // setThumb caches a generated thumbnail for the object h, unless the
 // object changed since o was copied.
@@ -280,12 +313,5 @@ func (c *card) setThumb(o *object, thumb []byte) {
 	}
 }
 
-// space reports the capacity and free bytes of the file system holding the
-// card directory.
-func (c *card) space() (capacity, free uint64, err error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(c.dir, &st); err != nil {
-		return 0, 0, err
-	}
-	return st.Blocks * uint64(st.Bsize), st.Bavail * uint64(st.Bsize), nil
-}
+// space reports the capacity and free bytes of the card.
+func (c *card) space() (capacity, free uint64, err error) { return c.m.space() }

@@ -11,12 +11,19 @@ import (
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
-// Config describes one simulated camera. Only Dir is required.
+// Config describes one simulated camera. Slot 1 holds Dir or a generated
+// card (Generate), never both; Dir2 is an optional card in slot 2.
 type Config struct {
 	// Dir is the memory card in slot 1: its entries are the card's root
 	// (usually DCIM/...). Dotfiles, symlinks and unreadable entries are
 	// not on the card.
 	Dir string
+	// Generate makes slot 1 a generated card instead of Dir: files whose
+	// bytes are computed when read, never stored (see CardSpec).
+	Generate *CardSpec
+	// Dir2 is the memory card in slot 2 (storage 0x00020001) of a
+	// dual-slot camera; empty: slot 2 is not reported.
+	Dir2 string
 
 	// Identity, as reported in DeviceInfo; Model is also the name in the
 	// Init Command Ack. Empty fields take the personality's defaults.
@@ -31,12 +38,30 @@ type Config struct {
 	// Generic().
 	Personality *Personality
 
+	// Link model: Rate is the camera->host bandwidth in bytes per second
+	// (0: unlimited), applied to every byte the camera sends on either
+	// connection; Latency delays the first packet of each operation's
+	// answer by one round trip.
+	Rate    int64
+	Latency time.Duration
+
+	// AuthDelay is how long the camera waits before answering an Init
+	// Command Request: Canon shows an authorisation prompt there that the
+	// user must accept.
+	AuthDelay time.Duration
+	// ProbeRefuse makes the camera drop the whole PTP/IP connection (both
+	// TCP connections) when the host sends a Probe Request on the event
+	// connection, as reported for some Canon bodies ("connection
+	// refused" in a fork of Airnef). Default: probes are answered.
+	ProbeRefuse bool
+
 	// Logger receives the simulator's logs (nil: discarded). At Debug
 	// level every operation is logged.
 	Logger *slog.Logger
 
-	// PollInterval is how often Dir is scanned for added and removed
-	// files (default 300 ms; negative disables polling, see Rescan).
+	// PollInterval is how often the directories are scanned for added and
+	// removed files (default 300 ms; negative disables polling, see
+	// Rescan).
 	PollInterval time.Duration
 
 	// Location is the time zone in which file modification times become
@@ -46,9 +71,9 @@ type Config struct {
 }
 
 // Personality holds everything a camera make does differently. Each field
-// is a quirk switch; Generic() sets them for a plain MTP-capable camera.
+// is a quirk switch; Generic(), Nikon() and Canon() set them per make.
 type Personality struct {
-	// Name identifies the personality in logs.
+	// Name identifies the personality in logs and on the command line.
 	Name string
 
 	// Defaults for Config's identity fields.
@@ -59,11 +84,19 @@ type Personality struct {
 	VendorExtensionVersion uint16
 	VendorExtensionDesc    string
 
+	// Ops lists the operations the camera implements and reports in
+	// DeviceInfo; each must be one the simulator knows (see allOps).
+	Ops []mtp.OpCode
+
 	// DataChunk is the most payload bytes one Data or End Data packet
 	// carries in a camera->host data phase: the phase is Start Data, Data
 	// packets of DataChunk bytes, and an End Data with the last piece
 	// (empty when the data is empty).
 	DataChunk int
+	// EndDataOnly sends every data phase as Start Data and one End Data
+	// holding all the bytes, no Data packet (Nikon). DataChunk is then
+	// unused.
+	EndDataOnly bool
 
 	// MaxConnections is how many command connections may be open at
 	// once (0: no limit). A further Init Command Request gets Init Fail
@@ -78,11 +111,61 @@ type Personality struct {
 	// decode as JPEG; without it every GetThumb answers
 	// NoThumbnailPresent.
 	Thumbnails bool
+
+	// DateTail is appended to every date string (Canon: ".0", tenths of
+	// a second).
+	DateTail string
+	// HalveSeconds reports the seconds of dates halved (Nikon D7200/D750
+	// firmware: 15:05:40 is reported as 15:05:20). The card's file system
+	// stores seconds/2 (FAT's 2-second resolution) and the firmware
+	// forgets to double them.
+	HalveSeconds bool
+
+	// ProbeRequired hangs a session whose first operation comes less
+	// than a second after the event connection opened without a Probe
+	// Request on it: Airnef found Nikon bodies hang the MTP session
+	// unless the host probes (or waits a second) before GetDeviceInfo.
+	// The camera then never answers on that connection.
+	ProbeRequired bool
+	// QuickCloseHang makes the next Init Command Request go unanswered
+	// when a PTP session ended less than a second after it opened
+	// (Nikon D7200/J5).
+	QuickCloseHang bool
+	// ShotSettle is how long GetObjectInfo answers GeneralError for an
+	// object that appeared while the camera runs (a new shot still being
+	// written); 0: never.
+	ShotSettle time.Duration
+
+	// EncodedHandles makes handles encode the place of an object: slot,
+	// folder number and file number (Nikon), rather than counting from 1
+	// in the order objects are found.
+	EncodedHandles bool
+
+	// Layout is how a generated card names its folders and files.
+	Layout Layout
+}
+
+// Layout is a make's DCF naming: folder NNN+FolderSuffix, files
+// FilePrefix+number and an extension.
+type Layout struct {
+	FolderSuffix string // "NIKON": DCIM/100NIKON
+	FilePrefix   string // "DSC_": DSC_0001.JPG
+	RawExt       string // ".NEF"
+	VideoExt     string // ".MOV"
+}
+
+// standardOps are the PTP operations every personality implements.
+var standardOps = []mtp.OpCode{
+	mtp.OpGetDeviceInfo, mtp.OpOpenSession, mtp.OpCloseSession,
+	mtp.OpGetStorageIDs, mtp.OpGetStorageInfo, mtp.OpGetNumObjects,
+	mtp.OpGetObjectHandles, mtp.OpGetObjectInfo, mtp.OpGetObject,
+	mtp.OpGetThumb, mtp.OpGetPartialObject,
 }
 
 // Generic is the personality of a plain MTP-capable camera: Microsoft/MTP
-// vendor extension, standard object formats (RAW files are Undefined), data
-// split in 64 KiB packets, thumbnails.
+// vendor extension, standard object formats (RAW files are Undefined), the
+// MTP object property operations and Android's 64-bit read, data split in
+// 64 KiB packets, thumbnails.
 //
 // libgphoto2 chooses its code path from DeviceInfo; with this one it takes
 // its MTP path (see the package tests in test/gphoto2_test.go).
@@ -96,7 +179,10 @@ func Generic() *Personality {
 		VendorExtensionID:      0x00000006,
 		VendorExtensionVersion: 100,
 		VendorExtensionDesc:    "microsoft.com: 1.0;",
-		DataChunk:              64 << 10,
+		Ops: append(append([]mtp.OpCode(nil), standardOps...),
+			mtp.OpGetObjectPropsSupport, mtp.OpGetObjectPropDesc, mtp.OpGetObjectPropValue,
+			mtp.OpGetObjectPropList, mtp.OpAndroidGetPartialObject64),
+		DataChunk: 64 << 10,
 		Formats: map[string]mtp.ObjectFormat{
 			".jpg": mtp.FormatEXIFJPEG, ".jpeg": mtp.FormatEXIFJPEG,
 			".tif": mtp.FormatTIFF, ".tiff": mtp.FormatTIFF,
@@ -107,7 +193,88 @@ func Generic() *Personality {
 			".heif": mtp.FormatHEIF, ".heic": mtp.FormatHEIF, ".hif": mtp.FormatHEIF,
 		},
 		Thumbnails: true,
+		Layout:     Layout{FolderSuffix: "MSDCF", FilePrefix: "DSC0", RawExt: ".ARW", VideoExt: ".MP4"},
 	}
+}
+
+// Nikon is a Nikon DSLR on WiFi (D7200 with its built-in WiFi or a WU-1a):
+// Nikon's vendor extension ID, plain PTP plus Nikon's 64-bit operations
+// GetObjectSize (0x9421) and GetPartialObjectEx (0x9431), no MTP property
+// operations; data phases as Start Data and one End Data; NEF files as
+// format 0x3000 (Undefined), which is what Nikon bodies report for them
+// (libgphoto2 recognises NEF by the file name, not the format code);
+// and the quirks Airnef and libgphoto2 users met: halved seconds, the
+// probe it needs, the hang after a quick close, GeneralError right after a
+// shot, and handles that encode where an object is.
+func Nikon() *Personality {
+	return &Personality{
+		Name:                   "nikon",
+		Manufacturer:           "Nikon Corporation",
+		Model:                  "D7200",
+		Serial:                 "3012345",
+		DeviceVersion:          "V1.01",
+		VendorExtensionID:      0x0000000A,
+		VendorExtensionVersion: 100,
+		VendorExtensionDesc:    "microsoft.com: 1.0",
+		Ops:                    append(append([]mtp.OpCode(nil), standardOps...), mtp.OpNikonGetObjectSize, mtp.OpNikonGetPartialObjectEx),
+		EndDataOnly:            true,
+		MaxConnections:         1,
+		Formats: map[string]mtp.ObjectFormat{
+			".jpg": mtp.FormatEXIFJPEG, ".nef": mtp.FormatUndefined,
+			".mov": mtp.FormatQuickTime, ".avi": mtp.FormatAVI,
+		},
+		Thumbnails:     true,
+		HalveSeconds:   true,
+		ProbeRequired:  true,
+		QuickCloseHang: true,
+		ShotSettle:     time.Second,
+		EncodedHandles: true,
+		Layout:         Layout{FolderSuffix: "NIKON", FilePrefix: "DSC_", RawExt: ".NEF", VideoExt: ".MOV"},
+	}
+}
+
+// Canon is a Canon EOS body on WiFi (6D): Canon's vendor extension ID,
+// plain PTP plus the EOS 64-bit operations GetObjectInfo64 (0x9170),
+// GetPartialObject64 (0x9172) and GetPartialObjectEx64 (0x9174); data
+// phases split in several 16 KiB Data packets; dates with a ".0" tail;
+// CR2 files as Canon's format 0xB103. The authorisation prompt
+// (Config.AuthDelay) and the refused probe (Config.ProbeRefuse) are set
+// per camera.
+func Canon() *Personality {
+	return &Personality{
+		Name:                   "canon",
+		Manufacturer:           "Canon Inc.",
+		Model:                  "Canon EOS 6D",
+		Serial:                 "012345678901",
+		DeviceVersion:          "1-1.1.8",
+		VendorExtensionID:      0x0000000B,
+		VendorExtensionVersion: 100,
+		VendorExtensionDesc:    "",
+		Ops: append(append([]mtp.OpCode(nil), standardOps...),
+			mtp.OpCanonEOSGetObjectInfo64, mtp.OpCanonEOSGetPartialObject64, mtp.OpCanonEOSGetPartialObjectEx64),
+		DataChunk: 16 << 10,
+		Formats: map[string]mtp.ObjectFormat{
+			".jpg": mtp.FormatEXIFJPEG, ".cr2": mtp.FormatCanonCR2, ".cr3": mtp.FormatCanonCR3,
+			".crw": mtp.FormatCanonCRW, ".mov": mtp.FormatQuickTime, ".mp4": mtp.FormatMP4,
+		},
+		Thumbnails: true,
+		DateTail:   ".0",
+		Layout:     Layout{FolderSuffix: "CANON", FilePrefix: "IMG_", RawExt: ".CR2", VideoExt: ".MOV"},
+	}
+}
+
+// PersonalityNamed returns the personality called name (generic, nikon,
+// canon).
+func PersonalityNamed(name string) (*Personality, error) {
+	switch name {
+	case "generic", "":
+		return Generic(), nil
+	case "nikon":
+		return Nikon(), nil
+	case "canon":
+		return Canon(), nil
+	}
+	return nil, fmt.Errorf("camsim: unknown personality %q (generic, nikon, canon)", name)
 }
 
 // settings is Config with every default filled in.
@@ -116,23 +283,48 @@ type settings struct {
 	p *Personality
 }
 
-func (cfg Config) resolve() (*settings, error) {
-	if cfg.Dir == "" {
-		return nil, errors.New("camsim: no card directory")
-	}
-	fi, err := os.Stat(cfg.Dir)
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("camsim: card: %w", err)
+		return fmt.Errorf("camsim: card: %w", err)
 	}
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("camsim: card %s is not a directory", cfg.Dir)
+		return fmt.Errorf("camsim: card %s is not a directory", dir)
+	}
+	return nil
+}
+
+func (cfg Config) resolve() (*settings, error) {
+	switch {
+	case cfg.Dir == "" && cfg.Generate == nil:
+		return nil, errors.New("camsim: no card directory and no generated card")
+	case cfg.Dir != "" && cfg.Generate != nil:
+		return nil, errors.New("camsim: a card directory and a generated card both in slot 1")
+	}
+	if cfg.Dir != "" {
+		if err := checkDir(cfg.Dir); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Dir2 != "" {
+		if err := checkDir(cfg.Dir2); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Rate < 0 || cfg.Latency < 0 || cfg.AuthDelay < 0 {
+		return nil, errors.New("camsim: negative rate, latency or auth delay")
 	}
 	p := cfg.Personality
 	if p == nil {
 		p = Generic()
 	}
-	if p.DataChunk <= 0 {
+	if p.DataChunk <= 0 && !p.EndDataOnly {
 		return nil, fmt.Errorf("camsim: personality %s: DataChunk %d", p.Name, p.DataChunk)
+	}
+	for _, op := range p.Ops {
+		if _, ok := allOps[op]; !ok {
+			return nil, fmt.Errorf("camsim: personality %s: operation %v is not simulated", p.Name, op)
+		}
 	}
 	s := &settings{Config: cfg, p: p}
 	def := func(v *string, d string) {

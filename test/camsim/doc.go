@@ -1,7 +1,8 @@
 // Package camsim is a simulated PTP/IP camera: the project's test camera and
-// the demo's. It serves a directory as a memory card over the same wire
-// protocol real WiFi cameras speak, closely enough that gphoto2 cannot tell
-// it from one.
+// the demo's. It serves a directory, or a generated card whose bytes are
+// computed when read (medium.go, gen.go), as a memory card over the same
+// wire protocol real WiFi cameras speak, closely enough that gphoto2 cannot
+// tell it from one.
 //
 // A Camera listens on one TCP port for both PTP/IP connections (the first
 // packet on a connection says whether it is a command or an event
@@ -11,11 +12,11 @@
 // ObjectAdded/ObjectRemoved events.
 //
 // What a camera make does differently is a Personality: identity strings,
-// vendor extension, how data phases are split, which operations exist.
-// Only the generic personality is implemented; vendor personalities, a link
-// model (rate, latency) and fault injection hook into the same places: the
-// Personality switches and the single function through which every byte is
-// written (see wire.write).
+// vendor extension, how data phases are split, which operations exist, and
+// each quirk as a switch: Generic (MTP), Nikon and Canon. The link model
+// (rate, latency, stalls) acts in the single function through which every
+// byte is written (wire.writeLocked); a control socket (control.go) lets
+// scripts add and delete files, stall, drop and refuse connections.
 //
 // It is not a PTP/IP client library and not a general MTP responder: the
 // card is read-only and there is no capture.

@@ -4,18 +4,22 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"fmt"
 	"image/jpeg"
 	"io"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
-// genericOps is what a generic MTP-capable camera implements; DeviceInfo
-// lists exactly these operations.
-func genericOps() map[mtp.OpCode]opFunc {
-	return map[mtp.OpCode]opFunc{
+// allOps is every operation the simulator implements; a personality's Ops
+// choose among them, and DeviceInfo lists exactly those.
+var allOps map[mtp.OpCode]opFunc
+
+func init() {
+	allOps = map[mtp.OpCode]opFunc{
 		mtp.OpGetDeviceInfo:             (*session).getDeviceInfo,
 		mtp.OpOpenSession:               (*session).openSession,
 		mtp.OpCloseSession:              (*session).closeSession,
@@ -32,6 +36,13 @@ func genericOps() map[mtp.OpCode]opFunc {
 		mtp.OpGetObjectPropValue:        (*session).getObjectPropValue,
 		mtp.OpGetObjectPropList:         (*session).getObjectPropList,
 		mtp.OpAndroidGetPartialObject64: (*session).getPartialObject64,
+
+		mtp.OpNikonGetObjectSize:      (*session).nikonGetObjectSize,
+		mtp.OpNikonGetPartialObjectEx: (*session).nikonGetPartialObjectEx,
+
+		mtp.OpCanonEOSGetObjectInfo64:      (*session).canonGetObjectInfo64,
+		mtp.OpCanonEOSGetPartialObject64:   (*session).canonGetPartialObject64,
+		mtp.OpCanonEOSGetPartialObjectEx64: (*session).canonGetPartialObjectEx64,
 	}
 }
 
@@ -83,28 +94,35 @@ func (s *session) openSession(t *txn) reply {
 		return fail(mtp.RespInvalidParameter)
 	}
 	s.sessionID.Store(id)
+	s.opened = time.Now()
 	s.log.Info("session open", "session", id, "tid", t.tid)
 	return ok()
 }
 
 func (s *session) closeSession(*txn) reply {
 	s.sessionID.Store(0)
+	s.endSession()
 	s.log.Info("session closed")
 	return ok()
 }
 
 func (s *session) getStorageIDs(*txn) reply {
-	b, _ := mtp.AppendUint32Array(nil, []uint32{storageID})
+	ids := make([]uint32, len(s.cam.cards))
+	for i, cd := range s.cam.cards {
+		ids[i] = cd.storage
+	}
+	b, _ := mtp.AppendUint32Array(nil, ids)
 	return okData(b)
 }
 
 func (s *session) getStorageInfo(t *txn) reply {
-	if t.param(0) != storageID {
+	cd := s.cam.cardFor(t.param(0))
+	if cd == nil {
 		return fail(mtp.RespInvalidStorageID)
 	}
-	capacity, free, err := s.cam.card.space()
+	capacity, free, err := cd.space()
 	if err != nil {
-		s.log.Warn("statfs", "dir", s.cam.s.Dir, "err", err)
+		s.log.Warn("card space", "card", cd.m.String(), "err", err)
 		return fail(mtp.RespStoreNotAvailable)
 	}
 	return encode(&mtp.StorageInfo{
@@ -114,7 +132,7 @@ func (s *session) getStorageInfo(t *txn) reply {
 		MaxCapacity:        capacity,
 		FreeSpaceInBytes:   free,
 		FreeSpaceInImages:  0xFFFFFFFF, // not used
-		StorageDescription: "Card 1",
+		StorageDescription: fmt.Sprintf("Card %d", cd.slot),
 		VolumeLabel:        s.cam.s.VolumeLabel,
 	})
 }
@@ -125,7 +143,7 @@ func (s *session) getStorageInfo(t *txn) reply {
 // root level; another parent lists that folder.
 func (s *session) selectObjects(t *txn) ([]object, mtp.ResponseCode) {
 	storage, format, parent := t.param(0), t.param(1), t.param(2)
-	if storage != 0xFFFFFFFF && storage != storageID {
+	if storage != 0xFFFFFFFF && s.cam.cardFor(storage) == nil {
 		return nil, mtp.RespInvalidStorageID
 	}
 	switch parent {
@@ -133,7 +151,7 @@ func (s *session) selectObjects(t *txn) ([]object, mtp.ResponseCode) {
 	case 0xFFFFFFFF:
 		parent = 0
 	default:
-		p, ok := s.cam.card.get(parent)
+		p, _, ok := s.cam.object(parent)
 		if !ok {
 			return nil, mtp.RespInvalidObjectHandle
 		}
@@ -142,7 +160,7 @@ func (s *session) selectObjects(t *txn) ([]object, mtp.ResponseCode) {
 		}
 	}
 	all := t.param(2) == 0
-	return s.cam.card.list(func(o *object) bool {
+	return s.cam.objects(storage, func(o *object) bool {
 		return (format == 0 || uint32(o.format) == format) && (all || o.parent == parent)
 	}), mtp.RespOK
 }
@@ -177,15 +195,37 @@ func size32(n int64) uint32 {
 	return uint32(n)
 }
 
-func (s *session) date(o *object) string { return mtp.FormatDate(o.mtime.In(s.cam.s.Location)) }
+// date is the date of o as the camera reports it: local wall time, with
+// the personality's quirks (Nikon's halved seconds, Canon's ".0").
+func (s *session) date(o *object) string {
+	t := o.mtime.In(s.cam.s.Location)
+	if s.cam.p.HalveSeconds {
+		t = t.Add(-time.Duration(t.Second()-t.Second()/2) * time.Second)
+	}
+	return mtp.FormatDate(t) + s.cam.p.DateTail
+}
 
 func (s *session) getObjectInfo(t *txn) reply {
-	o, ok := s.cam.card.get(t.param(0))
+	oi, code := s.objectInfo(t.param(0))
+	if code != mtp.RespOK {
+		return fail(code)
+	}
+	return encode(oi)
+}
+
+// objectInfo is the ObjectInfo of object h, or the response code that
+// refuses it.
+func (s *session) objectInfo(h uint32) (*mtp.ObjectInfo, mtp.ResponseCode) {
+	o, cd, ok := s.cam.object(h)
 	if !ok {
-		return fail(mtp.RespInvalidObjectHandle)
+		return nil, mtp.RespInvalidObjectHandle
+	}
+	if d := s.cam.p.ShotSettle; d > 0 && !o.dir && !o.added.IsZero() && time.Since(o.added) < d {
+		// Nikon: the file of a new shot is still being written.
+		return nil, mtp.RespGeneralError
 	}
 	oi := &mtp.ObjectInfo{
-		StorageID:        storageID,
+		StorageID:        cd.storage,
 		ObjectFormat:     o.format,
 		CompressedSize:   size32(o.size),
 		ParentObject:     o.parent,
@@ -198,7 +238,7 @@ func (s *session) getObjectInfo(t *txn) reply {
 	}
 	if o.width != 0 {
 		oi.ImagePixWidth, oi.ImagePixHeight, oi.ImageBitDepth = o.width, o.height, 24
-		if thumb := s.thumb(&o); thumb != nil {
+		if thumb := s.thumb(&o, cd); thumb != nil {
 			oi.ThumbFormat = mtp.FormatEXIFJPEG
 			oi.ThumbCompressedSize = uint32(len(thumb))
 			if cfg, err := jpeg.DecodeConfig(bytes.NewReader(thumb)); err == nil {
@@ -206,7 +246,7 @@ func (s *session) getObjectInfo(t *txn) reply {
 			}
 		}
 	}
-	return encode(oi)
+	return oi, mtp.RespOK
 }
 
 // thumb returns the thumbnail of o, finding it on first use; nil when o
@@ -217,14 +257,14 @@ func (s *session) getObjectInfo(t *txn) reply {
 // Its size is part of ObjectInfo, which hosts read before they ask for
 // the thumbnail, so GetObjectInfo looks for it: once per file and process,
 // which for a JPEG without an EXIF thumbnail costs a decode.
-func (s *session) thumb(o *object) []byte {
+func (s *session) thumb(o *object, cd *card) []byte {
 	if !s.cam.p.Thumbnails || o.width == 0 {
 		return nil
 	}
 	if o.thumb != nil { // found before; empty: none
 		return nonEmpty(o.thumb)
 	}
-	f, err := s.cam.card.open(o)
+	f, err := cd.open(o)
 	if err != nil {
 		return nil
 	}
@@ -236,7 +276,7 @@ func (s *session) thumb(o *object) []byte {
 			thumb = []byte{} // do not decode it again
 		}
 	}
-	s.cam.card.setThumb(o, thumb)
+	cd.setThumb(o, thumb)
 	return nonEmpty(thumb)
 }
 
@@ -248,11 +288,11 @@ func nonEmpty(b []byte) []byte {
 }
 
 func (s *session) getThumb(t *txn) reply {
-	o, ok := s.cam.card.get(t.param(0))
+	o, cd, ok := s.cam.object(t.param(0))
 	if !ok {
 		return fail(mtp.RespInvalidObjectHandle)
 	}
-	thumb := s.thumb(&o)
+	thumb := s.thumb(&o, cd)
 	if thumb == nil {
 		return fail(mtp.RespNoThumbnailPresent)
 	}
@@ -263,7 +303,7 @@ func (s *session) getThumb(t *txn) reply {
 // read from the file while they are sent. A partial read's response
 // carries the number of bytes sent.
 func (s *session) readObject(h uint32, off, n uint64, partial bool) reply {
-	o, ok := s.cam.card.get(h)
+	o, cd, ok := s.cam.object(h)
 	if !ok {
 		return fail(mtp.RespInvalidObjectHandle)
 	}
@@ -272,13 +312,13 @@ func (s *session) readObject(h uint32, off, n uint64, partial bool) reply {
 		return fail(mtp.RespInvalidParameter)
 	}
 	n = min(n, size-off)
-	if n > maxDataIn {
+	if n > s.maxData() {
 		if !partial {
 			// A whole object of 4 GiB or more does not fit a data
 			// phase libgphoto2 can read: ask for partial reads.
 			return fail(mtp.RespObjectTooLarge)
 		}
-		n = maxDataIn
+		n = s.maxData()
 	}
 	var params []uint32
 	if partial {
@@ -287,10 +327,16 @@ func (s *session) readObject(h uint32, off, n uint64, partial bool) reply {
 	if o.dir {
 		return okData(nil, params...) // a folder has no data
 	}
-	f, err := s.cam.card.open(&o)
+	f, err := cd.open(&o)
 	if err != nil {
 		s.log.Warn("open", "file", o.rel, "err", err)
 		return fail(mtp.RespInvalidObjectHandle) // gone since the last scan
+	}
+	if n > 0 {
+		// Read a byte now: a generated file computes its parts on first
+		// read, and that belongs before the latency, not on the link.
+		var one [1]byte
+		f.ReadAt(one[:], int64(off))
 	}
 	return reply{code: mtp.RespOK, params: params, data: io.NewSectionReader(f, int64(off), int64(n)), closer: f}
 }
@@ -307,6 +353,56 @@ func (s *session) getPartialObject(t *txn) reply {
 // getPartialObject64 is Android's GetPartialObject64 (Handle, OffsetLow,
 // OffsetHigh, MaxBytes).
 func (s *session) getPartialObject64(t *txn) reply {
+	return s.readObject(t.param(0), uint64(t.param(1))|uint64(t.param(2))<<32, uint64(t.param(3)), true)
+}
+
+// nikonGetObjectSize is Nikon GetObjectSize (0x9421, Handle): the size
+// as a u64 data phase.
+func (s *session) nikonGetObjectSize(t *txn) reply {
+	o, _, ok := s.cam.object(t.param(0))
+	if !ok {
+		return fail(mtp.RespInvalidObjectHandle)
+	}
+	return okData(binary.LittleEndian.AppendUint64(nil, uint64(o.size)))
+}
+
+// nikonGetPartialObjectEx is Nikon GetPartialObjectEx (0x9431: Handle,
+// OffsetLow, OffsetHigh, SizeLow, SizeHigh).
+func (s *session) nikonGetPartialObjectEx(t *txn) reply {
+	off := uint64(t.param(1)) | uint64(t.param(2))<<32
+	n := uint64(t.param(3)) | uint64(t.param(4))<<32
+	return s.readObject(t.param(0), off, n, true)
+}
+
+// canonGetObjectInfo64 is Canon EOS GetObjectInfo64 (0x9170, Handle). No
+// public source decodes it; this camera answers what package mtp assumes
+// (mtp.Device.ObjectSize): the ObjectInfo dataset with CompressedSize
+// widened to a u64, everything else in place.
+func (s *session) canonGetObjectInfo64(t *txn) reply {
+	oi, code := s.objectInfo(t.param(0))
+	if code != mtp.RespOK {
+		return fail(code)
+	}
+	o, _, _ := s.cam.object(t.param(0))
+	b, err := oi.AppendBinary(nil)
+	if err != nil {
+		return fail(mtp.RespGeneralError)
+	}
+	const sizeAt = 4 + 2 + 2 // StorageID, ObjectFormat, ProtectionStatus
+	wide := append([]byte(nil), b[:sizeAt]...)
+	wide = binary.LittleEndian.AppendUint64(wide, uint64(o.size))
+	return okData(append(wide, b[sizeAt+4:]...))
+}
+
+// canonGetPartialObject64 is Canon EOS GetPartialObject64 (0x9172: Handle,
+// Offset, MaxBytes), per libgphoto2's ptp.h: a 32-bit offset.
+func (s *session) canonGetPartialObject64(t *txn) reply {
+	return s.readObject(t.param(0), uint64(t.param(1)), uint64(t.param(2)), true)
+}
+
+// canonGetPartialObjectEx64 is Canon EOS GetPartialObjectEx64 (0x9174:
+// Handle, OffsetLow, OffsetHigh, MaxBytes).
+func (s *session) canonGetPartialObjectEx64(t *txn) reply {
 	return s.readObject(t.param(0), uint64(t.param(1))|uint64(t.param(2))<<32, uint64(t.param(3)), true)
 }
 

@@ -45,7 +45,7 @@ func (s *session) propValue(o *object, p objectProp) mtp.PropListEntry {
 	e := mtp.PropListEntry{Handle: o.handle, Prop: p.code, DataType: p.typ}
 	switch p.code {
 	case mtp.PropStorageID:
-		e.Value = uint64(storageID)
+		e.Value = uint64(o.storage)
 	case mtp.PropObjectFormat:
 		e.Value = uint64(o.format)
 	case mtp.PropProtectionStatus:
@@ -114,7 +114,7 @@ const propListHeader = 4 + 4 + 2 + 2
 
 // getObjectPropValue is MTP GetObjectPropValue(Handle, PropCode).
 func (s *session) getObjectPropValue(t *txn) reply {
-	o, ok := s.cam.card.get(t.param(0))
+	o, _, ok := s.cam.object(t.param(0))
 	if !ok {
 		return fail(mtp.RespInvalidObjectHandle)
 	}
@@ -151,19 +151,19 @@ func (s *session) getObjectPropList(t *txn) reply {
 	var objs []object
 	switch {
 	case h == 0xFFFFFFFF:
-		objs = s.cam.card.list(func(*object) bool { return true })
+		objs = s.cam.objects(0xFFFFFFFF, func(*object) bool { return true })
 	case depth == 0:
 		if h == 0 {
 			break
 		}
-		o, ok := s.cam.card.get(h)
+		o, _, ok := s.cam.object(h)
 		if !ok {
 			return fail(mtp.RespInvalidObjectHandle)
 		}
 		objs = []object{o}
 	default:
 		if h != 0 {
-			if _, ok := s.cam.card.get(h); !ok {
+			if _, _, ok := s.cam.object(h); !ok {
 				return fail(mtp.RespInvalidObjectHandle)
 			}
 		}
@@ -188,7 +188,7 @@ func (s *session) getObjectPropList(t *txn) reply {
 // below returns the objects 1..depth levels below the folder h (0: the
 // root), in handle order.
 func (s *session) below(h, depth uint32) []object {
-	all := s.cam.card.list(func(*object) bool { return true })
+	all := s.cam.objects(0xFFFFFFFF, func(*object) bool { return true })
 	children := map[uint32][]object{}
 	for _, o := range all {
 		children[o.parent] = append(children[o.parent], o)

@@ -36,6 +36,46 @@ type session struct {
 	// sessionID is the open PTP session (0: none). Written by the
 	// command goroutine, read by the card's event broadcast.
 	sessionID atomic.Uint32
+
+	evtOpened time.Time   // when the event connection opened; guarded by cam.mu
+	probed    atomic.Bool // the host sent a Probe Request
+	ops       int         // operations received, by the command goroutine
+	hung      bool        // the camera no longer answers (ProbeRequired)
+	opened    time.Time   // when the PTP session opened (zero: none)
+	buf       []byte      // data phase buffer, Data header included
+}
+
+// endSession notes the end of the PTP session, if one is open: a Nikon
+// whose session lasted less than a second hangs the next connection.
+func (s *session) endSession() {
+	if s.opened.IsZero() {
+		return
+	}
+	lasted := time.Since(s.opened)
+	s.opened = time.Time{}
+	if s.cam.p.QuickCloseHang && lasted < time.Second {
+		s.log.Warn("session ended within a second of opening: the next connection will hang", "lasted", lasted)
+		s.cam.mu.Lock()
+		s.cam.wedged = true
+		s.cam.mu.Unlock()
+	}
+}
+
+// probeGrace is how long after the event connection opened a host that
+// did not probe may start operating on a camera that needs the probe:
+// Airnef found a one-second delay worked as well as the probe.
+const probeGrace = time.Second
+
+// hangs decides, at the first operation, whether the session hangs for
+// want of a probe (Personality.ProbeRequired).
+func (s *session) hangs() bool {
+	if !s.cam.p.ProbeRequired || s.probed.Load() {
+		return false
+	}
+	s.cam.mu.Lock()
+	opened := s.evtOpened
+	s.cam.mu.Unlock()
+	return opened.IsZero() || time.Since(opened) < probeGrace
 }
 
 // txn is one operation as the host requested it.
@@ -99,10 +139,24 @@ func (s *session) run() error {
 		}
 		switch p := p.(type) {
 		case *ptpip.ProbeRequest:
+			s.probed.Store(true)
 			if err := s.cmd.send(&ptpip.ProbeResponse{}); err != nil {
 				return err
 			}
 		case *ptpip.OperationRequest:
+			s.ops++
+			s.cam.mu.Lock()
+			s.cam.opCount[mtp.OpCode(p.Code)]++
+			s.cam.mu.Unlock()
+			if s.ops == 1 && s.hangs() {
+				s.hung = true
+				s.log.Warn("session hangs: the first operation came without a probe on the event connection", "op", mtp.OpCode(p.Code))
+			}
+			if s.hung {
+				// Nothing is answered any more; the host gives up.
+				_, err := io.Copy(io.Discard, r)
+				return err
+			}
 			if err := s.operation(p); err != nil {
 				return err
 			}
@@ -135,6 +189,10 @@ func (s *session) operation(req *ptpip.OperationRequest) error {
 	if r.closer != nil {
 		defer r.closer.Close()
 	}
+	// Latency: the answer leaves one round trip after the request came.
+	if err := sleepUntil(start.Add(s.cam.link.latency), s.cmd.done); err != nil {
+		return err
+	}
 	var n int64
 	if r.data != nil {
 		n = r.data.Size()
@@ -158,12 +216,22 @@ func (s *session) dispatch(t *txn) reply {
 	return f(s, t)
 }
 
+// maxData is the largest camera->host data phase this camera sends: a
+// Nikon's single End Data must also fit its length in 32 bits.
+func (s *session) maxData() uint64 {
+	if s.cam.p.EndDataOnly {
+		return maxDataIn - ptpip.DataHeaderSize
+	}
+	return maxDataIn
+}
+
 // sendData sends a camera->host data phase: Start Data with the exact
-// total, Data packets of the personality's chunk size, and End Data with
-// the last piece. Each piece is read from src when it is sent.
+// total, then as the personality splits it either Data packets of its
+// chunk size and an End Data with the last piece, or one End Data with
+// everything (Nikon). Each piece is read from src when it is sent.
 func (s *session) sendData(tid uint32, src *io.SectionReader) error {
 	total := src.Size()
-	if total > maxDataIn {
+	if uint64(total) > s.maxData() {
 		// Handlers refuse such sizes before they get here.
 		return fmt.Errorf("camsim: data phase of %d bytes", total)
 	}
@@ -171,23 +239,20 @@ func (s *session) sendData(tid uint32, src *io.SectionReader) error {
 		return err
 	}
 	chunk := int64(s.cam.p.DataChunk)
-	buf := make([]byte, ptpip.DataHeaderSize+min(chunk, total))
+	if s.cam.p.EndDataOnly {
+		chunk = max(total, 1)
+	}
+	var hdr [ptpip.DataHeaderSize]byte
 	for off := int64(0); ; {
 		n := min(chunk, total-off)
 		typ := ptpip.PacketData
 		if off+n == total {
 			typ = ptpip.PacketEndData
 		}
-		b := buf[:ptpip.DataHeaderSize+n]
-		binary.LittleEndian.PutUint32(b, uint32(len(b)))
-		binary.LittleEndian.PutUint32(b[4:], uint32(typ))
-		binary.LittleEndian.PutUint32(b[8:], tid)
-		if m, err := src.ReadAt(b[ptpip.DataHeaderSize:], off); int64(m) != n {
-			// The file shrank under us: the promised total cannot be
-			// kept, and the host would wait for it forever.
-			return fmt.Errorf("camsim: read %d of %d bytes at %d: %w", m, n, off, err)
-		}
-		if err := s.cmd.write(b); err != nil {
+		binary.LittleEndian.PutUint32(hdr[:], uint32(ptpip.DataHeaderSize+n))
+		binary.LittleEndian.PutUint32(hdr[4:], uint32(typ))
+		binary.LittleEndian.PutUint32(hdr[8:], tid)
+		if err := s.cmd.packet(hdr[:], src, off, n, s.buf); err != nil {
 			return err
 		}
 		off += n

@@ -21,24 +21,72 @@ const maxControlPacket = 64 << 10
 const writeTimeout = 10 * time.Second
 
 // wire is one TCP connection of the camera. Every byte the simulator sends
-// goes through write, the single place where a link model (rate, latency)
-// or fault injection can act on the traffic.
+// goes through writeLocked, the single place where the link model (rate,
+// stalls) acts on the traffic.
 type wire struct {
-	c  net.Conn
-	mu sync.Mutex // serialises writes: whole packets never interleave
+	c    net.Conn
+	link *link
+	mu   sync.Mutex // serialises writes: whole packets never interleave
+
+	closeOnce sync.Once
+	done      chan struct{} // closed by Close: ends waits for the link
 }
 
-func newWire(c net.Conn) *wire { return &wire{c: c} }
+func newWire(c net.Conn, l *link) *wire { return &wire{c: c, link: l, done: make(chan struct{})} }
 
-// write sends b, one or more whole packets, in one piece.
+// write sends b, one or more whole packets.
 func (w *wire) write(b []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
-		return err
+	return w.writeLocked(b)
+}
+
+// writeLocked sends b as the link allows: not while the camera is stalled,
+// and with a rate, in pieces of at most pacePiece bytes, each sent when
+// the link would have carried it.
+func (w *wire) writeLocked(b []byte) error {
+	for len(b) > 0 {
+		if err := w.link.waitStall(w.done); err != nil {
+			return err
+		}
+		n := len(b)
+		if w.link.rate > 0 {
+			n = min(n, pacePiece)
+			if err := w.link.pace(n, w.done); err != nil {
+				return err
+			}
+		}
+		if err := w.c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+			return err
+		}
+		if _, err := w.c.Write(b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
 	}
-	_, err := w.c.Write(b)
-	return err
+	return nil
+}
+
+// packet sends one packet: hdr, then n payload bytes read from src at off
+// through buf, a piece at a time, so a packet of gigabytes (Nikon's single
+// End Data) is never held in memory.
+func (w *wire) packet(hdr []byte, src io.ReaderAt, off, n int64, buf []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := copy(buf, hdr)
+	for first := true; first || n > 0; first = false {
+		m := min(n, int64(len(buf)-k))
+		if got, err := src.ReadAt(buf[k:k+int(m)], off); int64(got) != m {
+			// The file shrank under us: the promised total cannot be
+			// kept, and the host would wait for it forever.
+			return fmt.Errorf("camsim: read %d of %d bytes at %d: %w", got, m, off, err)
+		}
+		if err := w.writeLocked(buf[:k+int(m)]); err != nil {
+			return err
+		}
+		off, n, k = off+m, n-m, 0
+	}
+	return nil
 }
 
 // send encodes p and writes it.
@@ -50,7 +98,100 @@ func (w *wire) send(p ptpip.Packet) error {
 	return w.write(b)
 }
 
-func (w *wire) Close() error { return w.c.Close() }
+func (w *wire) Close() error {
+	w.closeOnce.Do(func() { close(w.done) })
+	return w.c.Close()
+}
+
+// pacePiece is the most bytes written at once on a rate-limited link: small
+// enough that the bytes arrive evenly, large enough to cost little.
+const pacePiece = 8 << 10
+
+// paceSlack is how late a piece may be on the link's schedule and still
+// count as part of the same burst.
+const paceSlack = 20 * time.Millisecond
+
+// errWireClosed ends a wait for the link on a closed connection.
+var errWireClosed = errors.New("camsim: connection closed")
+
+// link is the camera's radio link, shared by all its connections: a rate
+// in bytes per second for what the camera sends, a latency per operation,
+// and stalls set through the control socket.
+type link struct {
+	rate    int64
+	latency time.Duration
+
+	mu         sync.Mutex
+	free       time.Time // when the link has carried everything before
+	stallUntil time.Time
+}
+
+// pace waits until n more bytes have had the time to cross the link:
+// bytes are sent at the end of their slot, as the last byte of a real
+// link arrives after size/rate.
+func (l *link) pace(n int, done <-chan struct{}) error {
+	d := time.Duration(float64(n) / float64(l.rate) * float64(time.Second))
+	l.mu.Lock()
+	now := time.Now()
+	start := l.free
+	if now.Sub(start) > paceSlack {
+		// The link was idle: it starts now. Within the slack the
+		// schedule holds, so the sleeps' overshoot and the time spent
+		// between pieces do not add up over a transfer.
+		start = now
+	}
+	l.free = start.Add(d)
+	end := l.free
+	l.mu.Unlock()
+	return sleepUntil(end, done)
+}
+
+// stall makes every connection send nothing for d.
+func (l *link) stall(d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if until := time.Now().Add(d); until.After(l.stallUntil) {
+		l.stallUntil = until
+	}
+}
+
+// waitStall returns once no stall is in force.
+func (l *link) waitStall(done <-chan struct{}) error {
+	for {
+		l.mu.Lock()
+		until := l.stallUntil
+		l.mu.Unlock()
+		if !time.Now().Before(until) {
+			return nil
+		}
+		if err := sleepUntil(until, done); err != nil {
+			return err
+		}
+	}
+}
+
+// stalled reports whether a stall is in force.
+func (l *link) stalled() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Now().Before(l.stallUntil)
+}
+
+// sleepUntil waits until t or until done is closed.
+func sleepUntil(t time.Time, done <-chan struct{}) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-done:
+		return errWireClosed
+	}
+}
 
 // errProtocol is a host that broke the protocol: the connection is closed.
 var errProtocol = errors.New("camsim: protocol error")

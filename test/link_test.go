@@ -1,0 +1,61 @@
+package test
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/ptpip"
+	"github.com/airnef-mount/airnef-mount/test/camsim"
+)
+
+// TestLinkCalibration: with --rate R and --latency L, a GetObject of N
+// bytes through our client takes N/R + L, within a few percent; the
+// latency alone shows on an operation without data.
+func TestLinkCalibration(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const (
+		rate    = 2_000_000 // bytes per second
+		latency = 150 * time.Millisecond
+		size    = 2_000_000 // one second at the rate
+	)
+	cam, port := simStart(t, camsim.Config{
+		Generate: &camsim.CardSpec{Photos: 1, Seed: 3, Size: size},
+		Rate:     rate, Latency: latency,
+	})
+	_, d, err := persDial(t, ctx, net.JoinHostPort("127.0.0.1", port), ptpip.Config{KeepAlive: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var photo camsim.File
+	for _, f := range simFiles(cam) {
+		if f.Size == size {
+			photo = f
+		}
+	}
+	if photo.Path == "" {
+		t.Fatal("no photo of the size")
+	}
+
+	start := time.Now()
+	if _, err := d.GetStorageIDs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < latency || el > latency+latency/5 {
+		t.Errorf("GetStorageIDs took %v, want the latency %v", el, latency)
+	}
+
+	want := time.Duration(size)*time.Second/rate + latency
+	start = time.Now()
+	if err := d.GetObject(ctx, photo.Handle, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(start)
+	t.Logf("GetObject of %d bytes at %d B/s + %v: %v (model %v)", size, rate, latency, el, want)
+	if diff := el - want; diff < -want*3/100 || diff > want*3/100 {
+		t.Errorf("GetObject took %v, want %v within 3%%", el, want)
+	}
+}
