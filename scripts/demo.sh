@@ -1,5 +1,5 @@
 #!/bin/sh
-# demo.sh (make demo): a simulated camera with a card of real JPEGs, mounted
+# demo.sh (make demo): a simulated camera with a generated card, mounted
 # at ./mnt/camera until Ctrl-C. `make demo` builds bin/camsim and
 # bin/airnef-mount first.
 #
@@ -34,7 +34,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/airnef-demo.XXXXXX")
-card=$work/card
 sim_pid=
 mount_pid=
 cleanup() {
@@ -53,57 +52,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-# A card of real JPEGs, written by a throwaway Go program (the standard
-# library's image/jpeg): DCIM/100DEMO, DCIM/101DEMO, one photo per hour.
-mkdir -p "$work/gen"
-cat >"$work/gen/main.go" <<'EOF'
-package main
-
-import (
-	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
-	"os"
-	"path/filepath"
-	"time"
-)
-
-func main() {
-	card := os.Args[1]
-	start := time.Date(2024, 6, 15, 9, 0, 0, 0, time.Local)
-	for i := range 12 {
-		dir := filepath.Join(card, "DCIM", fmt.Sprintf("%dDEMO", 100+i/8))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			panic(err)
-		}
-		w, h := 640, 427
-		img := image.NewRGBA(image.Rect(0, 0, w, h))
-		for y := range h {
-			for x := range w {
-				img.Set(x, y, color.RGBA{uint8(x*255/w + i*20), uint8(y * 255 / h), uint8(255 - i*18), 255})
-			}
-		}
-		p := filepath.Join(dir, fmt.Sprintf("IMG_%04d.JPG", i+1))
-		f, err := os.Create(p)
-		if err != nil {
-			panic(err)
-		}
-		if err := jpeg.Encode(f, img, &jpeg.Options{Quality: 90}); err != nil {
-			panic(err)
-		}
-		if err := f.Close(); err != nil {
-			panic(err)
-		}
-		t := start.Add(time.Duration(i) * time.Hour)
-		if err := os.Chtimes(p, t, t); err != nil {
-			panic(err)
-		}
-	}
-}
-EOF
-(cd "$work/gen" && GO111MODULE=off go run main.go "$card") || die "could not generate the demo card"
-
 # wait_line FILE PREFIX SECONDS PID: print the first line of FILE starting
 # with PREFIX, waiting while process PID runs.
 wait_line() {
@@ -121,12 +69,18 @@ wait_line() {
 	return 1
 }
 
-"$bin/camsim" --listen 127.0.0.1:0 --dir "$card" >"$work/camsim.out" 2>"$work/camsim.log" &
+# The camera: a Nikon-like simulator with a generated card (decodable JPEGs
+# and RAW files of realistic sizes over two folders, made on the fly, never
+# stored), on a link as fast as loopback. DEMO_CAMSIM adds camsim flags,
+# e.g. DEMO_CAMSIM="--rate 3000000 --latency 20ms" for a camera on WiFi.
+# shellcheck disable=SC2086
+"$bin/camsim" --listen 127.0.0.1:0 --vendor "${DEMO_VENDOR:-nikon}" --photos 24 --seed 1 --folders 2 \
+	${DEMO_CAMSIM:-} >"$work/camsim.out" 2>"$work/camsim.log" &
 sim_pid=$!
 line=$(wait_line "$work/camsim.out" "listening " 20 "$sim_pid") ||
 	die "the simulator did not start: $(cat "$work/camsim.log")"
 addr=${line#listening }
-say "simulated camera listening on $addr, card $card"
+say "simulated ${DEMO_VENDOR:-nikon} camera listening on $addr"
 
 mkdir -p "$mnt"
 "$bin/airnef-mount" --camera "$addr" "$mnt" >"$work/mount.out" 2>"$work/mount.log" &
@@ -137,11 +91,14 @@ if ! line=$(wait_line "$work/mount.out" "mounted " 60 "$mount_pid"); then
 fi
 say "$line"
 rel=${mnt#"$PWD"/}
+say ""
+say "\$ ls -l $rel/*/DCIM/*"
+ls -l "$mnt"/*/DCIM/* || true
 cat <<EOT
 
 Try, in another terminal:
   ls -lR $rel
-  rsync -a $rel/ /tmp/photos/ && ls -l /tmp/photos/*/DCIM/100DEMO
+  rsync -a $rel/ /tmp/photos/ && ls -lR /tmp/photos
   df -h $rel
   cat $rel/.airnef/stats
   touch $rel/x          # fails: read-only file system
