@@ -1,0 +1,103 @@
+package thumbnail
+
+import (
+	"image"
+	"image/color"
+)
+
+// NormalSize is the longer side of a "normal" thumbnail, at most.
+const NormalSize = 128
+
+// scale returns src shrunk so that its longer side is at most limit pixels,
+// keeping its aspect ratio, by a box filter: each output pixel is the
+// average of the source area it covers, partial pixels weighted by how
+// much of them it covers. An image already small enough is only
+// converted. The result is opaque or not as src is.
+func scale(src image.Image, limit int) *image.NRGBA {
+	b := src.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	dw, dh := sw, sh
+	if sw > limit || sh > limit {
+		if sw >= sh {
+			dw, dh = limit, (sh*limit+sw/2)/sw
+		} else {
+			dw, dh = (sw*limit+sh/2)/sh, limit
+		}
+		dw, dh = max(dw, 1), max(dh, 1)
+	}
+	// Premultiplied 16-bit samples, so that transparent pixels do not
+	// darken the average.
+	px := make([][4]float64, sw*sh)
+	for y := range sh {
+		for x := range sw {
+			r, g, bl, a := src.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			px[y*sw+x] = [4]float64{float64(r), float64(g), float64(bl), float64(a)}
+		}
+	}
+	cols := boxWeights(sw, dw)
+	rows := boxWeights(sh, dh)
+	dst := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	for dy, rw := range rows {
+		for dx, cw := range cols {
+			var sum [4]float64
+			var total float64
+			for _, wy := range rw {
+				for _, wx := range cw {
+					w := wy.w * wx.w
+					p := px[wy.i*sw+wx.i]
+					for c := range sum {
+						sum[c] += w * p[c]
+					}
+					total += w
+				}
+			}
+			a := sum[3] / total
+			var out color.NRGBA
+			if a > 0 {
+				out = color.NRGBA{
+					R: to8(sum[0] / total * 0xFFFF / a),
+					G: to8(sum[1] / total * 0xFFFF / a),
+					B: to8(sum[2] / total * 0xFFFF / a),
+					A: to8(a),
+				}
+			}
+			dst.SetNRGBA(dx, dy, out)
+		}
+	}
+	return dst
+}
+
+// weight is a source index and how much of it an output pixel covers.
+type weight struct {
+	i int
+	w float64
+}
+
+// boxWeights maps each of n output pixels to the source pixels (of src)
+// it covers and by how much.
+func boxWeights(src, n int) [][]weight {
+	out := make([][]weight, n)
+	step := float64(src) / float64(n)
+	for d := range n {
+		lo, hi := float64(d)*step, float64(d+1)*step
+		for s := int(lo); s < src && float64(s) < hi; s++ {
+			w := min(hi, float64(s+1)) - max(lo, float64(s))
+			if w > 1e-9 {
+				out[d] = append(out[d], weight{s, w})
+			}
+		}
+	}
+	return out
+}
+
+// to8 turns a 16-bit sample into 8 bits, rounded and clamped.
+func to8(v float64) uint8 {
+	v = v/257 + 0.5
+	switch {
+	case v <= 0:
+		return 0
+	case v >= 255:
+		return 255
+	}
+	return uint8(v)
+}
