@@ -196,7 +196,7 @@ func TestControl(t *testing.T) {
 	})
 
 	t.Run("announce", func(t *testing.T) {
-		if got := ctl.do("announce"); got != "error announce: no --ssdp (SSDP announcements are not simulated yet)" {
+		if got := ctl.do("announce"); got != "error announce: no SSDP (--ssdp)" {
 			t.Errorf("announce: %q", got)
 		}
 	})

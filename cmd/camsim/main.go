@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -88,7 +89,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:15740", "TCP `address` to listen on, for both PTP/IP connections (port 0 picks a free port)")
 	dir := fs.String("dir", "", "`directory` served as the memory card in slot 1; its entries are the card's root, e.g. DCIM/")
 	dir2 := fs.String("dir2", "", "`directory` served as a second card, in slot 2 (storage 0x00020001)")
-	vendor := fs.String("vendor", "generic", "camera `make`: generic (MTP), nikon or canon; sets identity, operations and quirks")
+	vendor := fs.String("vendor", "generic", "camera `make`: generic (MTP), nikon, canon or sony; sets identity, operations and quirks")
+	pairedMAC := fs.String("sony-paired-mac", "", "Sony: `MAC` of the computer the camera is paired with: only its GUID 00x8 FF FF MAC is accepted (unpaired: GUIDs with a zero tail)")
+	giveUp := fs.Duration("sony-giveup", camsim.DefaultSonyGiveUp, "Sony: how `long` the camera waits for the \"Sending...\" command before it gives up")
+	ssdpOn := fs.Bool("ssdp", false, "announce the camera by SSDP (sony, canon) with its real NOTIFY headers, and serve its description")
+	ssdpIface := fs.String("ssdp-interface", "lo", "network `interface` the SSDP announcements go out on")
+	ssdpInterval := fs.Duration("ssdp-interval", 3*time.Second, "how often the NOTIFYs are repeated while the camera is awake")
 	model := fs.String("model", "", "camera `model` in DeviceInfo and the Init Command Ack (default: the make's, \"CamSim\" for generic)")
 	serial := fs.String("serial", "", "serial `number` in DeviceInfo (default: the make's)")
 	manufacturer := fs.String("manufacturer", "", "`manufacturer` in DeviceInfo (default: the make's, \"airnef-mount\" for generic)")
@@ -106,6 +112,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	probe := fs.String("probe", "answer", "what the camera does with a Probe Request on the event connection: answer, or refuse (drop the connection, as reported for some Canon bodies)")
 	control := fs.String("control", "", "unix socket `path` taking control commands (see below)")
 	debug := fs.Bool("debug", false, "log every PTP operation")
+	var deny globList
+	fs.Var(&deny, "deny", "answer AccessDenied to reads of card paths matching `GLOB` (repeatable; \"2:GLOB\" for slot 2)")
+	var dropAfter byteSize
+	fs.Var(&dropAfter, "drop-after", "close every PTP/IP connection once, after the camera has sent `BYTES` (0: never)")
+	hostileKinds := fs.String("hostile", "", "add hostile objects to slot 1: a comma-separated `list` of "+strings.Join(camsim.HostileKinds, ", ")+", or all (see below)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: camsim (--dir DIR | --photos N | --video SIZE) [flags]\n\n"+
 			"camsim is a simulated PTP/IP camera serving a memory card read-only: a\n"+
@@ -120,8 +131,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"           than 1 s, GeneralError from GetObjectInfo for 1 s after a new\n"+
 			"           shot, handles encoding slot/folder/file number\n"+
 			"  canon    Canon EOS 6D: 0x9170/0x9172/0x9174, 16 KiB Data packets, dates\n"+
-			"           with \".0\"; see --auth-delay and --probe=refuse\n\n"+
-			"%s\nFlags:\n", camsim.ControlHelp)
+			"           with \".0\"; see --auth-delay and --probe=refuse\n"+
+			"  sony     Sony ILCE-7S in Send to Computer: GUID pairing (--sony-paired-mac,\n"+
+			"           zero-tail GUIDs accepted), one session per press, 0x9280/0x9281,\n"+
+			"           connecting -> sending -> asleep, gives up without \"Sending...\"\n"+
+			"           (--sony-giveup), ARW as 0xB101, undated YYYY-MM-DD folders\n\n"+
+			"%s\n%s\n%s\nFlags:\n", camsim.ControlHelp, camsim.FaultControlHelp, hostileHelp)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -148,7 +163,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	p, err := camsim.PersonalityNamed(*vendor)
 	if err != nil {
-		return usage("--vendor %q: generic, nikon or canon", *vendor)
+		return usage("--vendor %q: generic, nikon, canon or sony", *vendor)
 	}
 	level := slog.LevelInfo
 	if *debug {
@@ -159,6 +174,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Dir: *dir, Dir2: *dir2, Personality: p,
 		Model: *model, Serial: *serial, Manufacturer: *manufacturer, Logger: log,
 		Rate: int64(rate), Latency: *latency, AuthDelay: *authDelay, ProbeRefuse: *probe == "refuse",
+		SonyGiveUp: *giveUp,
+		Deny:       deny, DropAfter: int64(dropAfter),
 	}
 	if generated {
 		spec := &camsim.CardSpec{Photos: *photos, Seed: *seed, Folders: *folders, Size: int64(size), Video: int64(video)}
@@ -175,6 +192,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.Generate = spec
 	}
+	if *hostileKinds != "" {
+		cfg.Hostile = strings.Split(*hostileKinds, ",")
+	}
+	if *pairedMAC != "" {
+		if cfg.SonyPairedMAC, err = net.ParseMAC(*pairedMAC); err != nil {
+			return usage("--sony-paired-mac: %v", err)
+		}
+	}
 	cam, err := camsim.New(cfg)
 	if err != nil {
 		return err
@@ -190,8 +215,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if *ssdpOn {
+		if err := cam.StartSSDP(camsim.SSDPConfig{Interface: *ssdpIface, Interval: *ssdpInterval}); err != nil {
+			cam.Close()
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "listening %s\n", addr)
 	<-ctx.Done()
 	log.Info("stopping", "cause", context.Cause(ctx))
 	return cam.Close()
 }
+
+// globList is a repeatable flag.
+type globList []string
+
+func (g *globList) String() string { return strings.Join(*g, " ") }
+
+func (g *globList) Set(s string) error {
+	*g = append(*g, s)
+	return nil
+}
+
+// hostileHelp documents --hostile.
+const hostileHelp = `Hostile kinds (--hostile KIND,...; objects added to the top level of slot 1):
+  names       NAMES/: names with '/', "..", ".", empty, NUL inside and leading, lone and
+              reversed UTF-16 surrogates, control characters, a 304-byte name
+  duplicates  DUPS/: three files and two folders named alike, one handle listed twice
+  cycles      CYCLE_A and CYCLE_B (each the other's parent) and SELF (its own) in the
+              top-level list; LOOP/INNER/ whose handle list holds INNER and LOOP again
+  deep        DEEP/d/d/...: 10,000 nested folders
+  many        MANY/: 250,000 files (computed, never stored)
+  huge        HUGE.MOV: CompressedSize 0xFFFFFFF0, bytes computed when read
+  truncated   TRUNCATED.JPG: reads get a Data packet cut short, then the connection ends
+  oversized   OVERSIZED.JPG: reads get a response whose Length says ~4 GiB, then the end
+`

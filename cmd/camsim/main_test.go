@@ -114,7 +114,7 @@ func TestCommand(t *testing.T) {
 		for _, flag := range []string{"-listen", "-dir", "-model", "-serial", "-manufacturer", "-debug",
 			"-vendor", "-photos", "-seed", "-folders", "-size", "-video", "-dir2", "-rate", "-latency",
 			"-auth-delay", "-probe", "-control", "state", "add SRC", "delete PATH", "stall DURATION", "drop",
-			"refuse-init REASON", "announce", "no --ssdp"} {
+			"refuse-init REASON", "announce", "press", "-ssdp", "-sony-paired-mac", "-sony-giveup"} {
 			if !strings.Contains(out, flag) {
 				t.Errorf("--help does not document %s:\n%s", flag, out)
 			}
@@ -125,7 +125,8 @@ func TestCommand(t *testing.T) {
 		"no dir":         {"--listen", "127.0.0.1:0"},
 		"extra argument": {"--dir", dir, "extra"},
 		"dir and photos": {"--dir", dir, "--photos", "3"},
-		"bad vendor":     {"--dir", dir, "--vendor", "sony"},
+		"bad vendor":     {"--dir", dir, "--vendor", "pentax"},
+		"bad paired mac": {"--dir", dir, "--vendor", "sony", "--sony-paired-mac", "nope"},
 		"bad probe":      {"--dir", dir, "--probe", "maybe"},
 		"bad size":       {"--photos", "3", "--size", "lots"},
 	} {

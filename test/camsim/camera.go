@@ -34,6 +34,9 @@ type Camera struct {
 	// gets (0: none), set through the control socket.
 	refuseInit atomic.Uint32
 
+	faults  faults   // AccessDenied, StoreNotAvailable (faults.go)
+	hostile *hostile // --hostile objects (hostile.go); nil without
+
 	mu        sync.Mutex // guards the fields below
 	closed    bool
 	listeners map[net.Listener]struct{}
@@ -45,6 +48,8 @@ type Camera struct {
 	// after a session that ended within a second of opening).
 	wedged  bool
 	control net.Listener
+	sony    *sonyCamera        // Send to Computer (sony.go); nil for other makes
+	ssdp    *announcer         // SSDP announcements (ssdp.go); nil without
 	opCount map[mtp.OpCode]int // operations answered, by code
 	inits   int                // Init Command Requests received
 
@@ -71,6 +76,12 @@ func New(cfg Config) (*Camera, error) {
 	}
 	for _, op := range s.p.Ops {
 		c.ops[op] = allOps[op]
+	}
+	if err := c.setupFaults(); err != nil {
+		return nil, err
+	}
+	if c.sony = newSonyCamera(c); c.sony != nil {
+		s.PollInterval = -1 // no realtime shots: new files at the next Press
 	}
 	hs := newHandles(s.p.EncodedHandles)
 	var slot1 medium
@@ -235,7 +246,11 @@ func (c *Camera) Close() error {
 	if c.control != nil {
 		c.control.Close()
 	}
+	ssdp := c.ssdp
 	c.mu.Unlock()
+	if ssdp != nil {
+		ssdp.close() // byebye
+	}
 	c.wg.Wait()
 	return nil
 }
@@ -417,6 +432,9 @@ func (c *Camera) serveCommand(w *wire, req *ptpip.InitCommandRequest, log *slog.
 	if reason := c.refuseInit.Load(); reason != 0 {
 		log.Warn("init refused as told", "reason", reason)
 		w.send(&ptpip.InitFail{Reason: reason})
+		return
+	}
+	if c.sony != nil && !c.sony.admit(w, req, log) {
 		return
 	}
 	c.mu.Lock()

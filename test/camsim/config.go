@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -54,6 +55,22 @@ type Config struct {
 	// connection, as reported for some Canon bodies ("connection
 	// refused" in a fork of Airnef). Default: probes are answered.
 	ProbeRefuse bool
+
+	// SonyPairedMAC is the MAC of the computer a Sony (SendToComputer)
+	// was paired with: it accepts GUID 00x8 FF FF <MAC> and zero-tail
+	// GUIDs, and refuses any other with Init Fail reason 1.
+	SonyPairedMAC net.HardwareAddr
+	// SonyGiveUp is how long a Sony waits for the "Sending..." command
+	// before it ends Send to Computer (default DefaultSonyGiveUp).
+	SonyGiveUp time.Duration
+
+	// Faults (faults.go): Deny lists globs of card paths whose reads
+	// answer AccessDenied; DropAfter > 0 cuts every PTP/IP connection
+	// once after the camera has sent that many bytes. Hostile lists
+	// hostile kinds (hostile.go, HostileKinds) added to slot 1.
+	Deny      []string
+	DropAfter int64
+	Hostile   []string
 
 	// Logger receives the simulator's logs (nil: discarded). At Debug
 	// level every operation is logged.
@@ -143,6 +160,15 @@ type Personality struct {
 
 	// Layout is how a generated card names its folders and files.
 	Layout Layout
+
+	// SendToComputer is Sony's "Send to Computer": GUID pairing, one
+	// session per press, 0x9280/0x9281, the states connecting, sending
+	// and asleep (see sony.go). Cards are not polled: new files appear at
+	// the next Press.
+	SendToComputer bool
+	// UndatedFolders reports folders without capture or modification
+	// date (Sony's YYYY-MM-DD folders).
+	UndatedFolders bool
 }
 
 // Layout is a make's DCF naming: folder NNN+FolderSuffix, files
@@ -273,8 +299,10 @@ func PersonalityNamed(name string) (*Personality, error) {
 		return Nikon(), nil
 	case "canon":
 		return Canon(), nil
+	case "sony":
+		return Sony(), nil
 	}
-	return nil, fmt.Errorf("camsim: unknown personality %q (generic, nikon, canon)", name)
+	return nil, fmt.Errorf("camsim: unknown personality %q (generic, nikon, canon, sony)", name)
 }
 
 // settings is Config with every default filled in.

@@ -27,7 +27,10 @@ const ControlHelp = `Control socket commands (one per line; one answer line each
   drop                  close every PTP/IP connection, keep listening: ok dropped N
   refuse-init REASON    answer every Init Command Request with Init Fail REASON (1 rejected,
                         2 busy, 3 unspecified, or the word); "refuse-init off" stops: ok
-  announce              SSDP is not simulated yet: always "error announce: no --ssdp"
+  announce              send the SSDP ssdp:alive NOTIFYs now, whatever the state (--ssdp): ok
+  press                 Sony: the user chooses Send to Computer again: state connecting, one
+                        new session accepted, new files seen, announcing again: ok
+  (state adds sony=connecting|sending|asleep for a Sony)
 `
 
 // ServeControl listens on the unix socket path for control commands (see
@@ -145,9 +148,22 @@ func (c *Camera) Control(line string) string {
 			}
 		}
 	case "announce":
-		err = errors.New("announce: no --ssdp (SSDP announcements are not simulated yet)")
+		if err = nargs(0, 0); err == nil {
+			if err = c.Announce(); err == nil {
+				answer = "announced"
+			}
+		}
+	case "press":
+		if err = nargs(0, 0); err == nil {
+			if err = c.Press(); err == nil {
+				answer = "pressed"
+			}
+		}
 	default:
-		err = fmt.Errorf("unknown command %q", f[0])
+		var handled bool
+		if answer, handled, err = c.controlFault(f[0], args); !handled {
+			err = fmt.Errorf("unknown command %q", f[0])
+		}
 	}
 	if err != nil {
 		return "error " + strings.TrimPrefix(err.Error(), "camsim: ")
@@ -159,6 +175,7 @@ func (c *Camera) Control(line string) string {
 // leaving WiFi range does; it keeps listening. It returns how many
 // connections it closed.
 func (c *Camera) Drop() int {
+	c.sonyDropped()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 0
@@ -196,8 +213,12 @@ func (c *Camera) state() string {
 		ids[i] = fmt.Sprintf("%#x", cd.storage)
 		n += len(cd.list(nil, func(*object) bool { return true }))
 	}
-	return fmt.Sprintf("personality=%s connections=%d sessions=%d objects=%d storages=%s stalled=%t refuse-init=%d",
-		c.p.Name, c.Connections(), c.OpenSessions(), n, strings.Join(ids, ","), c.link.stalled(), c.refuseInit.Load())
+	sony := ""
+	if st, err := c.SonyState(); err == nil {
+		sony = " sony=" + string(st)
+	}
+	return fmt.Sprintf("personality=%s connections=%d sessions=%d objects=%d storages=%s stalled=%t refuse-init=%d%s",
+		c.p.Name, c.Connections(), c.OpenSessions(), n, strings.Join(ids, ","), c.link.stalled(), c.refuseInit.Load(), sony)
 }
 
 // slotPath splits "2:DCIM/x" into the card of slot 2 and "DCIM/x"; a path

@@ -198,6 +198,9 @@ func size32(n int64) uint32 {
 // date is the date of o as the camera reports it: local wall time, with
 // the personality's quirks (Nikon's halved seconds, Canon's ".0").
 func (s *session) date(o *object) string {
+	if o.dir && s.cam.p.UndatedFolders {
+		return "" // Sony: dated folders carry no date
+	}
 	t := o.mtime.In(s.cam.s.Location)
 	if s.cam.p.HalveSeconds {
 		t = t.Add(-time.Duration(t.Second()-t.Second()/2) * time.Second)

@@ -43,6 +43,7 @@ type session struct {
 	hung      bool        // the camera no longer answers (ProbeRequired)
 	opened    time.Time   // when the PTP session opened (zero: none)
 	buf       []byte      // data phase buffer, Data header included
+	sony      sonySession // Send to Computer state (sony.go), by the command goroutine
 }
 
 // endSession notes the end of the PTP session, if one is open: a Nikon
@@ -101,6 +102,7 @@ type reply struct {
 	params []uint32
 	data   *io.SectionReader
 	closer io.Closer // closed once data is sent
+	raw    []byte    // hostile.go: bytes sent instead of an answer; the connection then ends
 }
 
 func fail(code mtp.ResponseCode) reply { return reply{code: code} }
@@ -189,6 +191,10 @@ func (s *session) operation(req *ptpip.OperationRequest) error {
 	if r.closer != nil {
 		defer r.closer.Close()
 	}
+	if r.raw != nil { // a hostile camera's broken packets (hostile.go)
+		s.cmd.write(r.raw)
+		return fmt.Errorf("%w: %s answered with broken packets as told", errProtocol, t.op)
+	}
 	// Latency: the answer leaves one round trip after the request came.
 	if err := sleepUntil(start.Add(s.cam.link.latency), s.cmd.done); err != nil {
 		return err
@@ -201,7 +207,10 @@ func (s *session) operation(req *ptpip.OperationRequest) error {
 		}
 	}
 	s.log.Debug("ptp op", "op", t.op, "tid", t.tid, "params", t.params, "resp", r.code.String(), "rparams", r.params, "data", n, "dur", time.Since(start))
-	return s.cmd.send(&ptpip.OperationResponse{Code: uint16(r.code), TransactionID: t.tid, Params: r.params})
+	if err := s.cmd.send(&ptpip.OperationResponse{Code: uint16(r.code), TransactionID: t.tid, Params: r.params}); err != nil {
+		return err
+	}
+	return s.sonyAfterResponse()
 }
 
 // dispatch checks the session state and runs the operation.
@@ -212,6 +221,12 @@ func (s *session) dispatch(t *txn) reply {
 		return fail(mtp.RespOperationNotSupported)
 	case s.sessionID.Load() == 0 && t.op != mtp.OpGetDeviceInfo && t.op != mtp.OpOpenSession:
 		return fail(mtp.RespSessionNotOpen)
+	}
+	if r, stop := s.sonyCheck(t); stop {
+		return r
+	}
+	if code := s.cam.fault(t); code != mtp.RespOK {
+		return fail(code)
 	}
 	return f(s, t)
 }

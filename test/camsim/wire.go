@@ -56,11 +56,18 @@ func (w *wire) writeLocked(b []byte) error {
 				return err
 			}
 		}
-		if err := w.c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
-			return err
+		n, cut := w.link.drops.budget(n)
+		if n > 0 {
+			if err := w.c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+				return err
+			}
+			if _, err := w.c.Write(b[:n]); err != nil {
+				return err
+			}
 		}
-		if _, err := w.c.Write(b[:n]); err != nil {
-			return err
+		if cut {
+			w.link.drops.drop()
+			return errDropped
 		}
 		b = b[n:]
 	}
@@ -124,6 +131,8 @@ type link struct {
 	mu         sync.Mutex
 	free       time.Time // when the link has carried everything before
 	stallUntil time.Time
+
+	drops dropper // drop-after (faults.go)
 }
 
 // pace waits until n more bytes have had the time to cross the link:

@@ -1,0 +1,382 @@
+package camsim
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/ptpip"
+)
+
+// A hostile camera (Config.Hostile, camsim --hostile KIND,...) adds to the
+// top level of slot 1 objects no sane camera reports, to prove that a host
+// survives them. Each kind adds its own folder or files:
+//
+//	names       NAMES/: names with '/', "..", ".", empty, a NUL inside, a
+//	            leading NUL, lone and reversed UTF-16 surrogates, control
+//	            characters, a 304-byte (104-unit) name
+//	duplicates  DUPS/: three files and two folders named alike, one handle
+//	            listed twice
+//	cycles      CYCLE_A and CYCLE_B, each the other's ParentObject, and
+//	            SELF, its own, all three in the top-level handle list;
+//	            LOOP/INNER/, whose handle list holds INNER and LOOP again
+//	deep        DEEP/d/d/...: HostileDepth nested folders
+//	many        MANY/: HostileMany files (handles computed, never stored)
+//	huge        HUGE.MOV: CompressedSize HostileHugeSize (just under 4 GiB),
+//	            its bytes computed when read (HostileByte)
+//	truncated   TRUNCATED.JPG: a read is answered with Start Data and a Data
+//	            packet cut short, then the connection ends
+//	oversized   OVERSIZED.JPG: a read is answered with an Operation Response
+//	            whose Length field says ~4 GiB, then the connection ends
+//
+// Hostile objects have handles from 0x7E000000 up, which no card object
+// gets. Their data bytes are HostileByte(offset).
+
+// HostileKinds are the kinds Config.Hostile accepts ("all" is every one).
+var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized"}
+
+// Sizes of the hostile kinds.
+const (
+	HostileMany     = 250_000
+	HostileDepth    = 10_000
+	HostileHugeSize = 0xFFFFFFF0
+	// HostileFileSize is the size of the small hostile files.
+	HostileFileSize = 4096
+)
+
+// Handle ranges of the hostile objects.
+const (
+	hostileBase = 0x7E000001 // explicit objects
+	manyBase    = 0x7E100000 // MANY's files
+	deepBase    = 0x7E200000 // DEEP and the folders below it
+)
+
+// HostileByte is byte off of every hostile file.
+func HostileByte(off int64) byte {
+	x := uint64(off) * 0x9E3779B97F4A7C15
+	return byte(x>>56) ^ byte(off>>16)
+}
+
+// hostileData is the bytes of a hostile file, computed when read.
+type hostileData struct{}
+
+func (hostileData) ReadAt(p []byte, off int64) (int, error) {
+	for i := range p {
+		p[i] = HostileByte(off + int64(i))
+	}
+	return len(p), nil
+}
+
+// hmode is how reads of a hostile file are answered.
+type hmode int
+
+const (
+	hData      hmode = iota // its bytes
+	hTruncated              // a cut-short Data packet
+	hOversized              // a response claiming ~4 GiB
+)
+
+type hobj struct {
+	parent uint32
+	name   []uint16 // UTF-16 units as sent, valid or not
+	dir    bool
+	size   int64
+	mode   hmode
+}
+
+// hostile is the hostile part of a camera.
+type hostile struct {
+	storage  uint32
+	kinds    map[string]bool
+	objs     map[uint32]*hobj
+	top      []uint32            // added to the top-level handle list
+	children map[uint32][]uint32 // handle lists of explicit folders, as sent
+	many     uint32              // MANY's handle (0: none)
+	next     uint32
+}
+
+func units(s string) []uint16 { return utf16.Encode([]rune(s)) }
+
+func newHostile(c *Camera, kinds []string) (*hostile, error) {
+	h := &hostile{storage: storageID, kinds: map[string]bool{}, objs: map[uint32]*hobj{}, children: map[uint32][]uint32{}, next: hostileBase}
+	for _, k := range kinds {
+		for _, k := range strings.Split(k, ",") {
+			switch {
+			case k == "all":
+				for _, k := range HostileKinds {
+					h.kinds[k] = true
+				}
+			case slices.Contains(HostileKinds, k):
+				h.kinds[k] = true
+			case k == "":
+			default:
+				return nil, fmt.Errorf("camsim: unknown hostile kind %q (%s, all)", k, strings.Join(HostileKinds, ", "))
+			}
+		}
+	}
+	if h.kinds["names"] {
+		d := h.add(0, units("NAMES"), true, 0, hData, true)
+		long := strings.Repeat("日", 100) + ".JPG"
+		for _, n := range [][]uint16{
+			units("a/b.JPG"), units(".."), units("."), nil, units("/"),
+			append(append(units("NUL"), 0), units("HIDDEN.JPG")...),
+			append([]uint16{0}, units("LEAD.JPG")...),
+			append([]uint16{0xD800}, units("X.JPG")...),
+			append([]uint16{0xDC00, 0xD800}, units("Y.JPG")...),
+			units("ctrl\x01\x1f.JPG"),
+			units(long),
+		} {
+			h.add(d, n, false, HostileFileSize, hData, false)
+		}
+	}
+	if h.kinds["duplicates"] {
+		d := h.add(0, units("DUPS"), true, 0, hData, true)
+		for i := range 3 {
+			h.add(d, units("SAME.JPG"), false, int64(HostileFileSize+i), hData, false)
+		}
+		h.add(d, units("SAME"), true, 0, hData, false)
+		h.add(d, units("SAME"), true, 0, hData, false)
+		h.children[d] = append(h.children[d], h.children[d][0]) // one handle twice
+	}
+	if h.kinds["cycles"] {
+		a := h.add(0, units("CYCLE_A"), true, 0, hData, true)
+		b := h.add(a, units("CYCLE_B"), true, 0, hData, true)
+		h.objs[a].parent = b
+		self := h.add(0, units("SELF"), true, 0, hData, true)
+		h.objs[self].parent = self
+		loop := h.add(0, units("LOOP"), true, 0, hData, true)
+		inner := h.add(loop, units("INNER"), true, 0, hData, false)
+		ok := h.add(inner, units("OK.JPG"), false, HostileFileSize, hData, false)
+		h.children[inner] = []uint32{loop, inner, ok}
+	}
+	if h.kinds["deep"] {
+		h.top = append(h.top, deepBase)
+	}
+	if h.kinds["many"] {
+		h.many = h.add(0, units("MANY"), true, 0, hData, true)
+	}
+	if h.kinds["huge"] {
+		h.add(0, units("HUGE.MOV"), false, HostileHugeSize, hData, true)
+	}
+	if h.kinds["truncated"] {
+		h.add(0, units("TRUNCATED.JPG"), false, HostileFileSize, hTruncated, true)
+	}
+	if h.kinds["oversized"] {
+		h.add(0, units("OVERSIZED.JPG"), false, HostileFileSize, hOversized, true)
+	}
+	for _, op := range []mtp.OpCode{mtp.OpGetObjectHandles, mtp.OpGetNumObjects, mtp.OpGetObjectInfo,
+		mtp.OpGetObject, mtp.OpGetPartialObject, mtp.OpAndroidGetPartialObject64, mtp.OpNikonGetPartialObjectEx,
+		mtp.OpCanonEOSGetPartialObject64, mtp.OpCanonEOSGetPartialObjectEx64} {
+		if orig, ok := c.ops[op]; ok {
+			c.ops[op] = h.wrap(op, orig)
+		}
+	}
+	c.log.Warn("hostile camera", "kinds", slices.Sorted(func(yield func(string) bool) {
+		for k := range h.kinds {
+			if !yield(k) {
+				return
+			}
+		}
+	}))
+	return h, nil
+}
+
+// add makes an explicit object in parent (0: the top level) and lists it
+// there; top also puts it in the top-level handle list.
+func (h *hostile) add(parent uint32, name []uint16, dir bool, size int64, mode hmode, top bool) uint32 {
+	hd := h.next
+	h.next++
+	h.objs[hd] = &hobj{parent: parent, name: name, dir: dir, size: size, mode: mode}
+	if top {
+		h.top = append(h.top, hd)
+	} else {
+		h.children[parent] = append(h.children[parent], hd)
+	}
+	return hd
+}
+
+// lookup returns the hostile object hd.
+func (h *hostile) lookup(hd uint32) (hobj, bool) {
+	if o, ok := h.objs[hd]; ok {
+		return *o, true
+	}
+	if h.many != 0 && hd >= manyBase && hd < manyBase+HostileMany {
+		return hobj{parent: h.many, name: units(fmt.Sprintf("F%06d.JPG", hd-manyBase)), size: HostileFileSize}, true
+	}
+	if h.kinds["deep"] && hd >= deepBase && hd < deepBase+HostileDepth {
+		if hd == deepBase {
+			return hobj{name: units("DEEP"), dir: true}, true
+		}
+		return hobj{parent: hd - 1, name: units("d"), dir: true}, true
+	}
+	return hobj{}, false
+}
+
+// list is the handle list of hostile folder hd.
+func (h *hostile) list(hd uint32) []uint32 {
+	switch {
+	case hd == h.many && h.many != 0:
+		out := make([]uint32, HostileMany)
+		for i := range out {
+			out[i] = manyBase + uint32(i)
+		}
+		return out
+	case hd >= deepBase && hd < deepBase+HostileDepth:
+		if hd+1 < deepBase+HostileDepth {
+			return []uint32{hd + 1}
+		}
+		return nil
+	}
+	return h.children[hd]
+}
+
+func (h *hostile) wrap(op mtp.OpCode, orig opFunc) opFunc {
+	switch op {
+	case mtp.OpGetObjectHandles, mtp.OpGetNumObjects:
+		return func(s *session, t *txn) reply {
+			hs, code := h.selectHandles(s, t)
+			if code != mtp.RespOK {
+				return fail(code)
+			}
+			if op == mtp.OpGetNumObjects {
+				return ok(uint32(len(hs)))
+			}
+			b, _ := mtp.AppendUint32Array(nil, hs)
+			return okData(b)
+		}
+	case mtp.OpGetObjectInfo:
+		return func(s *session, t *txn) reply {
+			o, found := h.lookup(t.param(0))
+			if !found {
+				return orig(s, t)
+			}
+			return okData(h.info(o))
+		}
+	}
+	return func(s *session, t *txn) reply {
+		o, found := h.lookup(t.param(0))
+		if !found {
+			return orig(s, t)
+		}
+		off, n, partial := uint64(0), ^uint64(0), true
+		switch op {
+		case mtp.OpGetObject:
+			partial = false
+		case mtp.OpGetPartialObject, mtp.OpCanonEOSGetPartialObject64:
+			off, n = uint64(t.param(1)), uint64(t.param(2))
+		case mtp.OpAndroidGetPartialObject64, mtp.OpCanonEOSGetPartialObjectEx64:
+			off, n = uint64(t.param(1))|uint64(t.param(2))<<32, uint64(t.param(3))
+		case mtp.OpNikonGetPartialObjectEx:
+			off, n = uint64(t.param(1))|uint64(t.param(2))<<32, uint64(t.param(3))|uint64(t.param(4))<<32
+		}
+		return h.read(s, t, o, off, n, partial)
+	}
+}
+
+// selectHandles answers GetObjectHandles and GetNumObjects: a hostile
+// folder's list, or the card's objects with the hostile ones added at the
+// top level (parent 0xFFFFFFFF) and in the flat list (parent 0; MANY's and
+// DEEP's computed objects are left out of it).
+func (h *hostile) selectHandles(s *session, t *txn) ([]uint32, mtp.ResponseCode) {
+	storage, parent := t.param(0), t.param(2)
+	if o, found := h.lookup(parent); found {
+		if !o.dir {
+			return nil, mtp.RespInvalidParentObject
+		}
+		if storage != h.storage && storage != 0xFFFFFFFF {
+			return nil, mtp.RespInvalidStorageID
+		}
+		return h.list(parent), mtp.RespOK
+	}
+	objs, code := s.selectObjects(t)
+	if code != mtp.RespOK {
+		return nil, code
+	}
+	hs := make([]uint32, len(objs))
+	for i, o := range objs {
+		hs[i] = o.handle
+	}
+	if storage == h.storage || storage == 0xFFFFFFFF {
+		switch parent {
+		case 0xFFFFFFFF:
+			hs = append(hs, h.top...)
+		case 0:
+			hs = append(hs, slices.Sorted(func(yield func(uint32) bool) {
+				for hd := range h.objs {
+					if !yield(hd) {
+						return
+					}
+				}
+			})...)
+		}
+	}
+	return hs, mtp.RespOK
+}
+
+// info is the ObjectInfo dataset of o, its name as raw UTF-16 units.
+func (h *hostile) info(o hobj) []byte {
+	oi := mtp.ObjectInfo{
+		StorageID: h.storage, ObjectFormat: mtp.FormatUndefined, CompressedSize: uint32(o.size),
+		ParentObject: o.parent, CaptureDate: "20240301T120000", ModificationDate: "20240301T120000",
+	}
+	if o.dir {
+		oi.ObjectFormat, oi.AssociationType = mtp.FormatAssociation, assocGenericFolder
+	}
+	b, err := oi.AppendBinary(nil)
+	if err != nil {
+		panic(err) // only fixed strings: cannot fail
+	}
+	// The fixed fields take 52 bytes; an empty Filename is one 0 byte.
+	const nameAt = 52
+	name := []byte{0}
+	if len(o.name) > 0 {
+		name = []byte{byte(len(o.name) + 1)}
+		for _, u := range o.name {
+			name = binary.LittleEndian.AppendUint16(name, u)
+		}
+		name = binary.LittleEndian.AppendUint16(name, 0)
+	}
+	return slices.Concat(b[:nameAt], name, b[nameAt+1:])
+}
+
+// read answers a read of at most n bytes of o from off.
+func (h *hostile) read(s *session, t *txn, o hobj, off, n uint64, partial bool) reply {
+	size := uint64(o.size)
+	if off > size {
+		return fail(mtp.RespInvalidParameter)
+	}
+	n = min(n, size-off)
+	if n > s.maxData() {
+		if !partial {
+			return fail(mtp.RespObjectTooLarge)
+		}
+		n = s.maxData()
+	}
+	var params []uint32
+	if partial {
+		params = []uint32{uint32(n)}
+	}
+	switch {
+	case o.dir:
+		return okData(nil, params...)
+	case o.mode == hTruncated:
+		b, _ := (&ptpip.StartData{TransactionID: t.tid, TotalLength: n}).AppendBinary(nil)
+		b = binary.LittleEndian.AppendUint32(b, uint32(ptpip.DataHeaderSize+n))
+		b = binary.LittleEndian.AppendUint32(b, uint32(ptpip.PacketData))
+		b = binary.LittleEndian.AppendUint32(b, t.tid)
+		half := make([]byte, n/2)
+		hostileData{}.ReadAt(half, int64(off))
+		return reply{raw: append(b, half...)}
+	case o.mode == hOversized:
+		b := binary.LittleEndian.AppendUint32(nil, 0xFFFFFFF0)
+		b = binary.LittleEndian.AppendUint32(b, uint32(ptpip.PacketOperationResponse))
+		b = binary.LittleEndian.AppendUint16(b, uint16(mtp.RespOK))
+		b = binary.LittleEndian.AppendUint32(b, t.tid)
+		return reply{raw: b}
+	}
+	return reply{code: mtp.RespOK, params: params, data: io.NewSectionReader(hostileData{}, int64(off), int64(n))}
+}
