@@ -3,8 +3,10 @@ package fusefs
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -13,7 +15,8 @@ import (
 // The control directory, /.airnef: reachable by name, not listed at the
 // root (design.md), holding:
 //
-//	stats   cache counters, objects listed, session state
+//	stats   camera, session state, mount time, objects listed, bytes
+//	        and files read, cache counters
 type ctlDirNode struct {
 	fs.Inode
 	fsys *filesystem
@@ -131,9 +134,20 @@ func (f *filesystem) statsText() []byte {
 	if f.status != nil {
 		fmt.Fprintf(&b, "session %s\n", f.status())
 	}
+	if f.camera != (CameraID{}) {
+		fmt.Fprintf(&b, "camera_make %s\ncamera_model %s\ncamera_serial %s\n", f.camera.Make, f.camera.Model, f.camera.Serial)
+	}
+	fmt.Fprintf(&b, "mounted_at %s\n", f.started.Format(time.RFC3339))
+	fmt.Fprintf(&b, "uptime_seconds %d\n", int64(time.Since(f.started).Seconds()))
+	fmt.Fprintf(&b, "goroutines %d\n", runtime.NumGoroutine())
 	fmt.Fprintf(&b, "objects_listed %d\n", f.tree.ObjectsListed())
+	fmt.Fprintf(&b, "files_read %d\n", f.served.Files())
+	fmt.Fprintf(&b, "bytes_served %d\n", f.served.Bytes())
 	if f.cache != nil {
 		b.WriteString(f.cache.Stats().String())
+	}
+	if f.moreStats != nil {
+		b.WriteString(f.moreStats())
 	}
 	return []byte(b.String())
 }

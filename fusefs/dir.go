@@ -49,13 +49,17 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		return nil, d.fsys.errs.errno("readdir", err)
 	}
 	entries := make([]fuse.DirEntry, len(children))
+	var files []ListedFile
 	for i, c := range children {
 		mode := uint32(syscall.S_IFREG)
 		if c.IsDir() {
 			mode = syscall.S_IFDIR
+		} else if d.fsys.listed != nil {
+			files = append(files, ListedFile{Path: d.fsys.cameraPrefix + c.Path(), Object: c})
 		}
 		entries[i] = fuse.DirEntry{Name: c.Name, Ino: c.Ino, Mode: mode}
 	}
+	d.fsys.reportListed(files)
 	return fs.NewListDirStream(entries), 0
 }
 

@@ -54,6 +54,7 @@ func (n *fileNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off i
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, n.fsys.errs.errno("read", err)
 	}
+	n.fsys.served.add(n.obj, got)
 	return fuse.ReadResultData(dest[:got]), 0
 }
 

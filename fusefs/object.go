@@ -35,11 +35,13 @@ type Object struct {
 	// Mtime is the capture date (else the modification date, else a
 	// fixed epoch), read in the camera's time zone.
 	Mtime time.Time
-	// Handle is the object's handle in the current session; for a
-	// storage directory it is mtp's "root of the storage" parent,
-	// 0xFFFFFFFF.
+	// Handle is the object's handle in the session it was listed in;
+	// for a storage directory it is mtp's "root of the storage" parent,
+	// 0xFFFFFFFF. After a reconnect the camera may number objects
+	// differently: the tree keeps the current handle (Tree.Reconnect).
 	Handle uint32
-	// Storage is the StorageID the object lives on (0 for the root).
+	// Storage is the StorageID the object lived on when listed (0 for
+	// the root); its slot (high 16 bits) never changes.
 	Storage uint32
 	// Format is the object's format code (0 for the root and storages).
 	Format mtp.ObjectFormat
@@ -49,6 +51,8 @@ type Object struct {
 	parent *Object
 
 	// Guarded by Tree.mu.
+	cur      address // where the object is in the current session
+	gone     bool    // not found again after a reconnect
 	listed   bool
 	listing  *listing  // non-nil while a listing runs
 	children []*Object // sorted by Name
@@ -68,6 +72,11 @@ func (o *Object) Path() string {
 		return o.Name
 	}
 	return o.parent.Path() + "/" + o.Name
+}
+
+// address is where an object is in one camera session.
+type address struct {
+	storage, handle uint32
 }
 
 // slot is the card slot of a StorageID (its high 16 bits).

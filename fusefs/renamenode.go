@@ -19,6 +19,7 @@ const cameraDirName = ".camera"
 // the camera object's key, so both names share cached blocks.
 func NewRenamedRoot(cfg Config, rt *RenamedTree) fs.InodeEmbedder {
 	cam := NewRoot(cfg).(*dirNode)
+	cam.fsys.cameraPrefix = cameraDirName + "/"
 	return &renDirNode{fsys: cam.fsys, node: rt.Root(), camera: cam}
 }
 
@@ -101,13 +102,17 @@ func (d *renDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 func (d *renDirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	children := d.node.Children()
 	entries := make([]fuse.DirEntry, len(children))
+	var files []ListedFile
 	for i, c := range children {
 		mode := uint32(syscall.S_IFREG)
 		if c.IsDir() {
 			mode = syscall.S_IFDIR
+		} else if d.fsys.listed != nil {
+			files = append(files, ListedFile{Path: c.Path(), Object: c.Object})
 		}
 		entries[i] = fuse.DirEntry{Name: c.Name, Ino: c.Ino, Mode: mode}
 	}
+	d.fsys.reportListed(files)
 	return fs.NewListDirStream(entries), 0
 }
 

@@ -21,6 +21,17 @@ type Config struct {
 	// UID and GID own every file; default the mounting process's.
 	UID, GID uint32
 	Logger   *slog.Logger
+
+	// Camera names the camera in /.airnef/stats.
+	Camera CameraID
+	// Served counts the bytes and files read; nil: counted internally.
+	Served *Served
+	// Listed, when set, is told of the files of each directory a reader
+	// lists (readdir), with their paths in the mount; --thumbnails queues
+	// their thumbnails there. It must not block.
+	Listed func([]ListedFile)
+	// MoreStats adds "name value" lines to /.airnef/stats.
+	MoreStats func() string
 }
 
 // filesystem is the state every node shares.
@@ -33,6 +44,14 @@ type filesystem struct {
 	log     *slog.Logger
 	errs    *errnoMapper
 	started time.Time // mtime of the control files
+
+	camera    CameraID
+	served    *Served
+	listed    func([]ListedFile)
+	moreStats func() string
+	// cameraPrefix is where the camera tree is in the mount: "" at the
+	// root, ".camera/" under a renamed tree.
+	cameraPrefix string
 }
 
 // NewRoot returns the root node of the camera's filesystem, to pass to
@@ -50,6 +69,10 @@ func NewRoot(cfg Config) fs.InodeEmbedder {
 		tree: cfg.Tree, cache: cfg.Cache, status: cfg.Status,
 		uid: uid, gid: gid, log: log, errs: newErrnoMapper(log),
 		started: time.Now(),
+		camera:  cfg.Camera, served: cfg.Served, listed: cfg.Listed, moreStats: cfg.MoreStats,
+	}
+	if fsys.served == nil {
+		fsys.served = new(Served)
 	}
 	return &dirNode{fsys: fsys, obj: cfg.Tree.Root()}
 }

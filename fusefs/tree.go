@@ -20,6 +20,11 @@ var ErrNotFound = errors.New("fusefs: no such object")
 // errNotFile is returned by ReadAt for a directory.
 var errNotFile = errors.New("fusefs: not a file")
 
+// ErrDisconnected is returned for anything that needs the camera while the
+// tree has no session (Disconnect until Reconnect): the files answer EIO
+// at once instead of waiting on a camera that is gone.
+var ErrDisconnected = errors.New("fusefs: camera disconnected")
+
 // statfsMaxAge is how long Statfs answers from the StorageInfo it has
 // before asking the camera again: file managers call statfs often.
 const statfsMaxAge = 10 * time.Second
@@ -30,6 +35,9 @@ type TreeConfig struct {
 	// without a zone. Nil means time.Local.
 	Location *time.Location
 	Logger   *slog.Logger
+	// MaxObjects caps the objects the tree holds (0: DefaultMaxObjects);
+	// a listing beyond it fails with ErrTooManyObjects (limits.go).
+	MaxObjects int
 }
 
 // Tree is the camera's object tree: root -> one directory per storage ->
@@ -37,13 +45,13 @@ type TreeConfig struct {
 // first use and then kept. It needs no FUSE: the nodes in node.go are thin
 // adapters over it.
 //
-// Locking: mu guards every directory's listing state, the inode index and
-// the storage infos; it is never held across a camera round trip. A
+// Locking: mu guards every directory's listing state, the inode index,
+// the storage infos, the camera and every object's current address; it is
+// never held across a camera round trip. A
 // listing runs once per directory however many callers ask, on the tree's
 // own context, so an interrupted caller stops waiting without cancelling
 // it for the others.
 type Tree struct {
-	cam Camera
 	loc *time.Location
 	log *slog.Logger
 
@@ -51,6 +59,8 @@ type Tree struct {
 	cancel context.CancelFunc
 
 	mu       sync.Mutex
+	cam      Camera // nil while disconnected
+	gen      uint64 // counts sessions: a listing of an older one is dropped
 	root     *Object
 	byIno    map[uint64]*Object
 	storages map[uint32]*mtp.StorageInfo
@@ -58,6 +68,8 @@ type Tree struct {
 	statBusy bool      // a Usage refresh is asking the camera
 
 	listed atomic.Int64 // objects described by the camera so far
+
+	lim limits // the bounds on what a camera can make the tree hold
 }
 
 // NewTree makes the tree of the camera behind cam. Nothing is asked of the
@@ -72,18 +84,34 @@ func NewTree(cam Camera, cfg TreeConfig) *Tree {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	root := &Object{Kind: KindRoot, Ino: rootIno, Mtime: epoch, Handle: storageRoot}
+	root := &Object{Kind: KindRoot, Ino: rootIno, Mtime: epoch, Handle: storageRoot, cur: address{handle: storageRoot}}
 	return &Tree{
 		cam: cam, loc: loc, log: log, ctx: ctx, cancel: cancel,
 		root:     root,
 		byIno:    map[uint64]*Object{rootIno: root},
 		storages: map[uint32]*mtp.StorageInfo{},
+		lim:      newLimits(cfg.MaxObjects),
 	}
 }
 
 // Close stops the listings in progress. The tree answers from what it
 // has listed afterwards, and fails what needs the camera.
 func (t *Tree) Close() { t.cancel() }
+
+// session returns the camera, the session generation and where o is in
+// that session: ErrDisconnected without a camera, ErrNotFound for an
+// object not found again after a reconnect.
+func (t *Tree) session(o *Object) (Camera, uint64, address, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case o.gone:
+		return nil, 0, address{}, fmt.Errorf("%q: %w", "/"+o.Path(), ErrNotFound)
+	case t.cam == nil:
+		return nil, 0, address{}, ErrDisconnected
+	}
+	return t.cam, t.gen, o.cur, nil
+}
 
 // Root is the mount's root directory.
 func (t *Tree) Root() *Object { return t.root }
@@ -154,6 +182,10 @@ func (t *Tree) ensureListed(ctx context.Context, dir *Object) error {
 		t.mu.Unlock()
 		return nil
 	}
+	if dir.gone {
+		t.mu.Unlock()
+		return fmt.Errorf("list %q: %w", "/"+dir.Path(), ErrNotFound)
+	}
 	l := dir.listing
 	if l == nil {
 		l = &listing{done: make(chan struct{})}
@@ -179,12 +211,21 @@ func (t *Tree) runListing(dir *Object, l *listing) {
 	start := time.Now()
 	var children []*Object
 	var infos map[uint32]*mtp.StorageInfo
-	var err error
-	if dir.Kind == KindRoot {
-		children, infos, err = t.listStorages(t.ctx)
-	} else {
-		children, err = t.listFolder(t.ctx, dir)
+	cam, gen, at, err := t.session(dir)
+	if err == nil {
+		if dir.Kind == KindRoot {
+			children, infos, err = t.listStorages(t.ctx, cam)
+		} else {
+			children, err = t.listFolder(t.ctx, cam, dir, at)
+		}
 	}
+	t.mu.Lock()
+	if err == nil && t.gen != gen {
+		// The session changed under the listing: its handles belong
+		// to the old one.
+		err = ErrDisconnected
+	}
+	t.mu.Unlock()
 	if err != nil {
 		err = fmt.Errorf("list %q: %w", "/"+dir.Path(), err)
 		t.log.Debug("listing failed", "dir", "/"+dir.Path(), "err", err)
@@ -233,8 +274,8 @@ var reservedRootNames = map[string]bool{controlDirName: true, ".camera": true}
 // listStorages lists the root: one directory per storage that holds a
 // medium, named from its StorageDescription, else its VolumeLabel, else
 // cardN by its slot.
-func (t *Tree) listStorages(ctx context.Context) ([]*Object, map[uint32]*mtp.StorageInfo, error) {
-	ids, err := t.cam.StorageIDs(ctx)
+func (t *Tree) listStorages(ctx context.Context, cam Camera) ([]*Object, map[uint32]*mtp.StorageInfo, error) {
+	ids, err := cam.StorageIDs(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -247,7 +288,7 @@ func (t *Tree) listStorages(ctx context.Context) ([]*Object, map[uint32]*mtp.Sto
 		if id&0xFFFF == 0 {
 			continue // a slot without a medium (PTP's rule)
 		}
-		si, err := t.cam.StorageInfo(ctx, id)
+		si, err := cam.StorageInfo(ctx, id)
 		if errors.Is(err, mtp.RespInvalidStorageID) || errors.Is(err, mtp.RespStoreNotAvailable) {
 			t.log.Info("storage not available; skipped", "storage", fmt.Sprintf("%#08x", id), "err", err)
 			continue
@@ -265,7 +306,7 @@ func (t *Tree) listStorages(ctx context.Context) ([]*Object, map[uint32]*mtp.Sto
 		}
 		objs = append(objs, &Object{
 			Kind: KindStorage, Mtime: epoch, Handle: storageRoot, Storage: id,
-			RawName: raw, parent: t.root,
+			RawName: raw, parent: t.root, cur: address{storage: id, handle: storageRoot},
 		})
 		names = append(names, sanitizeName(raw))
 		keys = append(keys, entryKey{raw: raw, handle: id})
@@ -278,24 +319,39 @@ func (t *Tree) listStorages(ctx context.Context) ([]*Object, map[uint32]*mtp.Sto
 	return objs, infos, nil
 }
 
-// listFolder lists one folder (or a storage's top level) with
-// GetObjectHandles(storage, any format, parent) and one GetObjectInfo per
-// object.
-func (t *Tree) listFolder(ctx context.Context, dir *Object) ([]*Object, error) {
-	handles, err := t.cam.ObjectHandles(ctx, dir.Storage, dir.Handle)
+// listFolder lists one folder (or a storage's top level), which is at in
+// cam's session, with GetObjectHandles(storage, any format, parent) and one
+// GetObjectInfo per object.
+func (t *Tree) listFolder(ctx context.Context, cam Camera, dir *Object, at address) ([]*Object, error) {
+	if err := t.lim.refusedErr(dir); err != nil {
+		return nil, err // too many objects: the camera is not asked again
+	}
+	handles, err := cam.ObjectHandles(ctx, at.storage, at.handle)
 	if err != nil {
 		return nil, err
 	}
+	if err := t.checkCount(dir, len(handles)); err != nil {
+		return nil, err
+	}
+	anc := t.ancestorHandles(dir)
+	tooDeep := depth(dir)+1 > MaxDepth // for folders among the entries
+	strays := map[uint32]uint32{}      // listed here, not in here: handle -> ParentObject
 	var objs []*Object
 	var names []string
 	var keys []entryKey
 	seen := make(map[uint32]bool, len(handles))
-	for _, h := range handles {
-		if seen[h] || h == dir.Handle || h == 0 || h == storageRoot {
+	prog := newProgress(t.log, "listing a folder", ProgressEvery)
+	for i, h := range handles {
+		prog.tick(i, len(handles), "dir", "/"+dir.Path())
+		if seen[h] || h == 0 || h == storageRoot {
 			continue
 		}
 		seen[h] = true
-		info, err := t.cam.ObjectInfo(ctx, h)
+		if anc[h] {
+			t.skipBad(dir, at.storage, h, "parent cycle: a folder lists itself or a folder above it")
+			continue
+		}
+		info, err := cam.ObjectInfo(ctx, h)
 		if errors.Is(err, mtp.RespInvalidObjectHandle) {
 			continue // deleted on the camera since GetObjectHandles
 		}
@@ -303,14 +359,19 @@ func (t *Tree) listFolder(ctx context.Context, dir *Object) ([]*Object, error) {
 			return nil, err
 		}
 		t.listed.Add(1)
-		if !t.belongs(dir, info) {
+		if !t.belongs(dir, at, info) {
 			// Some cameras ignore the parent filter and return every
 			// object of the storage: keep this folder's only.
+			strays[h] = info.ParentObject
+			continue
+		}
+		if tooDeep && info.ObjectFormat == mtp.FormatAssociation {
+			t.skipBad(dir, at.storage, h, fmt.Sprintf("folder nested deeper than %d levels", MaxDepth), "name", info.Filename)
 			continue
 		}
 		o := &Object{
-			Handle: h, Storage: dir.Storage, Format: info.ObjectFormat,
-			RawName: info.Filename, parent: dir,
+			Handle: h, Storage: at.storage, Format: info.ObjectFormat,
+			RawName: info.Filename, parent: dir, cur: address{storage: at.storage, handle: h},
 		}
 		if info.ObjectFormat == mtp.FormatAssociation {
 			o.Kind = KindFolder
@@ -318,7 +379,7 @@ func (t *Tree) listFolder(ctx context.Context, dir *Object) ([]*Object, error) {
 			o.Kind = KindFile
 			size := uint64(info.CompressedSize)
 			if info.CompressedSize == 0xFFFFFFFF {
-				size, err = t.cam.ObjectSize(ctx, h, info)
+				size, err = cam.ObjectSize(ctx, h, info)
 				var refused mtp.ResponseCode
 				if errors.As(err, &refused) {
 					// The camera cannot tell the size of an object
@@ -340,6 +401,7 @@ func (t *Tree) listFolder(ctx context.Context, dir *Object) ([]*Object, error) {
 		names = append(names, sanitizeName(info.Filename))
 		keys = append(keys, entryKey{raw: info.Filename, mtime: o.Mtime.UnixNano(), size: o.Size, handle: h})
 	}
+	t.reportCycles(dir, at.storage, strays)
 	unique := uniqueNames(names, keys, nil)
 	for i, o := range objs {
 		o.Name = unique[i]
@@ -348,16 +410,16 @@ func (t *Tree) listFolder(ctx context.Context, dir *Object) ([]*Object, error) {
 	return objs, nil
 }
 
-// belongs reports whether an object the camera listed for dir really is
-// one of dir's entries.
-func (t *Tree) belongs(dir *Object, info *mtp.ObjectInfo) bool {
-	if info.StorageID != 0 && info.StorageID != dir.Storage {
+// belongs reports whether an object the camera listed for dir, which is
+// at in this session, really is one of dir's entries.
+func (t *Tree) belongs(dir *Object, at address, info *mtp.ObjectInfo) bool {
+	if info.StorageID != 0 && info.StorageID != at.storage {
 		return false
 	}
 	if dir.Kind == KindStorage {
 		return info.ParentObject == 0 || info.ParentObject == storageRoot
 	}
-	return info.ParentObject == dir.Handle
+	return info.ParentObject == at.handle
 }
 
 // mtimeOf is an object's mtime: its capture date, else its modification
@@ -391,8 +453,12 @@ func (t *Tree) ReadAt(ctx context.Context, o *Object, off int64, dst []byte) (in
 	if rest := o.Size - off; int64(len(dst)) > rest {
 		dst = dst[:rest]
 	}
+	cam, _, at, err := t.session(o)
+	if err != nil {
+		return 0, fmt.Errorf("read %q at %d: %w", o.Path(), off, err)
+	}
 	w := &sliceWriter{buf: dst}
-	_, err := t.cam.ReadAt(ctx, o.Handle, off, uint32(len(dst)), w)
+	_, err = cam.ReadAt(ctx, at.handle, off, uint32(len(dst)), w)
 	if err != nil {
 		return w.n, fmt.Errorf("read %q at %d: %w", o.Path(), off, err)
 	}
@@ -434,7 +500,7 @@ func (t *Tree) Usage(ctx context.Context) (Usage, error) {
 		return Usage{}, err
 	}
 	t.mu.Lock()
-	if time.Since(t.statAt) > statfsMaxAge && !t.statBusy {
+	if cam := t.cam; cam != nil && time.Since(t.statAt) > statfsMaxAge && !t.statBusy {
 		t.statBusy = true
 		ids := make([]uint32, 0, len(t.storages))
 		for id := range t.storages {
@@ -443,7 +509,7 @@ func (t *Tree) Usage(ctx context.Context) (Usage, error) {
 		t.mu.Unlock()
 		fresh := make(map[uint32]*mtp.StorageInfo, len(ids))
 		for _, id := range ids {
-			si, err := t.cam.StorageInfo(ctx, id)
+			si, err := cam.StorageInfo(ctx, id)
 			if err != nil {
 				t.log.Debug("storage info refresh failed", "storage", fmt.Sprintf("%#08x", id), "err", err)
 				fresh = nil

@@ -522,7 +522,7 @@ func TestMountExitStatus(t *testing.T) {
 		"no camera":          {addr: closed, mnt: mnt, code: 1, say: "could not connect to a camera at " + closed},
 		"unknown flag":       {addr: closed, args: []string{"--bogus"}, mnt: mnt, code: 2, say: "usage: airnef-mount"},
 		"no mount point":     {addr: closed, code: 2, say: "no mount point"},
-		"no camera flag":     {mnt: mnt, code: 2, say: "--camera is required"},
+		"exec without wait":  {addr: closed, args: []string{"--exec", "true"}, mnt: mnt, code: 2, say: "give --wait too"},
 		"bad block size":     {addr: closed, args: []string{"--block-size", "100KiB"}, mnt: mnt, code: 2, say: "multiple of 128KiB"},
 		"bad cache size":     {addr: closed, args: []string{"--cache-size", "lots"}, mnt: mnt, code: 2, say: "not a size"},
 		"bad debug":          {addr: closed, args: []string{"--debug", "ptp,wifi"}, mnt: mnt, code: 2, say: "unknown subsystem"},

@@ -2,10 +2,16 @@
 // PTP/IP:
 //
 //	airnef-mount --camera 192.168.1.1 ~/camera
+//	airnef-mount ~/camera                  (the one camera that announces itself)
+//	airnef-mount discover                  (list the cameras that announce themselves)
+//	airnef-mount --wait --exec CMD ~/cams  (mount each camera as it comes)
 //
 // It stays in the foreground until the filesystem is unmounted (Ctrl-C,
 // SIGTERM, or fusermount3 -u / umount). This file only wires flags to the
-// constructors of packages ptpip, mtp, fusefs and cache.
+// constructors of packages ptpip, mtp, fusefs and cache; connect.go opens
+// a camera session (Sony's GUID retry and Send-to-Computer sequence),
+// serve.go mounts one session and keeps it, discover.go finds cameras and
+// wait.go mounts them as they announce themselves.
 package main
 
 import (
@@ -18,7 +24,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -37,7 +42,7 @@ const (
 	exitFailure   = 1 // the camera cannot be reached, or the session failed
 	exitUsage     = 2 // misuse: a bad flag or argument
 	exitRefused   = 3 // the camera refused this computer (Init Fail)
-	usageLine     = "usage: airnef-mount [flags] --camera HOST[:PORT] MOUNTPOINT"
+	usageLine     = "usage: airnef-mount [flags] [--camera HOST[:PORT]] MOUNTPOINT | airnef-mount --wait [--exec CMD] [flags] DIR | airnef-mount discover [--listen-time 3s]"
 	minSessionAge = time.Second
 	// memoryMargin is the memory allowed beyond the cache: fetch
 	// buffers, the tree, FUSE request buffers.
@@ -97,12 +102,17 @@ type options struct {
 	name           string
 	allowOther     bool
 	cameraTZ       string
+	maxObjects     int
 	debug          debugFlags
 	version        bool
 	renameOptions
+	connectOptions
+	desktopOptions
 }
 
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
+// parseFlags parses the config file's flags, then args; --help is written
+// to helpOut.
+func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	o := &options{cacheSize: cache.DefaultSize, blockSize: cache.DefaultBlockSize, debug: debugFlags{}}
 	fl := flag.NewFlagSet("airnef-mount", flag.ContinueOnError)
 	// Parse errors are reported once, by exitCode; -help prints the flags.
@@ -116,19 +126,23 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fl.StringVar(&o.guid, "guid", "", "host `GUID` sent to the camera, 32 hex digits (default: this host's, kept in "+stateDirHint()+")")
 	fl.StringVar(&o.name, "name", "", "friendly `name` sent to the camera (default: the host name)")
 	fl.BoolVar(&o.allowOther, "allow-other", false, "let other users read the mount (needs user_allow_other in /etc/fuse.conf for a normal user)")
+	fl.IntVar(&o.maxObjects, "max-objects", fusefs.DefaultMaxObjects, "most camera `objects` the mount holds; a folder beyond it answers EIO (a broken or hostile camera)")
 	fl.StringVar(&o.cameraTZ, "camera-tz", "", "the camera clock's time `zone` (e.g. Europe/Paris; default: this computer's)")
 	fl.Var(o.debug, "debug", "debug logs for a comma-separated `list` of ptp,fuse,cache (or all)")
 	fl.BoolVar(&o.version, "version", false, "print the version and exit")
 	o.renameFlags(fl)
+	o.connectFlags(fl)
+	o.desktopFlags(fl)
+	cfgErr := applyConfig(fl, args)
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, usageLine)
-			fmt.Fprintln(stderr, "Mounts a WiFi camera as a read-only filesystem over PTP/IP, until unmounted.")
-			fl.SetOutput(stderr)
-			fl.PrintDefaults()
+			printHelp(helpOut, fl)
 			return nil, err
 		}
 		return nil, &exitError{exitUsage, err}
+	}
+	if cfgErr != nil {
+		return nil, cfgErr
 	}
 	if o.version {
 		return o, nil
@@ -144,14 +158,17 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	default:
 		return nil, usageErr("one mount point expected, got %q (flags go before the mount point)", fl.Args())
 	}
-	if o.camera == "" {
-		return nil, usageErr("--camera is required: give the camera's address, e.g. --camera 192.168.1.1")
+	if err := o.checkConnect(); err != nil {
+		return nil, err
 	}
 	if o.blockSize <= 0 || o.blockSize%cache.BlockUnit != 0 {
 		return nil, usageErr("--block-size %v is not a positive multiple of 128KiB", formatSize(int64(o.blockSize)))
 	}
 	if o.cacheSize < o.blockSize {
 		return nil, usageErr("--cache-size %v is smaller than one block (%v)", formatSize(int64(o.cacheSize)), formatSize(int64(o.blockSize)))
+	}
+	if o.maxObjects <= 0 {
+		return nil, usageErr("--max-objects must be positive")
 	}
 	if o.timeout <= 0 || o.connectTimeout <= 0 {
 		return nil, usageErr("--timeout and --connect-timeout must be positive")
@@ -182,12 +199,18 @@ func loggers(w io.Writer, debug debugFlags) (base, ptp, fuse, cch *slog.Logger) 
 // run is the whole program: it returns when the filesystem is unmounted,
 // with nil after a clean unmount.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, err := parseFlags(args, stderr)
+	if len(args) > 0 && args[0] == "discover" {
+		return runDiscover(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "status" {
+		return runStatus(ctx, args[1:], stdout)
+	}
+	o, err := parseFlags(args, stdout)
 	if err != nil {
 		return err
 	}
 	if o.version {
-		fmt.Fprintf(stdout, "airnef-mount %s\n", version)
+		fmt.Fprintln(stdout, versionLine())
 		return nil
 	}
 	log, ptpLog, fuseLog, cacheLog := loggers(stderr, o.debug)
@@ -198,9 +221,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		debug.SetMemoryLimit(int64(o.cacheSize) + memoryMargin)
 	}
 
-	addr, err := cameraAddr(o.camera)
-	if err != nil {
-		return usageErr("--camera: %v", err)
+	var addr string
+	if o.camera != "" {
+		if addr, err = cameraAddr(o.camera); err != nil {
+			return usageErr("--camera: %v", err)
+		}
 	}
 	loc := time.Local
 	if o.cameraTZ != "" {
@@ -208,13 +233,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usageErr("--camera-tz %q: %v", o.cameraTZ, err)
 		}
 	}
-	var guid [16]byte
-	if o.guid != "" {
-		if guid, err = ptpip.ParseGUID(o.guid); err != nil {
-			return usageErr("--guid: %v", err)
-		}
-	} else if guid, err = ptpip.HostGUID(ptpip.StateDir()); err != nil {
-		return failErr("reading this computer's GUID failed: %v; check the state directory or pass --guid", err)
+	ids, err := newIdentities(o)
+	if err != nil {
+		return err
 	}
 	if err := checkMountpoint(o.mountpoint, log); err != nil {
 		return err
@@ -222,111 +243,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fusefs.CheckAccess(); err != nil {
 		return failErr("cannot mount at %s: %v; check that fuse3 is installed and that /dev/fuse is usable (mode 0666 on Debian, or be root)", o.mountpoint, err)
 	}
-
-	sess, err := ptpip.Dial(ctx, addr, ptpip.Config{
-		GUID: guid, Name: o.name, ConnectTimeout: o.connectTimeout, Timeout: o.timeout, Logger: ptpLog,
-	})
-	if err != nil {
-		var refused *ptpip.InitFailError
-		if errors.As(err, &refused) {
-			return &exitError{exitRefused, fmt.Errorf("the camera at %s refused this computer (GUID %s): %v; check that the camera is set to connect to this computer (pair it again, or pass the GUID it knows with --guid)",
-				addr, ptpip.FormatGUID(guid), err)}
+	m := &mounter{
+		o: o, loc: loc, stdout: stdout,
+		log: log, ptpLog: ptpLog, fuseLog: fuseLog, cacheLog: cacheLog,
+		conn: &connector{o: o, ids: ids, log: log, ptpLog: ptpLog},
+	}
+	if o.wait {
+		return m.waitLoop(ctx)
+	}
+	hint := mtp.VendorGeneric
+	if addr == "" {
+		cam, err := findCamera(ctx, o, stderr, log)
+		if err != nil {
+			return err
 		}
-		return failErr("could not connect to a camera at %s: %v; check that the camera's WiFi is on in PC/computer mode and that this computer is on the same network", addr, err)
+		addr, hint = cam.Addr, cam.Vendor
+		log.Info("camera found", "addr", addr, "manufacturer", cam.Manufacturer, "model", cam.Model)
 	}
-	dev := mtp.NewDevice(sess, ptpLog)
-	opened := time.Now()
-	closeSession := func() {
-		// Nikon D7200/J5 hang the next connect when a session ends less
-		// than a second after it opened.
-		if d := minSessionAge - time.Since(opened); d > 0 {
-			time.Sleep(d)
-		}
-		if sess.Err() == nil {
-			cctx, cancel := context.WithTimeout(context.Background(), o.timeout)
-			if err := dev.CloseSession(cctx); err != nil {
-				log.Warn("closing the camera session failed", "err", err)
-			}
-			cancel()
-		}
-		sess.Close()
-	}
-	info, err := dev.GetDeviceInfo(ctx)
-	if err == nil {
-		err = dev.OpenSession(ctx, sess.ConnectionNumber())
-		opened = time.Now()
-	}
+	cs, err := m.conn.connect(ctx, addr, hint)
 	if err != nil {
-		closeSession()
-		return failErr("the camera at %s accepted the connection but the session failed: %v; check that the camera is not busy with another computer or app, and try again", addr, err)
-	}
-
-	tree := fusefs.NewTree(fusefs.DeviceCamera(dev), fusefs.TreeConfig{Location: loc, Logger: fuseLog})
-	defer tree.Close()
-	storages, err := tree.List(ctx, tree.Root())
-	if err != nil {
-		closeSession()
-		return failErr("listing the storages of the camera at %s failed: %v; check that a card is in the camera", addr, err)
-	}
-	if len(storages) == 0 {
-		log.Warn("the camera reports no card: the mount will be empty")
-	}
-	blocks, err := cache.New(cache.Config{Size: int64(o.cacheSize), BlockSize: int(o.blockSize), Logger: cacheLog}, tree.Source())
-	if err != nil {
-		closeSession()
-		return usageErr("%v", err)
-	}
-	defer blocks.Close()
-
-	root, err := newRoot(ctx, o, tree, fusefs.Config{
-		Tree: tree, Cache: blocks, Logger: fuseLog,
-		Status: func() string {
-			if err := sess.Err(); err != nil {
-				return "broken: " + err.Error()
-			}
-			return fmt.Sprintf("connected %s %s", info.Manufacturer, info.Model)
-		},
-	}, info, log)
-	if err != nil {
-		closeSession()
 		return err
 	}
-	srv, err := fusefs.Mount(o.mountpoint, root, fusefs.MountOptions{
-		AllowOther: o.allowOther, Debug: o.debug["fuse"], Logger: fuseLog,
-	})
-	if err != nil {
-		closeSession()
-		return failErr("mounting at %s failed: %s; check that fuse3 is installed and that you may use /dev/fuse (mode 0666 on Debian, or be root)%s",
-			o.mountpoint, strings.TrimSpace(err.Error()), allowOtherHint(o.allowOther))
-	}
-	fmt.Fprintf(stdout, "mounted %s %s (serial %s) at %s\n", info.Manufacturer, info.Model, info.SerialNumber, o.mountpoint)
-
-	served := make(chan struct{})
-	go func() {
-		srv.Wait()
-		close(served)
-	}()
-	select {
-	case <-served:
-		log.Info("unmounted", "mountpoint", o.mountpoint)
-	case <-ctx.Done():
-		log.Info("unmounting", "mountpoint", o.mountpoint)
-		detached, err := fusefs.Unmount(srv, o.mountpoint, fuseLog)
-		if err != nil {
-			blocks.Close()
-			tree.Close()
-			closeSession()
-			return failErr("unmounting %s failed: %v; unmount it with fusermount3 -u -z %s", o.mountpoint, err, o.mountpoint)
-		}
-		if detached {
-			log.Warn("the mount was busy: detached it; airnef-mount ends when the last file open on it is closed")
-		}
-		<-served
-	}
-	blocks.Close()
-	tree.Close()
-	closeSession()
-	return nil
+	return m.serve(ctx, cs, o.mountpoint, serveMode{reconnect: true})
 }
 
 func allowOtherHint(allowOther bool) string {

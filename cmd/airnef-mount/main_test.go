@@ -84,7 +84,10 @@ func TestRunMisuse(t *testing.T) {
 	}{
 		"no args":       {nil, "no mount point"},
 		"two args":      {[]string{"--camera", "x", dir, dir}, "one mount point expected"},
-		"no camera":     {[]string{dir}, "--camera is required"},
+		"exec no wait":  {[]string{"--exec", "true", dir}, "give --wait too"},
+		"wait camera":   {[]string{"--wait", "--camera", "x", dir}, "takes no --camera"},
+		"bad guid mac":  {[]string{"-camera", "x", "--guid", "mac:no-such-if0", dir}, "no network interface"},
+		"discover args": {[]string{"discover", "extra"}, "takes no arguments"},
 		"unknown flag":  {[]string{"-nope", dir}, "flag provided but not defined"},
 		"block size":    {[]string{"-camera", "x", "--block-size", "64KiB", dir}, "multiple of 128KiB"},
 		"cache < block": {[]string{"-camera", "x", "--cache-size", "128KiB", dir}, "smaller than one block"},
@@ -125,8 +128,8 @@ func TestRunVersionAndHelp(t *testing.T) {
 	}
 	stdout.Reset()
 	err := run(context.Background(), []string{"-h"}, &stdout, &stderr)
-	if exitCode(err, &stderr) != exitOK || !strings.Contains(stderr.String(), "-cache-size") {
-		t.Errorf("-h: %v\n%s", err, stderr.String())
+	if exitCode(err, &stderr) != exitOK || !strings.Contains(stdout.String(), "--cache-size") || stderr.Len() != 0 {
+		t.Errorf("-h: %v; help belongs on stdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 	}
 }
 

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/ptpip"
+)
+
+const discoverUsage = "usage: airnef-mount discover [--listen-time 3s] [--ssdp-interface IFACE,...] [--debug ptp]"
+
+// noCameraAdvice is what to check when no camera answered.
+const noCameraAdvice = "no camera announced itself; check that the camera's WiFi is on in PC mode " +
+	"(Sony: Send to Computer; Canon: connect to a computer) and on the same network as this computer, " +
+	"and that the firewall lets in UDP port 1900 (SSDP; e.g. ufw allow proto udp from any port 1900, " +
+	"or firewall-cmd --add-service=ssdp); a camera that does not announce itself (Nikon) needs --camera ADDRESS"
+
+// runDiscover is `airnef-mount discover`: it lists the cameras that
+// announce themselves, one line each:
+//
+//	ADDRESS<TAB>MANUFACTURER<TAB>MODEL<TAB>SERVICE
+//
+// and tells a Sony in a smartphone mode to choose Send to Computer. It
+// exits 1 with advice when it finds no camera that speaks PTP/IP.
+func runDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("airnef-mount discover", flag.ContinueOnError)
+	fl.SetOutput(io.Discard)
+	fl.Usage = func() {}
+	listen := fl.Duration("listen-time", ptpip.DefaultListenTime, "how long to listen for cameras")
+	ifaces := fl.String("ssdp-interface", "", "comma-separated network `interfaces` to search (default: every one that is up)")
+	debug := debugFlags{}
+	fl.Var(debug, "debug", "debug logs for a comma-separated `list` of ptp (or all)")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, discoverUsage)
+			fmt.Fprintln(stderr, "Lists the cameras that announce themselves on the network (SSDP): ADDRESS MANUFACTURER MODEL SERVICE.")
+			fl.SetOutput(stderr)
+			fl.PrintDefaults()
+			return err
+		}
+		return &exitError{exitUsage, fmt.Errorf("discover: %w", err)}
+	}
+	if fl.NArg() != 0 {
+		return usageErr("discover takes no arguments, got %q", fl.Args())
+	}
+	if *listen <= 0 {
+		return usageErr("--listen-time must be positive")
+	}
+	_, ptpLog, _, _ := loggers(stderr, debug)
+	o := &connectOptions{listenTime: *listen, interfaces: *ifaces}
+	cams, err := discover(ctx, o, ptpLog)
+	if err != nil {
+		return err
+	}
+	found := 0
+	for _, c := range cams {
+		if c.Smartphone {
+			fmt.Fprintln(stderr, smartphoneAdvice(c))
+			continue
+		}
+		found++
+		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", c.Addr, c.Manufacturer, c.Model, c.Service)
+	}
+	if found == 0 {
+		return failErr("%s", noCameraAdvice)
+	}
+	return nil
+}
+
+// discover searches for cameras for o.listenTime.
+func discover(ctx context.Context, o *connectOptions, log *slog.Logger) ([]ptpip.Camera, error) {
+	cams, err := ptpip.Discover(ctx, ptpip.DiscoverConfig{
+		Interfaces: o.ssdpInterfaces(), ListenTime: o.listenTime, Logger: log,
+	})
+	if err != nil {
+		return nil, failErr("looking for cameras failed: %v", err)
+	}
+	return cams, nil
+}
+
+// smartphoneAdvice is the sentence for a Sony in "Send to Smartphone" (or
+// remote control) mode.
+func smartphoneAdvice(c ptpip.Camera) string {
+	name := strings.TrimSpace(c.Manufacturer + " " + c.Model)
+	return fmt.Sprintf("%s at %s is in \"Send to Smartphone\" mode, which offers no PTP/IP: "+
+		"choose \"Send to Computer\" in the camera's menu instead (Network > Send to Computer)", name, c.Host)
+}
+
+// findCamera is the camera to mount when no --camera is given: the one
+// that announces itself. None is exit status 1 with advice; several are
+// listed, exit status 2 (choose one with --camera).
+func findCamera(ctx context.Context, o *options, stderr io.Writer, log *slog.Logger) (ptpip.Camera, error) {
+	log.Info("no --camera: looking for a camera that announces itself", "listen", o.listenTime.Round(time.Millisecond))
+	cams, err := discover(ctx, &o.connectOptions, log)
+	if err != nil {
+		return ptpip.Camera{}, err
+	}
+	var ptp []ptpip.Camera
+	for _, c := range cams {
+		if c.Smartphone {
+			fmt.Fprintln(stderr, smartphoneAdvice(c))
+			continue
+		}
+		ptp = append(ptp, c)
+	}
+	switch len(ptp) {
+	case 0:
+		return ptpip.Camera{}, failErr("%s", noCameraAdvice)
+	case 1:
+		return ptp[0], nil
+	}
+	var b strings.Builder
+	for _, c := range ptp {
+		fmt.Fprintf(&b, "\n  --camera %s\t(%s %s)", c.Host, c.Manufacturer, c.Model)
+	}
+	return ptpip.Camera{}, usageErr("%d cameras announce themselves; choose one with --camera:%s", len(ptp), b.String())
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// flagExamples gives each flag of the command line an example of use, shown
+// by --help under the flag (the man page, docs/airnef-mount.1, has the
+// same). A flag without one fails the package's tests.
+var flagExamples = map[string]string{
+	"camera":          "--camera 192.168.1.1 (or 192.168.1.1:15740, or [fe80::1%wlan0])",
+	"cache-size":      "--cache-size 512MiB",
+	"block-size":      "--block-size 1MiB",
+	"timeout":         "--timeout 30s",
+	"connect-timeout": "--connect-timeout 2m",
+	"guid":            "--guid 00000000-0000-0000-ffff-001122334455, --guid=mac or --guid=mac:wlan0",
+	"name":            "--name my-laptop",
+	"allow-other":     "--allow-other",
+	"camera-tz":       "--camera-tz Europe/Paris",
+	"debug":           "--debug ptp,cache",
+	"version":         "--version",
+	"dirnamespec":     "--dirnamespec '@capturedate_y@/@capturedate@'",
+	"filenamespec":    "--filenamespec '@cameramodel@_@filename@'",
+	"thumbnails":      "--thumbnails",
+	"config":          "--config ~/.config/airnef-mount/sony.conf",
+	"wait":            "--wait ~/Cameras",
+	"exec":            "--exec 'cp -a -n -t ~/Pictures' (copies the card to ~/Pictures/MODEL-SERIAL; the mount path is the last argument, and $AIRNEF_MOUNT)",
+	"camera-sleep":    "--camera-sleep=false",
+	"listen-time":     "--listen-time 5s",
+	"quiet-period":    "--quiet-period 1m",
+	"ssdp-interface":  "--ssdp-interface wlan0",
+	"max-objects":     "--max-objects 500000",
+}
+
+// helpText is --help after the usage line; %s is the flag list.
+const helpText = `Mounts a WiFi camera as a read-only filesystem over PTP/IP and stays in the
+foreground until it is unmounted.
+
+  airnef-mount --camera 192.168.1.1 ~/camera   mount the camera at that address
+  airnef-mount ~/camera                        mount the one camera that announces itself
+  airnef-mount --wait ~/Cameras                mount each camera under ~/Cameras/MODEL-SERIAL
+                                               as it announces itself ("Send to Computer")
+  airnef-mount discover                        list the cameras that announce themselves
+  airnef-mount status ~/camera                 what a running mount is doing
+
+Flags (they may also be written in %s, one per line, e.g. "cache-size 512MiB";
+the command line wins):
+
+%s
+Sony cameras ("Send to Computer"):
+  1. Put the camera and this computer on the same WiFi network (camera menu:
+     Network, Wi-Fi Settings, Access Point Set. or WPS Push).
+  2. A camera never paired with a computer accepts this one as it is. If it was
+     paired with PlayMemories Home or Imaging Edge on Windows or macOS, either
+     reset its network settings, or offer that computer's identity with --guid
+     (--guid=mac when it was this machine under another system).
+  3. Start airnef-mount --wait ~/Cameras (or the airnef-mount user service), then
+     choose "Send to Computer" on the camera. It shows "Sending..." while mounted.
+  4. Unmount when done: the camera is put to sleep (--camera-sleep).
+
+Unmounting: press Ctrl-C, or run "fusermount3 -u MOUNTPOINT" (as root: umount).
+A mount still in use is detached and ends when its last file is closed.
+
+Deleting: the camera is mounted read-only, always. airnef-mount never writes to
+or deletes from the card: a copy that went wrong can be made again, and a
+photo is never lost to a mistyped command. Delete on the camera itself.
+
+Exit status: 0 unmounted cleanly, 1 camera or mount failure, 2 misuse (a bad
+flag, argument or config line), 3 the camera refused this computer.
+See airnef-mount(1) for more.
+`
+
+// printHelp writes --help: the usage line, what the command does, every
+// flag of fl with its description, default and an example, then how to
+// pair a Sony, unmount, and why nothing is deleted.
+func printHelp(w io.Writer, fl *flag.FlagSet) {
+	var flags strings.Builder
+	fl.VisitAll(func(f *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(&flags, "  --%s", f.Name)
+		if arg != "" {
+			fmt.Fprintf(&flags, " %s", arg)
+		}
+		fmt.Fprintf(&flags, "\n      %s", usage)
+		if d := f.DefValue; d != "" && d != "false" && d != "0" {
+			fmt.Fprintf(&flags, " (default %s)", d)
+		}
+		if ex := flagExamples[f.Name]; ex != "" {
+			fmt.Fprintf(&flags, "\n      example: %s", ex)
+		}
+		flags.WriteString("\n")
+	})
+	cfg := defaultConfigPath()
+	if cfg == "" {
+		cfg = "~/.config/" + configName
+	}
+	fmt.Fprintln(w, usageLine)
+	fmt.Fprintf(w, helpText, cfg, flags.String())
+}

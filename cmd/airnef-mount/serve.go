@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/fusefs"
+	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/ptpip"
+)
+
+// mounter mounts camera sessions.
+type mounter struct {
+	o      *options
+	loc    *time.Location
+	stdout io.Writer
+	conn   *connector
+
+	log, ptpLog, fuseLog, cacheLog *slog.Logger
+}
+
+// serveMode says how a mount ends.
+type serveMode struct {
+	// reconnect keeps the mount when the session is lost: files answer
+	// EIO until the camera is back (it announces itself again, or for a
+	// camera that does not announce itself, answers again), and the tree
+	// is re-attached to the new session. Without it a lost session ends
+	// the mount (--wait: the camera left).
+	reconnect bool
+	// leave, when closed, unmounts (--wait: the camera said byebye, or
+	// --exec finished).
+	leave <-chan struct{}
+	// ready is called once mounted, with the mount point.
+	ready func(mnt string)
+	// execStatus, when set, tells the --exec command's outcome for the
+	// import summary once the mount has ended.
+	execStatus func() string
+}
+
+// serve mounts the camera of cs at mnt and serves it until the filesystem
+// is unmounted from outside, ctx ends, mode.leave is closed, or (without
+// mode.reconnect) the session is lost. It then unmounts, and ends the
+// session (a Sony is put to sleep, unless --camera-sleep=false).
+func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode serveMode) error {
+	o, log := m.o, m.log
+	var cur atomic.Pointer[camSession]
+	cur.Store(cs)
+	endSession := func() {
+		if s := cur.Swap(nil); s != nil {
+			s.close(o.timeout, o.cameraSleep, log)
+		}
+	}
+	info := cs.info
+	tree := fusefs.NewTree(fusefs.DeviceCamera(cs.dev), fusefs.TreeConfig{Location: m.loc, Logger: m.fuseLog, MaxObjects: o.maxObjects})
+	defer tree.Close()
+	storages, err := tree.List(ctx, tree.Root())
+	if err != nil {
+		endSession()
+		return failErr("listing the storages of the camera at %s failed: %v; check that a card is in the camera", cs.addr, err)
+	}
+	if len(storages) == 0 {
+		log.Warn("the camera reports no card: the mount will be empty")
+	}
+	blocks, err := cache.New(cache.Config{Size: int64(o.cacheSize), BlockSize: int(o.blockSize), Logger: m.cacheLog}, tree.Source())
+	if err != nil {
+		endSession()
+		return usageErr("%v", err)
+	}
+	defer blocks.Close()
+
+	cfg := fusefs.Config{
+		Tree: tree, Cache: blocks, Logger: m.fuseLog,
+		Status: func() string {
+			s := cur.Load()
+			switch {
+			case s == nil || !tree.Connected():
+				return "disconnected: waiting for the camera"
+			case s.sess.Err() != nil:
+				return "broken: " + s.sess.Err().Error()
+			}
+			return fmt.Sprintf("connected %s %s", info.Manufacturer, info.Model)
+		},
+	}
+	// The desktop's part: thumbnails, the stats' camera and counters, the
+	// import summary at the end.
+	dt, err := startDesktop(o, mnt, tree, info, &cfg, log)
+	if err != nil {
+		endSession()
+		return err
+	}
+	defer dt.close()
+	root, err := newRoot(ctx, o, tree, cfg, info, log)
+	if err != nil {
+		endSession()
+		return err
+	}
+	srv, err := fusefs.Mount(mnt, root, fusefs.MountOptions{
+		AllowOther: o.allowOther, Debug: o.debug["fuse"], Logger: m.fuseLog,
+	})
+	if err != nil {
+		endSession()
+		return failErr("mounting at %s failed: %s; check that fuse3 is installed and that you may use /dev/fuse (mode 0666 on Debian, or be root)%s",
+			mnt, strings.TrimSpace(err.Error()), allowOtherHint(o.allowOther))
+	}
+	fmt.Fprintf(m.stdout, "mounted %s %s (serial %s) at %s\n", info.Manufacturer, info.Model, info.SerialNumber, mnt)
+	if mode.ready != nil {
+		mode.ready(mnt)
+	}
+
+	served := make(chan struct{})
+	go func() {
+		srv.Wait()
+		close(served)
+	}()
+	// back delivers the sessions of a reconnection, one at a time.
+	back := make(chan *camSession)
+	rctx, stopReconnect := context.WithCancel(ctx)
+	defer stopReconnect()
+	lost := cs.sess.Done()
+	unmount := false
+loop:
+	for {
+		select {
+		case <-served:
+			log.Info("unmounted", "mountpoint", mnt)
+			break loop
+		case <-ctx.Done():
+			unmount = true
+			break loop
+		case <-mode.leave:
+			log.Info("the camera left, or the command ended: unmounting", "mountpoint", mnt)
+			unmount = true
+			break loop
+		case <-lost:
+			lost = nil
+			s := cur.Swap(nil)
+			tree.Disconnect()
+			log.Warn("the camera session was lost", "err", s.sess.Err())
+			s.sess.Close()
+			if !mode.reconnect {
+				unmount = true
+				break loop
+			}
+			go m.reconnect(rctx, s, back)
+		case s := <-back:
+			if err := tree.Reconnect(ctx, fusefs.DeviceCamera(s.dev)); err != nil {
+				log.Warn("re-listing the card after reconnecting failed; waiting for the camera again", "err", err)
+				s.close(o.timeout, false, log)
+				go m.reconnect(rctx, s, back)
+				continue
+			}
+			cur.Store(s)
+			lost = s.sess.Done()
+		}
+	}
+	stopReconnect()
+	if unmount {
+		log.Info("unmounting", "mountpoint", mnt)
+		detached, err := fusefs.Unmount(srv, mnt, m.fuseLog)
+		if err != nil {
+			blocks.Close()
+			tree.Close()
+			endSession()
+			return failErr("unmounting %s failed: %v; unmount it with fusermount3 -u -z %s", mnt, err, mnt)
+		}
+		if detached {
+			log.Warn("the mount was busy: detached it; airnef-mount ends when the last file open on it is closed")
+		}
+		<-served
+	}
+	dt.close()
+	blocks.Close()
+	tree.Close()
+	endSession()
+	dt.finish(ctx, log, mode.execStatus)
+	return nil
+}
+
+// reconnectRetry is how often a camera that does not announce itself is
+// dialled again after its session was lost.
+const reconnectRetry = 5 * time.Second
+
+// reconnect waits for the camera of the lost session old to come back and
+// sends the new session on back (unless ctx ends first). A Sony is only
+// dialled when it announces itself again: in the same Send to Computer it
+// never answers a second Init Command Request, so dialling it blindly would
+// only hang; the user presses Send to Computer again and the camera
+// announces itself. Any camera that announces itself is also taken then;
+// one that does not (Nikon) is dialled every few seconds.
+func (m *mounter) reconnect(ctx context.Context, old *camSession, back chan<- *camSession) {
+	host, _, err := net.SplitHostPort(old.addr)
+	if err != nil {
+		host = old.addr
+	}
+	since := time.Now()
+	announced := make(chan struct{}, 1)
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	// Only cameras that announce themselves are watched for: SSDP is
+	// never sent on the network for the others.
+	watch := old.vendor == mtp.VendorSony || old.vendor == mtp.VendorCanon
+	go func() {
+		if !watch {
+			return
+		}
+		err := ptpip.Watch(wctx, ptpip.DiscoverConfig{Interfaces: m.o.ssdpInterfaces(), Logger: m.ptpLog}, func(a ptpip.Announcement) {
+			if a.Kind == ptpip.AnnounceAlive && !a.Camera.Smartphone && a.Camera.Host == host && a.Time.After(since) {
+				select {
+				case announced <- struct{}{}:
+				default:
+				}
+			}
+		})
+		if err != nil && wctx.Err() == nil {
+			m.log.Warn("cannot watch for the camera's announcements", "err", err)
+		}
+	}()
+	var tick <-chan time.Time
+	if old.vendor != mtp.VendorSony {
+		t := time.NewTicker(reconnectRetry)
+		defer t.Stop()
+		tick = t.C
+	}
+	m.log.Info("waiting for the camera to come back (for a Sony: choose Send to Computer on it again)", "addr", old.addr)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-announced:
+		case <-tick:
+		}
+		s, err := m.conn.connect(ctx, old.addr, old.vendor)
+		if err != nil {
+			m.log.Info("reconnecting failed; waiting again", "err", err)
+			continue
+		}
+		if !old.same(s.info) {
+			m.log.Warn("another camera answered at the address; waiting for the one mounted", "model", s.info.Model, "serial", s.info.SerialNumber)
+			s.close(m.o.timeout, false, m.log)
+			continue
+		}
+		select {
+		case back <- s:
+			m.log.Info("camera back", "addr", old.addr)
+		case <-ctx.Done():
+			s.close(m.o.timeout, false, m.log)
+		}
+		return
+	}
+}

@@ -1,0 +1,215 @@
+package fusefs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+
+	"github.com/airnef-mount/airnef-mount/cache"
+)
+
+// thumbCamera is the fake camera with GetThumb: the thumbnail of object h
+// is "thumb of NAME", or big bytes for names starting with "HUGE".
+type thumbCamera struct {
+	*fakeCamera
+	thumbCalls int
+}
+
+func (c *thumbCamera) Thumb(ctx context.Context, h uint32, w io.Writer) error {
+	c.mu.Lock()
+	o, ok := c.objects[h]
+	c.thumbCalls++
+	c.mu.Unlock()
+	if !ok {
+		return errors.New("no such object")
+	}
+	if strings.HasPrefix(o.info.Filename, "HUGE") {
+		// Sent in pieces, as a data phase is: every Write must succeed.
+		for range 3 {
+			if _, err := w.Write(make([]byte, MaxThumbSize/2)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	_, err := w.Write([]byte("thumb of " + o.info.Filename))
+	return err
+}
+
+func TestTreeThumb(t *testing.T) {
+	ctx := context.Background()
+	fc := sampleCamera()
+	f100 := uint32(2)
+	fc.add(0x00010001, f100, "HUGE.JPG", false, []byte("x"), "", "")
+	cam := &thumbCamera{fakeCamera: fc}
+	tr := newTestTree(t, cam)
+	file := walk(t, tr, "SD", "DCIM", "100NIKON", "DSC_0001.JPG")
+	got, err := tr.Thumb(ctx, file)
+	if err != nil || string(got) != "thumb of DSC_0001.JPG" {
+		t.Fatalf("Thumb = %q, %v", got, err)
+	}
+	if n := fc.readCalls.Load(); n != 0 {
+		t.Errorf("Thumb read the file's content: %d ReadAt calls", n)
+	}
+	if _, err := tr.Thumb(ctx, walk(t, tr, "SD", "DCIM")); !errors.Is(err, errNotFile) {
+		t.Errorf("Thumb of a folder: %v", err)
+	}
+	if _, err := tr.Thumb(ctx, walk(t, tr, "SD", "DCIM", "100NIKON", "HUGE.JPG")); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("Thumb of an oversized thumbnail: %v", err)
+	}
+	// A camera without GetThumb.
+	plain := newTestTree(t, sampleCamera())
+	if _, err := plain.Thumb(ctx, walk(t, plain, "SD", "DCIM", "100NIKON", "DSC_0001.JPG")); !errors.Is(err, ErrNoThumbs) {
+		t.Errorf("Thumb without GetThumb: %v, want ErrNoThumbs", err)
+	}
+}
+
+// listedRecorder records what the Listed hook is told.
+type listedRecorder struct {
+	mu    sync.Mutex
+	paths []string
+}
+
+func (r *listedRecorder) listed(files []ListedFile) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, f := range files {
+		if f.Object == nil || f.Object.Kind != KindFile {
+			panic("Listed told of a non-file")
+		}
+		r.paths = append(r.paths, f.Path)
+	}
+}
+
+func (r *listedRecorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.paths
+	r.paths = nil
+	slices.Sort(p)
+	return p
+}
+
+func TestListedHookAndStats(t *testing.T) {
+	tr := newTestTree(t, sampleCamera())
+	ch, err := cache.New(cache.Config{Size: 16 * cache.BlockUnit, BlockSize: cache.BlockUnit}, tr.Source())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ch.Close() })
+	rec := &listedRecorder{}
+	served := new(Served)
+	rootNode := NewRoot(Config{
+		Tree: tr, Cache: ch, Logger: testLogger(t), Listed: rec.listed, Served: served,
+		Camera:    NewCameraID("Nikon Corporation", "D7200", "0035551323"),
+		MoreStats: func() string { return "thumbnails_made 7\n" },
+	})
+	fs.NewNodeFS(rootNode, &fs.Options{})
+	root := rootNode.(*dirNode)
+
+	readdir(t, root)
+	if got := rec.take(); len(got) != 0 {
+		t.Errorf("the root (storages only) reported files %q", got)
+	}
+	sd := lookupDir(t, root, "SD")
+	f100 := lookupDir(t, lookupDir(t, sd, "DCIM"), "100NIKON")
+	readdir(t, f100)
+	want := []string{"SD/DCIM/100NIKON/DSC_0001.JPG", "SD/DCIM/100NIKON/DSC_0002.JPG", "SD/DCIM/100NIKON/DSC_0003.JPG", "SD/DCIM/100NIKON/a_b (2).JPG", "SD/DCIM/100NIKON/a_b.JPG"}
+	if got := rec.take(); !slices.Equal(got, want) {
+		t.Errorf("listed %q, want %q", got, want)
+	}
+
+	fileIn, _ := lookup(t, f100, "DSC_0001.JPG")
+	b := readAll(t, fileIn.Operations())
+	readAll(t, fileIn.Operations()) // the same file again: one file, twice the bytes
+	if served.Files() != 1 || served.Bytes() != int64(2*len(b)) {
+		t.Errorf("served %d files, %d bytes; want 1 file, %d bytes", served.Files(), served.Bytes(), 2*len(b))
+	}
+
+	text := root.fsys.statsText()
+	for _, w := range []string{"camera_make Nikon\n", "camera_model D7200\n", "camera_serial 35551323\n",
+		"files_read 1\n", "bytes_served 26\n", "thumbnails_made 7\n", "mounted_at " + root.fsys.started.Format(time.RFC3339) + "\n"} {
+		if !bytes.Contains(text, []byte(w)) {
+			t.Errorf("stats lack %q:\n%s", w, text)
+		}
+	}
+}
+
+// Under a renamed tree the hook gets the renamed paths, and the camera
+// tree's files under .camera/.
+func TestListedHookRenamed(t *testing.T) {
+	tr := newTestTree(t, sampleCamera())
+	ch, err := cache.New(cache.Config{Size: 16 * cache.BlockUnit, BlockSize: cache.BlockUnit}, tr.Source())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ch.Close() })
+	r := NewRenamer(RenameConfig{FileSpec: mustSpec(t, "@cameramodel@_@filename@", true), Camera: renameTestCamera, Logger: testLogger(t)})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rt, err := r.Build(ctx, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &listedRecorder{}
+	rootNode := NewRenamedRoot(Config{Tree: tr, Cache: ch, Logger: testLogger(t), Listed: rec.listed}, rt)
+	fs.NewNodeFS(rootNode, &fs.Options{})
+	root := rootNode.(*renDirNode)
+
+	sdIn, _ := lookup(t, root, "SD")
+	dcimIn, _ := lookup(t, sdIn.Operations().(*renDirNode), "DCIM")
+	f100In, _ := lookup(t, dcimIn.Operations().(*renDirNode), "100NIKON")
+	names := readdir(t, f100In.Operations().(*renDirNode))
+	got := rec.take()
+	if len(got) == 0 || len(got) != len(names) {
+		t.Fatalf("listed %q for entries %q", got, names)
+	}
+	for _, p := range got {
+		if !strings.HasPrefix(p, "SD/DCIM/100NIKON/D7200_") {
+			t.Errorf("renamed file reported as %q", p)
+		}
+	}
+
+	camIn, _ := lookup(t, root, cameraDirName)
+	cam := camIn.Operations().(*cameraRootNode)
+	f := lookupDir(t, lookupDir(t, lookupDir(t, &cam.dirNode, "SD"), "DCIM"), "100NIKON")
+	readdir(t, f)
+	for _, p := range rec.take() {
+		if !strings.HasPrefix(p, ".camera/SD/DCIM/100NIKON/") {
+			t.Errorf("camera file under a renamed mount reported as %q", p)
+		}
+	}
+}
+
+// A long listing logs its progress at a steady pace: not before the first
+// interval, then once per interval.
+func TestProgress(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	p := newProgress(log, "listing a folder", 50*time.Millisecond)
+	p.tick(1, 100)
+	if buf.Len() != 0 {
+		t.Fatalf("logged before the first interval: %s", buf.String())
+	}
+	deadline := time.Now().Add(220 * time.Millisecond)
+	for i := 2; time.Now().Before(deadline); i++ {
+		p.tick(i, 1000000)
+		time.Sleep(time.Millisecond)
+	}
+	lines := strings.Count(buf.String(), "\n")
+	if lines < 2 || lines > 5 {
+		t.Errorf("%d progress lines in ~220ms at one per 50ms:\n%s", lines, buf.String())
+	}
+	if !strings.Contains(buf.String(), `msg="listing a folder" done=`) || !strings.Contains(buf.String(), "total=1000000") || !strings.Contains(buf.String(), "left=") {
+		t.Errorf("progress line lacks figures:\n%s", buf.String())
+	}
+}

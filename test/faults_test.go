@@ -1,0 +1,450 @@
+package test
+
+// Faults injected through the simulator (AccessDenied, StoreNotAvailable,
+// a deletion mid-read, a connection cut after N bytes) and, for a silent
+// stall between airnef-mount and the camera, through a loopback proxy
+// (toxiproxy as a library). Each test bounds its waits at five times what
+// they should take. Helpers start with "fault".
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/airnef-mount/airnef-mount/test/camsim"
+)
+
+// faultTimeout is the --timeout of the fault tests' mounts.
+const faultTimeout = 2 * time.Second
+
+// faultSim starts an in-process camera and returns it with its address.
+func faultSim(t *testing.T, cfg camsim.Config) (*camsim.Camera, string) {
+	t.Helper()
+	cam, port := simStart(t, cfg)
+	return cam, net.JoinHostPort("127.0.0.1", port)
+}
+
+// faultCard is a generated card of a few photos, one of them large enough
+// that reading it takes many blocks.
+func faultCard() *camsim.CardSpec {
+	return &camsim.CardSpec{Photos: 6, Seed: 7, Size: 2 << 20, Folders: 2}
+}
+
+// faultFiles returns the card's files (not folders) and their bytes, from
+// the generator.
+func faultFiles(t *testing.T, cam *camsim.Camera) ([]camsim.File, map[string][]byte) {
+	t.Helper()
+	var files []camsim.File
+	data := map[string][]byte{}
+	for _, f := range cam.Files() {
+		if !f.Dir {
+			files = append(files, f)
+			data[f.Path] = simBytes(t, cam, f)
+		}
+	}
+	if len(files) < 4 {
+		t.Fatalf("card has %d files", len(files))
+	}
+	return files, data
+}
+
+// faultTimed runs f and fails the test if it takes longer than bound.
+func faultTimed(t *testing.T, what string, bound time.Duration, f func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		t.Logf("%s: %v after %v", what, err, time.Since(start).Round(time.Millisecond))
+		return err
+	case <-time.After(bound):
+		t.Fatalf("%s: no answer within %v (hang)", what, bound)
+		return nil
+	}
+}
+
+// faultRead reads a whole file through the mount.
+func faultRead(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// faultCheck reads path and compares its sha256 with want's.
+func faultCheck(path string, want []byte) error {
+	got, err := faultRead(path)
+	if err != nil {
+		return err
+	}
+	if sha256.Sum256(got) != sha256.Sum256(want) {
+		return fmt.Errorf("%s: %d bytes, sha256 differs from the card's", path, len(got))
+	}
+	return nil
+}
+
+// faultEventually retries f until it succeeds or bound passes.
+func faultEventually(t *testing.T, what string, bound time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	start := time.Now()
+	for {
+		err := f()
+		if err == nil {
+			t.Logf("%s after %v", what, time.Since(start).Round(time.Millisecond))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still failing after %v: %v", what, bound, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// faultSession is the session line of /.airnef/stats.
+func faultSession(t *testing.T, mnt string) string {
+	t.Helper()
+	return mountStats(t, mnt)["session"]
+}
+
+func faultIsErrno(err error, e syscall.Errno) bool { return errors.Is(err, e) }
+
+// AccessDenied for one object: its reads fail with EIO at once, the other
+// files read correctly, the session stays; once the camera allows it, it
+// reads correctly.
+func TestFaultAccessDenied(t *testing.T) {
+	mountRequireFUSE(t)
+	cam, addr := faultSim(t, camsim.Config{Generate: faultCard()})
+	files, data := faultFiles(t, cam)
+	denied := files[1]
+	if a := cam.Control("deny " + denied.Path); !strings.HasPrefix(a, "ok") {
+		t.Fatal(a)
+	}
+	mnt := mountDir(t)
+	mountStart(t, addr, mnt, "--timeout", faultTimeout.String())
+	storage := mountStorage(t, mnt)
+
+	err := faultTimed(t, "read of the denied file", 5*faultTimeout, func() error {
+		_, err := faultRead(filepath.Join(storage, denied.Path))
+		return err
+	})
+	if !faultIsErrno(err, syscall.EIO) {
+		t.Errorf("denied read: %v, want EIO", err)
+	}
+	for _, f := range []camsim.File{files[0], files[2]} {
+		if err := faultCheck(filepath.Join(storage, f.Path), data[f.Path]); err != nil {
+			t.Error(err)
+		}
+	}
+	if s := faultSession(t, mnt); !strings.HasPrefix(s, "connected") {
+		t.Errorf("session %q after AccessDenied, want connected", s)
+	}
+	if a := cam.Control("deny off"); !strings.HasPrefix(a, "ok") {
+		t.Fatal(a)
+	}
+	if err := faultCheck(filepath.Join(storage, denied.Path), data[denied.Path]); err != nil {
+		t.Errorf("after deny off: %v", err)
+	}
+	if n := cam.Inits(); n != 1 {
+		t.Errorf("%d Init Command Requests, want 1: the session must not be torn down", n)
+	}
+}
+
+// StoreNotAvailable (low battery): uncached reads and unlisted folders
+// fail with EIO at once, what is listed stays listable and cached bytes
+// readable; after store-back every file reads correctly, on the same
+// session.
+func TestFaultStoreNotAvailable(t *testing.T) {
+	mountRequireFUSE(t)
+	cam, addr := faultSim(t, camsim.Config{Generate: faultCard()})
+	files, data := faultFiles(t, cam)
+	mnt := mountDir(t)
+	mountStart(t, addr, mnt, "--timeout", faultTimeout.String(), "--block-size", "128KiB")
+	storage := mountStorage(t, mnt)
+	listed := mountWalk(t, storage)
+	first := filepath.Join(storage, files[0].Path)
+	if err := faultCheck(first, data[files[0].Path]); err != nil {
+		t.Fatal(err)
+	}
+
+	if a := cam.Control("store-gone"); a != "ok store-gone" {
+		t.Fatal(a)
+	}
+	err := faultTimed(t, "uncached read with the store gone", 5*faultTimeout, func() error {
+		_, err := faultRead(filepath.Join(storage, files[3].Path))
+		return err
+	})
+	if !faultIsErrno(err, syscall.EIO) {
+		t.Errorf("read with the store gone: %v, want EIO", err)
+	}
+	if again := mountWalk(t, storage); len(again) != len(listed) {
+		t.Errorf("listed tree with the store gone: %d files, want %d", len(again), len(listed))
+	}
+	if err := faultCheck(first, data[files[0].Path]); err != nil {
+		t.Errorf("a file read before, with the store gone: %v", err)
+	}
+	if s := faultSession(t, mnt); !strings.HasPrefix(s, "connected") {
+		t.Errorf("session %q with the store gone, want connected", s)
+	}
+
+	if a := cam.Control("store-back"); a != "ok store-back" {
+		t.Fatal(a)
+	}
+	for _, f := range files {
+		if err := faultCheck(filepath.Join(storage, f.Path), data[f.Path]); err != nil {
+			t.Errorf("after store-back: %v", err)
+		}
+	}
+	if n := cam.Inits(); n != 1 {
+		t.Errorf("%d Init Command Requests, want 1", n)
+	}
+}
+
+// An object deleted on the camera while it is being read: the reader gets
+// ENOENT once the next block is asked for (the block in flight completes:
+// its length was promised), other files keep reading, the session stays.
+// What the kernel keeps is described in the log at the end.
+func TestFaultDeletedMidRead(t *testing.T) {
+	mountRequireFUSE(t)
+	// 4 MB/s: a 2 MiB file takes half a second, 128 KiB blocks 30 ms.
+	cam, addr := faultSim(t, camsim.Config{Generate: faultCard(), Rate: 4 << 20})
+	files, data := faultFiles(t, cam)
+	victim, other := files[2], files[3]
+	mnt := mountDir(t)
+	mountStart(t, addr, mnt, "--timeout", faultTimeout.String(), "--block-size", "128KiB")
+	storage := mountStorage(t, mnt)
+	path := filepath.Join(storage, victim.Path)
+
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 128<<10)
+	if _, err := io.ReadFull(f, buf); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf, data[victim.Path][:len(buf)]) {
+		t.Fatal("first block differs")
+	}
+	if a := cam.Control("delete " + victim.Path); !strings.HasPrefix(a, "ok") {
+		t.Fatal(a)
+	}
+	var readErr error
+	got := len(buf)
+	faultTimed(t, "reading on after the delete", 5*faultTimeout, func() error {
+		for {
+			n, err := f.Read(buf)
+			if n > 0 && !bytes.Equal(buf[:n], data[victim.Path][got:got+n]) {
+				readErr = fmt.Errorf("wrong bytes at %d", got)
+				return readErr
+			}
+			got += n
+			if err != nil {
+				readErr = err
+				return err
+			}
+		}
+	})
+	if !faultIsErrno(readErr, syscall.ENOENT) {
+		t.Errorf("reading the deleted file on: %v after %d bytes, want ENOENT", readErr, got)
+	}
+	if got >= len(data[victim.Path]) {
+		t.Errorf("read the whole deleted file (%d bytes)", got)
+	}
+	if err := faultCheck(filepath.Join(storage, other.Path), data[other.Path]); err != nil {
+		t.Errorf("another file after the delete: %v", err)
+	}
+	if s := faultSession(t, mnt); !strings.HasPrefix(s, "connected") {
+		t.Errorf("session %q after the delete, want connected", s)
+	}
+	if n := cam.Inits(); n != 1 {
+		t.Errorf("%d Init Command Requests, want 1: the session must not be torn down", n)
+	}
+	// A new open of the deleted file: the kernel may still know the entry
+	// (entry and attribute timeouts are long), but no byte comes back.
+	_, statErr := os.Stat(path)
+	_, err = faultRead(path)
+	if !faultIsErrno(err, syscall.ENOENT) {
+		t.Errorf("reading the deleted file again: %v, want ENOENT", err)
+	}
+	t.Logf("after the delete: stat %v; a new read %v", statErr, err)
+}
+
+// The connection cut after N bytes, inside a read: the read fails with EIO
+// within the bound, listed folders stay listable, and after the reconnect
+// every file reads correctly.
+func TestFaultDropAfter(t *testing.T) {
+	mountRequireFUSE(t)
+	cam, addr := faultSim(t, camsim.Config{Generate: faultCard()})
+	files, data := faultFiles(t, cam)
+	mnt := mountDir(t)
+	mountStart(t, addr, mnt, "--timeout", faultTimeout.String(), "--block-size", "128KiB")
+	storage := mountStorage(t, mnt)
+	listed := mountWalk(t, storage)
+
+	// 300,000 bytes: inside the third 128 KiB block of the next read.
+	if a := cam.Control("drop-after 300000"); !strings.HasPrefix(a, "ok") {
+		t.Fatal(a)
+	}
+	err := faultTimed(t, "read across the cut", 5*faultTimeout, func() error {
+		return faultCheck(filepath.Join(storage, files[1].Path), data[files[1].Path])
+	})
+	if !faultIsErrno(err, syscall.EIO) {
+		t.Errorf("read across the cut: %v, want EIO", err)
+	}
+	if again := mountWalk(t, storage); len(again) != len(listed) {
+		t.Errorf("listed tree after the cut: %d files, want %d", len(again), len(listed))
+	}
+	// airnef-mount dials again every 5 s: 5x that, plus the reconnect.
+	faultEventually(t, "reads after the reconnect", 30*time.Second, func() error {
+		return faultCheck(filepath.Join(storage, files[1].Path), data[files[1].Path])
+	})
+	for _, f := range files {
+		if err := faultCheck(filepath.Join(storage, f.Path), data[f.Path]); err != nil {
+			t.Error(err)
+		}
+	}
+	if n := cam.Inits(); n < 2 {
+		t.Errorf("%d Init Command Requests: no reconnect", n)
+	}
+}
+
+// faultProxy is a loopback TCP proxy to upstream, whose traffic the test
+// can stop silently (no FIN, no RST: a camera out of WiFi range).
+type faultProxy struct {
+	p *toxiproxy.Proxy
+}
+
+func faultStartProxy(t *testing.T, upstream string) (*faultProxy, string) {
+	t.Helper()
+	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
+	p := toxiproxy.NewProxy(srv, "camera", "127.0.0.1:0", upstream)
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	return &faultProxy{p: p}, p.Listen
+}
+
+// stall stops every byte in both directions, without closing anything.
+func (f *faultProxy) stall(t *testing.T) {
+	t.Helper()
+	for _, dir := range []string{"downstream", "upstream"} {
+		js := fmt.Sprintf(`{"name":"stall-%s","type":"timeout","stream":%q,"attributes":{"timeout":0}}`, dir, dir)
+		if _, err := f.p.Toxics.AddToxicJson(strings.NewReader(js)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// resume lets traffic through again.
+func (f *faultProxy) resume(t *testing.T) {
+	t.Helper()
+	for _, dir := range []string{"downstream", "upstream"} {
+		if err := f.p.Toxics.RemoveToxic(t.Context(), "stall-"+dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A silent stall between airnef-mount and the camera: a pending read and
+// new reads fail with EIO once --timeout passes (bound 5x), listed folders
+// stay listable and read files readable; when the link comes back the
+// mount continues with sha256-verified reads; and unmount works during a
+// stall.
+func TestFaultSilentStall(t *testing.T) {
+	mountRequireFUSE(t)
+	// 8 MB/s, so that a read is in flight when the stall starts.
+	cam, camAddr := faultSim(t, camsim.Config{Generate: faultCard(), Rate: 8 << 20})
+	files, data := faultFiles(t, cam)
+	proxy, addr := faultStartProxy(t, camAddr)
+	mnt := mountDir(t)
+	run := mountStart(t, addr, mnt, "--timeout", faultTimeout.String(), "--block-size", "128KiB")
+	storage := mountStorage(t, mnt)
+	listed := mountWalk(t, storage)
+	if err := faultCheck(filepath.Join(storage, files[0].Path), data[files[0].Path]); err != nil {
+		t.Fatal(err)
+	}
+
+	// A pending read: started before the stall, it cannot finish.
+	pending := make(chan error, 1)
+	started := time.Now()
+	go func() { pending <- faultCheck(filepath.Join(storage, files[1].Path), data[files[1].Path]) }()
+	time.Sleep(50 * time.Millisecond)
+	proxy.stall(t)
+	stalled := time.Now()
+	select {
+	case err := <-pending:
+		if time.Since(started) > 5*faultTimeout+time.Second {
+			t.Errorf("pending read ended after %v", time.Since(started))
+		}
+		if !faultIsErrno(err, syscall.EIO) {
+			t.Errorf("pending read: %v, want EIO", err)
+		}
+	case <-time.After(5*faultTimeout + time.Second):
+		t.Fatalf("pending read still blocked %v into the stall (--timeout %v)", time.Since(stalled), faultTimeout)
+	}
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for _, f := range files[2:] {
+		wg.Go(func() {
+			err := faultCheck(filepath.Join(storage, f.Path), data[f.Path])
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		})
+	}
+	faultTimed(t, "new reads during the stall", 5*faultTimeout, func() error {
+		wg.Wait()
+		return nil
+	})
+	for _, err := range errs {
+		if !faultIsErrno(err, syscall.EIO) {
+			t.Errorf("new read during the stall: %v, want EIO", err)
+		}
+	}
+	start := time.Now()
+	if again := mountWalk(t, storage); len(again) != len(listed) {
+		t.Errorf("listed tree during the stall: %d files, want %d", len(again), len(listed))
+	}
+	if err := faultCheck(filepath.Join(storage, files[0].Path), data[files[0].Path]); err != nil {
+		t.Errorf("a file read before, during the stall: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("answers from memory took %v during the stall", d)
+	}
+
+	proxy.resume(t)
+	faultEventually(t, "reads after the stall", 30*time.Second, func() error {
+		for _, f := range files {
+			if err := faultCheck(filepath.Join(storage, f.Path), data[f.Path]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+
+	// Unmount during a stall.
+	proxy.stall(t)
+	faultTimed(t, "fusermount3 -u during a stall", 25*time.Second, func() error {
+		mountRunCmd(t, 20*time.Second, nil, "fusermount3", "-u", mnt)
+		return nil
+	})
+	if code := run.exitCode(5 * (faultTimeout + 4*time.Second)); code != 0 {
+		t.Errorf("exit status %d after unmounting during a stall", code)
+	}
+	if mountIsMounted(t, mnt) {
+		t.Error("still mounted")
+	}
+}
