@@ -94,6 +94,22 @@ func hostileCount(log string, parts ...string) int {
 	return n
 }
 
+// hostileLogLines counts the lines of run's stderr that hold every part,
+// waiting up to a second for at least want of them: stderr reaches the test
+// through a pipe and a copying goroutine, so a line the mount wrote just
+// before it answered may not have arrived yet.
+func hostileLogLines(run *mountRun, want int, parts ...string) (int, string) {
+	deadline := time.Now().Add(time.Second)
+	for {
+		log := run.stderr.String()
+		n := hostileCount(log, parts...)
+		if n >= want || time.Now().After(deadline) {
+			return n, log
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestHostileNames(t *testing.T) {
 	mountRequireFUSE(t)
 	cam, storage, run := hostileMount(t, "names")
@@ -157,8 +173,7 @@ func TestHostileCycles(t *testing.T) {
 	// Listing again (from the kernel's cache or the tree) adds no lines.
 	hostileNames(t, filepath.Join(storage, "LOOP", "INNER"))
 	hostileAlive(t, cam, storage, run)
-	log := run.stderr.String()
-	if n := hostileCount(log, "object skipped", "parent cycle"); n != 5 {
+	if n, log := hostileLogLines(run, 5, "object skipped", "parent cycle"); n != 5 {
 		t.Errorf("%d skip lines, want 5 (CYCLE_A, CYCLE_B, SELF, LOOP and INNER in INNER):\n%s", n, log)
 	}
 }
@@ -201,8 +216,8 @@ func TestHostileDeep(t *testing.T) {
 		t.Errorf("the chain stops at level %d, want 256 (fusefs.MaxDepth)", levels)
 	}
 	hostileAlive(t, cam, storage, run)
-	if n := hostileCount(run.stderr.String(), "object skipped", "nested deeper than"); n != 1 {
-		t.Errorf("%d skip lines for the deep chain, want 1:\n%s", n, run.stderr.String())
+	if n, log := hostileLogLines(run, 1, "object skipped", "nested deeper than"); n != 1 {
+		t.Errorf("%d skip lines for the deep chain, want 1:\n%s", n, log)
 	}
 }
 
@@ -225,8 +240,7 @@ func TestHostileMany(t *testing.T) {
 		t.Errorf("%d GetObjectHandles: the refused folder is asked again", n)
 	}
 	hostileAlive(t, cam, storage, run)
-	log := run.stderr.String()
-	if n := hostileCount(log, "too many objects", "max_objects=200000"); n != 1 {
+	if n, log := hostileLogLines(run, 1, "too many objects", "max_objects=200000"); n != 1 {
 		t.Errorf("%d lines about the cap, want 1:\n%s", n, log)
 	}
 	if hwm := mountVmHWM(t, run.cmd.Process.Pid); hwm > 150<<20 {
@@ -242,8 +256,8 @@ func TestHostileMaxObjectsFlag(t *testing.T) {
 	if _, err := os.ReadDir(filepath.Join(storage, "NAMES")); !errors.Is(err, syscall.EIO) {
 		t.Errorf("listing NAMES (11 objects) under --max-objects 8: %v, want EIO", err)
 	}
-	if n := hostileCount(run.stderr.String(), "too many objects", "max_objects=8"); n != 1 {
-		t.Errorf("%d lines about the cap, want 1:\n%s", n, run.stderr.String())
+	if n, log := hostileLogLines(run, 1, "too many objects", "max_objects=8"); n != 1 {
+		t.Errorf("%d lines about the cap, want 1:\n%s", n, log)
 	}
 	hostileAlive(t, cam, storage, run)
 }
