@@ -59,3 +59,49 @@ func TestLinkCalibration(t *testing.T) {
 		t.Errorf("GetObject took %v, want %v within 3%%", el, want)
 	}
 }
+
+// TestLinkCalibrationShortLatency: back-to-back reads on a link whose
+// latency is shorter than the pacing slack (the bench's lan profile,
+// 40 MB/s and 2 ms) each still pay size/rate + latency: the wait for the
+// latency is idle link time, not time a transfer may catch up on.
+func TestLinkCalibrationShortLatency(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const (
+		rate    = 40_000_000
+		latency = 2 * time.Millisecond
+		chunk   = 128 << 10
+		reads   = 80
+	)
+	cam, port := simStart(t, camsim.Config{
+		Generate: &camsim.CardSpec{Photos: 1, Seed: 3, Size: reads * chunk},
+		Rate:     rate, Latency: latency,
+	})
+	_, d, err := persDial(t, ctx, net.JoinHostPort("127.0.0.1", port), ptpip.Config{KeepAlive: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var photo camsim.File
+	for _, f := range simFiles(cam) {
+		if f.Size == reads*chunk {
+			photo = f
+		}
+	}
+	if photo.Path == "" {
+		t.Fatal("no photo of the size")
+	}
+	want := reads * (time.Duration(chunk)*time.Second/rate + latency)
+	start := time.Now()
+	for i := range reads {
+		if _, err := d.GetPartialObject(ctx, photo.Handle, uint32(i*chunk), chunk, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	el := time.Since(start)
+	t.Logf("%d reads of %d bytes at %d B/s + %v: %v (model %v)", reads, chunk, rate, latency, el, want)
+	// Scheduling adds a little per operation; what must not happen is
+	// the reads finishing faster than the model (the latency caught up).
+	if el < want*97/100 || el > want*125/100 {
+		t.Errorf("%d reads took %v, want %v (-3%%, +25%%)", reads, el, want)
+	}
+}

@@ -199,6 +199,7 @@ func (s *session) operation(req *ptpip.OperationRequest) error {
 	if err := sleepUntil(start.Add(s.cam.link.latency), s.cmd.done); err != nil {
 		return err
 	}
+	s.cam.link.idle()
 	var n int64
 	if r.data != nil {
 		n = r.data.Size()

@@ -155,6 +155,18 @@ func (l *link) pace(n int, done <-chan struct{}) error {
 	return sleepUntil(end, done)
 }
 
+// idle tells the link that nothing crossed it until now (the camera was
+// waiting out its latency): the next piece starts its slot now, and may not
+// catch up on the wait as if the link had been busy, which pace's slack
+// would otherwise allow for waits shorter than paceSlack.
+func (l *link) idle() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now := time.Now(); l.free.Before(now) {
+		l.free = now
+	}
+}
+
 // stall makes every connection send nothing for d.
 func (l *link) stall(d time.Duration) {
 	l.mu.Lock()
