@@ -1,22 +1,18 @@
 package test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -325,31 +321,11 @@ func clientEvent(t *testing.T, ctx context.Context, s *ptpip.Session, code mtp.E
 // TestClientWire captures our client's session with the simulator on
 // loopback and has tshark's PTP/IP dissector look for malformed packets.
 func TestClientWire(t *testing.T) {
-	tcpdump := gphotoTool(t, "tcpdump")
-	tshark := gphotoTool(t, "tshark")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dir := clientCard(t)
 	_, port := gphotoCamera(t, dir)
-
-	pcap := filepath.Join(t.TempDir(), "client.pcap")
-	dump := exec.CommandContext(ctx, tcpdump, "-i", "lo", "-U", "-w", pcap, "tcp port "+port)
-	dump.WaitDelay = 5 * time.Second
-	stderr, err := dump.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dump.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer dump.Process.Kill()
-	lines := bufio.NewScanner(stderr)
-	for lines.Scan() && !strings.Contains(lines.Text(), "listening on") {
-	}
-	if lines.Err() != nil {
-		t.Fatal(lines.Err())
-	}
-	go io.Copy(io.Discard, stderr)
+	stop := wireCapture(t, ctx, port)
 
 	s, d := clientDial(t, ctx, net.JoinHostPort("127.0.0.1", port))
 	for p, o := range clientEnumerate(t, ctx, d) {
@@ -367,21 +343,7 @@ func TestClientWire(t *testing.T) {
 	}
 	s.Close()
 
-	if err := dump.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	if err := dump.Wait(); err != nil {
-		t.Fatalf("tcpdump: %v", err)
-	}
-	decode := func(args ...string) string {
-		t.Helper()
-		args = append([]string{"-r", pcap, "-d", "tcp.port==" + port + ",ptpip"}, args...)
-		out, err := exec.CommandContext(ctx, tshark, args...).Output()
-		if err != nil {
-			t.Fatalf("tshark %s: %v", strings.Join(args, " "), err)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	decode := stop()
 	if out := decode("-Y", "_ws.malformed"); out != "" {
 		t.Errorf("tshark finds malformed packets in our client's session:\n%s", out)
 	}

@@ -1,7 +1,6 @@
 package test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -271,35 +269,12 @@ func TestGphoto2(t *testing.T) {
 // PTP/IP dissector look for malformed packets.
 func TestGphoto2Wire(t *testing.T) {
 	gphotoTool(t, "gphoto2")
-	tcpdump := gphotoTool(t, "tcpdump")
-	tshark := gphotoTool(t, "tshark")
 	dir, files := gphotoCard(t)
 	_, port := gphotoCamera(t, dir)
 	g := newGphoto(t, port)
-
 	ctx, cancel := context.WithTimeout(context.Background(), 2*gphotoTimeout)
 	defer cancel()
-	pcap := filepath.Join(t.TempDir(), "cap.pcap")
-	dump := exec.CommandContext(ctx, tcpdump, "-i", "lo", "-U", "-w", pcap, "tcp port "+port)
-	dump.WaitDelay = 5 * time.Second
-	stderr, err := dump.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dump.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer dump.Process.Kill()
-	// Capturing starts once tcpdump says it is listening.
-	lines := bufio.NewScanner(stderr)
-	var head []string
-	for lines.Scan() && !strings.Contains(lines.Text(), "listening on") {
-		head = append(head, lines.Text())
-	}
-	if lines.Err() != nil || len(head) > 0 && !strings.Contains(lines.Text(), "listening on") {
-		t.Fatalf("tcpdump did not start: %v\n%s", lines.Err(), strings.Join(head, "\n"))
-	}
-	go io.Copy(io.Discard, stderr)
+	stop := wireCapture(t, ctx, port)
 
 	cwd := t.TempDir()
 	g.run(t, cwd, "--get-all-files")
@@ -309,23 +284,7 @@ func TestGphoto2Wire(t *testing.T) {
 		}
 	}
 
-	// SIGINT makes tcpdump flush and exit.
-	if err := dump.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	if err := dump.Wait(); err != nil {
-		t.Fatalf("tcpdump: %v", err)
-	}
-
-	decode := func(args ...string) string {
-		t.Helper()
-		args = append([]string{"-r", pcap, "-d", "tcp.port==" + port + ",ptpip"}, args...)
-		out, err := exec.CommandContext(ctx, tshark, args...).Output()
-		if err != nil {
-			t.Fatalf("tshark %s: %v", strings.Join(args, " "), err)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	decode := stop()
 	if out := decode("-Y", "_ws.malformed"); out != "" {
 		t.Errorf("tshark finds malformed packets:\n%s", out)
 	}
