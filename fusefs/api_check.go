@@ -73,3 +73,7 @@ var _ = (fs.InodeEmbedder)((*cameraRootNode)(nil))
 var _ = (fs.NodeGetattrer)((*cameraRootNode)(nil))
 var _ = (fs.NodeLookuper)((*cameraRootNode)(nil))
 var _ = (fs.NodeReaddirer)((*cameraRootNode)(nil))
+
+var _ = (fs.InodeEmbedder)((*ctlLinkNode)(nil))
+var _ = (fs.NodeGetattrer)((*ctlLinkNode)(nil))
+var _ = (fs.NodeReadlinker)((*ctlLinkNode)(nil))

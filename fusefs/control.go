@@ -17,6 +17,9 @@ import (
 //
 //	stats   camera, session state, mount time, objects listed, bytes
 //	        and files read, cache counters
+//	latest  a relative symlink to the newest capture the camera reported
+//	        while mounted (reachable by name, not listed; absent before
+//	        one)
 type ctlDirNode struct {
 	fs.Inode
 	fsys *filesystem
@@ -33,7 +36,16 @@ type ctlFileNode struct {
 // ctlHandle is an open control file: the content as it was at open.
 type ctlHandle struct{ data []byte }
 
-const ctlStats = "stats"
+const (
+	ctlStats  = "stats"
+	ctlLatest = "latest"
+)
+
+// ctlLinkNode is /.airnef/latest: its target is read at each readlink.
+type ctlLinkNode struct {
+	fs.Inode
+	fsys *filesystem
+}
 
 func (f *filesystem) controlDir(ctx context.Context, parent *fs.Inode, out *fuse.EntryOut) *fs.Inode {
 	f.ctlAttr(controlIno(controlDirName), true, 0, &out.Attr)
@@ -68,6 +80,16 @@ func (d *ctlDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 	switch name {
 	case ctlStats:
 		content = d.fsys.statsText
+	case ctlLatest:
+		target, ok := d.fsys.latestTarget()
+		if !ok {
+			return nil, syscall.ENOENT
+		}
+		ino := controlIno(controlDirName + "/" + name)
+		d.fsys.linkAttr(ino, target, &out.Attr)
+		out.SetAttrTimeout(0)
+		out.SetEntryTimeout(0)
+		return d.NewInode(ctx, &ctlLinkNode{fsys: d.fsys}, fs.StableAttr{Mode: syscall.S_IFLNK, Ino: ino}), 0
 	default:
 		return nil, syscall.ENOENT
 	}
@@ -126,6 +148,40 @@ func (n *ctlFileNode) Write(ctx context.Context, f fs.FileHandle, data []byte, o
 
 func (n *ctlFileNode) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	return syscall.EROFS
+}
+
+// latestTarget is /.airnef/latest's target: the newest capture's path
+// relative to /.airnef.
+func (f *filesystem) latestTarget() (string, bool) {
+	p := f.latest.Load()
+	if p == nil {
+		return "", false
+	}
+	return "../" + *p, true
+}
+
+func (f *filesystem) linkAttr(ino uint64, target string, out *fuse.Attr) {
+	out.Ino = ino
+	out.Uid, out.Gid = f.uid, f.gid
+	out.SetTimes(&f.started, &f.started, &f.started)
+	out.Mode = syscall.S_IFLNK | 0o777
+	out.Nlink = 1
+	out.Size = uint64(len(target))
+}
+
+func (n *ctlLinkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
+	target, ok := n.fsys.latestTarget()
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	return []byte(target), 0
+}
+
+func (n *ctlLinkNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	target, _ := n.fsys.latestTarget()
+	n.fsys.linkAttr(controlIno(controlDirName+"/"+ctlLatest), target, &out.Attr)
+	out.SetTimeout(0)
+	return 0
 }
 
 // statsText is /.airnef/stats: one "name value" line per counter.

@@ -20,7 +20,9 @@ const cameraDirName = ".camera"
 func NewRenamedRoot(cfg Config, rt *RenamedTree) fs.InodeEmbedder {
 	cam := NewRoot(cfg).(*dirNode)
 	cam.fsys.cameraPrefix = cameraDirName + "/"
-	return &renDirNode{fsys: cam.fsys, node: rt.Root(), camera: cam}
+	root := &renDirNode{fsys: cam.fsys, node: rt.Root(), camera: cam}
+	cam.fsys.root = root
+	return root
 }
 
 // renDirNode is a directory of the renamed tree. The tree is fixed, so

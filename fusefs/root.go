@@ -3,6 +3,7 @@ package fusefs
 import (
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -32,6 +33,10 @@ type Config struct {
 	Listed func([]ListedFile)
 	// MoreStats adds "name value" lines to /.airnef/stats.
 	MoreStats func() string
+	// OnNew, when set, is told the path in the mount of each file the
+	// camera reports as new (Tree.Watch) once the kernel can see it. It
+	// must not block.
+	OnNew func(path string)
 }
 
 // filesystem is the state every node shares.
@@ -52,6 +57,14 @@ type filesystem struct {
 	// cameraPrefix is where the camera tree is in the mount: "" at the
 	// root, ".camera/" under a renamed tree.
 	cameraPrefix string
+
+	onNew func(path string)
+	// root is the mount's root node: the camera tree's, or the renamed
+	// tree's.
+	root fs.InodeEmbedder
+	// latest is the mount path of the newest capture ("" before one),
+	// the target of /.airnef/latest.
+	latest atomic.Pointer[string]
 }
 
 // NewRoot returns the root node of the camera's filesystem, to pass to
@@ -74,5 +87,9 @@ func NewRoot(cfg Config) fs.InodeEmbedder {
 	if fsys.served == nil {
 		fsys.served = new(Served)
 	}
-	return &dirNode{fsys: fsys, obj: cfg.Tree.Root()}
+	fsys.onNew = cfg.OnNew
+	root := &dirNode{fsys: fsys, obj: cfg.Tree.Root()}
+	fsys.root = root
+	cfg.Tree.setNotify(fsys.changed)
+	return root
 }

@@ -64,8 +64,9 @@ type Tree struct {
 	root     *Object
 	byIno    map[uint64]*Object
 	storages map[uint32]*mtp.StorageInfo
-	statAt   time.Time // when storages were last read
-	statBusy bool      // a Usage refresh is asking the camera
+	statAt   time.Time    // when storages were last read
+	statBusy bool         // a Usage refresh is asking the camera
+	notify   func(Change) // told of each change Watch applies (watch.go)
 
 	listed atomic.Int64 // objects described by the camera so far
 
@@ -365,38 +366,13 @@ func (t *Tree) listFolder(ctx context.Context, cam Camera, dir *Object, at addre
 			strays[h] = info.ParentObject
 			continue
 		}
-		if tooDeep && info.ObjectFormat == mtp.FormatAssociation {
-			t.skipBad(dir, at.storage, h, fmt.Sprintf("folder nested deeper than %d levels", MaxDepth), "name", info.Filename)
+		o, ok, err := t.newEntry(ctx, cam, dir, at, h, info, tooDeep)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			continue
 		}
-		o := &Object{
-			Handle: h, Storage: at.storage, Format: info.ObjectFormat,
-			RawName: info.Filename, parent: dir, cur: address{storage: at.storage, handle: h},
-		}
-		if info.ObjectFormat == mtp.FormatAssociation {
-			o.Kind = KindFolder
-		} else {
-			o.Kind = KindFile
-			size := uint64(info.CompressedSize)
-			if info.CompressedSize == 0xFFFFFFFF {
-				size, err = cam.ObjectSize(ctx, h, info)
-				var refused mtp.ResponseCode
-				if errors.As(err, &refused) {
-					// The camera cannot tell the size of an object
-					// over 4 GiB (PTP-only firmware): showing it
-					// with a wrong size would make copies silently
-					// short, so it is left out, loudly.
-					t.log.Warn("object over 4 GiB left out: the camera does not report its size",
-						"path", "/"+dir.Path()+"/"+info.Filename, "err", err)
-					continue
-				}
-				if err != nil {
-					return nil, fmt.Errorf("size of %q: %w", info.Filename, err)
-				}
-			}
-			o.Size = int64(size)
-		}
-		o.Mtime = t.mtimeOf(info, o.Kind == KindFolder)
 		objs = append(objs, o)
 		names = append(names, sanitizeName(info.Filename))
 		keys = append(keys, entryKey{raw: info.Filename, mtime: o.Mtime.UnixNano(), size: o.Size, handle: h})
@@ -408,6 +384,46 @@ func (t *Tree) listFolder(ctx context.Context, cam Camera, dir *Object, at addre
 		o.Ino = inodeOf(slot(o.Storage), o.Path())
 	}
 	return objs, nil
+}
+
+// newEntry makes the Object, not yet named, of object h of dir, which is
+// at in cam's session, from its ObjectInfo. ok is false for an object
+// left out (logged): a folder nested too deep (tooDeep), a file whose
+// size the camera cannot tell.
+func (t *Tree) newEntry(ctx context.Context, cam Camera, dir *Object, at address, h uint32, info *mtp.ObjectInfo, tooDeep bool) (o *Object, ok bool, err error) {
+	if tooDeep && info.ObjectFormat == mtp.FormatAssociation {
+		t.skipBad(dir, at.storage, h, fmt.Sprintf("folder nested deeper than %d levels", MaxDepth), "name", info.Filename)
+		return nil, false, nil
+	}
+	o = &Object{
+		Handle: h, Storage: at.storage, Format: info.ObjectFormat,
+		RawName: info.Filename, parent: dir, cur: address{storage: at.storage, handle: h},
+	}
+	if info.ObjectFormat == mtp.FormatAssociation {
+		o.Kind = KindFolder
+	} else {
+		o.Kind = KindFile
+		size := uint64(info.CompressedSize)
+		if info.CompressedSize == 0xFFFFFFFF {
+			size, err = cam.ObjectSize(ctx, h, info)
+			var refused mtp.ResponseCode
+			if errors.As(err, &refused) {
+				// The camera cannot tell the size of an object
+				// over 4 GiB (PTP-only firmware): showing it
+				// with a wrong size would make copies silently
+				// short, so it is left out, loudly.
+				t.log.Warn("object over 4 GiB left out: the camera does not report its size",
+					"path", "/"+dir.Path()+"/"+info.Filename, "err", err)
+				return nil, false, nil
+			}
+			if err != nil {
+				return nil, false, fmt.Errorf("size of %q: %w", info.Filename, err)
+			}
+		}
+		o.Size = int64(size)
+	}
+	o.Mtime = t.mtimeOf(info, o.Kind == KindFolder)
+	return o, true, nil
 }
 
 // belongs reports whether an object the camera listed for dir, which is

@@ -73,7 +73,7 @@ func TestControl(t *testing.T) {
 	defer cancel()
 	dir, _ := gphotoCard(t)
 	sock := filepath.Join(t.TempDir(), "ctl")
-	cam, port := simStart(t, camsim.Config{Dir: dir, Personality: camsim.Canon()})
+	cam, port := simStart(t, camsim.Config{Dir: dir, Personality: camsim.Generic()})
 	if err := cam.ServeControl(sock); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestControl(t *testing.T) {
 
 	t.Run("state", func(t *testing.T) {
 		got := ctl.do("state")
-		want := regexp.MustCompile(`^ok personality=canon connections=1 sessions=1 objects=6 storages=0x10001 stalled=false refuse-init=0$`)
+		want := regexp.MustCompile(`^ok personality=generic connections=1 sessions=1 objects=6 storages=0x10001 stalled=false refuse-init=0$`)
 		if !want.MatchString(got) {
 			t.Errorf("state: %q", got)
 		}

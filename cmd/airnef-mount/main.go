@@ -108,6 +108,7 @@ type options struct {
 	renameOptions
 	connectOptions
 	desktopOptions
+	onNewOptions
 }
 
 // parseFlags parses the config file's flags, then args; --help is written
@@ -133,6 +134,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	o.renameFlags(fl)
 	o.connectFlags(fl)
 	o.desktopFlags(fl)
+	o.onNewFlags(fl)
 	cfgErr := applyConfig(fl, args)
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -75,8 +75,14 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 	}
 	defer blocks.Close()
 
+	var onNew func(string)
+	if o.onNew != "" {
+		r := newOnNewRunner(ctx, o.onNew, mnt, log)
+		defer r.close()
+		onNew = r.add
+	}
 	cfg := fusefs.Config{
-		Tree: tree, Cache: blocks, Logger: m.fuseLog,
+		Tree: tree, Cache: blocks, Logger: m.fuseLog, OnNew: onNew,
 		Status: func() string {
 			s := cur.Load()
 			switch {
@@ -114,6 +120,10 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 		mode.ready(mnt)
 	}
 
+	// New pictures and deletions on the camera, while mounted.
+	stopWatch := m.watch(ctx, tree, cs)
+	defer func() { stopWatch() }()
+
 	served := make(chan struct{})
 	go func() {
 		srv.Wait()
@@ -140,6 +150,8 @@ loop:
 			break loop
 		case <-lost:
 			lost = nil
+			stopWatch()
+			stopWatch = func() {}
 			s := cur.Swap(nil)
 			tree.Disconnect()
 			log.Warn("the camera session was lost", "err", s.sess.Err())
@@ -158,9 +170,12 @@ loop:
 			}
 			cur.Store(s)
 			lost = s.sess.Done()
+			stopWatch = m.watch(ctx, tree, s)
 		}
 	}
 	stopReconnect()
+	stopWatch()
+	stopWatch = func() {}
 	if unmount {
 		log.Info("unmounting", "mountpoint", mnt)
 		detached, err := fusefs.Unmount(srv, mnt, m.fuseLog)
@@ -181,6 +196,25 @@ loop:
 	endSession()
 	dt.finish(ctx, log, mode.execStatus)
 	return nil
+}
+
+// watch applies, until the returned function is called (it waits for the
+// watcher to end), the changes the camera of session s reports: new
+// pictures appear in tree, deleted ones disappear. How they are learnt
+// depends on the camera (fusefs.WatchFor).
+func (m *mounter) watch(ctx context.Context, tree *fusefs.Tree, s *camSession) func() {
+	cfg := fusefs.WatchFor(s.dev, s.sess.Events())
+	m.log.Info("watching the camera for new pictures", "by", cfg.Mechanism())
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tree.Watch(wctx, cfg)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // reconnectRetry is how often a camera that does not announce itself is

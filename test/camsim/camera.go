@@ -361,14 +361,29 @@ func (c *Camera) poll() {
 	}
 }
 
+// maxQueued bounds the events queued for GetEvent per session: a host
+// that never polls costs no more.
+const maxQueued = 4096
+
 // broadcast sends an event to every host with an open session and an
-// event connection.
+// event connection; a camera reporting through GetEvent queues it for
+// each open session instead, and one that reports nothing drops it.
 func (c *Camera) broadcast(ch change) {
 	c.mu.Lock()
 	var to []*wire
 	for _, s := range c.sessions {
-		if s.evt != nil && s.sessionID.Load() != 0 {
-			to = append(to, s.evt)
+		if s.sessionID.Load() == 0 {
+			continue
+		}
+		switch c.p.Events {
+		case EventsGetEvent:
+			if len(s.queued) < maxQueued {
+				s.queued = append(s.queued, mtp.Event{Code: ch.code, Params: []uint32{ch.handle}})
+			}
+		case EventsOnConnection:
+			if s.evt != nil {
+				to = append(to, s.evt)
+			}
 		}
 	}
 	c.mu.Unlock()

@@ -169,7 +169,27 @@ type Personality struct {
 	// UndatedFolders reports folders without capture or modification
 	// date (Sony's YYYY-MM-DD folders).
 	UndatedFolders bool
+
+	// Events is how the camera tells a host of added and removed
+	// objects.
+	Events EventDelivery
 }
+
+// EventDelivery is how a camera reports changes to its cards.
+type EventDelivery uint8
+
+const (
+	// EventsOnConnection sends events on the PTP/IP event connection.
+	EventsOnConnection EventDelivery = iota
+	// EventsGetEvent queues events for Nikon's GetEvent (0x90C7), which
+	// the host polls; nothing is sent on the event connection (Nikon
+	// bodies of the WU-1a era).
+	EventsGetEvent
+	// EventsNone reports nothing and lists no events in DeviceInfo: a
+	// host sees changes only by listing again (Canon EOS over PTP/IP
+	// without its vendor event polling).
+	EventsNone
+)
 
 // Layout is a make's DCF naming: folder NNN+FolderSuffix, files
 // FilePrefix+number and an extension.
@@ -242,9 +262,10 @@ func Nikon() *Personality {
 		VendorExtensionID:      0x0000000A,
 		VendorExtensionVersion: 100,
 		VendorExtensionDesc:    "microsoft.com: 1.0",
-		Ops:                    append(append([]mtp.OpCode(nil), standardOps...), mtp.OpNikonGetObjectSize, mtp.OpNikonGetPartialObjectEx),
-		EndDataOnly:            true,
-		MaxConnections:         1,
+		Ops: append(append([]mtp.OpCode(nil), standardOps...),
+			mtp.OpNikonGetObjectSize, mtp.OpNikonGetPartialObjectEx, mtp.OpNikonGetEvent),
+		EndDataOnly:    true,
+		MaxConnections: 1,
 		Formats: map[string]mtp.ObjectFormat{
 			".jpg": mtp.FormatEXIFJPEG, ".nef": mtp.FormatUndefined,
 			".mov": mtp.FormatQuickTime, ".avi": mtp.FormatAVI,
@@ -255,6 +276,7 @@ func Nikon() *Personality {
 		QuickCloseHang: true,
 		ShotSettle:     time.Second,
 		EncodedHandles: true,
+		Events:         EventsGetEvent,
 		Layout:         Layout{FolderSuffix: "NIKON", FilePrefix: "DSC_", RawExt: ".NEF", VideoExt: ".MOV"},
 	}
 }
@@ -285,6 +307,7 @@ func Canon() *Personality {
 		},
 		Thumbnails: true,
 		DateTail:   ".0",
+		Events:     EventsNone,
 		Layout:     Layout{FolderSuffix: "CANON", FilePrefix: "IMG_", RawExt: ".CR2", VideoExt: ".MOV"},
 	}
 }

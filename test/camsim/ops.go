@@ -39,6 +39,7 @@ func init() {
 
 		mtp.OpNikonGetObjectSize:      (*session).nikonGetObjectSize,
 		mtp.OpNikonGetPartialObjectEx: (*session).nikonGetPartialObjectEx,
+		mtp.OpNikonGetEvent:           (*session).nikonGetEvent,
 
 		mtp.OpCanonEOSGetObjectInfo64:      (*session).canonGetObjectInfo64,
 		mtp.OpCanonEOSGetPartialObject64:   (*session).canonGetPartialObject64,
@@ -48,6 +49,25 @@ func init() {
 
 // events lists the events the camera sends.
 var events = []mtp.EventCode{mtp.EventObjectAdded, mtp.EventObjectRemoved, mtp.EventObjectInfoChanged}
+
+// events lists the events the camera reports: none for a camera that
+// reports nothing.
+func (c *Camera) events() []mtp.EventCode {
+	if c.p.Events == EventsNone {
+		return nil
+	}
+	return events
+}
+
+// nikonGetEvent answers Nikon's GetEvent (0x90C7) with the events queued
+// for this session since the last call.
+func (s *session) nikonGetEvent(*txn) reply {
+	s.cam.mu.Lock()
+	q := s.queued
+	s.queued = nil
+	s.cam.mu.Unlock()
+	return encode(mtp.NikonEvents(q))
+}
 
 // imageFormats is every format an object can have, sorted.
 func (c *Camera) imageFormats() []mtp.ObjectFormat {
@@ -65,7 +85,7 @@ func (c *Camera) deviceInfo() *mtp.DeviceInfo {
 		VendorExtensionVersion: c.p.VendorExtensionVersion,
 		VendorExtensionDesc:    c.p.VendorExtensionDesc,
 		OperationsSupported:    slices.Sorted(maps.Keys(c.ops)),
-		EventsSupported:        events,
+		EventsSupported:        c.events(),
 		ImageFormats:           c.imageFormats(),
 		Manufacturer:           c.s.Manufacturer,
 		Model:                  c.s.Model,

@@ -38,6 +38,7 @@ type session struct {
 	sessionID atomic.Uint32
 
 	evtOpened time.Time   // when the event connection opened; guarded by cam.mu
+	queued    []mtp.Event // for GetEvent (EventsGetEvent); guarded by cam.mu
 	probed    atomic.Bool // the host sent a Probe Request
 	ops       int         // operations received, by the command goroutine
 	hung      bool        // the camera no longer answers (ProbeRequired)

@@ -1,0 +1,524 @@
+package fusefs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
+)
+
+// A camera keeps shooting while mounted. How it tells the host depends on
+// the make (protocol notes, section 6):
+//
+//   - most send ObjectAdded/ObjectRemoved/StoreAdded/StoreRemoved/
+//     StorageInfoChanged on the PTP/IP event connection;
+//   - Nikon bodies of the WU-1a era queue them for GetEvent (0x90C7), which
+//     the host polls;
+//   - others (Canon EOS over PTP/IP) send nothing: the host lists the
+//     handles of each folder again and compares.
+//
+// Only folders already listed are updated: one not listed yet is listed
+// when first used, with what is on the card then. Every change is applied
+// under the tree's lock after the camera has answered, never across a
+// round trip, and told to the FUSE side (Change), which invalidates the
+// kernel's caches.
+
+// Watch defaults.
+const (
+	// PollEvery is how often GetEvent is polled.
+	PollEvery = time.Second
+	// DiffEvery is how often listed folders are listed again on a
+	// camera that reports nothing.
+	DiffEvery = 2 * time.Second
+	// shotSettle bounds how long GetObjectInfo of a new object is retried
+	// while the camera answers GeneralError: a Nikon is still writing the
+	// file of a shot it has just announced.
+	shotSettle = 4 * time.Second
+	// settleRetry is the pause between those tries.
+	settleRetry = 200 * time.Millisecond
+)
+
+// Change is one change of the tree the camera reported: Obj was added to
+// or removed from directory Dir.
+type Change struct {
+	Dir     *Object
+	Obj     *Object
+	Removed bool
+}
+
+// WatchConfig says how a camera session reports changes; see WatchFor.
+type WatchConfig struct {
+	// Events is the event connection's events; nil: none.
+	Events <-chan mtp.Event
+	// Poll returns the events queued on the camera (Nikon GetEvent);
+	// nil: not polled.
+	Poll      func(ctx context.Context) ([]mtp.Event, error)
+	PollEvery time.Duration // 0: PollEvery
+	// Diff lists every listed folder again each DiffEvery and applies
+	// the differences, for a camera that reports nothing.
+	Diff      bool
+	DiffEvery time.Duration // 0: DiffEvery
+}
+
+// WatchFor chooses, from the DeviceInfo of d's session, how changes are
+// learnt: GetEvent polling when the camera lists 0x90C7, handle-list
+// diffing when it lists no ObjectAdded event, and always whatever arrives
+// on events (the session's event connection). A Sony in Send to Computer
+// takes no pictures: it is not watched.
+func WatchFor(d *mtp.Device, events <-chan mtp.Event) WatchConfig {
+	info := d.Info()
+	if info == nil || d.Vendor() == mtp.VendorSony {
+		return WatchConfig{}
+	}
+	cfg := WatchConfig{Events: events}
+	switch {
+	case info.Supports(mtp.OpNikonGetEvent):
+		cfg.Poll = d.NikonGetEvent
+	case !slices.Contains(info.EventsSupported, mtp.EventObjectAdded):
+		cfg.Diff = true
+	}
+	return cfg
+}
+
+// Mechanism names the ways cfg learns of changes, for the log.
+func (cfg WatchConfig) Mechanism() string {
+	switch {
+	case cfg.Poll != nil:
+		return "GetEvent polling"
+	case cfg.Diff:
+		return "handle-list diffing"
+	case cfg.Events != nil:
+		return "event connection"
+	}
+	return "none"
+}
+
+// setNotify makes fn the receiver of every Change (the FUSE side).
+func (t *Tree) setNotify(fn func(Change)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.notify = fn
+}
+
+func (t *Tree) changed(c Change) {
+	t.mu.Lock()
+	fn := t.notify
+	t.mu.Unlock()
+	t.log.Info("camera change", "removed", c.Removed, "path", "/"+c.Obj.Path())
+	if fn != nil {
+		fn(c)
+	}
+}
+
+// Watch applies the changes the camera of the current session reports, as
+// cfg says, until ctx ends or the tree is closed. Start it after Connect
+// or Reconnect, and stop it when that session is lost: changes reported
+// by an older session are dropped.
+func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
+	t.mu.Lock()
+	gen := t.gen
+	t.mu.Unlock()
+	w := &watcher{t: t, gen: gen, seen: map[uint32]bool{}}
+	var poll, diff <-chan time.Time
+	if cfg.Poll != nil {
+		tk := time.NewTicker(cmpOr(cfg.PollEvery, PollEvery))
+		defer tk.Stop()
+		poll = tk.C
+	}
+	if cfg.Diff {
+		tk := time.NewTicker(cmpOr(cfg.DiffEvery, DiffEvery))
+		defer tk.Stop()
+		diff = tk.C
+	}
+	events := cfg.Events
+	pollFailed := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			w.apply(ctx, ev)
+		case <-poll:
+			evs, err := cfg.Poll(ctx)
+			if err != nil {
+				if !pollFailed && ctx.Err() == nil {
+					t.log.Warn("polling the camera's events failed", "err", err)
+				}
+				pollFailed = true
+				continue
+			}
+			pollFailed = false
+			for _, ev := range evs {
+				w.apply(ctx, ev)
+			}
+		case <-diff:
+			w.diff(ctx)
+		}
+	}
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// watcher is the state of one Watch: the session generation it applies
+// changes of, and the handles it has already looked at (diffing).
+type watcher struct {
+	t    *Tree
+	gen  uint64
+	seen map[uint32]bool
+}
+
+// camera returns the session's camera, or nil once the session is gone.
+func (w *watcher) camera() Camera {
+	w.t.mu.Lock()
+	defer w.t.mu.Unlock()
+	if w.t.gen != w.gen {
+		return nil
+	}
+	return w.t.cam
+}
+
+// apply applies one reported event.
+func (w *watcher) apply(ctx context.Context, ev mtp.Event) {
+	w.t.log.Debug("camera event", "event", ev.Code, "params", ev.Params)
+	var p uint32
+	if len(ev.Params) > 0 {
+		p = ev.Params[0]
+	}
+	switch ev.Code {
+	case mtp.EventObjectAdded:
+		w.add(ctx, p)
+	case mtp.EventObjectRemoved:
+		w.remove(p)
+	case mtp.EventStoreAdded, mtp.EventStoreRemoved, mtp.EventStorageInfoChanged:
+		w.t.mu.Lock()
+		w.t.statAt = time.Time{} // statfs asks the camera again
+		w.t.mu.Unlock()
+		w.storages(ctx)
+	}
+}
+
+// settledInfo is GetObjectInfo of h, retried while the camera answers
+// GeneralError for up to shotSettle (a shot still being written).
+func (w *watcher) settledInfo(ctx context.Context, cam Camera, h uint32) (*mtp.ObjectInfo, error) {
+	deadline := time.Now().Add(shotSettle)
+	for {
+		info, err := cam.ObjectInfo(ctx, h)
+		if !errors.Is(err, mtp.RespGeneralError) || time.Now().After(deadline) {
+			return info, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(settleRetry):
+		}
+	}
+}
+
+// add puts object h, which the camera reports as new, in its folder if
+// that folder is listed.
+func (w *watcher) add(ctx context.Context, h uint32) {
+	t := w.t
+	if h == 0 || h == storageRoot {
+		return
+	}
+	cam := w.camera()
+	if cam == nil {
+		return
+	}
+	info, err := w.settledInfo(ctx, cam, h)
+	if errors.Is(err, mtp.RespInvalidObjectHandle) {
+		return // deleted again already
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			t.log.Warn("new object not described by the camera; it appears at the next listing", "handle", fmt.Sprintf("%#x", h), "err", err)
+		}
+		return
+	}
+	w.seen[h] = true
+	dir, at := t.parentOf(w.gen, info)
+	if dir == nil {
+		return // in a folder not listed (yet): listed when first used
+	}
+	if info.ObjectFormat == mtp.FormatAssociation && t.ancestorHandles(dir)[h] {
+		t.skipBad(dir, at.storage, h, "parent cycle: a folder lists itself or a folder above it")
+		return
+	}
+	o, ok, err := t.newEntry(ctx, cam, dir, at, h, info, depth(dir)+1 > MaxDepth)
+	if err != nil {
+		t.log.Warn("new object not added", "dir", "/"+dir.Path(), "handle", fmt.Sprintf("%#x", h), "err", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	t.mu.Lock()
+	switch {
+	case t.gen != w.gen || !dir.listed || dir.gone:
+		t.mu.Unlock()
+		return
+	case slices.ContainsFunc(dir.children, func(c *Object) bool { return c.cur == o.cur }):
+		t.mu.Unlock()
+		return // already listed
+	case len(t.byIno) >= t.lim.maxObjects:
+		t.mu.Unlock()
+		t.skipBad(dir, at.storage, h, "too many objects (--max-objects)")
+		return
+	}
+	taken := make(map[string]bool, len(dir.children))
+	for _, c := range dir.children {
+		taken[c.Name] = true
+	}
+	o.Name = uniqueNames([]string{sanitizeName(info.Filename)}, []entryKey{{raw: info.Filename, mtime: o.Mtime.UnixNano(), size: o.Size, handle: h}}, taken)[0]
+	o.Ino = inodeOf(slot(o.Storage), o.Path())
+	t.installLocked(dir, append(slices.Clip(dir.children), o))
+	t.mu.Unlock()
+	t.listed.Add(1)
+	t.changed(Change{Dir: dir, Obj: o})
+}
+
+// parentOf returns the listed directory that object info is an entry of,
+// and where it is in the session; nil when it is not listed or the
+// session changed.
+func (t *Tree) parentOf(gen uint64, info *mtp.ObjectInfo) (*Object, address) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.gen != gen {
+		return nil, address{}
+	}
+	var store *Object
+	for _, s := range t.root.children {
+		if s.cur.storage == info.StorageID {
+			store = s
+		}
+	}
+	if store == nil {
+		return nil, address{}
+	}
+	if info.ParentObject == 0 || info.ParentObject == storageRoot {
+		if !store.listed {
+			return nil, address{}
+		}
+		return store, store.cur
+	}
+	var find func(d *Object) *Object
+	find = func(d *Object) *Object {
+		for _, c := range d.children {
+			if !c.IsDir() {
+				continue
+			}
+			if c.cur.handle == info.ParentObject {
+				return c
+			}
+			if c.listed {
+				if f := find(c); f != nil {
+					return f
+				}
+			}
+		}
+		return nil
+	}
+	dir := find(store)
+	if dir == nil || !dir.listed || dir.gone {
+		return nil, address{}
+	}
+	return dir, dir.cur
+}
+
+// remove takes object h, which the camera reports deleted, out of the
+// tree: a lookup of it answers ENOENT, an open file of it fails to read.
+func (w *watcher) remove(h uint32) {
+	t := w.t
+	delete(w.seen, h)
+	t.mu.Lock()
+	if t.gen != w.gen {
+		t.mu.Unlock()
+		return
+	}
+	var o *Object
+	for _, x := range t.byIno {
+		if (x.Kind == KindFile || x.Kind == KindFolder) && x.cur.handle == h && !x.gone {
+			o = x
+			break
+		}
+	}
+	if o == nil {
+		t.mu.Unlock()
+		return // not listed
+	}
+	dir := t.removeLocked(o)
+	t.mu.Unlock()
+	t.changed(Change{Dir: dir, Obj: o, Removed: true})
+}
+
+// removeLocked takes o out of its directory and marks it and what is
+// below it gone; it returns the directory. t.mu must be held.
+func (t *Tree) removeLocked(o *Object) *Object {
+	dir := o.parent
+	kept := make([]*Object, 0, len(dir.children))
+	for _, c := range dir.children {
+		if c != o {
+			kept = append(kept, c)
+		}
+	}
+	t.installLocked(dir, kept)
+	t.forgetLocked(o)
+	return dir
+}
+
+// storages lists the storages again: a card put in appears, a card taken
+// out (its slot no longer in GetStorageIDs, or empty) disappears. A
+// storage that is only not available for now (StoreNotAvailable: a low
+// battery) stays: its files answer EIO until it is back.
+func (w *watcher) storages(ctx context.Context) {
+	t := w.t
+	cam := w.camera()
+	if cam == nil || !t.Listed(t.root) {
+		return
+	}
+	ids, err := cam.StorageIDs(ctx)
+	if err != nil {
+		t.log.Debug("listing the storages again failed", "err", err)
+		return
+	}
+	present := map[uint16]bool{}
+	for _, id := range ids {
+		if id&0xFFFF != 0 {
+			present[slot(id)] = true
+		}
+	}
+	fresh, infos, err := t.listStorages(ctx, cam)
+	if err != nil {
+		t.log.Debug("listing the storages again failed", "err", err)
+		return
+	}
+	t.mu.Lock()
+	if t.gen != w.gen {
+		t.mu.Unlock()
+		return
+	}
+	for id, si := range infos {
+		t.storages[id] = si
+	}
+	var changes []Change
+	bySlot := map[uint16]*Object{}
+	for _, n := range fresh {
+		bySlot[slot(n.Storage)] = n
+	}
+	for _, o := range slices.Clone(t.root.children) {
+		if n, ok := bySlot[slot(o.Storage)]; ok {
+			o.cur = n.cur
+			delete(bySlot, slot(o.Storage))
+			continue
+		}
+		if present[slot(o.Storage)] {
+			continue // not available for now
+		}
+		delete(t.storages, o.cur.storage)
+		changes = append(changes, Change{Dir: t.removeLocked(o), Obj: o, Removed: true})
+	}
+	for _, n := range fresh {
+		if bySlot[slot(n.Storage)] != n {
+			continue
+		}
+		taken := map[string]bool{controlDirName: true, cameraDirName: true}
+		for _, c := range t.root.children {
+			taken[c.Name] = true
+		}
+		n.Name = uniqueNames([]string{n.Name}, []entryKey{{raw: n.RawName, handle: n.Storage}}, taken)[0]
+		n.Ino = inodeOf(slot(n.Storage), n.Path())
+		t.installLocked(t.root, append(slices.Clip(t.root.children), n))
+		changes = append(changes, Change{Dir: t.root, Obj: n})
+	}
+	t.mu.Unlock()
+	for _, c := range changes {
+		t.changed(c)
+	}
+}
+
+// listedDir is a listed folder and the handles of its entries, as the
+// tree knows them.
+type listedDir struct {
+	dir     *Object
+	at      address
+	handles map[uint32]*Object
+}
+
+// diff lists every listed folder again and applies the differences.
+func (w *watcher) diff(ctx context.Context) {
+	t := w.t
+	cam := w.camera()
+	if cam == nil {
+		return
+	}
+	w.storages(ctx)
+	t.mu.Lock()
+	var dirs []listedDir
+	var walk func(d *Object)
+	walk = func(d *Object) {
+		for _, c := range d.children {
+			if !c.IsDir() || !c.listed || c.gone {
+				continue
+			}
+			ld := listedDir{dir: c, at: c.cur, handles: make(map[uint32]*Object, len(c.children))}
+			for _, e := range c.children {
+				ld.handles[e.cur.handle] = e
+			}
+			dirs = append(dirs, ld)
+			walk(c)
+		}
+	}
+	walk(t.root)
+	t.mu.Unlock()
+	for _, d := range dirs {
+		if ctx.Err() != nil {
+			return
+		}
+		hs, err := cam.ObjectHandles(ctx, d.at.storage, d.at.handle)
+		if err != nil {
+			// A folder deleted on the camera is taken out by its
+			// parent's listing.
+			t.log.Debug("listing a folder again failed", "dir", "/"+d.dir.Path(), "err", err)
+			continue
+		}
+		now := make(map[uint32]bool, len(hs))
+		for _, h := range hs {
+			now[h] = true
+			if d.handles[h] == nil && !w.seen[h] {
+				w.add(ctx, h)
+			}
+		}
+		for h, o := range d.handles {
+			if !now[h] {
+				w.removeObject(o)
+			}
+		}
+	}
+}
+
+// removeObject removes o if it is still in the tree of this session.
+func (w *watcher) removeObject(o *Object) {
+	t := w.t
+	t.mu.Lock()
+	if t.gen != w.gen || o.gone {
+		t.mu.Unlock()
+		return
+	}
+	dir := t.removeLocked(o)
+	t.mu.Unlock()
+	t.changed(Change{Dir: dir, Obj: o, Removed: true})
+}
