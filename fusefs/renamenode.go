@@ -29,6 +29,7 @@ func NewRenamedRoot(cfg Config, rt *RenamedTree) fs.InodeEmbedder {
 // every answer comes from memory.
 type renDirNode struct {
 	fs.Inode
+	readOnlyDir
 	fsys *filesystem
 	node *RenamedNode
 	// camera is the camera tree's root, shown at /.camera; set on the
@@ -120,48 +121,6 @@ func (d *renDirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) 
 
 func (d *renDirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
 	return d.fsys.statfs(ctx, out)
-}
-
-// Everything that would change the tree is refused, as in the camera tree.
-
-func (d *renDirNode) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	return syscall.EROFS
-}
-
-func (d *renDirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return nil, syscall.EROFS
-}
-
-func (d *renDirNode) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return nil, syscall.EROFS
-}
-
-func (d *renDirNode) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return nil, syscall.EROFS
-}
-
-func (d *renDirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return nil, syscall.EROFS
-}
-
-func (d *renDirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
-	return nil, nil, 0, syscall.EROFS
-}
-
-func (d *renDirNode) Unlink(ctx context.Context, name string) syscall.Errno { return syscall.EROFS }
-
-func (d *renDirNode) Rmdir(ctx context.Context, name string) syscall.Errno { return syscall.EROFS }
-
-func (d *renDirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	return syscall.EROFS
-}
-
-func (d *renDirNode) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
-	return syscall.EROFS
-}
-
-func (d *renDirNode) Removexattr(ctx context.Context, attr string) syscall.Errno {
-	return syscall.EROFS
 }
 
 func (n *renFileNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
