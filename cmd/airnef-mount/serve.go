@@ -217,9 +217,15 @@ func (m *mounter) watch(ctx context.Context, tree *fusefs.Tree, s *camSession) f
 	}
 }
 
-// reconnectRetry is how often a camera that does not announce itself is
-// dialled again after its session was lost.
-const reconnectRetry = 5 * time.Second
+// A camera that does not announce itself is dialled again after its
+// session was lost, first after reconnectFirst, then at doubling intervals
+// up to reconnectMax: a camera back from a WiFi drop is found within a
+// second or two, one switched off for the night is not dialled every few
+// seconds.
+const (
+	reconnectFirst = time.Second
+	reconnectMax   = 30 * time.Second
+)
 
 // reconnect waits for the camera of the lost session old to come back and
 // sends the new session on back (unless ctx ends first). A Sony is only
@@ -256,11 +262,22 @@ func (m *mounter) reconnect(ctx context.Context, old *camSession, back chan<- *c
 			m.log.Warn("cannot watch for the camera's announcements", "err", err)
 		}
 	}()
-	var tick <-chan time.Time
+	var (
+		tick  <-chan time.Time
+		timer *time.Timer
+		delay = reconnectFirst
+	)
 	if old.vendor != mtp.VendorSony {
-		t := time.NewTicker(reconnectRetry)
-		defer t.Stop()
-		tick = t.C
+		timer = time.NewTimer(delay)
+		defer timer.Stop()
+		tick = timer.C
+	}
+	// again schedules the next dial, later than the last one.
+	again := func() {
+		if timer != nil {
+			delay = min(2*delay, reconnectMax)
+			timer.Reset(delay)
+		}
 	}
 	m.log.Info("waiting for the camera to come back (for a Sony: choose Send to Computer on it again)", "addr", old.addr)
 	for {
@@ -272,12 +289,14 @@ func (m *mounter) reconnect(ctx context.Context, old *camSession, back chan<- *c
 		}
 		s, err := m.conn.connect(ctx, old.addr, old.vendor)
 		if err != nil {
-			m.log.Info("reconnecting failed; waiting again", "err", err)
+			again()
+			m.log.Info("reconnecting failed; waiting again", "err", err, "next_try", delay)
 			continue
 		}
 		if !old.same(s.info) {
 			m.log.Warn("another camera answered at the address; waiting for the one mounted", "model", s.info.Model, "serial", s.info.SerialNumber)
 			s.close(m.o.timeout, false, m.log)
+			again()
 			continue
 		}
 		select {
