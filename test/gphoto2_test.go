@@ -126,26 +126,14 @@ func (g *gphoto) run(t *testing.T, dir string, args ...string) string {
 	return string(out)
 }
 
+// gphotoCamera serves dir as the card of a generic camera whose identity
+// the gphoto2 tests check, watching dir for added and removed files.
 func gphotoCamera(t *testing.T, dir string) (*camsim.Camera, string) {
 	t.Helper()
-	cam, err := camsim.New(camsim.Config{
+	return simStart(t, camsim.Config{
 		Dir: dir, Model: "Sim Model 7", Serial: "SN123456", Manufacturer: "Simulated Optics",
-		Logger:       slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo})),
 		PollInterval: 100 * time.Millisecond,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := cam.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cam.Close() })
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cam, port
 }
 
 func TestGphoto2(t *testing.T) {
