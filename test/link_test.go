@@ -99,9 +99,11 @@ func TestLinkCalibrationShortLatency(t *testing.T) {
 	}
 	el := time.Since(start)
 	t.Logf("%d reads of %d bytes at %d B/s + %v: %v (model %v)", reads, chunk, rate, latency, el, want)
-	// Scheduling adds a little per operation; what must not happen is
-	// the reads finishing faster than the model (the latency caught up).
-	if el < want*97/100 || el > want*125/100 {
-		t.Errorf("%d reads took %v, want %v (-3%%, +25%%)", reads, el, want)
+	// What must not happen is the reads finishing faster than the model
+	// (the latency caught up). Scheduling only adds time, and a loaded
+	// machine under -race adds much more: the upper bound is a wide
+	// margin against a hang, not a measure.
+	if el < want*97/100 || el > want*5 {
+		t.Errorf("%d reads took %v, want at least %v (-3%%)", reads, el, want)
 	}
 }
