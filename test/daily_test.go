@@ -213,7 +213,7 @@ func TestDailyThumbnails(t *testing.T) {
 	_, airnef := mountBuild(t)
 	out := mountRunCmd(t, 30*time.Second, nil, airnef, "status", "--interval", "200ms", mnt)
 	for _, want := range []string{
-		"camera:      airnef-mount CamSim (serial 1)",
+		"camera:      airnef-mount CamSim (serial 000000000001)", // as the mounted line says
 		"session:     connected",
 		fmt.Sprintf("read:        %s in 1 files", dailyHuman(len(data))),
 		"cache:       ", "hit rate",

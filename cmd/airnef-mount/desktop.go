@@ -59,6 +59,9 @@ func startDesktop(o *options, mnt string, tree *fusefs.Tree, info *mtp.DeviceInf
 		started: time.Now(),
 		served:  new(fusefs.Served),
 	}
+	// /.airnef/stats names the camera as the mounted line does: its own
+	// serial, not the renaming language's (which drops leading zeros).
+	cam.Serial = strings.TrimSpace(info.SerialNumber)
 	cfg.Camera, cfg.Served = cam, d.served
 	if !o.thumbnails {
 		return d, nil
