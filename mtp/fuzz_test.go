@@ -97,3 +97,41 @@ func FuzzParseDate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDescribeObjects decodes a property list and describes its objects:
+// never a panic, one description per distinct handle in the list's order,
+// and a described object's sizes agree with each other.
+func FuzzDescribeObjects(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		list, err := DecodePropList(b)
+		if err != nil {
+			return
+		}
+		descs := DescribeObjects(list)
+		seen := map[uint32]bool{}
+		var order []uint32
+		for _, e := range list {
+			if !seen[e.Handle] {
+				seen[e.Handle] = true
+				order = append(order, e.Handle)
+			}
+		}
+		if len(descs) != len(order) {
+			t.Fatalf("%d descriptions for %d handles", len(descs), len(order))
+		}
+		for i, d := range descs {
+			if d.Handle != order[i] {
+				t.Fatalf("description %d is of %#x, want %#x", i, d.Handle, order[i])
+			}
+			if d.Info == nil {
+				if d.Size != 0 {
+					t.Fatalf("undescribed %#x has size %d", d.Handle, d.Size)
+				}
+				continue
+			}
+			if want := uint32(min(d.Size, 0xFFFFFFFF)); d.Info.CompressedSize != want {
+				t.Fatalf("%#x: CompressedSize %d for size %d", d.Handle, d.Info.CompressedSize, d.Size)
+			}
+		}
+	})
+}

@@ -1,0 +1,127 @@
+package mtp
+
+// ObjectDesc is one object as an object property list (GetObjectPropList)
+// describes it: the ObjectInfo fields a listing needs, and the exact size.
+type ObjectDesc struct {
+	Handle uint32
+	// Info holds StorageID, ObjectFormat, ProtectionStatus, ParentObject,
+	// Filename, CaptureDate (from DateCreated), ModificationDate (from
+	// DateModified) and CompressedSize (the size, 0xFFFFFFFF from 4 GiB
+	// on, as GetObjectInfo would say). It is nil when the list lacks a
+	// property a listing cannot do without (see DescribeObjects): the
+	// caller asks GetObjectInfo for that object instead.
+	Info *ObjectInfo
+	// Size is the exact 64-bit size from ObjectSize (0 when Info is nil):
+	// a file over 4 GiB needs no further query.
+	Size uint64
+}
+
+// The properties without which an object is not described: its format
+// (folder or file), name, size and parent (the folder it is in). StorageID
+// and the dates may be missing: a listing then treats the object as on the
+// storage asked for and dated as GetObjectInfo would with empty dates.
+var requiredProps = []PropCode{PropObjectFormat, PropObjectFileName, PropObjectSize, PropParentObject}
+
+// DescribeObjects turns a property list into one description per object,
+// in the order the objects first appear in the list. An object whose list
+// lacks one of the required properties (ObjectFormat, ObjectFileName,
+// ObjectSize, ParentObject), or carries it with a data type or value that
+// cannot be that property (a string for a size, a negative or too wide
+// number, a number for a name), has a nil Info. A property listed twice for
+// one object takes its last value; properties this function does not use
+// are ignored, whatever their type.
+func DescribeObjects(list []PropListEntry) []ObjectDesc {
+	type partial struct {
+		info ObjectInfo
+		size uint64
+		have map[PropCode]bool
+	}
+	var order []uint32
+	byHandle := map[uint32]*partial{}
+	for _, e := range list {
+		p := byHandle[e.Handle]
+		if p == nil {
+			p = &partial{have: map[PropCode]bool{}}
+			byHandle[e.Handle] = p
+			order = append(order, e.Handle)
+		}
+		ok := true
+		switch e.Prop {
+		case PropStorageID:
+			var v uint64
+			if v, ok = propUint(e, 32); ok {
+				p.info.StorageID = uint32(v)
+			}
+		case PropObjectFormat:
+			var v uint64
+			if v, ok = propUint(e, 16); ok {
+				p.info.ObjectFormat = ObjectFormat(v)
+			}
+		case PropProtectionStatus:
+			var v uint64
+			if v, ok = propUint(e, 16); ok {
+				p.info.ProtectionStatus = uint16(v)
+			}
+		case PropObjectSize:
+			if p.size, ok = propUint(e, 64); !ok {
+				p.size = 0
+			}
+		case PropParentObject:
+			var v uint64
+			if v, ok = propUint(e, 32); ok {
+				p.info.ParentObject = uint32(v)
+			}
+		case PropObjectFileName:
+			if ok = e.DataType == TypeString; ok {
+				p.info.Filename = e.Str
+			}
+		case PropDateCreated:
+			if ok = e.DataType == TypeString; ok {
+				p.info.CaptureDate = e.Str
+			}
+		case PropDateModified:
+			if ok = e.DataType == TypeString; ok {
+				p.info.ModificationDate = e.Str
+			}
+		default:
+			continue
+		}
+		// A later value replaces an earlier one, a bad one removes it:
+		// the description never mixes a value with a refused one.
+		p.have[e.Prop] = ok
+	}
+	out := make([]ObjectDesc, 0, len(order))
+	for _, h := range order {
+		p := byHandle[h]
+		d := ObjectDesc{Handle: h}
+		complete := true
+		for _, c := range requiredProps {
+			complete = complete && p.have[c]
+		}
+		if complete {
+			info := p.info
+			info.CompressedSize = uint32(min(p.size, sizeUnknown))
+			d.Info, d.Size = &info, p.size
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// propUint reads e as an unsigned value of at most bits bits: an integer
+// type whose value is not negative and fits. A 128-bit value fits when its
+// high half is zero.
+func propUint(e PropListEntry, bits uint) (uint64, bool) {
+	n := e.DataType.Size()
+	if e.DataType == TypeString || n == 0 || e.Hi != 0 {
+		return 0, false
+	}
+	if e.DataType.signed() && e.Int() < 0 {
+		return 0, false
+	}
+	v := e.Value
+	if bits < 64 && v>>bits != 0 {
+		return 0, false
+	}
+	return v, true
+}
