@@ -38,6 +38,11 @@ type TreeConfig struct {
 	// MaxObjects caps the objects the tree holds (0: DefaultMaxObjects);
 	// a listing beyond it fails with ErrTooManyObjects (limits.go).
 	MaxObjects int
+	// Meta is the metadata cache of this camera (metacache.go): folders
+	// listed on an earlier mount are checked with one GetObjectHandles
+	// and, when unchanged, described from it. Nil lists everything from
+	// the camera.
+	Meta *MetaCache
 }
 
 // Tree is the camera's object tree: root -> one directory per storage ->
@@ -70,6 +75,9 @@ type Tree struct {
 
 	listed atomic.Int64 // objects described by the camera so far
 
+	meta       *MetaCache  // nil: no metadata cache
+	noPropList atomic.Bool // GetObjectPropList failed: not asked again
+
 	lim limits // the bounds on what a camera can make the tree hold
 }
 
@@ -92,12 +100,19 @@ func NewTree(cam Camera, cfg TreeConfig) *Tree {
 		byIno:    map[uint64]*Object{rootIno: root},
 		storages: map[uint32]*mtp.StorageInfo{},
 		lim:      newLimits(cfg.MaxObjects),
+		meta:     cfg.Meta,
 	}
 }
 
-// Close stops the listings in progress. The tree answers from what it
-// has listed afterwards, and fails what needs the camera.
-func (t *Tree) Close() { t.cancel() }
+// Close stops the listings in progress and saves the metadata cache. The
+// tree answers from what it has listed afterwards, and fails what needs
+// the camera.
+func (t *Tree) Close() {
+	t.cancel()
+	if err := t.meta.Close(); err != nil {
+		t.log.Warn("cannot save the metadata cache; the next mount lists the card from the camera", "err", err)
+	}
+}
 
 // session returns the camera, the session generation and where o is in
 // that session: ErrDisconnected without a camera, ErrNotFound for an
@@ -242,6 +257,7 @@ func (t *Tree) runListing(dir *Object, l *listing) {
 		if infos != nil {
 			t.statAt = time.Now()
 		}
+		t.meta.touched()
 	}
 	l.err = err
 	dir.listing = nil
@@ -298,6 +314,7 @@ func (t *Tree) listStorages(ctx context.Context, cam Camera) ([]*Object, map[uin
 			return nil, nil, err
 		}
 		infos[id] = si
+		t.meta.storage(slot(id), si)
 		raw := si.StorageDescription
 		if raw == "" {
 			raw = si.VolumeLabel
@@ -321,29 +338,202 @@ func (t *Tree) listStorages(ctx context.Context, cam Camera) ([]*Object, map[uin
 }
 
 // listFolder lists one folder (or a storage's top level), which is at in
-// cam's session, with GetObjectHandles(storage, any format, parent) and one
-// GetObjectInfo per object.
+// cam's session: it describes the folder's objects (describeFolder), then
+// builds the entries from the descriptions (buildEntries), and records
+// both in the metadata cache.
 func (t *Tree) listFolder(ctx context.Context, cam Camera, dir *Object, at address) ([]*Object, error) {
 	if err := t.lim.refusedErr(dir); err != nil {
 		return nil, err // too many objects: the camera is not asked again
 	}
-	handles, err := cam.ObjectHandles(ctx, at.storage, at.handle)
+	key := metaKeyOf(dir)
+	handles, descs, err := t.describeFolder(ctx, cam, dir, at, key)
 	if err != nil {
 		return nil, err
 	}
-	if err := t.checkCount(dir, len(handles)); err != nil {
+	objs, err := t.buildEntries(ctx, cam, dir, at, descs)
+	if err != nil {
 		return nil, err
 	}
+	// Recorded after the build, which learns the exact size of objects
+	// over 4 GiB.
+	t.meta.record(key, handles, descs)
+	return objs, nil
+}
+
+// described is one object listed in a folder: its handle and, unless it
+// was not described (gone since listed, a duplicate, a parent cycle), its
+// ObjectInfo and, when known, its exact 64-bit size.
+type described struct {
+	h    uint32
+	info *mtp.ObjectInfo
+	size uint64 // 0: unknown (then CompressedSize, or ObjectSize beyond 4 GiB)
+}
+
+// describeFolder describes the objects of dir, which is at in cam's
+// session, in the cheapest way that is right:
+//
+//   - from the metadata cache, when GetObjectHandles answers the handles
+//     the cache recorded (and, when the card changed since, one
+//     GetObjectInfo agrees with the cached description: spotCheck);
+//   - else with one GetObjectPropList, when the camera has it;
+//   - else with GetObjectHandles and one GetObjectInfo per object.
+//
+// It returns the handles the camera listed, which the cache records and
+// checks the next time, and the descriptions in the camera's order.
+func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at address, key metaKey) ([]uint32, []described, error) {
+	var handles []uint32
+	haveHandles := false
+	if rec := t.meta.folder(key); rec != nil {
+		var err error
+		if handles, err = cam.ObjectHandles(ctx, at.storage, at.handle); err != nil {
+			return nil, nil, err
+		}
+		haveHandles = true
+		ok := sameHandles(handles, rec.Handles)
+		if ok && t.meta.stale(rec) {
+			if ok, err = t.spotCheck(ctx, cam, rec); err != nil {
+				return nil, nil, err
+			}
+		}
+		if ok {
+			descs := rec.described()
+			if err := t.checkCount(dir, len(descs)); err != nil {
+				return nil, nil, err
+			}
+			t.log.Debug("listed from the metadata cache", "dir", "/"+dir.Path(), "objects", len(descs))
+			return handles, descs, nil
+		}
+		t.log.Debug("metadata cache out of date: listing from the camera", "dir", "/"+dir.Path())
+	}
+	// A storage's top level keeps GetObjectHandles: GetObjectPropList
+	// has no StorageID parameter, so "the top level" would be handle 0
+	// (MTP 1.1 E.2.1.1: the root of every storage at once, which is what
+	// the simulator answers), on a dual-slot camera both cards mixed, and
+	// cameras differ in how they read handle 0. The top level holds one
+	// to three folders (DCIM, MISC, PRIVATE): the round trips saved would
+	// be few.
+	if at.handle != storageRoot {
+		handles, descs, ok, err := t.describeByPropList(ctx, cam, dir, at)
+		if err != nil || ok {
+			return handles, descs, err
+		}
+	}
+	if !haveHandles {
+		var err error
+		if handles, err = cam.ObjectHandles(ctx, at.storage, at.handle); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := t.checkCount(dir, len(handles)); err != nil {
+		return nil, nil, err
+	}
+	descs := make([]described, len(handles))
+	for i, h := range handles {
+		descs[i].h = h
+	}
+	if err := t.describeEach(ctx, cam, dir, descs); err != nil {
+		return nil, nil, err
+	}
+	return handles, descs, nil
+}
+
+// describeByPropList describes dir's objects with one GetObjectPropList.
+// ok is false, with no error, when the camera cannot or will not: the
+// caller then lists the old way. A response code stops the tree from
+// asking again in this session (a camera that refuses it once refuses it
+// for every folder: OperationNotSupported, SpecificationByGroupUnsupported,
+// InvalidObjectPropCode, ParameterNotSupported, GeneralError...); an
+// answer too large or malformed falls back for this folder only. A
+// transport error is an error: the session is gone.
+func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, at address) ([]uint32, []described, bool, error) {
+	fd, ok := cam.(FolderDescriber)
+	if !ok || t.noPropList.Load() {
+		return nil, nil, false, nil
+	}
+	list, err := fd.DescribeFolder(ctx, at.handle)
+	var refused mtp.ResponseCode
+	switch {
+	case err == nil:
+	case errors.Is(err, errors.ErrUnsupported):
+		t.noPropList.Store(true)
+		return nil, nil, false, nil
+	case errors.Is(err, mtp.RespInvalidObjectHandle):
+		// The folder is gone: the old way says so as it always has.
+		return nil, nil, false, nil
+	case errors.As(err, &refused):
+		if !t.noPropList.Swap(true) {
+			t.log.Info("the camera refused GetObjectPropList: listing with one GetObjectInfo per object",
+				"dir", "/"+dir.Path(), "err", err)
+		}
+		return nil, nil, false, nil
+	case errors.Is(err, mtp.ErrTooLarge), errors.Is(err, mtp.ErrMalformed):
+		t.log.Warn("GetObjectPropList answer unusable: listing the folder with one GetObjectInfo per object",
+			"dir", "/"+dir.Path(), "err", err)
+		return nil, nil, false, nil
+	default:
+		return nil, nil, false, err
+	}
+	if err := t.checkCount(dir, len(list)); err != nil {
+		return nil, nil, false, err
+	}
+	handles := make([]uint32, len(list))
+	descs := make([]described, len(list))
+	for i, d := range list {
+		handles[i] = d.Handle
+		descs[i] = described{h: d.Handle, info: d.Info, size: d.Size}
+	}
+	// Objects the list described incompletely are asked one by one.
+	if err := t.describeEach(ctx, cam, dir, descs); err != nil {
+		return nil, nil, false, err
+	}
+	return handles, descs, true, nil
+}
+
+// describeEach asks GetObjectInfo for each object of descs not described
+// yet, except the ones buildEntries skips without looking: duplicates,
+// handles 0 and 0xFFFFFFFF, and the folders above (a parent cycle). An
+// object gone since it was listed stays undescribed.
+func (t *Tree) describeEach(ctx context.Context, cam Camera, dir *Object, descs []described) error {
+	anc := t.ancestorHandles(dir)
+	seen := make(map[uint32]bool, len(descs))
+	prog := newProgress(t.log, "listing a folder", ProgressEvery)
+	for i := range descs {
+		d := &descs[i]
+		prog.tick(i, len(descs), "dir", "/"+dir.Path())
+		if seen[d.h] || d.h == 0 || d.h == storageRoot || anc[d.h] {
+			continue
+		}
+		seen[d.h] = true
+		if d.info != nil {
+			continue
+		}
+		info, err := cam.ObjectInfo(ctx, d.h)
+		if errors.Is(err, mtp.RespInvalidObjectHandle) {
+			continue // deleted on the camera since it was listed
+		}
+		if err != nil {
+			return err
+		}
+		d.info = info
+	}
+	return nil
+}
+
+// buildEntries makes dir's entries, not yet installed, from the
+// descriptions of the objects the camera listed for it (describeFolder):
+// it keeps the ones that belong to dir, skips the bad ones, and names them
+// uniquely. The exact sizes it learns are written back into descs.
+func (t *Tree) buildEntries(ctx context.Context, cam Camera, dir *Object, at address, descs []described) ([]*Object, error) {
 	anc := t.ancestorHandles(dir)
 	tooDeep := depth(dir)+1 > MaxDepth // for folders among the entries
 	strays := map[uint32]uint32{}      // listed here, not in here: handle -> ParentObject
 	var objs []*Object
 	var names []string
 	var keys []entryKey
-	seen := make(map[uint32]bool, len(handles))
-	prog := newProgress(t.log, "listing a folder", ProgressEvery)
-	for i, h := range handles {
-		prog.tick(i, len(handles), "dir", "/"+dir.Path())
+	seen := make(map[uint32]bool, len(descs))
+	for i := range descs {
+		d := &descs[i]
+		h, info := d.h, d.info
 		if seen[h] || h == 0 || h == storageRoot {
 			continue
 		}
@@ -352,26 +542,27 @@ func (t *Tree) listFolder(ctx context.Context, cam Camera, dir *Object, at addre
 			t.skipBad(dir, at.storage, h, "parent cycle: a folder lists itself or a folder above it")
 			continue
 		}
-		info, err := cam.ObjectInfo(ctx, h)
-		if errors.Is(err, mtp.RespInvalidObjectHandle) {
-			continue // deleted on the camera since GetObjectHandles
-		}
-		if err != nil {
-			return nil, err
+		if info == nil {
+			continue // gone since it was listed
 		}
 		t.listed.Add(1)
 		if !t.belongs(dir, at, info) {
 			// Some cameras ignore the parent filter and return every
-			// object of the storage: keep this folder's only.
+			// object of the storage (libmtp notes devices that answer
+			// GetObjectPropList depth 1 with every object, too): keep
+			// this folder's only.
 			strays[h] = info.ParentObject
 			continue
 		}
-		o, ok, err := t.newEntry(ctx, cam, dir, at, h, info, tooDeep)
+		o, ok, err := t.newEntrySized(ctx, cam, dir, at, h, info, d.size, tooDeep)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			continue
+		}
+		if o.Kind == KindFile && info.CompressedSize == 0xFFFFFFFF {
+			d.size = uint64(o.Size)
 		}
 		objs = append(objs, o)
 		names = append(names, sanitizeName(info.Filename))
@@ -386,11 +577,54 @@ func (t *Tree) listFolder(ctx context.Context, cam Camera, dir *Object, at addre
 	return objs, nil
 }
 
+// spotCheck reports whether the cached listing rec still describes its
+// folder on a card that changed since it was recorded. Some cameras number
+// handles afresh in each session (design.md: an object's identity is its
+// place, not its handle): after a shot was taken or deleted, the same set
+// of handles may name other objects. One GetObjectInfo of the last object
+// recorded must agree with its cached name, format, parent, size and date.
+func (t *Tree) spotCheck(ctx context.Context, cam Camera, rec *metaFolder) (bool, error) {
+	last := rec.last()
+	if last == nil {
+		return true, nil // nothing described: nothing to mix up
+	}
+	info, err := cam.ObjectInfo(ctx, last.Handle)
+	var refused mtp.ResponseCode
+	if errors.As(err, &refused) {
+		return false, nil // gone, or not the object it was: list again
+	}
+	if err != nil {
+		return false, err
+	}
+	want := last.info()
+	return info.Filename == want.Filename && info.ObjectFormat == want.ObjectFormat &&
+		info.ParentObject == want.ParentObject && info.CompressedSize == want.CompressedSize &&
+		t.sameDate(info.CaptureDate, want.CaptureDate), nil
+}
+
+// sameDate reports whether two camera dates are the same time: GetObjectInfo
+// and GetObjectPropList may write one date differently.
+func (t *Tree) sameDate(a, b string) bool {
+	ta, oka := mtp.ParseDate(a, t.loc)
+	tb, okb := mtp.ParseDate(b, t.loc)
+	if oka && okb {
+		return ta.Equal(tb)
+	}
+	return a == b
+}
+
 // newEntry makes the Object, not yet named, of object h of dir, which is
 // at in cam's session, from its ObjectInfo. ok is false for an object
 // left out (logged): a folder nested too deep (tooDeep), a file whose
 // size the camera cannot tell.
 func (t *Tree) newEntry(ctx context.Context, cam Camera, dir *Object, at address, h uint32, info *mtp.ObjectInfo, tooDeep bool) (o *Object, ok bool, err error) {
+	return t.newEntrySized(ctx, cam, dir, at, h, info, 0, tooDeep)
+}
+
+// newEntrySized is newEntry for an object whose exact size may be known
+// already (exact, 0 if not): a file over 4 GiB described by a property
+// list, or by the metadata cache, needs no ObjectSize round trip.
+func (t *Tree) newEntrySized(ctx context.Context, cam Camera, dir *Object, at address, h uint32, info *mtp.ObjectInfo, exact uint64, tooDeep bool) (o *Object, ok bool, err error) {
 	if tooDeep && info.ObjectFormat == mtp.FormatAssociation {
 		t.skipBad(dir, at.storage, h, fmt.Sprintf("folder nested deeper than %d levels", MaxDepth), "name", info.Filename)
 		return nil, false, nil
@@ -404,7 +638,10 @@ func (t *Tree) newEntry(ctx context.Context, cam Camera, dir *Object, at address
 	} else {
 		o.Kind = KindFile
 		size := uint64(info.CompressedSize)
-		if info.CompressedSize == 0xFFFFFFFF {
+		switch {
+		case info.CompressedSize == 0xFFFFFFFF && exact >= 0xFFFFFFFF:
+			size = exact
+		case info.CompressedSize == 0xFFFFFFFF:
 			size, err = cam.ObjectSize(ctx, h, info)
 			var refused mtp.ResponseCode
 			if errors.As(err, &refused) {

@@ -66,7 +66,7 @@ func TestDescribeObjects(t *testing.T) {
 		list []PropListEntry
 		want []ObjectDesc
 	}{
-		"empty": {nil, []ObjectDesc{}},
+		"empty":    {nil, []ObjectDesc{}},
 		"one file": {jpeg, []ObjectDesc{{Handle: 7, Info: jpegInfo, Size: 6012345}}},
 		"list order kept, not handle order": {
 			append(append(append([]PropListEntry{}, jpeg...), folder...), huge...),
