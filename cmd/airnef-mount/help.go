@@ -33,6 +33,7 @@ var flagExamples = map[string]string{
 	"quiet-period":    "--quiet-period 1m",
 	"ssdp-interface":  "--ssdp-interface wlan0",
 	"max-objects":     "--max-objects 500000",
+	"metadata-cache":  "--metadata-cache=false (lists every file from the camera on every mount)",
 	"on-new":          "--on-new 'cp -n -t ~/Pictures/tethered' (copies each new shot as it is taken; the file's path in the mount is the last argument, and $AIRNEF_FILE)",
 }
 

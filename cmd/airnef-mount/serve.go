@@ -58,7 +58,9 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 		}
 	}
 	info := cs.info
-	tree := fusefs.NewTree(fusefs.DeviceCamera(cs.dev), fusefs.TreeConfig{Location: m.loc, Logger: m.fuseLog, MaxObjects: o.maxObjects})
+	tree := fusefs.NewTree(fusefs.DeviceCamera(cs.dev), fusefs.TreeConfig{
+		Location: m.loc, Logger: m.fuseLog, MaxObjects: o.maxObjects, Meta: m.metaCache(info),
+	})
 	defer tree.Close()
 	storages, err := tree.List(ctx, tree.Root())
 	if err != nil {
@@ -196,6 +198,23 @@ loop:
 	endSession()
 	dt.finish(ctx, log, mode.execStatus)
 	return nil
+}
+
+// metaCache opens the metadata cache of the camera info describes, or
+// returns nil with --metadata-cache=false. The file is named by the
+// camera's model and its own serial (leading zeros kept, as status shows
+// it).
+func (m *mounter) metaCache(info *mtp.DeviceInfo) *fusefs.MetaCache {
+	if !m.o.metadataCache {
+		return nil
+	}
+	dir := fusefs.CacheDir()
+	if dir == "" {
+		m.log.Warn("no cache directory (set XDG_CACHE_HOME or HOME): every mount lists the card from the camera")
+		return nil
+	}
+	cam := fusefs.CameraID{Model: strings.TrimSpace(info.Model), Serial: strings.TrimSpace(info.SerialNumber)}
+	return fusefs.OpenMetaCache(dir, cam, m.o.maxObjects, m.fuseLog)
 }
 
 // watch applies, until the returned function is called (it waits for the
