@@ -133,6 +133,26 @@ type metaObject struct {
 	SizeKnown bool   `json:"k,omitempty"`
 }
 
+// check refuses a record this program cannot have written: it would
+// describe objects by handles the camera did not list.
+func (f *metaFolder) check() error {
+	if f == nil {
+		return errors.New("empty folder record")
+	}
+	listed := make(map[uint32]bool, len(f.Handles))
+	for _, h := range f.Handles {
+		listed[h] = true
+	}
+	seen := make(map[uint32]bool, len(f.Objects))
+	for _, o := range f.Objects {
+		if !listed[o.Handle] || seen[o.Handle] {
+			return fmt.Errorf("folder %q: object %#x not listed, or twice", f.Path, o.Handle)
+		}
+		seen[o.Handle] = true
+	}
+	return nil
+}
+
 // info is the ObjectInfo o describes.
 func (o *metaObject) info() *mtp.ObjectInfo {
 	return &mtp.ObjectInfo{
@@ -276,8 +296,8 @@ func (m *MetaCache) load() error {
 	}
 	total := 0
 	for _, rec := range f.Folders {
-		if rec == nil {
-			return fmt.Errorf("%w: empty folder record", errMetaFile)
+		if err := rec.check(); err != nil {
+			return fmt.Errorf("%w: %v", errMetaFile, err)
 		}
 		total += len(rec.Objects)
 		if total > m.maxObjects {

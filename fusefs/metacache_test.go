@@ -224,6 +224,8 @@ func TestMetaCacheBadFile(t *testing.T) {
 		"other version": `{"version": 99, "model": "D7200", "serial": "0012345"}`,
 		"other camera":  `{"version": 1, "model": "D750", "serial": "0012345", "folders": []}`,
 		"null folder":   `{"version": 1, "model": "D7200", "serial": "0012345", "folders": [null]}`,
+		"object not listed": `{"version": 1, "model": "D7200", "serial": "0012345", "folders": [
+			{"slot": 1, "path": [], "handles": [1], "objects": [{"h": 2, "n": "X.JPG", "z": 1, "k": true}]}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -237,3 +237,19 @@ func TestTreePropListFallback(t *testing.T) {
 		}
 	})
 }
+
+// A size no file can have (beyond 2^63 bytes) leaves the file out instead
+// of showing a negative size.
+func TestTreePropListImpossibleSize(t *testing.T) {
+	fc := newFakeCamera()
+	fc.addStorage(0x00010001, "SD", "", 1<<40, 1<<30)
+	dcim := fc.add(0x00010001, 0, "DCIM", true, nil, "", "")
+	bad := fc.add(0x00010001, dcim, "BAD.MOV", false, nil, "", "")
+	fc.add(0x00010001, dcim, "GOOD.JPG", false, []byte("good"), "", "")
+	fc.objects[bad].info.CompressedSize = 0xFFFFFFFF
+	fc.objects[bad].size = 1<<64 - 1
+	tr := newTestTree(t, newPropCamera(fc))
+	if got := names(mustList(t, tr, walk(t, tr, "SD", "DCIM"))); !slices.Equal(got, []string{"GOOD.JPG"}) {
+		t.Fatalf("DCIM = %q, want only GOOD.JPG", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -656,6 +657,10 @@ func (t *Tree) newEntrySized(ctx context.Context, cam Camera, dir *Object, at ad
 			if err != nil {
 				return nil, false, fmt.Errorf("size of %q: %w", info.Filename, err)
 			}
+		}
+		if size > math.MaxInt64 {
+			t.skipBad(dir, at.storage, h, "size beyond 2^63 bytes", "name", info.Filename, "size", size)
+			return nil, false, nil
 		}
 		o.Size = int64(size)
 	}

@@ -20,7 +20,7 @@ type ObjectDesc struct {
 // (folder or file), name, size and parent (the folder it is in). StorageID
 // and the dates may be missing: a listing then treats the object as on the
 // storage asked for and dated as GetObjectInfo would with empty dates.
-var requiredProps = []PropCode{PropObjectFormat, PropObjectFileName, PropObjectSize, PropParentObject}
+var requiredProps = [...]PropCode{PropObjectFormat, PropObjectFileName, PropObjectSize, PropParentObject}
 
 // DescribeObjects turns a property list into one description per object,
 // in the order the objects first appear in the list. An object whose list
@@ -31,21 +31,25 @@ var requiredProps = []PropCode{PropObjectFormat, PropObjectFileName, PropObjectS
 // one object takes its last value; properties this function does not use
 // are ignored, whatever their type.
 func DescribeObjects(list []PropListEntry) []ObjectDesc {
+	// One partial description per handle, in a slice indexed by a map:
+	// a list of a whole card holds hundreds of thousands of objects.
 	type partial struct {
-		info ObjectInfo
-		size uint64
-		have map[PropCode]bool
+		handle uint32
+		info   ObjectInfo
+		size   uint64
+		have   uint8 // requiredBit of each required property held
 	}
-	var order []uint32
-	byHandle := map[uint32]*partial{}
+	var parts []partial
+	index := map[uint32]int{}
 	for _, e := range list {
-		p := byHandle[e.Handle]
-		if p == nil {
-			p = &partial{have: map[PropCode]bool{}}
-			byHandle[e.Handle] = p
-			order = append(order, e.Handle)
+		i, ok := index[e.Handle]
+		if !ok {
+			i = len(parts)
+			index[e.Handle] = i
+			parts = append(parts, partial{handle: e.Handle})
 		}
-		ok := true
+		p := &parts[i]
+		ok = true
 		switch e.Prop {
 		case PropStorageID:
 			var v uint64
@@ -88,24 +92,37 @@ func DescribeObjects(list []PropListEntry) []ObjectDesc {
 		}
 		// A later value replaces an earlier one, a bad one removes it:
 		// the description never mixes a value with a refused one.
-		p.have[e.Prop] = ok
-	}
-	out := make([]ObjectDesc, 0, len(order))
-	for _, h := range order {
-		p := byHandle[h]
-		d := ObjectDesc{Handle: h}
-		complete := true
-		for _, c := range requiredProps {
-			complete = complete && p.have[c]
+		if bit := requiredBit(e.Prop); ok {
+			p.have |= bit
+		} else {
+			p.have &^= bit
 		}
-		if complete {
+	}
+	out := make([]ObjectDesc, len(parts))
+	for i := range parts {
+		p := &parts[i]
+		out[i].Handle = p.handle
+		if p.have == allRequired {
 			info := p.info
 			info.CompressedSize = uint32(min(p.size, sizeUnknown))
-			d.Info, d.Size = &info, p.size
+			out[i].Info, out[i].Size = &info, p.size
 		}
-		out = append(out, d)
 	}
 	return out
+}
+
+// allRequired has the requiredBit of every required property.
+const allRequired = 1<<len(requiredProps) - 1
+
+// requiredBit is the bit of property p in a set of required properties,
+// 0 for a property that is not required.
+func requiredBit(p PropCode) uint8 {
+	for i, c := range requiredProps {
+		if c == p {
+			return 1 << i
+		}
+	}
+	return 0
 }
 
 // propUint reads e as an unsigned value of at most bits bits: an integer
