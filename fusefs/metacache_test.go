@@ -331,3 +331,37 @@ func TestSameDate(t *testing.T) {
 		}
 	}
 }
+
+// A reconnect re-lists the tree through the cache too: a new session with
+// other handles is listed from the camera, the same one from the cache.
+func TestMetaCacheReconnect(t *testing.T) {
+	ctx := context.Background()
+	tr, _ := metaTree(t, reconnectCard(1, ""), t.TempDir(), testLogger(t))
+	a := walk(t, tr, "SD", "DCIM", "100MSDCF", "A.ARW")
+	mustList(t, tr, walk(t, tr, "SD", "DCIM", "100MSDCF"))
+
+	same := reconnectCard(1, "")
+	tr.Disconnect()
+	if err := tr.Reconnect(ctx, same); err != nil {
+		t.Fatal(err)
+	}
+	if n := same.infoCalls.Load(); n != 0 {
+		t.Errorf("reconnect to the same card: %d GetObjectInfo, want 0", n)
+	}
+
+	other := reconnectCard(100, "B.ARW")
+	tr.Disconnect()
+	if err := tr.Reconnect(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if n := other.infoCalls.Load(); n == 0 {
+		t.Error("reconnect to renumbered handles was not listed from the camera")
+	}
+	if got := names(mustList(t, tr, walk(t, tr, "SD", "DCIM", "100MSDCF"))); !slices.Equal(got, []string{"A.ARW", "C.ARW"}) {
+		t.Fatalf("100MSDCF = %q after the reconnect", got)
+	}
+	buf := make([]byte, 4)
+	if n, err := tr.ReadAt(ctx, a, 0, buf); err != nil || string(buf[:n]) != "aaaa" {
+		t.Fatalf("A.ARW reads %q, %v", buf[:n], err)
+	}
+}
