@@ -380,7 +380,10 @@ type described struct {
 //   - else with GetObjectHandles and one GetObjectInfo per object.
 //
 // It returns the handles the camera listed, which the cache records and
-// checks the next time, and the descriptions in the camera's order.
+// checks the next time, and the descriptions in the camera's order. (A
+// camera that answers GetObjectPropList depth 1 with every object never
+// lists the same handles with GetObjectHandles: its folders are listed
+// from the camera on every mount, one operation each, never wrongly.)
 func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at address, key metaKey) ([]uint32, []described, error) {
 	var handles []uint32
 	haveHandles := false
