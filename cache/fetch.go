@@ -11,10 +11,11 @@ import (
 // fetch is one camera request filling n consecutive blocks from first.
 // Its fields after done are guarded by Cache.mu.
 type fetch struct {
-	obj   Object
-	first int64
-	n     int
-	ahead bool // started by read-ahead
+	obj      Object
+	first    int64
+	n        int
+	ahead    bool // started by read-ahead
+	prefetch bool // started for the object a copy most likely reads next
 
 	done chan struct{} // closed when err is set and the blocks are cached
 	err  error
@@ -25,14 +26,19 @@ type fetch struct {
 }
 
 // startLocked queues a fetch of block i of obj, which is neither cached nor
-// being fetched, and of the blocks after it up to the request size, the end
-// of the object, or the first block cached or being fetched. A worker is
-// started if fewer than Config.Concurrency run. c.mu is held.
-func (c *Cache) startLocked(obj Object, i int64, ahead bool) *fetch {
+// being fetched, and of the blocks after it up to size blocks in all, the end
+// of the object, or the first block cached or being fetched. When the rest
+// of the object is at most c.stretch(size) blocks the fetch takes all of it:
+// a last request of a few blocks would cost a whole round trip for little.
+// A worker is started if fewer than Config.Concurrency run. c.mu is held.
+func (c *Cache) startLocked(obj Object, i int64, size int, ahead bool) *fetch {
 	bs := int64(c.cfg.BlockSize)
 	blocks := (obj.Size + bs - 1) / bs
+	if rest := blocks - i; rest <= int64(c.stretch(size)) {
+		size = int(rest)
+	}
 	f := &fetch{obj: obj, first: i, ahead: ahead, urgent: !ahead, queued: true, done: make(chan struct{})}
-	for j := i; j < blocks && f.n < c.perRequest; j++ {
+	for j := i; j < blocks && f.n < size; j++ {
 		k := key{obj.ID, j}
 		if j > i && (c.lru.Contains(k) || c.inflight[k] != nil) {
 			break
@@ -53,6 +59,10 @@ func (c *Cache) startLocked(obj Object, i int64, ahead bool) *fetch {
 	}
 	return f
 }
+
+// stretch returns the most blocks a fetch of size blocks may grow to when
+// that takes the rest of the object.
+func (c *Cache) stretch(size int) int { return size + size/2 }
 
 // urgeLocked moves f, if it is queued read-ahead, to the end of the queue of
 // fetches readers wait for, ahead of all other read-ahead. c.mu is held.
@@ -139,30 +149,27 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 	for j := range bufs {
 		bufs[j] = c.bufs.get()
 	}
-	dst := bufs[0]
-	if f.n > 1 {
-		// One request, several blocks: read into one buffer, copy out.
-		dst = c.scratch.get()
-		defer c.scratch.put(dst)
-	}
-	dst = dst[:want]
 
 	c.stats.fetches.Add(1)
 	c.stats.fetchSizes[fetchSizeBucket(want)].Add(1)
 	if f.ahead {
 		c.stats.readAheadFetches.Add(1)
 	}
+	if f.prefetch {
+		c.stats.prefetches.Add(1)
+	}
 	t0 := time.Now()
-	got, err := c.src.Fetch(c.ctx, f.obj, off, dst)
+	got, err := c.fetchInto(f.obj, off, want, bufs)
+	dur := time.Since(t0)
 	c.stats.bytesFromCamera.Add(uint64(max(got, 0)))
-	if int64(got) == want && errors.Is(err, io.EOF) {
+	if got == want && errors.Is(err, io.EOF) {
 		err = nil
 	}
-	if err == nil && int64(got) != want {
+	if err == nil && got != want {
 		err = io.ErrUnexpectedEOF
 	}
 	c.log.Debug("cache fetch", "obj", f.obj.ID, "off", off, "len", want, "got", got,
-		"blocks", f.n, "ahead", f.ahead, "dur", time.Since(t0), "err", err)
+		"blocks", f.n, "ahead", f.ahead, "prefetch", f.prefetch, "dur", dur, "err", err)
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
 		for _, b := range bufs {
@@ -173,16 +180,69 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 		}
 		return nil, fmt.Errorf("cache: fetch object %#x bytes %d+%d: got %d: %w", f.obj.ID, off, want, got, err)
 	}
+	c.link.add(want, dur)
 
 	blocks := make([]*block, f.n)
 	for j := range blocks {
 		lo := int64(j) * bs
 		hi := min(lo+bs, want)
-		if f.n > 1 {
-			copy(bufs[j], dst[lo:hi])
-		}
 		blocks[j] = &block{data: bufs[j][:hi-lo]}
 		blocks[j].refs.Store(1)
 	}
 	return blocks, nil
+}
+
+// fetchInto reads the want bytes of obj at off into the consecutive block
+// buffers bufs with one request, and returns how many arrived.
+func (c *Cache) fetchInto(obj Object, off, want int64, bufs [][]byte) (int64, error) {
+	if c.wsrc != nil {
+		w := &blockWriter{bufs: bufs, bs: int64(c.cfg.BlockSize), limit: want}
+		got, err := c.wsrc.FetchTo(c.ctx, obj, off, want, w)
+		return min(got, w.n), err
+	}
+	if len(bufs) == 1 {
+		got, err := c.src.Fetch(c.ctx, obj, off, bufs[0][:want])
+		return int64(got), err
+	}
+	// One request, several blocks, and a Source that cannot stream: read
+	// into one buffer and copy out.
+	dst := make([]byte, want)
+	got, err := c.src.Fetch(c.ctx, obj, off, dst)
+	bs := int64(c.cfg.BlockSize)
+	for j := range bufs {
+		lo := int64(j) * bs
+		if lo >= want {
+			break
+		}
+		copy(bufs[j], dst[lo:min(lo+bs, want)])
+	}
+	return int64(got), err
+}
+
+// errOverrun is a WriterSource writing more than it was asked for.
+var errOverrun = errors.New("cache: source wrote more than asked")
+
+// blockWriter is the io.Writer a WriterSource fills: consecutive block
+// buffers, limit bytes in all. Writing past limit is an error, never a
+// reallocation.
+type blockWriter struct {
+	bufs  [][]byte
+	bs    int64
+	limit int64
+	n     int64 // bytes written
+}
+
+func (w *blockWriter) Write(p []byte) (int, error) {
+	done := 0
+	for len(p) > 0 {
+		if w.n >= w.limit {
+			return done, errOverrun
+		}
+		i, at := w.n/w.bs, w.n%w.bs
+		m := copy(w.bufs[i][at:min(w.bs, w.limit-i*w.bs)], p)
+		p = p[m:]
+		done += m
+		w.n += int64(m)
+	}
+	return done, nil
 }
