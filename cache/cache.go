@@ -73,6 +73,7 @@ type Cache struct {
 	urgent   []*fetch       // queued fetches that a reader waits for, oldest first
 	ahead    []*fetch       // queued read-ahead fetches nobody waits for yet
 	fetching int            // fetches queued or running
+	running  int            // blocks of the fetches running
 	workers  int            // goroutines running fetches
 	closed   bool
 }
@@ -217,13 +218,14 @@ func (c *Cache) readAhead(req int) int64 {
 	return 2 * int64(req)
 }
 
-// read is ReadAt under plan pl. atEnd reports whether the fetches it started
-// reach the object's last block.
+// read is ReadAt under plan pl.
 func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, pl plan) (int, error) {
 	n, _, err := c.readEnd(ctx, obj, p, off, pl)
 	return n, err
 }
 
+// readEnd is read, also reporting whether the fetches of a sequential
+// plan reach the object's last block (see start).
 func (c *Cache) readEnd(ctx context.Context, obj Object, p []byte, off int64, pl plan) (n int, atEnd bool, err error) {
 	if off < 0 {
 		return 0, false, errNegativeOffset
@@ -264,8 +266,8 @@ func (c *Cache) readEnd(ctx context.Context, obj Object, p []byte, off int64, pl
 // start counts the blocks of the n > 0 bytes at off as hits, misses or
 // waits, queues the fetches they need, and then the read-ahead fetches for
 // pl.ahead bytes beyond them, so that the camera's queue is filled before
-// the reader starts waiting. It reports whether a fetch it queued covers
-// the object's last block.
+// the reader starts waiting. It reports whether the fetches of a
+// sequential plan (pl.blocks > 0) reach the object's last block.
 func (c *Cache) start(obj Object, off int64, n int, pl plan) (atEnd bool, err error) {
 	bs := int64(c.cfg.BlockSize)
 	first, last := off/bs, (off+int64(n)-1)/bs
@@ -302,6 +304,14 @@ func (c *Cache) start(obj Object, off int64, n int, pl plan) (atEnd bool, err er
 	}
 
 	end := off + int64(n)
+	// Also at the end when the window reaches it and the last block is
+	// cached or on its way (prefetched, or fetched by an earlier read).
+	if max(end, min(end+pl.ahead, obj.Size)) >= obj.Size && pl.blocks > 0 {
+		k := key{obj.ID, lastBlock}
+		if c.lru.Contains(k) || c.inflight[k] != nil {
+			atEnd = true
+		}
+	}
 	if pl.ahead <= 0 || end >= obj.Size {
 		return atEnd, nil
 	}

@@ -21,6 +21,7 @@ type fetch struct {
 	err  error
 
 	queued    bool // in Cache.urgent or Cache.ahead
+	running   bool // handed to the Source; its blocks count in Cache.running
 	urgent    bool // a reader waits for it
 	forgotten bool // Forget dropped the object meanwhile: do not cache
 }
@@ -105,10 +106,26 @@ func (c *Cache) work() {
 			c.workers--
 			return
 		}
+		c.makeRoomLocked(f.n)
+		f.running = true
+		c.running += f.n
 		c.mu.Unlock()
 		blocks, err := c.fetch(f)
 		c.mu.Lock()
 		c.finishLocked(f, blocks, err)
+	}
+}
+
+// makeRoomLocked evicts the least recently used blocks until the cache
+// holds room for n more blocks besides those of the fetches running, so
+// that the buffers a fetch fills come from evicted blocks: memory stays
+// within Config.Size however large the requests, instead of Size plus the
+// requests in flight. c.mu is held.
+func (c *Cache) makeRoomLocked(n int) {
+	capacity := int(c.cfg.Size / int64(c.cfg.BlockSize))
+	for c.lru.Len() > 0 && c.lru.Len()+c.running+n > capacity {
+		c.lru.RemoveOldest()
+		c.stats.evictions.Add(1)
 	}
 }
 
@@ -122,6 +139,9 @@ func (c *Cache) finishLocked(f *fetch, blocks []*block, err error) {
 		}
 	}
 	c.fetching--
+	if f.running {
+		c.running -= f.n
+	}
 	if f.forgotten || c.closed {
 		for _, b := range blocks {
 			c.release(b)
