@@ -106,6 +106,9 @@ func (c *Cache) work() {
 			c.workers--
 			return
 		}
+		if f.ahead {
+			c.growLocked(f)
+		}
 		c.makeRoomLocked(f.n)
 		f.running = true
 		c.running += f.n
@@ -114,6 +117,54 @@ func (c *Cache) work() {
 		c.mu.Lock()
 		c.finishLocked(f, blocks, err)
 	}
+}
+
+// growLocked extends the read-ahead fetch f, about to run, to the request
+// size the link calls for now: read-ahead queued before the first
+// measurement was sized by the default. It takes the blocks after f's that
+// are neither cached nor being fetched, absorbing the queued read-ahead
+// fetches that hold them, up to the rest of the object when that is within
+// the stretch. c.mu is held.
+func (c *Cache) growLocked(f *fetch) {
+	bs := int64(c.cfg.BlockSize)
+	blocks := (f.obj.Size + bs - 1) / bs
+	size := c.requestSize() / c.cfg.BlockSize
+	if rest := blocks - f.first; rest <= int64(c.stretch(size)) {
+		size = int(rest)
+	}
+	for f.n < size {
+		k := key{f.obj.ID, f.first + int64(f.n)}
+		if c.lru.Contains(k) {
+			return
+		}
+		if g := c.inflight[k]; g != nil {
+			if !c.absorbLocked(f, g, size) {
+				return
+			}
+			continue
+		}
+		c.inflight[k] = f
+		f.n++
+	}
+}
+
+// absorbLocked moves the blocks of g, the queued read-ahead fetch right
+// after f, into f when f stays within size blocks, and reports whether it
+// did. Nobody waits for g: a reader needing a block urges its fetch first,
+// and an urged fetch is never absorbed. c.mu is held.
+func (c *Cache) absorbLocked(f, g *fetch, size int) bool {
+	if g == f || !g.queued || g.urgent || g.first != f.first+int64(f.n) || f.n+g.n > size {
+		return false
+	}
+	c.ahead = slices.DeleteFunc(c.ahead, func(h *fetch) bool { return h == g })
+	g.queued = false
+	for j := range g.n {
+		c.inflight[key{g.obj.ID, g.first + int64(j)}] = f
+	}
+	f.n += g.n
+	c.fetching--
+	close(g.done)
+	return true
 }
 
 // makeRoomLocked evicts the least recently used blocks until the cache

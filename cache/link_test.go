@@ -363,3 +363,23 @@ func TestWriterSource(t *testing.T) {
 		t.Errorf("overrun: stats %+v, want nothing cached, one error", st)
 	}
 }
+
+// TestReadAheadGrows checks that read-ahead queued at the default size
+// before the link was measured grows, when it runs, to the measured size,
+// absorbing the read-ahead queued after it: a fresh mount's first 3 MB file
+// costs three requests, not four.
+func TestReadAheadGrows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &linkSource{rtt: 2 * time.Millisecond, rate: 40e6}
+		c := newCache(t, Config{}, src)
+		obj := Object{ID: 1, Size: 3_000_000}
+		readAll(t, c.NewReader(obj))
+		want := []call{{1, 0, BlockUnit}, {1, BlockUnit, DefaultRequestSize}, {1, BlockUnit + DefaultRequestSize, 3_000_000 - BlockUnit - DefaultRequestSize}}
+		if got := src.Calls(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("camera saw %v, want %v", got, want)
+		}
+		if st := c.Stats(); st.InFlight != 0 || st.Fetches != 3 {
+			t.Errorf("stats %+v: want 3 fetches, none left", st)
+		}
+	})
+}

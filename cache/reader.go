@@ -62,8 +62,13 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	r.mu.Lock()
 	first := r.reads == 0
 	if first {
-		r.copying = c.copying.Swap(false) && off == 0
-		r.sequential = off == 0
+		// The kernel's read-ahead sends the first reads of a file
+		// concurrently, and they may arrive out of order: a first read
+		// within one request of the start still starts a sequential
+		// read.
+		start := off < int64(req)
+		r.copying = c.copying.Swap(false) && start
+		r.sequential = start
 	}
 	seq := !first && off >= r.pos-int64(req) && off <= r.pos+int64(req)
 	if !first && !seq {
