@@ -216,10 +216,9 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 	bs := int64(c.cfg.BlockSize)
 	off := f.first * bs
 	want := min(int64(f.n)*bs, f.obj.Size-off)
+	// The buffers are taken as the bytes arrive (blockWriter), so the
+	// request goes out first and allocating overlaps the round trip.
 	bufs := make([][]byte, f.n)
-	for j := range bufs {
-		bufs[j] = c.bufs.get()
-	}
 
 	c.stats.fetches.Add(1)
 	c.stats.fetchSizes[fetchSizeBucket(want)].Add(1)
@@ -244,7 +243,9 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
 		for _, b := range bufs {
-			c.bufs.put(b)
+			if b != nil {
+				c.bufs.put(b)
+			}
 		}
 		if c.ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", ErrClosed, err)
@@ -267,9 +268,12 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 // buffers bufs with one request, and returns how many arrived.
 func (c *Cache) fetchInto(obj Object, off, want int64, bufs [][]byte) (int64, error) {
 	if c.wsrc != nil {
-		w := &blockWriter{bufs: bufs, bs: int64(c.cfg.BlockSize), limit: want}
+		w := &blockWriter{bufs: bufs, bs: int64(c.cfg.BlockSize), limit: want, pool: &c.bufs}
 		got, err := c.wsrc.FetchTo(c.ctx, obj, off, want, w)
 		return min(got, w.n), err
+	}
+	for j := range bufs {
+		bufs[j] = c.bufs.get()
 	}
 	if len(bufs) == 1 {
 		got, err := c.src.Fetch(c.ctx, obj, off, bufs[0][:want])
@@ -294,12 +298,13 @@ func (c *Cache) fetchInto(obj Object, off, want int64, bufs [][]byte) (int64, er
 var errOverrun = errors.New("cache: source wrote more than asked")
 
 // blockWriter is the io.Writer a WriterSource fills: consecutive block
-// buffers, limit bytes in all. Writing past limit is an error, never a
-// reallocation.
+// buffers, taken from pool as the first byte of each arrives, limit bytes
+// in all. Writing past limit is an error, never a reallocation.
 type blockWriter struct {
 	bufs  [][]byte
 	bs    int64
 	limit int64
+	pool  *bufferPool
 	n     int64 // bytes written
 }
 
@@ -310,6 +315,9 @@ func (w *blockWriter) Write(p []byte) (int, error) {
 			return done, errOverrun
 		}
 		i, at := w.n/w.bs, w.n%w.bs
+		if w.bufs[i] == nil {
+			w.bufs[i] = w.pool.get()
+		}
 		m := copy(w.bufs[i][at:min(w.bs, w.limit-i*w.bs)], p)
 		p = p[m:]
 		done += m
