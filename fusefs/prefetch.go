@@ -19,13 +19,26 @@ import (
 //
 // The order is learnt from the last move between two files of one folder:
 // was the new file the one after the previous by name or by inode number?
-// Before any move, inode order (cp -r, the commonest copy) is assumed.
+// Before any move, inode order (cp -r, the commonest copy) is assumed. After
+// a move in neither order (a copy of the renamed tree, whose inode numbers
+// and names differ from the camera folder's) nothing is guessed until a move
+// fits one again: a wrong guess would spend the link on a file not wanted
+// yet.
 type readOrder struct {
-	mu     sync.Mutex
-	prev   *Object             // the file opened last
-	byName bool                // the last move in a folder went by name
-	read   map[uint64]struct{} // files of prev's folder opened so far
+	mu    sync.Mutex
+	prev  *Object             // the file opened last
+	order order               // of the last move in prev's folder
+	read  map[uint64]struct{} // files of prev's folder opened so far
 }
+
+// order is a guess of how a program walks a folder.
+type order uint8
+
+const (
+	orderIno  order = iota // by inode number: cp -r
+	orderName              // by name: rsync, file managers
+	orderNone              // neither: make no guess
+)
 
 // opened records that o was opened for reading.
 func (r *readOrder) opened(t *Tree, o *Object) {
@@ -38,8 +51,17 @@ func (r *readOrder) opened(t *Tree, o *Object) {
 	} else if prev != o {
 		byIno := nextByIno(sibs, prev, r.read) == o
 		byName := nextByName(sibs, prev, r.read) == o
-		if byIno != byName {
-			r.byName = byName
+		switch {
+		case byIno && byName: // both fit: keep the guess
+			if r.order == orderNone {
+				r.order = orderIno
+			}
+		case byIno:
+			r.order = orderIno
+		case byName:
+			r.order = orderName
+		default:
+			r.order = orderNone
 		}
 	}
 	r.read[o.Ino] = struct{}{}
@@ -56,10 +78,11 @@ func (r *readOrder) next(t *Tree, o *Object) (cache.Object, bool) {
 		return cache.Object{}, false
 	}
 	var n *Object
-	if r.byName {
-		n = nextByName(sibs, o, r.read)
-	} else {
+	switch r.order {
+	case orderIno:
 		n = nextByIno(sibs, o, r.read)
+	case orderName:
+		n = nextByName(sibs, o, r.read)
 	}
 	if n == nil {
 		return cache.Object{}, false
