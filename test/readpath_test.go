@@ -150,8 +150,17 @@ func TestReadPathCopy(t *testing.T) {
 		t.Fatalf("GetPartialObject of %d objects, want %d: %v", len(order), len(files), byHandle)
 	}
 	first := byHandle[order[0]]
-	if first[0].off != 0 || first[0].len > 256<<10 {
-		t.Errorf("first file's first request %+v, want a small one at 0 (no copy seen yet)", first[0])
+	// The kernel sends a file's first two reads at once, so the first
+	// request may be for the second block.
+	if first[0].off > 128<<10 || first[0].len > 256<<10 {
+		t.Errorf("first file's first request %+v, want a small one at its start (no copy seen yet)", first[0])
+	}
+	var covered int64
+	for _, p := range first {
+		covered += p.len
+	}
+	if covered != size {
+		t.Errorf("first file's requests %+v cover %d bytes, want each of its %d once", first, covered, size)
 	}
 	for _, h := range order[1:] {
 		if ps := byHandle[h]; len(ps) != 1 || ps[0].off != 0 || ps[0].len != size {
