@@ -15,9 +15,12 @@ const (
 	DefaultMaxFetches     = 4         // fetches queued or running that read-ahead may fill up to
 )
 
-// minLinkRequest is the smallest request the link estimate asks for: below
-// it a request is nearly all round trip whatever the link.
-const minLinkRequest = 256 << 10
+// minLinkRequest is the smallest request the link estimate asks for. On a
+// fast link with a tiny round trip (loopback, USB-like) the fit is mostly
+// scheduling noise and may say almost nothing; 1 MiB, the size before a
+// measurement, costs such a link little and keeps the request count down.
+// Small reads are kept small by the first-read rule, not by this.
+const minLinkRequest = 1 << 20
 
 // BlockUnit is the granule of BlockSize: the kernel's FUSE read size, so that
 // a kernel read never straddles more blocks than it must.

@@ -18,6 +18,14 @@ import (
 // requestRoundTrips round trips' worth of data, 97% of the link.
 const requestRoundTrips = 32
 
+// minRequestTime is the least data time a request carries. Besides the
+// link's round trip each request has costs on this host (handing it to the
+// session, waking the readers), which on a link as fast as loopback are
+// scheduling noise the fit cannot tell from zero: there, requests of a few
+// milliseconds of data would be all overhead. On a WiFi or LAN link the 32
+// round trips are far more than this.
+const minRequestTime = 10 * time.Millisecond
+
 // linkSamples is how many recent fetches the estimate is fitted to.
 const linkSamples = 32
 
@@ -100,14 +108,15 @@ func (l *linkEstimate) get() (rtt time.Duration, rate float64, ok bool) {
 }
 
 // requestSize returns the request size for the link as last fitted: the
-// bytes that take requestRoundTrips round trips, rounded up to whole blocks
-// and clamped to [minLinkRequest, hi]; def before any fit.
+// bytes that take requestRoundTrips round trips (at least minRequestTime),
+// rounded up to whole blocks and clamped to [minLinkRequest, hi]; def
+// before any fit.
 func (l *linkEstimate) requestSize(def, hi, blockSize int) int {
 	rtt, rate, ok := l.get()
 	if !ok {
 		return def
 	}
-	n := int64(requestRoundTrips * rtt.Seconds() * rate)
+	n := int64(max(requestRoundTrips*rtt, minRequestTime).Seconds() * rate)
 	bs := int64(blockSize)
 	n = roundUp(max(n, minLinkRequest, 1), bs)
 	return int(min(n, int64(hi)))

@@ -48,9 +48,12 @@ func TestLinkEstimate(t *testing.T) {
 		"slow round trips clamp to the maximum": {sizes: []int64{128 << 10, 4 * mib},
 			dur:    func(_ int, n int64) time.Duration { return model(200*time.Millisecond, 10e6)(n) },
 			fitted: true, rtt: 200 * time.Millisecond, rate: 10e6, request: 16 * mib},
-		"fast link clamps to the minimum": {sizes: []int64{128 << 10, 4 * mib},
+		"tiny round trip: 10 ms of data": {sizes: []int64{128 << 10, 4 * mib},
 			dur:    func(_ int, n int64) time.Duration { return model(time.Microsecond, 1e9)(n) },
-			fitted: true, rtt: time.Microsecond, rate: 1e9, request: minLinkRequest},
+			fitted: true, rtt: time.Microsecond, rate: 1e9, request: 77 * BlockUnit}, // 10 MB
+		"slow and near: the minimum": {sizes: []int64{128 << 10, 4 * mib},
+			dur:    func(_ int, n int64) time.Duration { return model(time.Microsecond, 10e6)(n) },
+			fitted: true, rtt: time.Microsecond, rate: 10e6, request: minLinkRequest},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
