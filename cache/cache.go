@@ -27,6 +27,17 @@ type Source interface {
 	Fetch(ctx context.Context, obj Object, off int64, dst []byte) (int, error)
 }
 
+// WriterSource is a Source that can also stream a request's bytes into an
+// io.Writer as they arrive. The cache then writes them straight into its
+// block buffers; a plain Source of a request spanning several blocks is
+// read into one buffer and copied out, a second copy of every byte.
+type WriterSource interface {
+	Source
+	// FetchTo writes the n bytes of obj at off to w with one camera
+	// request and returns how many it wrote, under Fetch's rules.
+	FetchTo(ctx context.Context, obj Object, off, n int64, w io.Writer) (int64, error)
+}
+
 // Object names the thing read. The cache only uses ID to key blocks and Size
 // to find the end; the caller gives every distinct object content its own ID
 // (a hash of its stable identity), and passes the object back to Source.Fetch.
@@ -38,17 +49,23 @@ type Object struct {
 // Cache is a byte-bounded LRU cache of fixed-size blocks of objects read
 // through a Source. It is safe for concurrent use.
 type Cache struct {
-	cfg        Config
-	src        Source
-	log        *slog.Logger
-	perRequest int // blocks per fetch at most
+	cfg  Config
+	src  Source
+	wsrc WriterSource // src, if it streams; else nil
+	log  *slog.Logger
+	link linkEstimate
 
-	ctx     context.Context // fetches run on it; Close cancels it
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup // workers
-	bufs    bufferPool     // block buffers
-	scratch bufferPool     // request buffers for fetches of several blocks
-	stats   counters
+	// copying is set when a reader read its object sequentially to the
+	// end, and taken by the next reader's first read: a copy (cp -r,
+	// rsync) is running, so that reader fetches its file in full-size
+	// requests from the start.
+	copying atomic.Bool
+
+	ctx    context.Context // fetches run on it; Close cancels it
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // workers
+	bufs   bufferPool     // block buffers
+	stats  counters
 
 	mu       sync.Mutex
 	lru      *simplelru.LRU[key, *block]
@@ -56,6 +73,7 @@ type Cache struct {
 	urgent   []*fetch       // queued fetches that a reader waits for, oldest first
 	ahead    []*fetch       // queued read-ahead fetches nobody waits for yet
 	fetching int            // fetches queued or running
+	running  int            // blocks of the fetches running
 	workers  int            // goroutines running fetches
 	closed   bool
 }
@@ -82,20 +100,19 @@ func New(cfg Config, src Source) (*Cache, error) {
 		return nil, err
 	}
 	c := &Cache{
-		cfg:        cfg,
-		src:        src,
-		log:        cfg.Logger,
-		perRequest: cfg.RequestSize / cfg.BlockSize,
-		inflight:   make(map[key]*fetch),
+		cfg:      cfg,
+		src:      src,
+		log:      cfg.Logger,
+		inflight: make(map[key]*fetch),
 	}
+	c.wsrc, _ = src.(WriterSource)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.bufs = bufferPool{
-		size:  cfg.BlockSize,
-		max:   cfg.Concurrency * c.perRequest,
+		size: cfg.BlockSize,
+		// Spare buffers for the largest fetch: an evicted block's
+		// buffer then serves the next fetch.
+		max:   cfg.Concurrency * c.stretch(cfg.MaxRequestSize/cfg.BlockSize),
 		count: func() { c.stats.buffers.Add(1) },
-	}
-	if c.perRequest > 1 {
-		c.scratch = bufferPool{size: cfg.RequestSize, max: cfg.Concurrency, count: func() {}}
 	}
 	c.lru, err = simplelru.NewLRU(int(cfg.Size/int64(cfg.BlockSize)), func(_ key, b *block) {
 		c.release(b)
@@ -115,7 +132,7 @@ func New(cfg Config, src Source) (*Cache, error) {
 // (with the bytes before the missing block counted in n); the fetch goes on
 // for other readers. A failed fetch's error wraps the Source's.
 func (c *Cache) ReadAt(ctx context.Context, obj Object, p []byte, off int64) (int, error) {
-	return c.read(ctx, obj, p, off, 0)
+	return c.read(ctx, obj, p, off, plan{blocks: c.requestSize() / c.cfg.BlockSize})
 }
 
 // Forget drops the cached blocks of the object with the given ID (deleted or
@@ -147,6 +164,10 @@ func (c *Cache) Stats() Stats {
 	}
 	s.InFlight = c.fetching
 	c.mu.Unlock()
+	if rtt, rate, ok := c.link.get(); ok {
+		s.RTT, s.Rate = rtt, rate
+	}
+	s.RequestSize = c.requestSize()
 	return s
 }
 
@@ -169,26 +190,62 @@ func (c *Cache) Close() error {
 	return nil
 }
 
-// read is ReadAt, fetching ahead bytes beyond the read in the background.
-func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, ahead int64) (int, error) {
+// plan says how a read fetches what it misses.
+type plan struct {
+	blocks int   // blocks per fetch started for a missing block; at least those the read needs
+	ahead  int64 // bytes beyond the read to fetch in the background
+}
+
+// requestSize returns the size in bytes of a sequential reader's requests
+// now: derived from the measured link, or Config.RequestSize before it is
+// measured or when it is fixed.
+func (c *Cache) requestSize() int {
+	if c.cfg.MaxRequestSize <= c.cfg.RequestSize {
+		return c.cfg.RequestSize
+	}
+	return c.link.requestSize(c.cfg.RequestSize, c.cfg.MaxRequestSize, c.cfg.BlockSize)
+}
+
+// readAhead returns the read-ahead window of a sequential reader whose
+// requests are req bytes.
+func (c *Cache) readAhead(req int) int64 {
+	switch {
+	case c.cfg.ReadAhead < 0:
+		return 0
+	case c.cfg.ReadAhead > 0:
+		return c.cfg.ReadAhead
+	}
+	return 2 * int64(req)
+}
+
+// read is ReadAt under plan pl.
+func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, pl plan) (int, error) {
+	n, _, err := c.readEnd(ctx, obj, p, off, pl)
+	return n, err
+}
+
+// readEnd is read, also reporting whether the fetches of a sequential
+// plan reach the object's last block (see start).
+func (c *Cache) readEnd(ctx context.Context, obj Object, p []byte, off int64, pl plan) (n int, atEnd bool, err error) {
 	if off < 0 {
-		return 0, errNegativeOffset
+		return 0, false, errNegativeOffset
 	}
 	if len(p) == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
 	if off >= obj.Size {
-		return 0, io.EOF
+		return 0, false, io.EOF
 	}
-	n := int(min(int64(len(p)), obj.Size-off))
-	if err := c.start(obj, off, n, ahead); err != nil {
-		return 0, err
+	n = int(min(int64(len(p)), obj.Size-off))
+	atEnd, err = c.start(obj, off, n, pl)
+	if err != nil {
+		return 0, false, err
 	}
 	done := 0
 	for s := range spans(off, n, c.cfg.BlockSize) {
 		b, err := c.acquire(ctx, obj, s.block)
 		if err != nil {
-			return done, err
+			return done, atEnd, err
 		}
 		held := len(b.data)
 		m := copy(p[s.pos:s.pos+s.n], b.data[min(s.off, held):])
@@ -197,27 +254,34 @@ func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, ahead
 		if m < s.n {
 			// Cached under a smaller size: the caller's Object disagrees
 			// with the one that filled the cache.
-			return done, fmt.Errorf("cache: object %#x block %d holds %d bytes: %w", obj.ID, s.block, held, io.ErrUnexpectedEOF)
+			return done, atEnd, fmt.Errorf("cache: object %#x block %d holds %d bytes: %w", obj.ID, s.block, held, io.ErrUnexpectedEOF)
 		}
 	}
 	if n < len(p) {
-		return n, io.EOF
+		return n, atEnd, io.EOF
 	}
-	return n, nil
+	return n, atEnd, nil
 }
 
 // start counts the blocks of the n > 0 bytes at off as hits, misses or
 // waits, queues the fetches they need, and then the read-ahead fetches for
-// ahead bytes beyond them, so that the camera's queue is filled before the
-// reader starts waiting.
-func (c *Cache) start(obj Object, off int64, n int, ahead int64) error {
+// pl.ahead bytes beyond them, so that the camera's queue is filled before
+// the reader starts waiting. It reports whether the fetches of a
+// sequential plan (pl.blocks > 0) reach the object's last block.
+func (c *Cache) start(obj Object, off int64, n int, pl plan) (atEnd bool, err error) {
 	bs := int64(c.cfg.BlockSize)
 	first, last := off/bs, (off+int64(n)-1)/bs
+	lastBlock := (obj.Size - 1) / bs
+	reach := func(f *fetch) {
+		if f.first+int64(f.n)-1 >= lastBlock {
+			atEnd = true
+		}
+	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return ErrClosed
+		return false, ErrClosed
 	}
 	var mine *fetch
 	for i := first; i <= last; i++ {
@@ -228,7 +292,8 @@ func (c *Cache) start(obj Object, off int64, n int, ahead int64) error {
 		}
 		switch f := c.inflight[k]; f {
 		case nil:
-			mine = c.startLocked(obj, i, false)
+			mine = c.startLocked(obj, i, max(pl.blocks, int(last-i+1)), false)
+			reach(mine)
 			c.stats.misses.Add(1)
 		case mine:
 			c.stats.misses.Add(1)
@@ -239,18 +304,27 @@ func (c *Cache) start(obj Object, off int64, n int, ahead int64) error {
 	}
 
 	end := off + int64(n)
-	if ahead <= 0 || end >= obj.Size {
-		return nil
+	// Also at the end when the window reaches it and the last block is
+	// cached or on its way (prefetched, or fetched by an earlier read).
+	if max(end, min(end+pl.ahead, obj.Size)) >= obj.Size && pl.blocks > 0 {
+		k := key{obj.ID, lastBlock}
+		if c.lru.Contains(k) || c.inflight[k] != nil {
+			atEnd = true
+		}
 	}
-	aheadLast := (min(end+ahead, obj.Size) - 1) / bs
+	if pl.ahead <= 0 || end >= obj.Size {
+		return atEnd, nil
+	}
+	aheadLast := (min(end+pl.ahead, obj.Size) - 1) / bs
 	for i := end / bs; i <= aheadLast && c.fetching < c.cfg.MaxFetches; i++ {
 		k := key{obj.ID, i}
 		if !c.lru.Contains(k) && c.inflight[k] == nil {
-			f := c.startLocked(obj, i, true)
+			f := c.startLocked(obj, i, max(pl.blocks, 1), true)
+			reach(f)
 			i += int64(f.n) - 1
 		}
 	}
-	return nil
+	return atEnd, nil
 }
 
 // acquire returns block i of obj with a reference the caller must release,
@@ -272,7 +346,7 @@ func (c *Cache) acquire(ctx context.Context, obj Object, i int64) (*block, error
 		if f == nil {
 			// Evicted or forgotten since start looked, or its fetch
 			// finished uncached: fetch again.
-			f = c.startLocked(obj, i, false)
+			f = c.startLocked(obj, i, 1, false)
 			c.stats.misses.Add(1)
 		}
 		c.urgeLocked(f)

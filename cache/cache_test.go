@@ -356,7 +356,7 @@ func TestConcurrentReaders(t *testing.T) {
 // and that the fetch it started completes for another reader.
 func TestInterruptedReader(t *testing.T) {
 	src := &fakeSource{started: make(chan call, 10)}
-	c := newCache(t, Config{BlockSize: BlockUnit, Size: 8 * BlockUnit}, src)
+	c := newCache(t, Config{BlockSize: BlockUnit, RequestSize: BlockUnit, Size: 8 * BlockUnit}, src)
 	obj := Object{ID: 9, Size: 3 * BlockUnit}
 	gate := make(chan struct{})
 	src.setGate(gate)
@@ -408,7 +408,7 @@ var errCamera = errors.New("camera says no")
 // cached, and that the next read retries.
 func TestFetchError(t *testing.T) {
 	src := &fakeSource{}
-	c := newCache(t, Config{BlockSize: BlockUnit, Size: 8 * BlockUnit}, src)
+	c := newCache(t, Config{BlockSize: BlockUnit, RequestSize: BlockUnit, Size: 8 * BlockUnit}, src)
 	obj := Object{ID: 11, Size: 2 * BlockUnit}
 	gate := make(chan struct{})
 	src.setGate(gate)
@@ -445,7 +445,7 @@ func TestFetchError(t *testing.T) {
 // and caches nothing.
 func TestShortFetch(t *testing.T) {
 	src := &fakeSource{short: 1}
-	c := newCache(t, Config{BlockSize: BlockUnit, Size: 8 * BlockUnit}, src)
+	c := newCache(t, Config{BlockSize: BlockUnit, RequestSize: BlockUnit, Size: 8 * BlockUnit}, src)
 	obj := Object{ID: 12, Size: 2 * BlockUnit}
 	n, err := c.ReadAt(t.Context(), obj, make([]byte, 10), 0)
 	if n != 0 || !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -460,7 +460,7 @@ func TestShortFetch(t *testing.T) {
 func TestEviction(t *testing.T) {
 	src := &fakeSource{}
 	const bs = BlockUnit
-	c := newCache(t, Config{BlockSize: bs, Size: 4 * bs, ReadAhead: -1, MaxFetches: 2}, src)
+	c := newCache(t, Config{BlockSize: bs, RequestSize: bs, Size: 4 * bs, ReadAhead: -1, MaxFetches: 2}, src)
 	obj := Object{ID: 13, Size: 30 * bs}
 	ctx := t.Context()
 	read := func(b int64) {
@@ -508,7 +508,7 @@ func TestReadAhead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &fakeSource{}
 		const bs = BlockUnit
-		c, err := New(Config{BlockSize: bs, Size: 16 * bs}, src) // read-ahead 2 blocks
+		c, err := New(Config{BlockSize: bs, RequestSize: bs, Size: 16 * bs}, src) // read-ahead 2 blocks
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -563,7 +563,7 @@ func TestReadAheadQueues(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &fakeSource{}
 		const bs = BlockUnit
-		c, err := New(Config{BlockSize: bs, Size: 16 * bs}, src)
+		c, err := New(Config{BlockSize: bs, RequestSize: bs, Size: 16 * bs}, src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -606,7 +606,7 @@ func TestFetchOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &fakeSource{}
 		const bs = BlockUnit
-		c, err := New(Config{BlockSize: bs, Size: 32 * bs, ReadAhead: 4 * bs, MaxFetches: 8}, src)
+		c, err := New(Config{BlockSize: bs, RequestSize: bs, Size: 32 * bs, ReadAhead: 4 * bs, MaxFetches: 8}, src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -653,7 +653,7 @@ func TestFetchOrder(t *testing.T) {
 func TestRandomReaderNoReadAhead(t *testing.T) {
 	src := &fakeSource{}
 	const bs = BlockUnit
-	c := newCache(t, Config{BlockSize: bs, Size: 16 * bs}, src)
+	c := newCache(t, Config{BlockSize: bs, RequestSize: bs, Size: 16 * bs}, src)
 	obj := Object{ID: 23, Size: 40 * bs}
 	r := c.NewReader(obj)
 	for _, b := range []int64{0, 10, 3, 30, 20, 7} {
@@ -686,10 +686,10 @@ func TestRequestSpansBlocks(t *testing.T) {
 		{0, []call{{31, 0, 4 * bs}}},
 		{3, nil},
 		{1, nil},
-		{6, []call{{31, 6 * bs, 4 * bs}}},
-		{5, []call{{31, 5 * bs, bs}}},     // 6 is cached
-		{10, []call{{31, 10 * bs, 1000}}}, // the short last block
-		{4, []call{{31, 4 * bs, bs}}},     // 5 is cached
+		{6, []call{{31, 6 * bs, 4*bs + 1000}}}, // the rest, within 1.5 requests, in one
+		{5, []call{{31, 5 * bs, bs}}},          // 6 is cached
+		{10, nil},
+		{4, []call{{31, 4 * bs, bs}}}, // 5 is cached
 		{9, nil},
 	}
 	var all []call
@@ -701,8 +701,8 @@ func TestRequestSpansBlocks(t *testing.T) {
 		}
 	}
 	st := c.Stats()
-	if st.FetchSizes[0] != 3 || st.FetchSizes[2] != 2 || st.Hits != 3 || st.Misses != 5 {
-		t.Errorf("stats %+v: want 3 fetches <= 128 KiB, 2 of 512 KiB, 3 hits, 5 misses", st)
+	if st.FetchSizes[0] != 2 || st.FetchSizes[2] != 1 || st.FetchSizes[3] != 1 || st.Hits != 4 || st.Misses != 4 {
+		t.Errorf("stats %+v: want 2 fetches <= 128 KiB, 1 of 512 KiB, 1 of 513 KiB, 4 hits, 4 misses", st)
 	}
 	src.check(t)
 }
@@ -710,7 +710,7 @@ func TestRequestSpansBlocks(t *testing.T) {
 func TestForget(t *testing.T) {
 	src := &fakeSource{}
 	const bs = BlockUnit
-	c := newCache(t, Config{BlockSize: bs, Size: 16 * bs, ReadAhead: -1}, src)
+	c := newCache(t, Config{BlockSize: bs, RequestSize: bs, Size: 16 * bs, ReadAhead: -1}, src)
 	a := Object{ID: 41, Size: 2 * bs}
 	b := Object{ID: 42, Size: 2 * bs}
 	for _, obj := range []Object{a, b} {
@@ -752,7 +752,7 @@ func TestForget(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	src := &fakeSource{started: make(chan call, 10)}
-	c, err := New(Config{BlockSize: BlockUnit, Size: 8 * BlockUnit}, src)
+	c, err := New(Config{BlockSize: BlockUnit, RequestSize: BlockUnit, Size: 8 * BlockUnit}, src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -792,15 +792,19 @@ func TestConfig(t *testing.T) {
 		want Config // checked fields when err is nil
 		err  error
 	}{
-		"defaults": {cfg: Config{}, want: Config{Size: 256 << 20, BlockSize: 1 << 20, RequestSize: 1 << 20, ReadAhead: 2 << 20, MaxFetches: 4, Concurrency: 1}},
-		"request sets read-ahead": {cfg: Config{RequestSize: 4 << 20},
-			want: Config{Size: 256 << 20, BlockSize: 1 << 20, RequestSize: 4 << 20, ReadAhead: 8 << 20, MaxFetches: 4, Concurrency: 1}},
+		"defaults": {cfg: Config{}, want: Config{Size: 256 << 20, BlockSize: BlockUnit, RequestSize: 1 << 20, MaxRequestSize: 16 << 20, MaxFetches: 4, Concurrency: 1}},
+		"request set: fixed": {cfg: Config{RequestSize: 4 << 20},
+			want: Config{Size: 256 << 20, BlockSize: BlockUnit, RequestSize: 4 << 20, MaxRequestSize: 4 << 20, MaxFetches: 4, Concurrency: 1}},
+		"request and max set": {cfg: Config{RequestSize: 4 << 20, MaxRequestSize: 8 << 20},
+			want: Config{Size: 256 << 20, BlockSize: BlockUnit, RequestSize: 4 << 20, MaxRequestSize: 8 << 20, MaxFetches: 4, Concurrency: 1}},
 		"read-ahead off": {cfg: Config{ReadAhead: -1},
-			want: Config{Size: 256 << 20, BlockSize: 1 << 20, RequestSize: 1 << 20, ReadAhead: 0, MaxFetches: 4, Concurrency: 1}},
-		"size rounded down": {cfg: Config{Size: 5<<20 + 3, ReadAhead: -1},
-			want: Config{Size: 5 << 20, BlockSize: 1 << 20, RequestSize: 1 << 20, ReadAhead: 0, MaxFetches: 4, Concurrency: 1}},
+			want: Config{Size: 256 << 20, BlockSize: BlockUnit, RequestSize: 1 << 20, MaxRequestSize: 16 << 20, ReadAhead: -1, MaxFetches: 4, Concurrency: 1}},
+		"size rounded down, requests a quarter": {cfg: Config{Size: 5<<20 + 3, BlockSize: 1 << 20},
+			want: Config{Size: 5 << 20, BlockSize: 1 << 20, RequestSize: 1 << 20, MaxRequestSize: 1 << 20, MaxFetches: 4, Concurrency: 1}},
+		"small cache": {cfg: Config{Size: 16 * BlockUnit},
+			want: Config{Size: 16 * BlockUnit, BlockSize: BlockUnit, RequestSize: 4 * BlockUnit, MaxRequestSize: 4 * BlockUnit, MaxFetches: 4, Concurrency: 1}},
 		"smallest": {cfg: Config{Size: BlockUnit, BlockSize: BlockUnit, ReadAhead: -1, MaxFetches: 1},
-			want: Config{Size: BlockUnit, BlockSize: BlockUnit, RequestSize: BlockUnit, MaxFetches: 1, Concurrency: 1}},
+			want: Config{Size: BlockUnit, BlockSize: BlockUnit, RequestSize: BlockUnit, MaxRequestSize: BlockUnit, ReadAhead: -1, MaxFetches: 1, Concurrency: 1}},
 		"block not a multiple of 128 KiB": {cfg: Config{BlockSize: 100_000}, err: ErrInvalidConfig},
 		"block 64 KiB":                    {cfg: Config{BlockSize: 64 << 10}, err: ErrInvalidConfig},
 		"block negative":                  {cfg: Config{BlockSize: -BlockUnit}, err: ErrInvalidConfig},
@@ -808,7 +812,8 @@ func TestConfig(t *testing.T) {
 		"request negative":                {cfg: Config{RequestSize: -1 << 20}, err: ErrInvalidConfig},
 		"size negative":                   {cfg: Config{Size: -1}, err: ErrInvalidConfig},
 		"size below a block":              {cfg: Config{Size: 1000, BlockSize: BlockUnit}, err: ErrInvalidConfig},
-		"size below read-ahead":           {cfg: Config{Size: 2 << 20}, err: ErrInvalidConfig},
+		"size below read-ahead":           {cfg: Config{Size: 2 << 20, RequestSize: 1 << 20}, err: ErrInvalidConfig},
+		"max below a block":               {cfg: Config{MaxRequestSize: 1000}, err: ErrInvalidConfig},
 		"max fetches negative":            {cfg: Config{MaxFetches: -1}, err: ErrInvalidConfig},
 		"concurrency negative":            {cfg: Config{Concurrency: -1}, err: ErrInvalidConfig},
 	}
@@ -835,7 +840,8 @@ func TestConfig(t *testing.T) {
 }
 
 func TestStatsString(t *testing.T) {
-	s := Stats{Hits: 3, Misses: 2, Waits: 1, Fetches: 5, BytesFromCamera: 1 << 20, Evictions: 4, Blocks: 7}
+	s := Stats{Hits: 3, Misses: 2, Waits: 1, Fetches: 5, BytesFromCamera: 1 << 20, Evictions: 4, Blocks: 7,
+		RTT: 20500 * time.Microsecond, Rate: 3e6, RequestSize: 2 << 20, Prefetches: 6}
 	s.FetchSizes[0] = 9
 	s.FetchSizes[FetchSizeBuckets-1] = 8
 	got := map[string]uint64{}
@@ -855,7 +861,8 @@ func TestStatsString(t *testing.T) {
 	}
 	for name, want := range map[string]uint64{
 		"hits": 3, "misses": 2, "waits": 1, "fetches": 5, "bytes_from_camera": 1 << 20,
-		"evictions": 4, "blocks": 7, "readahead_fetches": 0,
+		"evictions": 4, "blocks": 7, "readahead_fetches": 0, "prefetches": 6,
+		"link_rtt_us": 20500, "link_rate_bytes_per_s": 3e6, "request_size": 2 << 20,
 		"fetch_size_le_131072": 9, "fetch_size_le_262144": 0, "fetch_size_gt_33554432": 8,
 	} {
 		if v, ok := got[name]; !ok || v != want {

@@ -11,28 +11,35 @@ import (
 // fetch is one camera request filling n consecutive blocks from first.
 // Its fields after done are guarded by Cache.mu.
 type fetch struct {
-	obj   Object
-	first int64
-	n     int
-	ahead bool // started by read-ahead
+	obj      Object
+	first    int64
+	n        int
+	ahead    bool // started by read-ahead
+	prefetch bool // started for the object a copy most likely reads next
 
 	done chan struct{} // closed when err is set and the blocks are cached
 	err  error
 
 	queued    bool // in Cache.urgent or Cache.ahead
+	running   bool // handed to the Source; its blocks count in Cache.running
 	urgent    bool // a reader waits for it
 	forgotten bool // Forget dropped the object meanwhile: do not cache
 }
 
 // startLocked queues a fetch of block i of obj, which is neither cached nor
-// being fetched, and of the blocks after it up to the request size, the end
-// of the object, or the first block cached or being fetched. A worker is
-// started if fewer than Config.Concurrency run. c.mu is held.
-func (c *Cache) startLocked(obj Object, i int64, ahead bool) *fetch {
+// being fetched, and of the blocks after it up to size blocks in all, the end
+// of the object, or the first block cached or being fetched. When the rest
+// of the object is at most c.stretch(size) blocks the fetch takes all of it:
+// a last request of a few blocks would cost a whole round trip for little.
+// A worker is started if fewer than Config.Concurrency run. c.mu is held.
+func (c *Cache) startLocked(obj Object, i int64, size int, ahead bool) *fetch {
 	bs := int64(c.cfg.BlockSize)
 	blocks := (obj.Size + bs - 1) / bs
+	if rest := blocks - i; rest <= int64(c.stretch(size)) {
+		size = int(rest)
+	}
 	f := &fetch{obj: obj, first: i, ahead: ahead, urgent: !ahead, queued: true, done: make(chan struct{})}
-	for j := i; j < blocks && f.n < c.perRequest; j++ {
+	for j := i; j < blocks && f.n < size; j++ {
 		k := key{obj.ID, j}
 		if j > i && (c.lru.Contains(k) || c.inflight[k] != nil) {
 			break
@@ -53,6 +60,10 @@ func (c *Cache) startLocked(obj Object, i int64, ahead bool) *fetch {
 	}
 	return f
 }
+
+// stretch returns the most blocks a fetch of size blocks may grow to when
+// that takes the rest of the object.
+func (c *Cache) stretch(size int) int { return size + size/2 }
 
 // urgeLocked moves f, if it is queued read-ahead, to the end of the queue of
 // fetches readers wait for, ahead of all other read-ahead. c.mu is held.
@@ -95,10 +106,77 @@ func (c *Cache) work() {
 			c.workers--
 			return
 		}
+		if f.ahead {
+			c.growLocked(f)
+		}
+		c.makeRoomLocked(f.n)
+		f.running = true
+		c.running += f.n
 		c.mu.Unlock()
 		blocks, err := c.fetch(f)
 		c.mu.Lock()
 		c.finishLocked(f, blocks, err)
+	}
+}
+
+// growLocked extends the read-ahead fetch f, about to run, to the request
+// size the link calls for now: read-ahead queued before the first
+// measurement was sized by the default. It takes the blocks after f's that
+// are neither cached nor being fetched, absorbing the queued read-ahead
+// fetches that hold them, up to the rest of the object when that is within
+// the stretch. c.mu is held.
+func (c *Cache) growLocked(f *fetch) {
+	bs := int64(c.cfg.BlockSize)
+	blocks := (f.obj.Size + bs - 1) / bs
+	size := c.requestSize() / c.cfg.BlockSize
+	if rest := blocks - f.first; rest <= int64(c.stretch(size)) {
+		size = int(rest)
+	}
+	for f.n < size {
+		k := key{f.obj.ID, f.first + int64(f.n)}
+		if c.lru.Contains(k) {
+			return
+		}
+		if g := c.inflight[k]; g != nil {
+			if !c.absorbLocked(f, g, size) {
+				return
+			}
+			continue
+		}
+		c.inflight[k] = f
+		f.n++
+	}
+}
+
+// absorbLocked moves the blocks of g, the queued read-ahead fetch right
+// after f, into f when f stays within size blocks, and reports whether it
+// did. Nobody waits for g: a reader needing a block urges its fetch first,
+// and an urged fetch is never absorbed. c.mu is held.
+func (c *Cache) absorbLocked(f, g *fetch, size int) bool {
+	if g == f || !g.queued || g.urgent || g.first != f.first+int64(f.n) || f.n+g.n > size {
+		return false
+	}
+	c.ahead = slices.DeleteFunc(c.ahead, func(h *fetch) bool { return h == g })
+	g.queued = false
+	for j := range g.n {
+		c.inflight[key{g.obj.ID, g.first + int64(j)}] = f
+	}
+	f.n += g.n
+	c.fetching--
+	close(g.done)
+	return true
+}
+
+// makeRoomLocked evicts the least recently used blocks until the cache
+// holds room for n more blocks besides those of the fetches running, so
+// that the buffers a fetch fills come from evicted blocks: memory stays
+// within Config.Size however large the requests, instead of Size plus the
+// requests in flight. c.mu is held.
+func (c *Cache) makeRoomLocked(n int) {
+	capacity := int(c.cfg.Size / int64(c.cfg.BlockSize))
+	for c.lru.Len() > 0 && c.lru.Len()+c.running+n > capacity {
+		c.lru.RemoveOldest()
+		c.stats.evictions.Add(1)
 	}
 }
 
@@ -112,6 +190,9 @@ func (c *Cache) finishLocked(f *fetch, blocks []*block, err error) {
 		}
 	}
 	c.fetching--
+	if f.running {
+		c.running -= f.n
+	}
 	if f.forgotten || c.closed {
 		for _, b := range blocks {
 			c.release(b)
@@ -135,54 +216,112 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 	bs := int64(c.cfg.BlockSize)
 	off := f.first * bs
 	want := min(int64(f.n)*bs, f.obj.Size-off)
+	// The buffers are taken as the bytes arrive (blockWriter), so the
+	// request goes out first and allocating overlaps the round trip.
 	bufs := make([][]byte, f.n)
-	for j := range bufs {
-		bufs[j] = c.bufs.get()
-	}
-	dst := bufs[0]
-	if f.n > 1 {
-		// One request, several blocks: read into one buffer, copy out.
-		dst = c.scratch.get()
-		defer c.scratch.put(dst)
-	}
-	dst = dst[:want]
 
 	c.stats.fetches.Add(1)
 	c.stats.fetchSizes[fetchSizeBucket(want)].Add(1)
 	if f.ahead {
 		c.stats.readAheadFetches.Add(1)
 	}
+	if f.prefetch {
+		c.stats.prefetches.Add(1)
+	}
 	t0 := time.Now()
-	got, err := c.src.Fetch(c.ctx, f.obj, off, dst)
+	got, err := c.fetchInto(f.obj, off, want, bufs)
+	dur := time.Since(t0)
 	c.stats.bytesFromCamera.Add(uint64(max(got, 0)))
-	if int64(got) == want && errors.Is(err, io.EOF) {
+	if got == want && errors.Is(err, io.EOF) {
 		err = nil
 	}
-	if err == nil && int64(got) != want {
+	if err == nil && got != want {
 		err = io.ErrUnexpectedEOF
 	}
 	c.log.Debug("cache fetch", "obj", f.obj.ID, "off", off, "len", want, "got", got,
-		"blocks", f.n, "ahead", f.ahead, "dur", time.Since(t0), "err", err)
+		"blocks", f.n, "ahead", f.ahead, "prefetch", f.prefetch, "dur", dur, "err", err)
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
 		for _, b := range bufs {
-			c.bufs.put(b)
+			if b != nil {
+				c.bufs.put(b)
+			}
 		}
 		if c.ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", ErrClosed, err)
 		}
 		return nil, fmt.Errorf("cache: fetch object %#x bytes %d+%d: got %d: %w", f.obj.ID, off, want, got, err)
 	}
+	c.link.add(want, dur)
 
 	blocks := make([]*block, f.n)
 	for j := range blocks {
 		lo := int64(j) * bs
 		hi := min(lo+bs, want)
-		if f.n > 1 {
-			copy(bufs[j], dst[lo:hi])
-		}
 		blocks[j] = &block{data: bufs[j][:hi-lo]}
 		blocks[j].refs.Store(1)
 	}
 	return blocks, nil
+}
+
+// fetchInto reads the want bytes of obj at off into the consecutive block
+// buffers bufs with one request, and returns how many arrived.
+func (c *Cache) fetchInto(obj Object, off, want int64, bufs [][]byte) (int64, error) {
+	if c.wsrc != nil {
+		w := &blockWriter{bufs: bufs, bs: int64(c.cfg.BlockSize), limit: want, pool: &c.bufs}
+		got, err := c.wsrc.FetchTo(c.ctx, obj, off, want, w)
+		return min(got, w.n), err
+	}
+	for j := range bufs {
+		bufs[j] = c.bufs.get()
+	}
+	if len(bufs) == 1 {
+		got, err := c.src.Fetch(c.ctx, obj, off, bufs[0][:want])
+		return int64(got), err
+	}
+	// One request, several blocks, and a Source that cannot stream: read
+	// into one buffer and copy out.
+	dst := make([]byte, want)
+	got, err := c.src.Fetch(c.ctx, obj, off, dst)
+	bs := int64(c.cfg.BlockSize)
+	for j := range bufs {
+		lo := int64(j) * bs
+		if lo >= want {
+			break
+		}
+		copy(bufs[j], dst[lo:min(lo+bs, want)])
+	}
+	return int64(got), err
+}
+
+// errOverrun is a WriterSource writing more than it was asked for.
+var errOverrun = errors.New("cache: source wrote more than asked")
+
+// blockWriter is the io.Writer a WriterSource fills: consecutive block
+// buffers, taken from pool as the first byte of each arrives, limit bytes
+// in all. Writing past limit is an error, never a reallocation.
+type blockWriter struct {
+	bufs  [][]byte
+	bs    int64
+	limit int64
+	pool  *bufferPool
+	n     int64 // bytes written
+}
+
+func (w *blockWriter) Write(p []byte) (int, error) {
+	done := 0
+	for len(p) > 0 {
+		if w.n >= w.limit {
+			return done, errOverrun
+		}
+		i, at := w.n/w.bs, w.n%w.bs
+		if w.bufs[i] == nil {
+			w.bufs[i] = w.pool.get()
+		}
+		m := copy(w.bufs[i][at:min(w.bs, w.limit-i*w.bs)], p)
+		p = p[m:]
+		done += m
+		w.n += int64(m)
+	}
+	return done, nil
 }

@@ -2,6 +2,8 @@ package cache
 
 import (
 	"context"
+	"errors"
+	"io"
 	"sync"
 )
 
@@ -13,9 +15,13 @@ type Reader struct {
 	c   *Cache
 	obj Object
 
-	mu    sync.Mutex
-	reads int   // reads so far
-	next  int64 // where a sequential read would start
+	mu         sync.Mutex
+	reads      int   // reads so far
+	pos        int64 // where a sequential read would start
+	sequential bool  // every read so far continued the one before, from offset 0
+	copying    bool  // the previous reader copied its object: this one likely does too
+	hinted     bool  // the next object was prefetched
+	next       func() (Object, bool)
 }
 
 // NewReader returns a Reader of obj through c.
@@ -26,27 +32,87 @@ func (c *Cache) NewReader(obj Object) *Reader {
 // Object returns the object r reads.
 func (r *Reader) Object() Object { return r.obj }
 
+// SetNext gives r a guess of the object read after this one (the next file
+// of a folder being copied). When a sequential reader's fetches reach its
+// object's end, r asks next once and prefetches the first request of the
+// object it names, so the camera does not idle while the copying program
+// closes one file and opens the next. next runs without the cache's locks.
+func (r *Reader) SetNext(next func() (Object, bool)) {
+	r.mu.Lock()
+	r.next = next
+	r.mu.Unlock()
+}
+
 // ReadAt is Cache.ReadAt of r's object. A read counts as sequential when it
 // starts within one request of where the previous read ended (the kernel's
-// concurrent read-ahead may deliver reads slightly out of order); the first
-// read never does, so opening a file to peek at its header fetches no more
-// than the request it needs. A sequential read also starts background fetches
-// of the read-ahead window beyond it.
+// concurrent read-ahead may deliver reads slightly out of order).
+//
+// The first read fetches only the blocks it needs, so opening a file to
+// peek at its header (a file manager making thumbnails) costs one small
+// request, unless the previous reader read its object sequentially to the
+// end: then a copy is running and the first read already fetches a
+// link-sized request (the whole of a photo, often) with read-ahead. A
+// sequential read fetches link-sized requests and starts background fetches
+// of the read-ahead window beyond it. A random read fetches what it needs.
 func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
-	window := int64(r.c.cfg.RequestSize)
+	c := r.c
+	req := c.requestSize()
 	end := off + int64(len(p))
 
 	r.mu.Lock()
-	seq := r.reads > 0 && off >= r.next-window && off <= r.next+window
+	first := r.reads == 0
+	if first {
+		// The kernel's read-ahead sends the first reads of a file
+		// concurrently, and they may arrive out of order: a first read
+		// within one request of the start still starts a sequential
+		// read.
+		start := off < int64(req)
+		r.copying = c.copying.Swap(false) && start
+		r.sequential = start
+	}
+	seq := !first && off >= r.pos-int64(req) && off <= r.pos+int64(req)
+	if !first && !seq {
+		r.sequential = false
+	}
 	r.reads++
-	if !seq || end > r.next {
-		r.next = end
+	if !seq || end > r.pos {
+		r.pos = end
+	}
+	full := seq || (first && r.copying)
+	next := r.next
+	if !full || r.hinted {
+		next = nil
 	}
 	r.mu.Unlock()
 
-	var ahead int64
-	if seq {
-		ahead = r.c.cfg.ReadAhead
+	var pl plan
+	if full {
+		pl = plan{blocks: req / c.cfg.BlockSize, ahead: c.readAhead(req)}
 	}
-	return r.c.read(ctx, r.obj, p, off, ahead)
+	n, atEnd, err := c.readEnd(ctx, r.obj, p, off, pl)
+	if atEnd && next != nil {
+		r.prefetchNext(next)
+	}
+	if off+int64(n) >= r.obj.Size && (err == nil || errors.Is(err, io.EOF)) {
+		r.mu.Lock()
+		if r.sequential {
+			c.copying.Store(true)
+		}
+		r.mu.Unlock()
+	}
+	return n, err
+}
+
+// prefetchNext asks next for the object read after r's, once.
+func (r *Reader) prefetchNext(next func() (Object, bool)) {
+	r.mu.Lock()
+	done := r.hinted
+	r.hinted = true
+	r.mu.Unlock()
+	if done {
+		return
+	}
+	if obj, ok := next(); ok && obj.ID != r.obj.ID {
+		r.c.Prefetch(obj)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // FetchSizeBuckets is the number of buckets in Stats.FetchSizes.
@@ -19,6 +20,7 @@ type Stats struct {
 	Waits            uint64 // block already being fetched: the read joined that fetch
 	Fetches          uint64 // requests sent to the camera
 	ReadAheadFetches uint64 // of Fetches, those started by read-ahead
+	Prefetches       uint64 // of ReadAheadFetches, those of the object a copy likely reads next
 	FetchErrors      uint64 // of Fetches, those that failed (not cached; the next read retries)
 	BytesFromCamera  uint64 // bytes received by Fetches
 	Evictions        uint64 // blocks dropped to make room (not counting Forget)
@@ -31,6 +33,12 @@ type Stats struct {
 	Blocks   int   // blocks held now
 	Bytes    int64 // bytes held now
 	InFlight int   // fetches queued or running now
+
+	// The link as measured from the fetches (zero before enough of them)
+	// and the sequential request size derived from it.
+	RTT         time.Duration // round trip of one request
+	Rate        float64       // bytes per second once data flows
+	RequestSize int           // bytes per sequential request now
 }
 
 // String formats s as one "name value" line per counter, for a stats file.
@@ -42,6 +50,7 @@ func (s Stats) String() string {
 	line("waits", s.Waits)
 	line("fetches", s.Fetches)
 	line("readahead_fetches", s.ReadAheadFetches)
+	line("prefetches", s.Prefetches)
 	line("fetch_errors", s.FetchErrors)
 	line("bytes_from_camera", s.BytesFromCamera)
 	line("evictions", s.Evictions)
@@ -49,6 +58,9 @@ func (s Stats) String() string {
 	line("blocks", s.Blocks)
 	line("bytes", s.Bytes)
 	line("in_flight", s.InFlight)
+	line("link_rtt_us", s.RTT.Microseconds())
+	line("link_rate_bytes_per_s", uint64(s.Rate))
+	line("request_size", s.RequestSize)
 	for i, n := range s.FetchSizes {
 		if i == FetchSizeBuckets-1 {
 			line(fmt.Sprintf("fetch_size_gt_%d", BlockUnit<<(i-1)), n)
@@ -73,6 +85,7 @@ func fetchSizeBucket(n int64) int {
 type counters struct {
 	hits, misses, waits                    atomic.Uint64
 	fetches, readAheadFetches, fetchErrors atomic.Uint64
+	prefetches                             atomic.Uint64
 	bytesFromCamera, evictions, buffers    atomic.Uint64
 	fetchSizes                             [FetchSizeBuckets]atomic.Uint64
 }
@@ -84,6 +97,7 @@ func (c *counters) snapshot() Stats {
 		Waits:            c.waits.Load(),
 		Fetches:          c.fetches.Load(),
 		ReadAheadFetches: c.readAheadFetches.Load(),
+		Prefetches:       c.prefetches.Load(),
 		FetchErrors:      c.fetchErrors.Load(),
 		BytesFromCamera:  c.bytesFromCamera.Load(),
 		Evictions:        c.evictions.Load(),

@@ -40,7 +40,11 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	if flags&writeFlags != 0 {
 		return nil, 0, syscall.EROFS
 	}
-	return &fileHandle{r: n.fsys.cache.NewReader(cacheObject(n.obj))}, fuse.FOPEN_KEEP_CACHE, 0
+	t, o := n.fsys.tree, n.obj
+	n.fsys.order.opened(t, o)
+	r := n.fsys.cache.NewReader(cacheObject(o))
+	r.SetNext(func() (cache.Object, bool) { return n.fsys.order.next(t, o) })
+	return &fileHandle{r: r}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
 // Read reads through the cache. A read at or past the end returns no

@@ -57,9 +57,13 @@ func Mount(dir string, root fs.InodeEmbedder, o MountOptions) (*fuse.Server, err
 			Name:          FsName,
 			AllowOther:    o.AllowOther,
 			DisableXAttrs: true,
-			MaxReadAhead:  128 << 10,
-			Debug:         o.Debug,
-			Logger:        log.New(slogWriter{lg}, "", 0),
+			// One FUSE read: the cache does the read-ahead, sized from
+			// the link. A larger kernel window would turn a 64 KiB peek
+			// at a header into several reads that look sequential to
+			// the cache, and fetch megabytes nobody asked for.
+			MaxReadAhead: 128 << 10,
+			Debug:        o.Debug,
+			Logger:       log.New(slogWriter{lg}, "", 0),
 		},
 	}
 	if os.Geteuid() == 0 {

@@ -59,6 +59,8 @@ type filesystem struct {
 	cameraPrefix string
 
 	onNew func(path string)
+	// order guesses the file a copy reads next, for the cache's prefetch.
+	order readOrder
 	// root is the mount's root node: the camera tree's, or the renamed
 	// tree's.
 	root fs.InodeEmbedder

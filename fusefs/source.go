@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/airnef-mount/airnef-mount/cache"
 )
@@ -29,3 +30,32 @@ func (s treeSource) Fetch(ctx context.Context, obj cache.Object, off int64, dst 
 	}
 	return n, err
 }
+
+// FetchTo streams the n bytes of obj at off into w as the camera sends
+// them, so the cache fills its block buffers without a second copy.
+func (s treeSource) FetchTo(ctx context.Context, obj cache.Object, off, n int64, w io.Writer) (int64, error) {
+	o, ok := s.t.Object(obj.ID)
+	if !ok {
+		return 0, fmt.Errorf("fetch inode %#x: %w", obj.ID, ErrNotFound)
+	}
+	if o.Kind != KindFile {
+		return 0, fmt.Errorf("read %q: %w", o.Path(), errNotFile)
+	}
+	if off < 0 || n <= 0 || off+n > o.Size || n > math.MaxUint32 {
+		return 0, fmt.Errorf("read %q: %d bytes at %d of %d: %w", o.Path(), n, off, o.Size, io.ErrUnexpectedEOF)
+	}
+	cam, _, at, err := s.t.session(o)
+	if err != nil {
+		return 0, fmt.Errorf("read %q at %d: %w", o.Path(), off, err)
+	}
+	got, err := cam.ReadAt(ctx, at.handle, off, uint32(n), w)
+	if err != nil {
+		return got, fmt.Errorf("read %q at %d: %w", o.Path(), off, err)
+	}
+	if got < n {
+		return got, fmt.Errorf("read %q at %d: camera sent %d of %d bytes: %w", o.Path(), off, got, n, io.ErrUnexpectedEOF)
+	}
+	return got, nil
+}
+
+var _ cache.WriterSource = treeSource{}

@@ -402,7 +402,7 @@ func TestTreeReadThroughCache(t *testing.T) {
 	c.add(0x00010001, 0, "F.JPG", false, data, "", "")
 	tr := newTestTree(t, c)
 	f := walk(t, tr, "SD", "F.JPG")
-	ch, err := cache.New(cache.Config{Size: 8 * cache.BlockUnit, BlockSize: cache.BlockUnit, ReadAhead: -1}, tr.Source())
+	ch, err := cache.New(cache.Config{Size: 8 * cache.BlockUnit, BlockSize: cache.BlockUnit, RequestSize: cache.BlockUnit, ReadAhead: -1}, tr.Source())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 var flagExamples = map[string]string{
 	"camera":          "--camera 192.168.1.1 (or 192.168.1.1:15740, or [fe80::1%wlan0])",
 	"cache-size":      "--cache-size 512MiB",
-	"block-size":      "--block-size 1MiB",
+	"block-size":      "--block-size 256KiB",
 	"timeout":         "--timeout 30s",
 	"connect-timeout": "--connect-timeout 2m",
 	"guid":            "--guid 00000000-0000-0000-ffff-001122334455, --guid=mac or --guid=mac:wlan0",

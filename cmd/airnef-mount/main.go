@@ -168,8 +168,10 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	if o.blockSize <= 0 || o.blockSize%cache.BlockUnit != 0 {
 		return nil, usageErr("--block-size %v is not a positive multiple of 128KiB", formatSize(int64(o.blockSize)))
 	}
-	if o.cacheSize < o.blockSize {
-		return nil, usageErr("--cache-size %v is smaller than one block (%v)", formatSize(int64(o.cacheSize)), formatSize(int64(o.blockSize)))
+	// The cache holds a request plus two of read-ahead: its requests are
+	// at most a quarter of it.
+	if o.cacheSize < 4*o.blockSize {
+		return nil, usageErr("--cache-size %v is smaller than four blocks (%v)", formatSize(int64(o.cacheSize)), formatSize(int64(4*o.blockSize)))
 	}
 	if o.maxObjects <= 0 {
 		return nil, usageErr("--max-objects must be positive")

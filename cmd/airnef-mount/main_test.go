@@ -90,7 +90,7 @@ func TestRunMisuse(t *testing.T) {
 		"discover args": {[]string{"discover", "extra"}, "takes no arguments"},
 		"unknown flag":  {[]string{"-nope", dir}, "flag provided but not defined"},
 		"block size":    {[]string{"-camera", "x", "--block-size", "64KiB", dir}, "multiple of 128KiB"},
-		"cache < block": {[]string{"-camera", "x", "--cache-size", "128KiB", dir}, "smaller than one block"},
+		"cache < block": {[]string{"-camera", "x", "--cache-size", "256KiB", dir}, "smaller than four blocks"},
 		"bad size":      {[]string{"-camera", "x", "--cache-size", "big", dir}, "not a size"},
 		"bad debug":     {[]string{"-camera", "x", "-debug", "usb", dir}, "unknown subsystem"},
 		"bad tz":        {[]string{"-camera", "x", "--camera-tz", "Mars/Olympus", dir}, "--camera-tz"},

@@ -1,0 +1,405 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestLinkEstimate(t *testing.T) {
+	const mib = 1 << 20
+	model := func(rtt time.Duration, rate float64) func(n int64) time.Duration {
+		return func(n int64) time.Duration { return rtt + time.Duration(float64(n)/rate*float64(time.Second)) }
+	}
+	wifi := model(20*time.Millisecond, 3e6)
+	lan := model(2*time.Millisecond, 40e6)
+	tests := map[string]struct {
+		sizes   []int64
+		dur     func(i int, n int64) time.Duration
+		fitted  bool
+		rtt     time.Duration
+		rate    float64
+		request int
+	}{
+		"no samples": {request: mib},
+		"one size only": {sizes: []int64{mib, mib, mib, mib},
+			dur: func(_ int, n int64) time.Duration { return wifi(n) }, request: mib},
+		"wifi": {sizes: []int64{128 << 10, mib, 2 * mib, mib, 4 * mib},
+			dur:    func(_ int, n int64) time.Duration { return wifi(n) },
+			fitted: true, rtt: 20 * time.Millisecond, rate: 3e6,
+			request: 15 * BlockUnit}, // 32 * 20 ms * 3 MB/s = 1.92 MB, rounded up to blocks
+		"lan": {sizes: []int64{128 << 10, mib, 2 * mib, 4 * mib},
+			dur:    func(_ int, n int64) time.Duration { return lan(n) },
+			fitted: true, rtt: 2 * time.Millisecond, rate: 40e6,
+			request: 20 * BlockUnit}, // 2.56 MB
+		"lan with a fetch stuck behind a listing": {sizes: []int64{128 << 10, mib, 2 * mib, 4 * mib, mib, 2 * mib},
+			dur: func(i int, n int64) time.Duration {
+				if i == 2 {
+					return lan(n) + 300*time.Millisecond
+				}
+				return lan(n)
+			},
+			fitted: true, rtt: 2 * time.Millisecond, rate: 40e6, request: 20 * BlockUnit},
+		"slow round trips clamp to the maximum": {sizes: []int64{128 << 10, 4 * mib},
+			dur:    func(_ int, n int64) time.Duration { return model(200*time.Millisecond, 10e6)(n) },
+			fitted: true, rtt: 200 * time.Millisecond, rate: 10e6, request: 16 * mib},
+		"tiny round trip: 10 ms of data": {sizes: []int64{128 << 10, 4 * mib},
+			dur:    func(_ int, n int64) time.Duration { return model(time.Microsecond, 1e9)(n) },
+			fitted: true, rtt: time.Microsecond, rate: 1e9, request: 77 * BlockUnit}, // 10 MB
+		"slow and near: the minimum": {sizes: []int64{128 << 10, 4 * mib},
+			dur:    func(_ int, n int64) time.Duration { return model(time.Microsecond, 10e6)(n) },
+			fitted: true, rtt: time.Microsecond, rate: 10e6, request: minLinkRequest},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var l linkEstimate
+			for i, n := range tc.sizes {
+				l.add(n, tc.dur(i, n))
+			}
+			rtt, rate, ok := l.get()
+			if ok != tc.fitted {
+				t.Fatalf("fitted %v, want %v", ok, tc.fitted)
+			}
+			if ok && (math.Abs(float64(rtt-tc.rtt)) > 0.05*float64(tc.rtt) || math.Abs(rate-tc.rate) > 0.05*tc.rate) {
+				t.Errorf("rtt %v rate %.0f, want %v %.0f", rtt, rate, tc.rtt, tc.rate)
+			}
+			if got := l.requestSize(mib, 16*mib, BlockUnit); got != tc.request {
+				t.Errorf("request size %d, want %d", got, tc.request)
+			}
+		})
+	}
+}
+
+// linkSource is a camera behind a simulated link: each fetch takes rtt
+// plus its bytes at rate. Run it in a synctest bubble, where the sleeps
+// cost no wall time and the cache measures exactly the modelled durations.
+type linkSource struct {
+	rtt  time.Duration
+	rate float64
+
+	mu    sync.Mutex
+	calls []call
+}
+
+func (s *linkSource) Fetch(ctx context.Context, obj Object, off int64, dst []byte) (int, error) {
+	s.mu.Lock()
+	s.calls = append(s.calls, call{obj.ID, off, len(dst)})
+	s.mu.Unlock()
+	time.Sleep(s.rtt + time.Duration(float64(len(dst))/s.rate*float64(time.Second)))
+	fill(dst, obj.ID, off)
+	return len(dst), nil
+}
+
+func (s *linkSource) Calls() []call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]call(nil), s.calls...)
+}
+
+// readAll reads obj through r in 128 KiB reads, as the kernel does, and
+// checks the bytes.
+func readAll(t *testing.T, r *Reader) {
+	t.Helper()
+	obj := r.Object()
+	p := make([]byte, BlockUnit)
+	for off := int64(0); off < obj.Size; off += int64(len(p)) {
+		n, err := r.ReadAt(t.Context(), p, off)
+		if err != nil && err != io.EOF {
+			t.Fatalf("read %d at %d: %v", len(p), off, err)
+		}
+		checkRead(t, obj, off, p, n, err)
+	}
+}
+
+// TestRequestSizeFollowsLink checks that a sequential reader's requests
+// grow from the default to the size the measured link calls for, and that
+// the first read of a file fetches only what it needs.
+func TestRequestSizeFollowsLink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &linkSource{rtt: 2 * time.Millisecond, rate: 40e6}
+		c := newCache(t, Config{}, src)
+		obj := Object{ID: 1, Size: 64 << 20}
+		readAll(t, c.NewReader(obj))
+
+		calls := src.Calls()
+		if calls[0] != (call{1, 0, BlockUnit}) {
+			t.Errorf("first fetch %v, want one block at 0", calls[0])
+		}
+		if calls[1].n != DefaultRequestSize {
+			t.Errorf("second fetch %v, want the default request size before a measurement", calls[1])
+		}
+		const want = 20 * BlockUnit // 32 * 2 ms * 40 MB/s = 2.56 MB, rounded up to blocks
+		st := c.Stats()
+		if st.RequestSize != want || st.RTT != 2*time.Millisecond || math.Abs(st.Rate-40e6) > 1e3 {
+			t.Errorf("stats request %d rtt %v rate %.0f, want %d 2ms 40e6", st.RequestSize, st.RTT, st.Rate, want)
+		}
+		if last := calls[len(calls)-2]; last.n != want {
+			t.Errorf("late fetch %v, want %d bytes", last, want)
+		}
+		// The rest of the object within 1.5 requests comes in one.
+		if tail := calls[len(calls)-1]; tail.off+int64(tail.n) != obj.Size || tail.n > want*3/2 {
+			t.Errorf("last fetch %v: want the object's rest, at most 1.5 requests", tail)
+		}
+		if got := coverage(calls, 1, BlockUnit); len(got) != int(obj.Size/BlockUnit) {
+			t.Errorf("%d blocks fetched, want %d", len(got), obj.Size/BlockUnit)
+		} else {
+			for b, n := range got {
+				if n != 1 {
+					t.Errorf("block %d fetched %d times", b, n)
+				}
+			}
+		}
+	})
+}
+
+// TestCopyMode checks that after a file read sequentially to its end, the
+// next file's first read fetches a whole request (here the whole file), and
+// that a peek ends copy mode so the peek after it is small again.
+func TestCopyMode(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &linkSource{rtt: 20 * time.Millisecond, rate: 2 << 20 / 0.64}
+		c := newCache(t, Config{}, src)
+		// Measure the link first: 32 * 20 ms * 3.2 MiB/s is 2 MiB.
+		readAll(t, c.NewReader(Object{ID: 1, Size: 12 << 20}))
+		if got := c.Stats().RequestSize; got != 16*BlockUnit {
+			t.Fatalf("request size %d after a measurement, want 2 MiB", got)
+		}
+		steps := []struct {
+			obj   Object
+			peek  bool
+			first int // bytes of the object's first fetch
+		}{
+			{Object{ID: 2, Size: 3_000_000}, false, 3_000_000}, // copy: the rest within 1.5 requests
+			{Object{ID: 3, Size: 3_000_000}, false, 3_000_000},
+			{Object{ID: 4, Size: 25 << 20}, true, 16 * BlockUnit}, // still copy mode: a full request
+			{Object{ID: 5, Size: 25 << 20}, true, BlockUnit},      // after a peek: one block
+			{Object{ID: 6, Size: 3_000_000}, false, BlockUnit},    // after a peek: small first
+			{Object{ID: 7, Size: 3_000_000}, false, 3_000_000},    // copy again
+		}
+		for _, s := range steps {
+			r := c.NewReader(s.obj)
+			if s.peek {
+				if _, err := r.ReadAt(t.Context(), make([]byte, 64<<10), 0); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				readAll(t, r)
+			}
+			var first *call
+			n := 0
+			for _, cl := range src.Calls() {
+				if cl.obj == s.obj.ID {
+					if first == nil {
+						first = &cl
+					}
+					n++
+				}
+			}
+			if first == nil || first.off != 0 || first.n != s.first {
+				t.Errorf("object %d: first fetch %v, want %d bytes at 0", s.obj.ID, first, s.first)
+			}
+			if s.first == int(s.obj.Size) && n != 1 {
+				t.Errorf("object %d: %d fetches, want 1", s.obj.ID, n)
+			}
+		}
+	})
+}
+
+// TestPrefetchNext checks that a sequential reader reaching its object's
+// end prefetches the first request of the object its hint names, once, and
+// that a random reader or a full queue prefetches nothing.
+func TestPrefetchNext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &linkSource{rtt: 2 * time.Millisecond, rate: 40e6}
+		c := newCache(t, Config{}, src)
+		a := Object{ID: 1, Size: 3_000_000}
+		b := Object{ID: 2, Size: 3_000_000}
+		asked := 0
+		r := c.NewReader(a)
+		r.SetNext(func() (Object, bool) { asked++; return b, true })
+		readAll(t, r)
+		synctest.Wait()
+		if asked != 1 {
+			t.Errorf("hint asked %d times, want once", asked)
+		}
+		if st := c.Stats(); st.Prefetches != 1 {
+			t.Errorf("%d prefetches, want 1", st.Prefetches)
+		}
+		calls := src.Calls()
+		if last := calls[len(calls)-1]; last.obj != b.ID || last.off != 0 {
+			t.Fatalf("last fetch %v, want b's start prefetched", last)
+		}
+		readAll(t, c.NewReader(b))
+		for blk, n := range coverage(src.Calls(), b.ID, BlockUnit) {
+			if n != 1 {
+				t.Errorf("block %d of b fetched %d times, want once", blk, n)
+			}
+		}
+		if st := c.Stats(); st.Prefetches != 1 || st.Hits == 0 {
+			t.Errorf("stats %+v: want the prefetched blocks hit", st)
+		}
+
+		// A random reader never asks its hint.
+		asked = 0
+		rr := c.NewReader(Object{ID: 3, Size: 8 << 20})
+		rr.SetNext(func() (Object, bool) { asked++; return Object{ID: 4, Size: 1 << 20}, true })
+		for _, off := range []int64{5 << 20, 1 << 20, 8<<20 - 100, 3 << 20} {
+			if _, err := rr.ReadAt(t.Context(), make([]byte, 100), off); err != nil && err != io.EOF {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		if asked != 0 {
+			t.Errorf("random reader asked its hint %d times", asked)
+		}
+	})
+}
+
+func TestPrefetchBounds(t *testing.T) {
+	tests := map[string]struct {
+		cfg  Config
+		obj  Object
+		busy int // fetches queued before the prefetch
+		want bool
+	}{
+		"room":               {Config{}, Object{ID: 9, Size: 3 << 20}, 0, true},
+		"empty object":       {Config{}, Object{ID: 9}, 0, false},
+		"queue full":         {Config{MaxFetches: 2}, Object{ID: 9, Size: 3 << 20}, 2, false},
+		"too big for cache":  {Config{Size: 4 << 20, RequestSize: 8 * BlockUnit}, Object{ID: 9, Size: 3 << 20}, 0, false},
+		"small cache, small": {Config{Size: 4 << 20, RequestSize: 8 * BlockUnit}, Object{ID: 9, Size: 1000}, 0, true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			src := &fakeSource{}
+			gate := make(chan struct{})
+			src.setGate(gate)
+			c := newCache(t, tc.cfg, src)
+			for i := range tc.busy {
+				goRead(t.Context(), c, Object{ID: uint64(100 + i), Size: BlockUnit}, 0, 10)
+			}
+			waitFor(t, "busy fetches", func() bool { return c.Stats().InFlight == tc.busy })
+			if got := c.Prefetch(tc.obj); got != tc.want {
+				t.Errorf("Prefetch = %v, want %v", got, tc.want)
+			}
+			if tc.want && c.Prefetch(tc.obj) {
+				t.Error("second Prefetch of the same object queued again")
+			}
+			close(gate)
+		})
+	}
+}
+
+// TestPrefetchYields checks that a reader's fetch overtakes a queued
+// prefetch.
+func TestPrefetchYields(t *testing.T) {
+	src := &fakeSource{}
+	gate := make(chan struct{})
+	src.setGate(gate)
+	c := newCache(t, Config{}, src)
+	first := goRead(t.Context(), c, Object{ID: 1, Size: BlockUnit}, 0, 10)
+	waitFor(t, "first fetch", func() bool { return len(src.Calls()) == 1 })
+	if !c.Prefetch(Object{ID: 2, Size: 1 << 20}) {
+		t.Fatal("prefetch refused")
+	}
+	second := goRead(t.Context(), c, Object{ID: 3, Size: BlockUnit}, 0, 10)
+	waitFor(t, "reader queued", func() bool { return c.Stats().InFlight == 3 })
+	close(gate)
+	receive(t, first)
+	receive(t, second)
+	waitFor(t, "prefetch", func() bool { return len(src.Calls()) == 3 })
+	if got := fmt.Sprint(src.Calls()); got != fmt.Sprint([]call{{1, 0, BlockUnit}, {3, 0, BlockUnit}, {2, 0, 1 << 20}}) {
+		t.Errorf("camera saw %s; want the reader's fetch before the prefetch", got)
+	}
+}
+
+// writerSource streams into the cache's io.Writer in odd-sized chunks.
+type writerSource struct {
+	fakeSource
+	chunk int
+}
+
+func (s *writerSource) FetchTo(ctx context.Context, obj Object, off, n int64, w io.Writer) (int64, error) {
+	s.mu.Lock()
+	s.calls = append(s.calls, call{obj.ID, off, int(n)})
+	s.mu.Unlock()
+	buf := make([]byte, n+int64(s.short))
+	fill(buf, obj.ID, off)
+	var done int64
+	for done < int64(len(buf)) {
+		m, err := w.Write(buf[done:min(done+int64(s.chunk), int64(len(buf)))])
+		done += int64(m)
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+func TestWriterSource(t *testing.T) {
+	for _, chunk := range []int{1000, BlockUnit, 3*BlockUnit + 7} {
+		t.Run(fmt.Sprint(chunk), func(t *testing.T) {
+			src := &writerSource{chunk: chunk}
+			c := newCache(t, Config{RequestSize: 8 * BlockUnit}, src)
+			obj := Object{ID: 5, Size: 10*BlockUnit + 999}
+			p := make([]byte, obj.Size)
+			n, err := c.ReadAt(t.Context(), obj, p, 0)
+			checkRead(t, obj, 0, p[:n], n, err)
+			if len(src.Calls()) != 1 {
+				t.Errorf("calls %v, want one request for the whole object", src.Calls())
+			}
+		})
+	}
+	// A source writing more than asked fails the fetch, caches nothing.
+	src := &writerSource{chunk: 4096}
+	src.short = -10
+	c := newCache(t, Config{RequestSize: 8 * BlockUnit}, src)
+	obj := Object{ID: 6, Size: 3 * BlockUnit}
+	if _, err := c.ReadAt(t.Context(), obj, make([]byte, 10), 0); err == nil {
+		t.Error("overrun: no error")
+	}
+	if st := c.Stats(); st.Blocks != 0 || st.FetchErrors != 1 {
+		t.Errorf("overrun: stats %+v, want nothing cached, one error", st)
+	}
+}
+
+// TestReadAheadGrows checks that read-ahead queued at the default size
+// before the link was measured grows, when it runs, to the measured size,
+// absorbing the read-ahead queued after it: a fresh mount's first 3 MB file
+// costs three requests, not four.
+func TestReadAheadGrows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &linkSource{rtt: 2 * time.Millisecond, rate: 40e6}
+		c := newCache(t, Config{}, src)
+		obj := Object{ID: 1, Size: 3_000_000}
+		readAll(t, c.NewReader(obj))
+		want := []call{{1, 0, BlockUnit}, {1, BlockUnit, DefaultRequestSize}, {1, BlockUnit + DefaultRequestSize, 3_000_000 - BlockUnit - DefaultRequestSize}}
+		if got := src.Calls(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("camera saw %v, want %v", got, want)
+		}
+		if st := c.Stats(); st.InFlight != 0 || st.Fetches != 3 {
+			t.Errorf("stats %+v: want 3 fetches, none left", st)
+		}
+	})
+}
+
+// TestMemoryBound checks that a long sequential read through a small cache
+// allocates no more block buffers than the cache holds: each fetch first
+// evicts room for its blocks and reuses their buffers.
+func TestMemoryBound(t *testing.T) {
+	src := &writerSource{chunk: 50_000}
+	const capacity = 32
+	c := newCache(t, Config{Size: capacity * BlockUnit, RequestSize: 4 * BlockUnit, MaxRequestSize: 8 * BlockUnit}, src)
+	readAll(t, c.NewReader(Object{ID: 1, Size: 200*BlockUnit + 5}))
+	st := c.Stats()
+	if st.Buffers > capacity || st.Blocks > capacity {
+		t.Errorf("%d buffers allocated, %d blocks held; want at most %d", st.Buffers, st.Blocks, capacity)
+	}
+	if st.Evictions == 0 {
+		t.Error("no evictions: the object did not outgrow the cache")
+	}
+}
