@@ -16,7 +16,7 @@ func (f *filesystem) changed(c Change) {
 	path := f.cameraPrefix + c.Obj.Path()
 	if c.Removed {
 		if c.Obj.Kind == KindFile && f.cache != nil {
-			f.cache.Forget(c.Obj.Ino)
+			f.cache.Forget(cacheID(c.Obj))
 		}
 		if p := f.latest.Load(); p != nil && *p == path {
 			f.latest.Store(nil)

@@ -71,7 +71,7 @@ func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *Renam
 	f.fillAttr(n.Object, &out.Attr)
 	out.Attr.Ino = n.Ino
 	node := &renFileNode{fileNode: fileNode{fsys: f, obj: n.Object}, ino: n.Ino}
-	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino})
+	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino, Gen: n.Object.gen})
 }
 
 func (d *renDirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {

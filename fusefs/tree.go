@@ -67,6 +67,8 @@ type Tree struct {
 	statAt   time.Time    // when storages were last read
 	statBusy bool         // a Usage refresh is asking the camera
 	notify   func(Change) // told of each change Watch applies (watch.go)
+	inoGen   map[uint64]uint64  // next generation of a place (generation.go)
+	reborn   map[uint64]*Object // files of a later generation by cache ID
 
 	listed atomic.Int64 // objects described by the camera so far
 
@@ -259,8 +261,12 @@ func (t *Tree) installLocked(dir *Object, children []*Object) {
 		if c.IsDir() {
 			dir.subdirs++
 		}
-		if old, ok := t.byIno[c.Ino]; ok && old != c && old.Path() != c.Path() {
+		old, ok := t.byIno[c.Ino]
+		if ok && old != c && old.Path() != c.Path() {
 			t.log.Warn("inode number collision", "ino", c.Ino, "a", old.Path(), "b", c.Path())
+		}
+		if old != c {
+			t.bornLocked(c)
 		}
 		t.byIno[c.Ino] = c
 	}
