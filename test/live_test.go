@@ -130,3 +130,108 @@ func TestLiveNameReused(t *testing.T) {
 		})
 	}
 }
+
+// liveOnNew waits until --on-new (which appends its argument to out) has
+// run for path, and checks it ran for it once.
+func liveOnNew(t *testing.T, out, path string) time.Duration {
+	t.Helper()
+	took := rtEventually(t, "--on-new run for "+path, func() bool {
+		b, _ := os.ReadFile(out)
+		return strings.Contains(string(b), path+"\n")
+	})
+	if b, _ := os.ReadFile(out); strings.Count(string(b), path+"\n") != 1 {
+		t.Errorf("--on-new ran %d times for %s: %q", strings.Count(string(b), path+"\n"), path, b)
+	}
+	return took
+}
+
+// liveLatest checks that /.airnef/latest is a relative link to path and
+// reads data through it.
+func liveLatest(t *testing.T, mnt, path string, data []byte) {
+	t.Helper()
+	latest := filepath.Join(mnt, ".airnef", "latest")
+	target, err := os.Readlink(latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := filepath.Rel(filepath.Join(mnt, ".airnef"), path); target != want {
+		t.Errorf("latest -> %q, want %q", target, want)
+	}
+	if got := rtRead(t, latest); !bytes.Equal(got, data) {
+		t.Errorf("through latest: %d bytes differ from the shot's %d", len(got), len(data))
+	}
+}
+
+// liveListed reports whether dir lists name.
+func liveListed(t *testing.T, dir, name string) bool {
+	t.Helper()
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, de := range des {
+		if de.Name() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Captures in folders the mount has not listed: one the mount knows of but
+// never listed (events and polling: diffing only looks at listed folders,
+// so there it shows when the folder is first listed), and one the camera
+// has just made (DCIM/102TEST, as a camera does when 100 is full). Each
+// shows in the mount, runs --on-new and becomes /.airnef/latest within
+// the bound, and the mount does not list the rest of the card for it.
+func TestLiveUnlistedFolders(t *testing.T) {
+	for name, tc := range map[string]struct {
+		p        func() *camsim.Personality
+		reported bool // the camera reports each object (not diffing)
+	}{
+		"events":  {camsim.Generic, true},
+		"nikon":   {camsim.Nikon, true},
+		"diffing": {camsim.Canon, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			mountRequireFUSE(t)
+			dir, _ := mountCard(t, mountCardSpec{jpegs: 6})
+			cam, port := simStart(t, camsim.Config{Dir: dir, Personality: tc.p()})
+			out := filepath.Join(t.TempDir(), "on-new.txt")
+			mnt := mountDir(t)
+			mountStart(t, net.JoinHostPort("127.0.0.1", port), mnt, "--on-new", "printf '%s\\n' >>"+out)
+			store := mountStorage(t, mnt)
+			// DCIM is listed; its folders are not.
+			if !liveListed(t, filepath.Join(store, "DCIM"), "101TEST") {
+				t.Fatal("DCIM does not list 101TEST")
+			}
+
+			if tc.reported {
+				shot := mountJPEG(t, 77)
+				liveControl(t, cam, "add "+liveShot(t, "SUB_0077.JPG", shot)+" DCIM/101TEST/SUB/SUB_0077.JPG")
+				path := filepath.Join(store, "DCIM", "101TEST", "SUB", "SUB_0077.JPG")
+				took := liveOnNew(t, out, path)
+				t.Logf("a shot in a folder never listed: --on-new after %v", took.Round(time.Millisecond))
+				liveLatest(t, mnt, path, shot)
+				if !liveListed(t, filepath.Dir(path), "SUB_0077.JPG") {
+					t.Error("the folder does not list the shot")
+				}
+			}
+
+			shot := mountJPEG(t, 88)
+			liveControl(t, cam, "add "+liveShot(t, "NEW_0088.JPG", shot)+" DCIM/102TEST/NEW_0088.JPG")
+			path := filepath.Join(store, "DCIM", "102TEST", "NEW_0088.JPG")
+			took := liveOnNew(t, out, path)
+			t.Logf("a shot in a new folder: --on-new after %v", took.Round(time.Millisecond))
+			liveLatest(t, mnt, path, shot)
+			if !liveListed(t, filepath.Join(store, "DCIM"), "102TEST") || !liveListed(t, filepath.Dir(path), "NEW_0088.JPG") {
+				t.Error("the new folder or its shot is not listed")
+			}
+			if got := rtRead(t, path); !bytes.Equal(got, shot) {
+				t.Error("the shot's bytes differ")
+			}
+			if b, _ := os.ReadFile(out); strings.Count(string(b), "\n") != map[bool]int{true: 2, false: 1}[tc.reported] {
+				t.Errorf("--on-new ran for %q", b)
+			}
+		})
+	}
+}
