@@ -65,6 +65,8 @@ type filesystem struct {
 	// latest is the mount path of the newest capture ("" before one),
 	// the target of /.airnef/latest.
 	latest atomic.Pointer[string]
+	// ren is the renamed tree shown at the root; nil when not renaming.
+	ren *renamedView
 }
 
 // NewRoot returns the root node of the camera's filesystem, to pass to

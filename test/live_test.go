@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -234,4 +235,116 @@ func TestLiveUnlistedFolders(t *testing.T) {
 			}
 		})
 	}
+}
+
+// liveIno is the inode number of path.
+func liveIno(t *testing.T, path string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+// The renamed tree follows the camera: a new capture (older than the
+// card's files, in a folder the camera has just made, with a name already
+// taken in the renamed tree) appears under its renamed path, which
+// --on-new and /.airnef/latest give; the files already there keep their
+// paths, inodes and bytes; a deletion on the camera takes the renamed
+// file out and moves nobody.
+func TestLiveRenamed(t *testing.T) {
+	for name, p := range map[string]func() *camsim.Personality{
+		"events":  camsim.Generic,
+		"diffing": camsim.Canon,
+	} {
+		t.Run(name, func(t *testing.T) {
+			mountRequireFUSE(t)
+			dir, files := mountCard(t, mountCardSpec{jpegs: 6})
+			cam, port := simStart(t, camsim.Config{Dir: dir, Personality: p()})
+			out := filepath.Join(t.TempDir(), "on-new.txt")
+			mnt := mountDir(t)
+			mountStart(t, net.JoinHostPort("127.0.0.1", port), mnt,
+				"--dirnamespec", "all", "--filenamespec", "@filename@", "--on-new", "printf '%s\\n' >>"+out)
+			all := filepath.Join(mnt, "all")
+			inos := map[string]uint64{}
+			for _, f := range files {
+				p := filepath.Join(all, filepath.Base(f.rel))
+				if got := rtRead(t, p); !bytes.Equal(got, f.data) {
+					t.Fatalf("%s: bytes differ from the card's %s", p, f.rel)
+				}
+				inos[p] = liveIno(t, p)
+			}
+
+			// IMG_0002.JPG again, shot (by its date) before everything
+			// else, in a new folder.
+			shot := mountJPEG(t, 55)
+			src := liveShot(t, "IMG_0002.JPG", shot)
+			old := time.Date(2020, 1, 2, 12, 0, 0, 0, time.Local)
+			if err := os.Chtimes(src, old, old); err != nil {
+				t.Fatal(err)
+			}
+			liveControl(t, cam, "add "+src+" DCIM/102TEST/IMG_0002.JPG")
+			newPath := filepath.Join(all, "IMG_0002 (2).JPG")
+			took := liveOnNew(t, out, newPath)
+			t.Logf("--on-new ran with the renamed path %v after the capture", took.Round(time.Millisecond))
+			liveLatest(t, mnt, newPath, shot)
+			if got := rtRead(t, newPath); !bytes.Equal(got, shot) {
+				t.Error("the new capture's bytes differ")
+			}
+			if !liveListed(t, all, "IMG_0002 (2).JPG") {
+				t.Error("the renamed directory does not list the new capture")
+			}
+			if got := rtRead(t, filepath.Join(mnt, ".camera", mountStorageName(t, mnt), "DCIM", "102TEST", "IMG_0002.JPG")); !bytes.Equal(got, shot) {
+				t.Error("/.camera: the new capture's bytes differ")
+			}
+			for _, f := range files {
+				p := filepath.Join(all, filepath.Base(f.rel))
+				if got := rtRead(t, p); !bytes.Equal(got, f.data) {
+					t.Errorf("%s after the capture: bytes differ from %s's", p, f.rel)
+				}
+				if ino := liveIno(t, p); ino != inos[p] {
+					t.Errorf("%s: inode %d, was %d", p, ino, inos[p])
+				}
+			}
+
+			// The file that had the name goes: nothing moves.
+			gone := filepath.Join(all, "IMG_0002.JPG")
+			liveControl(t, cam, "delete "+files[1].rel)
+			rtEventually(t, "the deleted file gone from the renamed tree", func() bool {
+				_, err := os.Stat(gone)
+				return errors.Is(err, fs.ErrNotExist)
+			})
+			if liveListed(t, all, "IMG_0002.JPG") {
+				t.Error("the renamed directory still lists the deleted file")
+			}
+			if got := rtRead(t, newPath); !bytes.Equal(got, shot) {
+				t.Error("the new capture after the deletion: bytes differ")
+			}
+			liveLatest(t, mnt, newPath, shot)
+			for i, f := range files {
+				if i == 1 {
+					continue
+				}
+				p := filepath.Join(all, filepath.Base(f.rel))
+				if got := rtRead(t, p); !bytes.Equal(got, f.data) {
+					t.Errorf("%s after the deletion: bytes differ", p)
+				}
+			}
+			if b, _ := os.ReadFile(out); strings.Count(string(b), "\n") != 1 {
+				t.Errorf("--on-new ran for %q, want the capture once", b)
+			}
+		})
+	}
+}
+
+// mountStorageName is the name of the camera tree's one storage under
+// /.camera of a renamed mount.
+func mountStorageName(t *testing.T, mnt string) string {
+	t.Helper()
+	des, err := os.ReadDir(filepath.Join(mnt, ".camera"))
+	if err != nil || len(des) != 1 {
+		t.Fatalf("/.camera: %v %v", des, err)
+	}
+	return des[0].Name()
 }
