@@ -118,3 +118,27 @@ func TestWatchUnlistedFolders(t *testing.T) {
 		}
 	}
 }
+
+// A new folder reported while the shot in it is still being written (a
+// Nikon answers GeneralError to its GetObjectInfo for a while): the
+// folder's listing is retried until it answers, and the shot reported.
+func TestWatchNewFolderSettles(t *testing.T) {
+	fc := sampleCamera()
+	c := &settlingCamera{fakeCamera: fc}
+	events := make(chan mtp.Event, 1)
+	tr, changes := watchTree(t, c, WatchConfig{Events: events})
+	dcim := walk(t, tr, "SD", "DCIM")
+	fc.mu.Lock()
+	f101 := fc.add(0x00010001, dcim.Handle, "101NIKON", true, nil, "", "")
+	c.h = fc.add(0x00010001, f101, "DSC_0100.JPG", false, []byte("a hundred"), "", "")
+	fc.mu.Unlock()
+	c.fails.Store(3)
+	events <- mtp.Event{Code: mtp.EventObjectAdded, Params: []uint32{f101}}
+	want := []string{"+SD/DCIM/101NIKON", "+SD/DCIM/101NIKON/DSC_0100.JPG"}
+	if got := changePaths(t, changes, 2); !equalStrings(got, want) {
+		t.Errorf("changes %q, want %q", got, want)
+	}
+	if c.fails.Load() >= 0 {
+		t.Error("the listing was not retried until the camera answered")
+	}
+}

@@ -324,7 +324,11 @@ func (w *watcher) announce(ctx context.Context, dir, o *Object) {
 	if !o.IsDir() {
 		return
 	}
-	children, err := w.t.List(ctx, o)
+	err := w.settledList(ctx, o)
+	var children []*Object
+	if err == nil {
+		children, err = w.t.List(ctx, o)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			w.t.log.Warn("new folder not listed; its files appear when it is", "dir", "/"+o.Path(), "err", err)
@@ -382,7 +386,7 @@ func (w *watcher) attach(ctx context.Context, cam Camera, h uint32, info *mtp.Ob
 	}
 	for i := len(chain) - 1; i >= 0; i-- {
 		wasListed := t.Listed(dir)
-		if err := t.ensureListed(ctx, dir); err != nil {
+		if err := w.settledList(ctx, dir); err != nil {
 			t.log.Debug("listing the folders above a new object failed", "dir", "/"+dir.Path(), "err", err)
 			return nil, false
 		}
@@ -400,11 +404,31 @@ func (w *watcher) attach(ctx context.Context, cam Camera, h uint32, info *mtp.Ob
 		}
 		dir = next
 	}
-	if err := t.ensureListed(ctx, dir); err != nil {
+	if err := w.settledList(ctx, dir); err != nil {
 		t.log.Debug("listing the folder of a new object failed", "dir", "/"+dir.Path(), "err", err)
 		return nil, false
 	}
 	return dir, false
+}
+
+// settledList lists dir if it is not listed, retrying for up to
+// shotSettle while the camera answers GeneralError: a Nikon answers it
+// to GetObjectInfo of a shot it is still writing, which fails the
+// listing of the folder the shot is in (a RAW and a JPEG of one shot
+// arrive together).
+func (w *watcher) settledList(ctx context.Context, dir *Object) error {
+	deadline := time.Now().Add(shotSettle)
+	for {
+		err := w.t.ensureListed(ctx, dir)
+		if !errors.Is(err, mtp.RespGeneralError) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(settleRetry):
+		}
+	}
 }
 
 // knownDir returns the directory of this session (listed or not) that
