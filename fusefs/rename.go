@@ -17,8 +17,9 @@ import (
 
 // The renamed tree (--dirnamespec, --filenamespec): the card's files under
 // the directories and names that Airnef's renaming language makes from
-// each file's metadata, built once from the camera tree's listing. It is
-// plain Go, tested without FUSE; renamenode.go shows it.
+// each file's metadata, built from the camera tree's listing at mount and
+// again after each change the camera reports. It is plain Go, tested
+// without FUSE; renamenode.go shows it.
 //
 // What a mount shows must be the same on every mount of the same card, so
 // that rsync never recopies: names come from the metadata and from numbers
