@@ -66,18 +66,23 @@ func liveReused(t *testing.T, old []byte) []byte {
 // kernel's page cache, its inode held open), deleted on the camera and its
 // name taken by a new capture of the same size: the mount reads the new
 // bytes, never the old cached ones. Once with the deletion seen first,
-// once with both changes reported together.
+// once with both changes reported together; and in the renamed tree
+// (the camera's folders, the same names: the same paths).
 func TestLiveNameReused(t *testing.T) {
-	for name, p := range map[string]func() *camsim.Personality{
-		"events": camsim.Generic,
-		"nikon":  camsim.Nikon,
+	for name, tc := range map[string]struct {
+		p    func() *camsim.Personality
+		args []string
+	}{
+		"events":  {camsim.Generic, nil},
+		"nikon":   {camsim.Nikon, nil},
+		"renamed": {camsim.Generic, []string{"--filenamespec", "@filename@"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			mountRequireFUSE(t)
 			dir, files := mountCard(t, mountCardSpec{jpegs: 6})
-			cam, port := simStart(t, camsim.Config{Dir: dir, Personality: p()})
+			cam, port := simStart(t, camsim.Config{Dir: dir, Personality: tc.p()})
 			mnt := mountDir(t)
-			mountStart(t, net.JoinHostPort("127.0.0.1", port), mnt)
+			mountStart(t, net.JoinHostPort("127.0.0.1", port), mnt, tc.args...)
 			store := mountStorage(t, mnt)
 
 			for i, together := range []bool{false, true} {
