@@ -185,6 +185,8 @@ type RenamedNode struct {
 	byName   map[string]*RenamedNode
 	subdirs  int
 	pending  []*cardFile // files to name, in naming order (build only)
+	key      LifetimeKey // a file's identity and check (pins)
+	place    string      // key.place()
 }
 
 // IsDir reports whether n is a directory.
@@ -217,6 +219,7 @@ func (n *RenamedNode) Path() string {
 type cardFile struct {
 	obj    *Object
 	key    LifetimeKey // its identity and check
+	place  string      // key.place(), computed once
 	folder string      // @camerafolder@: the folder it is in ("" at the top)
 	dirs   []string    // its directory in the camera tree: storage, folders
 	dl     int
@@ -273,7 +276,7 @@ func (r *Renamer) assignLifetime(files []*cardFile) {
 	var fresh []*cardFile
 	r.mu.Lock()
 	for _, f := range files {
-		if n, ok := r.life[f.key.place()]; ok && n.size == f.key.Size && n.capture == f.key.Capture {
+		if n, ok := r.life[f.place]; ok && n.size == f.key.Size && n.capture == f.key.Capture {
 			f.dlLife = n.num
 			continue
 		}
@@ -292,7 +295,7 @@ func (r *Renamer) assignLifetime(files []*cardFile) {
 	defer r.mu.Unlock()
 	for i, f := range fresh {
 		f.dlLife = nums[i]
-		r.life[f.key.place()] = numbered{num: nums[i], size: f.key.Size, capture: f.key.Capture}
+		r.life[f.place] = numbered{num: nums[i], size: f.key.Size, capture: f.key.Capture}
 	}
 }
 
@@ -300,14 +303,14 @@ func (r *Renamer) assignLifetime(files []*cardFile) {
 // not in rt (deleted) loses its pin. r.build must be held.
 func (r *Renamer) pin(rt *RenamedTree) {
 	pinned := make(map[string]pinnedFile, rt.files)
-	for o, n := range rt.byObject {
-		k := newCardFile(o).key
+	for _, n := range rt.byObject {
+		k := n.key
 		var dirs []string
 		for p := n.parent; p != nil && p.parent != nil; p = p.parent {
 			dirs = append(dirs, p.Name)
 		}
 		slices.Reverse(dirs)
-		pinned[k.place()] = pinnedFile{size: k.Size, capture: k.Capture, dirs: dirs, name: n.Name}
+		pinned[n.place] = pinnedFile{size: k.Size, capture: k.Capture, dirs: dirs, name: n.Name}
 	}
 	r.pinned = pinned
 }
@@ -404,6 +407,7 @@ func newCardFile(o *Object) *cardFile {
 	f.key.Name = o.Name
 	f.key.Size = o.Size
 	f.key.Capture = wallTime(o.Mtime)
+	f.place = f.key.place()
 	return f
 }
 
@@ -423,7 +427,7 @@ func (r *Renamer) assignDLNum(files []*cardFile) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, f := range files {
-		place := f.key.place()
+		place := f.place
 		if n, ok := r.dlnum[place]; ok && n.size == f.key.Size && n.capture == f.key.Capture {
 			f.dl = n.num
 			continue
@@ -460,7 +464,7 @@ func (r *Renamer) buildTree(files []*cardFile) *RenamedTree {
 	rt := &RenamedTree{root: &RenamedNode{Ino: rootIno, byName: map[string]*RenamedNode{}}, renamer: r}
 	var fresh []*cardFile
 	for _, f := range files {
-		p, ok := r.pinned[f.key.place()]
+		p, ok := r.pinned[f.place]
 		if !ok || p.size != f.key.Size || p.capture != f.key.Capture {
 			fresh = append(fresh, f)
 			continue
@@ -519,7 +523,7 @@ func (r *Renamer) buildTree(files []*cardFile) *RenamedTree {
 func (rt *RenamedTree) addFile(d *RenamedNode, name string, f *cardFile) {
 	c := &RenamedNode{
 		Name: name, Ino: renamedFileIno(f.key), Mtime: f.obj.Mtime, Object: f.obj,
-		DLNum: f.dl, DLNumLifetime: f.dlLife, parent: d,
+		DLNum: f.dl, DLNumLifetime: f.dlLife, parent: d, key: f.key, place: f.place,
 	}
 	d.byName[name] = c
 	d.children = append(d.children, c)

@@ -67,8 +67,9 @@ type Tree struct {
 	statAt   time.Time    // when storages were last read
 	statBusy bool         // a Usage refresh is asking the camera
 	notify   func(Change) // told of each change Watch applies (watch.go)
-	inoGen   map[uint64]uint64  // next generation of a place (generation.go)
-	reborn   map[uint64]*Object // files of a later generation by cache ID
+
+	inoGen map[uint64]uint64  // next generation of a place (generation.go)
+	reborn map[uint64]*Object // files of a later generation by cache ID
 
 	listed atomic.Int64 // objects described by the camera so far
 
