@@ -1,27 +1,45 @@
 package fusefs
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 )
 
-// changed is told of each change the camera reported (Tree.Watch): it
+// changedAll is told of each change the camera reported (Tree.Watch): it
 // makes the kernel forget what it cached of the directory and the name,
 // drops the cached blocks of a deleted file, builds the renamed tree
 // again when renaming, and for a new file updates /.airnef/latest and
 // tells OnNew, with the file's renamed path when renaming.
 //
 // The kernel is told through go-fuse's notify calls, which must not be
-// made from inside a FUSE request: changed runs on the watcher's
+// made from inside a FUSE request: changedAll runs on the watcher's
 // goroutine, outside the tree's lock.
-func (f *filesystem) changed(c Change) {
+//
+// Changes applied together (a new folder and what is in it) come in one
+// call: the renamed tree is built again once for all of them. A new
+// folder alone changes nothing there: its files come as changes of their
+// own.
+func (f *filesystem) changedAll(cs []Change) {
+	var old, now *RenamedTree
+	if f.ren != nil && slices.ContainsFunc(cs, func(c Change) bool { return c.Removed || !c.Obj.IsDir() }) {
+		old, now = f.rebuildRenamed()
+	}
+	for _, c := range cs {
+		f.changedOne(c, old, now)
+	}
+}
+
+// changedOne does changedAll's work for c; old and now are the renamed trees
+// before and after the changes (nil when not rebuilt).
+func (f *filesystem) changedOne(c Change, old, now *RenamedTree) {
 	path := f.cameraPrefix + c.Obj.Path()
 	var renamed string
-	if f.ren != nil && (c.Removed || !c.Obj.IsDir()) {
-		// A new folder alone changes nothing there: its files come
-		// as changes of their own.
-		renamed = f.rebuildRenamed(c)
+	if n, ok := old.File(c.Obj); ok && c.Removed {
+		renamed = n.Path()
+	} else if n, ok := now.File(c.Obj); ok && !c.Removed {
+		renamed = n.Path()
 	}
 	if c.Removed {
 		if c.Obj.Kind == KindFile && f.cache != nil {
@@ -85,24 +103,16 @@ func (f *filesystem) inode(o *Object) *fs.Inode {
 	return n
 }
 
-// rebuildRenamed builds the renamed tree again after change c, shows the
-// new tree and tells the kernel what changed in it. It returns c.Obj's
-// renamed path: in the tree it was in for a removal, in the new one for
-// an addition ("" when it has none).
-func (f *filesystem) rebuildRenamed(c Change) string {
+// rebuildRenamed builds the renamed tree again after changes, shows the
+// new tree and tells the kernel what changed in it. It returns the trees
+// before and after.
+func (f *filesystem) rebuildRenamed() (old, nt *RenamedTree) {
 	v := f.ren
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	old := v.tree.Load()
-	var path string
-	if n, ok := old.File(c.Obj); ok && c.Removed {
-		path = n.Path()
-	}
-	nt := old.renamer.Rebuild(f.tree)
+	old = v.tree.Load()
+	nt = old.renamer.Rebuild(f.tree)
 	v.tree.Store(nt)
-	if n, ok := nt.File(c.Obj); ok && !c.Removed {
-		path = n.Path()
-	}
 	for p, od := range old.dirIndex {
 		f.renamedDirChanged(p, od, nt.dirIndex[p])
 	}
@@ -111,7 +121,7 @@ func (f *filesystem) rebuildRenamed(c Change) string {
 			f.renamedDirChanged(p, nil, nd)
 		}
 	}
-	return path
+	return old, nt
 }
 
 // renamedDirChanged tells the kernel, if it holds the renamed directory

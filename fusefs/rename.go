@@ -150,8 +150,12 @@ func (rt *RenamedTree) Dir(path string) (*RenamedNode, bool) {
 	return n, ok
 }
 
-// File is the entry of camera file o, if the tree has it.
+// File is the entry of camera file o, if the tree has it (a nil tree has
+// none).
 func (rt *RenamedTree) File(o *Object) (*RenamedNode, bool) {
+	if rt == nil {
+		return nil, false
+	}
 	n, ok := rt.byObject[o]
 	return n, ok
 }

@@ -92,6 +92,6 @@ func NewRoot(cfg Config) fs.InodeEmbedder {
 	fsys.onNew = cfg.OnNew
 	root := &dirNode{fsys: fsys, obj: cfg.Tree.Root()}
 	fsys.root = root
-	cfg.Tree.setNotify(fsys.changed)
+	cfg.Tree.setNotifyAll(fsys.changedAll)
 	return root
 }

@@ -70,6 +70,9 @@ type Tree struct {
 
 	inoGen map[uint64]uint64  // next generation of a place (generation.go)
 	reborn map[uint64]*Object // files of a later generation by cache ID
+	// notifyAll, when set, is told of changes applied together instead
+	// of notify (watch.go).
+	notifyAll func([]Change)
 
 	listed atomic.Int64 // objects described by the camera so far
 

@@ -108,16 +108,35 @@ func (cfg WatchConfig) Mechanism() string {
 func (t *Tree) setNotify(fn func(Change)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.notify = fn
+	t.notify, t.notifyAll = fn, nil
 }
 
-func (t *Tree) changed(c Change) {
+// setNotifyAll makes fn the receiver of the changes, those applied
+// together (a new folder and what is in it) in one call: the renamed tree
+// is then built again once for all of them.
+func (t *Tree) setNotifyAll(fn func([]Change)) {
 	t.mu.Lock()
-	fn := t.notify
+	defer t.mu.Unlock()
+	t.notify, t.notifyAll = nil, fn
+}
+
+func (t *Tree) changed(c Change) { t.changedAll([]Change{c}) }
+
+// changedAll tells of changes applied together, in order.
+func (t *Tree) changedAll(cs []Change) {
+	t.mu.Lock()
+	fn, all := t.notify, t.notifyAll
 	t.mu.Unlock()
-	t.log.Info("camera change", "removed", c.Removed, "path", "/"+c.Obj.Path())
-	if fn != nil {
-		fn(c)
+	for _, c := range cs {
+		t.log.Info("camera change", "removed", c.Removed, "path", "/"+c.Obj.Path())
+	}
+	switch {
+	case all != nil:
+		all(cs)
+	case fn != nil:
+		for _, c := range cs {
+			fn(c)
+		}
 	}
 }
 
@@ -320,7 +339,15 @@ func (w *watcher) add(ctx context.Context, h uint32) {
 // the shots it is about to write), so that its files show without
 // waiting for a reader to list it and --on-new runs for them.
 func (w *watcher) announce(ctx context.Context, dir, o *Object) {
-	w.t.changed(Change{Dir: dir, Obj: o})
+	var cs []Change
+	w.collect(ctx, dir, o, &cs)
+	w.t.changedAll(cs)
+}
+
+// collect appends the change of new object o of dir to cs, and for a new
+// folder lists it and collects what is in it.
+func (w *watcher) collect(ctx context.Context, dir, o *Object, cs *[]Change) {
+	*cs = append(*cs, Change{Dir: dir, Obj: o})
 	if !o.IsDir() {
 		return
 	}
@@ -341,7 +368,7 @@ func (w *watcher) announce(ctx context.Context, dir, o *Object) {
 		w.t.mu.Lock()
 		w.seen[c.cur.handle] = true
 		w.t.mu.Unlock()
-		w.announce(ctx, o, c)
+		w.collect(ctx, o, c, cs)
 	}
 }
 
@@ -626,9 +653,7 @@ func (w *watcher) storages(ctx context.Context) {
 		changes = append(changes, Change{Dir: t.root, Obj: n})
 	}
 	t.mu.Unlock()
-	for _, c := range changes {
-		t.changed(c)
-	}
+	t.changedAll(changes)
 }
 
 // listedDir is a listed folder and the handles of its entries, as the
