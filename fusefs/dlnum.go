@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,7 +55,7 @@ type LifetimeKey struct {
 
 // place is the part of a key that identifies an object; the rest checks it.
 func (k LifetimeKey) place() string {
-	return fmt.Sprintf("%d\x00%s\x00%s", k.Slot, k.Folder, k.Name)
+	return strconv.Itoa(k.Slot) + "\x00" + k.Folder + "\x00" + k.Name
 }
 
 // lifetimeVersion is the format of the JSON file.

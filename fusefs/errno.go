@@ -16,6 +16,8 @@ import (
 //	nil                                 0
 //	ErrNotFound, InvalidObjectHandle    ENOENT  (the object is gone)
 //	a directory read as a file          EISDIR
+//	AccessDenied                        EACCES  (the camera refuses this
+//	                                             object; the others read)
 //	context.Canceled                    EINTR   (the reader was interrupted)
 //	anything else                       EIO     (camera gone, timeout,
 //	                                             protocol error), logged
@@ -45,6 +47,12 @@ func (m *errnoMapper) errno(op string, err error) syscall.Errno {
 		return syscall.ENOENT
 	case errors.Is(err, errNotFile):
 		return syscall.EISDIR
+	case errors.Is(err, mtp.RespAccessDenied):
+		// A Nikon Z answers AccessDenied to reads of images not
+		// marked for upload: the object is there and the session is
+		// fine, so this is a permission answer, not an I/O error.
+		// StoreNotAvailable (card gone, low battery) stays EIO.
+		return syscall.EACCES
 	case errors.Is(err, context.Canceled):
 		return syscall.EINTR
 	}

@@ -1,28 +1,58 @@
 package fusefs
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/hanwen/go-fuse/v2/fs"
 )
 
-// changed is told of each change the camera reported (Tree.Watch): it
+// changedAll is told of each change the camera reported (Tree.Watch): it
 // makes the kernel forget what it cached of the directory and the name,
-// drops the cached blocks of a deleted file, and for a new file updates
-// /.airnef/latest and tells OnNew.
+// drops the cached blocks of a deleted file, builds the renamed tree
+// again when renaming, and for a new file updates /.airnef/latest and
+// tells OnNew, with the file's renamed path when renaming.
 //
 // The kernel is told through go-fuse's notify calls, which must not be
-// made from inside a FUSE request: changed runs on the watcher's
+// made from inside a FUSE request: changedAll runs on the watcher's
 // goroutine, outside the tree's lock.
-func (f *filesystem) changed(c Change) {
+//
+// Changes applied together (a new folder and what is in it) come in one
+// call: the renamed tree is built again once for all of them. A new
+// folder alone changes nothing there: its files come as changes of their
+// own.
+func (f *filesystem) changedAll(cs []Change) {
+	var old, now *RenamedTree
+	if f.ren != nil && slices.ContainsFunc(cs, func(c Change) bool { return c.Removed || !c.Obj.IsDir() }) {
+		old, now = f.rebuildRenamed()
+	}
+	for _, c := range cs {
+		f.changedOne(c, old, now)
+	}
+}
+
+// changedOne does changedAll's work for c; old and now are the renamed trees
+// before and after the changes (nil when not rebuilt).
+func (f *filesystem) changedOne(c Change, old, now *RenamedTree) {
 	path := f.cameraPrefix + c.Obj.Path()
+	var renamed string
+	if n, ok := old.File(c.Obj); ok && c.Removed {
+		renamed = n.Path()
+	} else if n, ok := now.File(c.Obj); ok && !c.Removed {
+		renamed = n.Path()
+	}
 	if c.Removed {
 		if c.Obj.Kind == KindFile && f.cache != nil {
-			f.cache.Forget(c.Obj.Ino)
+			f.cache.Forget(cacheID(c.Obj))
 		}
-		if p := f.latest.Load(); p != nil && *p == path {
+		if p := f.latest.Load(); p != nil && (*p == path || *p == renamed) {
 			f.latest.Store(nil)
 		}
+	} else if renamed != "" {
+		path = renamed
 	}
 	if dir := f.inode(c.Dir); dir != nil {
+		// The camera tree: at the root, or at /.camera.
 		if child := dir.GetChild(c.Obj.Name); c.Removed && child != nil {
 			dir.NotifyDelete(c.Obj.Name, child)
 		} else {
@@ -69,6 +99,96 @@ func (f *filesystem) inode(o *Object) *fs.Inode {
 	}
 	for i := len(names) - 1; i >= 0 && n != nil; i-- {
 		n = n.GetChild(names[i])
+	}
+	return n
+}
+
+// rebuildRenamed builds the renamed tree again after changes, shows the
+// new tree and tells the kernel what changed in it. It returns the trees
+// before and after.
+func (f *filesystem) rebuildRenamed() (old, nt *RenamedTree) {
+	v := f.ren
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	old = v.tree.Load()
+	nt = old.renamer.Rebuild(f.tree)
+	v.tree.Store(nt)
+	for p, od := range old.dirIndex {
+		f.renamedDirChanged(p, od, nt.dirIndex[p])
+	}
+	for p, nd := range nt.dirIndex {
+		if _, ok := old.dirIndex[p]; !ok {
+			f.renamedDirChanged(p, nil, nd)
+		}
+	}
+	return old, nt
+}
+
+// renamedDirChanged tells the kernel, if it holds the renamed directory
+// at path, what changed between its node in the old tree (od) and in the
+// new one (nd); either may be nil (made or taken out by the rebuild).
+func (f *filesystem) renamedDirChanged(path string, od, nd *RenamedNode) {
+	dir := f.renamedInode(path)
+	if dir == nil {
+		return // the kernel caches nothing of it
+	}
+	var oldEntries, newEntries []*RenamedNode
+	if od != nil {
+		oldEntries = od.children
+	}
+	if nd != nil {
+		newEntries = nd.children
+	}
+	changed := (od == nil) != (nd == nil) || (od != nil && (!od.Mtime.Equal(nd.Mtime) || od.subdirs != nd.subdirs))
+	for _, o := range oldEntries {
+		var n *RenamedNode
+		ok := false
+		if nd != nil {
+			n, ok = nd.Lookup(o.Name)
+		}
+		switch {
+		case !ok:
+			if child := dir.GetChild(o.Name); child != nil {
+				dir.NotifyDelete(o.Name, child)
+			} else {
+				dir.NotifyEntry(o.Name)
+			}
+			changed = true
+		case o.IsDir() != n.IsDir() || o.Object != n.Object:
+			dir.NotifyEntry(o.Name) // another object under the name
+			changed = true
+		}
+	}
+	for _, n := range newEntries {
+		if od == nil {
+			dir.NotifyEntry(n.Name)
+			changed = true
+		} else if _, ok := od.Lookup(n.Name); !ok {
+			// The kernel may remember the name as absent.
+			dir.NotifyEntry(n.Name)
+			changed = true
+		}
+	}
+	if changed {
+		// Its listing and attributes (mtime, link count).
+		dir.NotifyContent(0, 0)
+	}
+}
+
+// renamedInode returns the kernel-visible inode of the renamed tree's
+// directory at path, or nil when the kernel has not looked it up.
+func (f *filesystem) renamedInode(path string) *fs.Inode {
+	n := f.root.EmbeddedInode()
+	if n.StableAttr().Ino == 0 {
+		return nil // not mounted: no kernel to tell
+	}
+	if path == "" {
+		return n
+	}
+	for _, name := range strings.Split(path, "/") {
+		if n = n.GetChild(name); n == nil {
+			return nil
+		}
 	}
 	return n
 }

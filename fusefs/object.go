@@ -53,6 +53,7 @@ type Object struct {
 	// Guarded by Tree.mu.
 	cur      address // where the object is in the current session
 	gone     bool    // not found again after a reconnect
+	gen      uint64  // objects at this place before it (generation.go)
 	listed   bool
 	listing  *listing  // non-nil while a listing runs
 	children []*Object // sorted by Name

@@ -91,6 +91,7 @@ func (t *Tree) forgetLocked(o *Object) {
 	if cur, ok := t.byIno[o.Ino]; ok && cur == o {
 		delete(t.byIno, o.Ino)
 	}
+	t.diedLocked(o)
 	for _, c := range o.children {
 		t.forgetLocked(c)
 	}

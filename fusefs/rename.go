@@ -17,8 +17,9 @@ import (
 
 // The renamed tree (--dirnamespec, --filenamespec): the card's files under
 // the directories and names that Airnef's renaming language makes from
-// each file's metadata, built once from the camera tree's listing. It is
-// plain Go, tested without FUSE; renamenode.go shows it.
+// each file's metadata, built from the camera tree's listing at mount and
+// again after each change the camera reports. It is plain Go, tested
+// without FUSE; renamenode.go shows it.
 //
 // What a mount shows must be the same on every mount of the same card, so
 // that rsync never recopies: names come from the metadata and from numbers
@@ -29,6 +30,14 @@ import (
 //
 // Directories exist only for the files in them: an empty folder of the
 // card is in /.camera, not in the renamed tree.
+//
+// While mounted the camera adds and deletes files: the tree is built again
+// (Rebuild) from the camera tree's own listing, without asking the camera.
+// A file keeps the path it had in the last tree whatever is added or
+// deleted around it (pinned): only new files are named, around the names
+// already taken. So an older capture arriving late, which a fresh mount
+// would name first, takes "NAME (2)" rather than moving the file that had
+// "NAME"; and a deletion never renumbers the others.
 
 // CameraID is the camera as the renaming language names it, and as the
 // Lifetime store tells cameras apart.
@@ -79,9 +88,25 @@ type Renamer struct {
 	log      *slog.Logger
 	lifetime *Lifetime
 
+	// build serialises builds: each starts from the last one's pins.
+	build sync.Mutex
+
 	mu     sync.Mutex
 	dlnum  map[string]numbered // by place
 	lastDL int
+	// life are the @dlnum_lifetime@ numbers already had from the store,
+	// by place: a rebuild asks the store for new files only.
+	life map[string]numbered
+	// pinned is where each file of the last tree is, by place.
+	pinned map[string]pinnedFile
+}
+
+// pinnedFile is the path a file had in the last tree, with its check.
+type pinnedFile struct {
+	size    int64
+	capture string
+	dirs    []string
+	name    string
 }
 
 // numbered is a number handed out to the file at a place, with its check.
@@ -104,7 +129,7 @@ func NewRenamer(cfg RenameConfig) *Renamer {
 	if lt == nil {
 		lt = OpenLifetime("", cfg.Camera, log)
 	}
-	return &Renamer{cfg: cfg, log: log, lifetime: lt, dlnum: map[string]numbered{}}
+	return &Renamer{cfg: cfg, log: log, lifetime: lt, dlnum: map[string]numbered{}, life: map[string]numbered{}, pinned: map[string]pinnedFile{}}
 }
 
 // RenamedTree is one renamed view of the card. It does not change once
@@ -113,6 +138,26 @@ type RenamedTree struct {
 	root  *RenamedNode
 	files int
 	dirs  int
+
+	renamer  *Renamer                // builds the next tree (Rebuild)
+	dirIndex map[string]*RenamedNode // directories by path ("" the top)
+	byObject map[*Object]*RenamedNode
+}
+
+// Dir is the directory at path ("" the top), if the tree has it.
+func (rt *RenamedTree) Dir(path string) (*RenamedNode, bool) {
+	n, ok := rt.dirIndex[path]
+	return n, ok
+}
+
+// File is the entry of camera file o, if the tree has it (a nil tree has
+// none).
+func (rt *RenamedTree) File(o *Object) (*RenamedNode, bool) {
+	if rt == nil {
+		return nil, false
+	}
+	n, ok := rt.byObject[o]
+	return n, ok
 }
 
 // Root is the top directory.
@@ -144,6 +189,8 @@ type RenamedNode struct {
 	byName   map[string]*RenamedNode
 	subdirs  int
 	pending  []*cardFile // files to name, in naming order (build only)
+	key      LifetimeKey // a file's identity and check (pins)
+	place    string      // key.place()
 }
 
 // IsDir reports whether n is a directory.
@@ -176,6 +223,7 @@ func (n *RenamedNode) Path() string {
 type cardFile struct {
 	obj    *Object
 	key    LifetimeKey // its identity and check
+	place  string      // key.place(), computed once
 	folder string      // @camerafolder@: the folder it is in ("" at the top)
 	dirs   []string    // its directory in the camera tree: storage, folders
 	dl     int
@@ -192,6 +240,25 @@ func (r *Renamer) Build(ctx context.Context, t *Tree) (*RenamedTree, error) {
 	if err != nil {
 		return nil, err
 	}
+	rt := r.make(files)
+	r.log.Info("renamed tree ready", "files", rt.files, "dirs", rt.dirs, "dur", time.Since(start).Round(time.Millisecond))
+	return rt, nil
+}
+
+// Rebuild builds the renamed tree again from what t has listed, asking
+// the camera nothing: after the camera reported a change. Files of the
+// last tree keep their paths, new ones get the next @dlnum@.
+func (r *Renamer) Rebuild(t *Tree) *RenamedTree {
+	start := time.Now()
+	rt := r.make(r.listListed(t))
+	r.log.Debug("renamed tree rebuilt", "files", rt.files, "dirs", rt.dirs, "dur", time.Since(start))
+	return rt
+}
+
+// make numbers files and builds their tree.
+func (r *Renamer) make(files []*cardFile) *RenamedTree {
+	r.build.Lock()
+	defer r.build.Unlock()
 	// Naming order: oldest capture first, then slot, folder and name.
 	slices.SortFunc(files, func(a, b *cardFile) int {
 		if c := a.obj.Mtime.Compare(b.obj.Mtime); c != 0 {
@@ -200,20 +267,56 @@ func (r *Renamer) Build(ctx context.Context, t *Tree) (*RenamedTree, error) {
 		return compareKeys(a.key, b.key)
 	})
 	r.assignDLNum(files)
-	keys := make([]LifetimeKey, len(files))
-	for i, f := range files {
-		keys[i] = f.key
+	r.assignLifetime(files)
+	rt := r.buildTree(files)
+	r.pin(rt)
+	return rt
+}
+
+// assignLifetime gives files (in naming order) their @dlnum_lifetime@:
+// the number had before for the same file, else one from the store.
+func (r *Renamer) assignLifetime(files []*cardFile) {
+	var keys []LifetimeKey
+	var fresh []*cardFile
+	r.mu.Lock()
+	for _, f := range files {
+		if n, ok := r.life[f.place]; ok && n.size == f.key.Size && n.capture == f.key.Capture {
+			f.dlLife = n.num
+			continue
+		}
+		keys = append(keys, f.key)
+		fresh = append(fresh, f)
+	}
+	r.mu.Unlock()
+	if len(keys) == 0 {
+		return
 	}
 	nums, err := r.lifetime.Assign(keys)
 	if err != nil {
 		r.log.Warn("dlnum_lifetime numbers could not be kept: they hold for this mount only", "err", err)
 	}
-	for i, f := range files {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, f := range fresh {
 		f.dlLife = nums[i]
+		r.life[f.place] = numbered{num: nums[i], size: f.key.Size, capture: f.key.Capture}
 	}
-	rt := r.build(files)
-	r.log.Info("renamed tree ready", "files", rt.files, "dirs", rt.dirs, "dur", time.Since(start).Round(time.Millisecond))
-	return rt, nil
+}
+
+// pin remembers where each file of rt is, for the next build; a file
+// not in rt (deleted) loses its pin. r.build must be held.
+func (r *Renamer) pin(rt *RenamedTree) {
+	pinned := make(map[string]pinnedFile, rt.files)
+	for _, n := range rt.byObject {
+		k := n.key
+		var dirs []string
+		for p := n.parent; p != nil && p.parent != nil; p = p.parent {
+			dirs = append(dirs, p.Name)
+		}
+		slices.Reverse(dirs)
+		pinned[n.place] = pinnedFile{size: k.Size, capture: k.Capture, dirs: dirs, name: n.Name}
+	}
+	r.pinned = pinned
 }
 
 // compareKeys orders files of the same capture date: slot, folder, name.
@@ -252,6 +355,41 @@ func (r *Renamer) listCard(ctx context.Context, t *Tree) ([]*cardFile, error) {
 	return files, nil
 }
 
+// listListed walks what t has listed of the camera tree, depth first,
+// and returns its files; a folder not listed is left out (it has not
+// been seen, so neither have its files).
+func (r *Renamer) listListed(t *Tree) []*cardFile {
+	var files []*cardFile
+	stack := []*Object{t.Root()}
+	for len(stack) > 0 {
+		dir := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		children, ok := t.listedChildren(dir)
+		if !ok {
+			continue
+		}
+		for i := len(children) - 1; i >= 0; i-- {
+			if c := children[i]; c.IsDir() {
+				stack = append(stack, c)
+			} else {
+				files = append(files, newCardFile(c))
+			}
+		}
+	}
+	return files
+}
+
+// listedChildren is dir's entries when it is listed (and not taken out),
+// without asking the camera.
+func (t *Tree) listedChildren(dir *Object) ([]*Object, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !dir.listed || dir.gone {
+		return nil, false
+	}
+	return dir.children, true
+}
+
 // newCardFile describes camera file o.
 func newCardFile(o *Object) *cardFile {
 	f := &cardFile{obj: o}
@@ -273,6 +411,7 @@ func newCardFile(o *Object) *cardFile {
 	f.key.Name = o.Name
 	f.key.Size = o.Size
 	f.key.Capture = wallTime(o.Mtime)
+	f.place = f.key.place()
 	return f
 }
 
@@ -292,7 +431,7 @@ func (r *Renamer) assignDLNum(files []*cardFile) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, f := range files {
-		place := f.key.place()
+		place := f.place
 		if n, ok := r.dlnum[place]; ok && n.size == f.key.Size && n.capture == f.key.Capture {
 			f.dl = n.num
 			continue
@@ -322,11 +461,30 @@ func (r *Renamer) meta(f *cardFile) pathspec.Meta {
 	return m
 }
 
-// build makes the tree from files in naming order.
-func (r *Renamer) build(files []*cardFile) *RenamedTree {
-	rt := &RenamedTree{root: &RenamedNode{Ino: rootIno, byName: map[string]*RenamedNode{}}}
-	var fellBack, replaced int
+// buildTree makes the tree from files in naming order: the files of the
+// last tree at their pinned paths first, then the others named around
+// them. r.build must be held.
+func (r *Renamer) buildTree(files []*cardFile) *RenamedTree {
+	rt := &RenamedTree{root: &RenamedNode{Ino: rootIno, byName: map[string]*RenamedNode{}}, renamer: r}
+	var fresh []*cardFile
 	for _, f := range files {
+		p, ok := r.pinned[f.place]
+		if !ok || p.size != f.key.Size || p.capture != f.key.Capture {
+			fresh = append(fresh, f)
+			continue
+		}
+		d := rt.root
+		for _, c := range p.dirs {
+			d = rt.mkdir(d, c)
+		}
+		if _, taken := d.byName[p.name]; taken {
+			fresh = append(fresh, f) // cannot be: named again
+			continue
+		}
+		rt.addFile(d, p.name, f)
+	}
+	var fellBack, replaced int
+	for _, f := range fresh {
 		m := r.meta(f)
 		dirs := f.dirs
 		if r.cfg.DirSpec != nil {
@@ -361,7 +519,40 @@ func (r *Renamer) build(files []*cardFile) *RenamedTree {
 		r.log.Warn("--filenamespec made names with '/', '\\', NUL or over 255 bytes for some files: those characters became '_' and long names were shortened", "files", replaced)
 	}
 	rt.finish(rt.root)
+	rt.index()
 	return rt
+}
+
+// addFile makes file f's entry called name in d.
+func (rt *RenamedTree) addFile(d *RenamedNode, name string, f *cardFile) {
+	c := &RenamedNode{
+		Name: name, Ino: renamedFileIno(f.key), Mtime: f.obj.Mtime, Object: f.obj,
+		DLNum: f.dl, DLNumLifetime: f.dlLife, parent: d, key: f.key, place: f.place,
+	}
+	d.byName[name] = c
+	d.children = append(d.children, c)
+	rt.files++
+}
+
+// index fills the lookups of directories by path and files by object.
+func (rt *RenamedTree) index() {
+	rt.dirIndex = map[string]*RenamedNode{}
+	rt.byObject = make(map[*Object]*RenamedNode, rt.files)
+	var walk func(d *RenamedNode, path string)
+	walk = func(d *RenamedNode, path string) {
+		rt.dirIndex[path] = d
+		for _, c := range d.children {
+			switch {
+			case !c.IsDir():
+				rt.byObject[c.Object] = c
+			case path == "":
+				walk(c, c.Name)
+			default:
+				walk(c, path+"/"+c.Name)
+			}
+		}
+	}
+	walk(rt.root, "")
 }
 
 // mkdir returns directory name in d, making it if needed. At the top, the
@@ -370,8 +561,18 @@ func (rt *RenamedTree) mkdir(d *RenamedNode, name string) *RenamedNode {
 	if d == rt.root && reservedRootNames[name] {
 		name = numberedName(name, 2)
 	}
-	if c, ok := d.byName[name]; ok {
+	if c, ok := d.byName[name]; ok && c.IsDir() {
 		return c
+	} else if ok {
+		// A file of the last tree holds the name: it keeps it.
+		base := name
+		for k := 2; ok && !c.IsDir(); k++ {
+			name = numberedName(base, k)
+			c, ok = d.byName[name]
+		}
+		if ok {
+			return c
+		}
 	}
 	c := &RenamedNode{Name: name, parent: d, byName: map[string]*RenamedNode{}}
 	c.Ino = renamedDirIno(c.Path())
@@ -398,13 +599,7 @@ func (rt *RenamedTree) finish(d *RenamedNode) {
 			name = numberedName(f.name, k)
 			_, taken = d.byName[name]
 		}
-		c := &RenamedNode{
-			Name: name, Ino: renamedFileIno(f.key), Mtime: f.obj.Mtime, Object: f.obj,
-			DLNum: f.dl, DLNumLifetime: f.dlLife, parent: d,
-		}
-		d.byName[name] = c
-		d.children = append(d.children, c)
-		rt.files++
+		rt.addFile(d, name, f)
 	}
 	d.pending = nil
 	for _, c := range d.children {

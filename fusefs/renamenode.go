@@ -2,6 +2,8 @@ package fusefs
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -20,21 +22,42 @@ const cameraDirName = ".camera"
 func NewRenamedRoot(cfg Config, rt *RenamedTree) fs.InodeEmbedder {
 	cam := NewRoot(cfg).(*dirNode)
 	cam.fsys.cameraPrefix = cameraDirName + "/"
-	root := &renDirNode{fsys: cam.fsys, node: rt.Root(), camera: cam}
+	cam.fsys.ren = &renamedView{}
+	cam.fsys.ren.tree.Store(rt)
+	root := &renDirNode{fsys: cam.fsys, last: rt.Root(), camera: cam}
 	cam.fsys.root = root
 	return root
 }
 
-// renDirNode is a directory of the renamed tree. The tree is fixed, so
-// every answer comes from memory.
+// renamedView is the renamed tree the mount shows now: built again after
+// each change the camera reports (filesystem.changed), swapped whole, so
+// that a reader sees one tree or the next, never a mix.
+type renamedView struct {
+	mu   sync.Mutex // one rebuild at a time
+	tree atomic.Pointer[RenamedTree]
+}
+
+// renDirNode is a directory of the renamed tree, known by its path: the
+// node behind it is the current tree's, so a directory the kernel holds
+// follows the rebuilds. Every answer comes from memory.
 type renDirNode struct {
 	fs.Inode
 	readOnlyDir
 	fsys *filesystem
-	node *RenamedNode
+	path string       // "" for the top
+	last *RenamedNode // the node when looked up: its attributes once gone
 	// camera is the camera tree's root, shown at /.camera; set on the
 	// root only.
 	camera *dirNode
+}
+
+// node is the directory in the current tree; false (and the node it was)
+// when a rebuild has taken it out.
+func (d *renDirNode) node() (*RenamedNode, bool) {
+	if n, ok := d.fsys.ren.tree.Load().Dir(d.path); ok {
+		return n, true
+	}
+	return d.last, false
 }
 
 // renFileNode is a file of the renamed tree: the camera's file node with
@@ -66,16 +89,17 @@ func (f *filesystem) renDirAttr(n *RenamedNode, out *fuse.Attr) {
 func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *RenamedNode, out *fuse.EntryOut) *fs.Inode {
 	if n.IsDir() {
 		f.renDirAttr(n, &out.Attr)
-		return parent.NewInode(ctx, &renDirNode{fsys: f, node: n}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: n.Ino})
+		return parent.NewInode(ctx, &renDirNode{fsys: f, path: n.Path(), last: n}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: n.Ino})
 	}
 	f.fillAttr(n.Object, &out.Attr)
 	out.Attr.Ino = n.Ino
 	node := &renFileNode{fileNode: fileNode{fsys: f, obj: n.Object}, ino: n.Ino}
-	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino})
+	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino, Gen: n.Object.gen})
 }
 
 func (d *renDirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	d.fsys.renDirAttr(d.node, &out.Attr)
+	n, _ := d.node()
+	d.fsys.renDirAttr(n, &out.Attr)
 	return 0
 }
 
@@ -93,7 +117,11 @@ func (d *renDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 			return d.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino}), 0
 		}
 	}
-	c, ok := d.node.Lookup(name)
+	n, ok := d.node()
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	c, ok := n.Lookup(name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}
@@ -103,7 +131,10 @@ func (d *renDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 // Readdir lists the directory sorted by name; /.camera and /.airnef are
 // not listed.
 func (d *renDirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	children := d.node.Children()
+	var children []*RenamedNode
+	if n, ok := d.node(); ok {
+		children = n.Children()
+	}
 	entries := make([]fuse.DirEntry, len(children))
 	var files []ListedFile
 	for i, c := range children {

@@ -67,6 +67,8 @@ type filesystem struct {
 	// latest is the mount path of the newest capture ("" before one),
 	// the target of /.airnef/latest.
 	latest atomic.Pointer[string]
+	// ren is the renamed tree shown at the root; nil when not renaming.
+	ren *renamedView
 }
 
 // NewRoot returns the root node of the camera's filesystem, to pass to
@@ -92,6 +94,6 @@ func NewRoot(cfg Config) fs.InodeEmbedder {
 	fsys.onNew = cfg.OnNew
 	root := &dirNode{fsys: fsys, obj: cfg.Tree.Root()}
 	fsys.root = root
-	cfg.Tree.setNotify(fsys.changed)
+	cfg.Tree.setNotifyAll(fsys.changedAll)
 	return root
 }

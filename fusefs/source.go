@@ -11,16 +11,18 @@ import (
 
 // Source returns the tree as the cache's source of object bytes. A
 // cache.Object's ID is the file's inode number (its stable identity, not
-// its per-session handle), so cached blocks stay valid across reconnects.
+// its per-session handle), so cached blocks stay valid across reconnects;
+// for a later object at a reused place it also holds the generation
+// (generation.go).
 func (t *Tree) Source() cache.Source { return treeSource{t} }
 
 type treeSource struct{ t *Tree }
 
 // cacheObject is the cache's name for file o.
-func cacheObject(o *Object) cache.Object { return cache.Object{ID: o.Ino, Size: o.Size} }
+func cacheObject(o *Object) cache.Object { return cache.Object{ID: cacheID(o), Size: o.Size} }
 
 func (s treeSource) Fetch(ctx context.Context, obj cache.Object, off int64, dst []byte) (int, error) {
-	o, ok := s.t.Object(obj.ID)
+	o, ok := s.t.objectByCacheID(obj.ID)
 	if !ok {
 		return 0, fmt.Errorf("fetch inode %#x: %w", obj.ID, ErrNotFound)
 	}

@@ -74,6 +74,12 @@ type Tree struct {
 	statBusy bool         // a Usage refresh is asking the camera
 	notify   func(Change) // told of each change Watch applies (watch.go)
 
+	inoGen map[uint64]uint64  // next generation of a place (generation.go)
+	reborn map[uint64]*Object // files of a later generation by cache ID
+	// notifyAll, when set, is told of changes applied together instead
+	// of notify (watch.go).
+	notifyAll func([]Change)
+
 	listed atomic.Int64 // objects described by the camera so far
 
 	meta       *MetaCache  // nil: no metadata cache
@@ -276,8 +282,12 @@ func (t *Tree) installLocked(dir *Object, children []*Object) {
 		if c.IsDir() {
 			dir.subdirs++
 		}
-		if old, ok := t.byIno[c.Ino]; ok && old != c && old.Path() != c.Path() {
+		old, ok := t.byIno[c.Ino]
+		if ok && old != c && old.Path() != c.Path() {
 			t.log.Warn("inode number collision", "ino", c.Ino, "a", old.Path(), "b", c.Path())
+		}
+		if old != c {
+			t.bornLocked(c)
 		}
 		t.byIno[c.Ino] = c
 	}

@@ -20,11 +20,19 @@ import (
 //   - others (Canon EOS over PTP/IP) send nothing: the host lists the
 //     handles of each folder again and compares.
 //
-// Only folders already listed are updated: one not listed yet is listed
-// when first used, with what is on the card then. Every change is applied
-// under the tree's lock after the camera has answered, never across a
-// round trip, and told to the FUSE side (Change), which invalidates the
-// kernel's caches.
+// A new object in a folder the tree has listed is added to it. One in a
+// folder the tree knows but has not listed makes the tree list that
+// folder; one in a folder the tree does not know (the camera has just
+// made DCIM/101NIKON because 100NIKON is full, or the folders above were
+// never listed) is placed by walking up its ParentObject with
+// GetObjectInfo to a folder the tree knows, then listing the folders on
+// the way down: only the folders above the new object, never the whole
+// card. A folder the camera has just made holds only new captures: each
+// of its files is reported as new. Handle-list diffing sees only what is
+// in listed folders: a new folder in one is found, and listed at once.
+// Every change is applied under the tree's lock after the camera has
+// answered, never across a round trip, and told to the FUSE side
+// (Change), which invalidates the kernel's caches.
 
 // Watch defaults.
 const (
@@ -100,16 +108,35 @@ func (cfg WatchConfig) Mechanism() string {
 func (t *Tree) setNotify(fn func(Change)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.notify = fn
+	t.notify, t.notifyAll = fn, nil
 }
 
-func (t *Tree) changed(c Change) {
+// setNotifyAll makes fn the receiver of the changes, those applied
+// together (a new folder and what is in it) in one call: the renamed tree
+// is then built again once for all of them.
+func (t *Tree) setNotifyAll(fn func([]Change)) {
 	t.mu.Lock()
-	fn := t.notify
+	defer t.mu.Unlock()
+	t.notify, t.notifyAll = nil, fn
+}
+
+func (t *Tree) changed(c Change) { t.changedAll([]Change{c}) }
+
+// changedAll tells of changes applied together, in order.
+func (t *Tree) changedAll(cs []Change) {
+	t.mu.Lock()
+	fn, all := t.notify, t.notifyAll
 	t.mu.Unlock()
-	t.log.Info("camera change", "removed", c.Removed, "path", "/"+c.Obj.Path())
-	if fn != nil {
-		fn(c)
+	for _, c := range cs {
+		t.log.Info("camera change", "removed", c.Removed, "path", "/"+c.Obj.Path())
+	}
+	switch {
+	case all != nil:
+		all(cs)
+	case fn != nil:
+		for _, c := range cs {
+			fn(c)
+		}
 	}
 }
 
@@ -252,7 +279,23 @@ func (w *watcher) add(ctx context.Context, h uint32) {
 	w.seen[h] = true
 	dir, at := t.parentOf(w.gen, info)
 	if dir == nil {
-		return // in a folder not listed (yet): listed when first used
+		var done bool
+		if dir, done = w.attach(ctx, cam, h, info); dir == nil || done {
+			return
+		}
+		// The folder was listed just now, most likely with h in it.
+		t.mu.Lock()
+		o := childByHandleLocked(dir, h)
+		current := t.gen == w.gen
+		at = dir.cur
+		t.mu.Unlock()
+		if !current {
+			return
+		}
+		if o != nil {
+			w.announce(ctx, dir, o)
+			return
+		}
 	}
 	if info.ObjectFormat == mtp.FormatAssociation && t.ancestorHandles(dir)[h] {
 		t.skipBad(dir, at.storage, h, "parent cycle: a folder lists itself or a folder above it")
@@ -288,7 +331,172 @@ func (w *watcher) add(ctx context.Context, h uint32) {
 	t.installLocked(dir, append(slices.Clip(dir.children), o))
 	t.mu.Unlock()
 	t.listed.Add(1)
-	t.changed(Change{Dir: dir, Obj: o})
+	w.announce(ctx, dir, o)
+}
+
+// announce reports new object o of dir; a new folder is listed at once
+// and everything in it reported as new too (a camera makes a folder for
+// the shots it is about to write), so that its files show without
+// waiting for a reader to list it and --on-new runs for them.
+func (w *watcher) announce(ctx context.Context, dir, o *Object) {
+	var cs []Change
+	w.collect(ctx, dir, o, &cs)
+	w.t.changedAll(cs)
+}
+
+// collect appends the change of new object o of dir to cs, and for a new
+// folder lists it and collects what is in it.
+func (w *watcher) collect(ctx context.Context, dir, o *Object, cs *[]Change) {
+	*cs = append(*cs, Change{Dir: dir, Obj: o})
+	if !o.IsDir() {
+		return
+	}
+	err := w.settledList(ctx, o)
+	var children []*Object
+	if err == nil {
+		children, err = w.t.List(ctx, o)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			w.t.log.Warn("new folder not listed; its files appear when it is", "dir", "/"+o.Path(), "err", err)
+		}
+		return
+	}
+	// The depth is bounded: the listing leaves out folders deeper than
+	// MaxDepth.
+	for _, c := range children {
+		w.t.mu.Lock()
+		w.seen[c.cur.handle] = true
+		w.t.mu.Unlock()
+		w.collect(ctx, o, c, cs)
+	}
+}
+
+// attach finds the folder that new object h (described by info) is in
+// when the tree has not listed it: it walks up info's ParentObject with
+// GetObjectInfo to a directory the tree knows, then lists each folder on
+// the way down. It returns that folder, listed; or done when it has
+// reported h itself (h is in a folder the camera has just made, which was
+// added and reported whole); or nil when h cannot be placed (logged).
+func (w *watcher) attach(ctx context.Context, cam Camera, h uint32, info *mtp.ObjectInfo) (dir *Object, done bool) {
+	t := w.t
+	// chain: the folders between h and the nearest directory the tree
+	// knows, h's own first.
+	var chain []uint32
+	visited := map[uint32]bool{h: true}
+	parent := info.ParentObject
+	for {
+		if dir = t.knownDir(w.gen, info.StorageID, parent); dir != nil {
+			break
+		}
+		if parent == 0 || parent == storageRoot {
+			return nil, false // a storage not listed (yet)
+		}
+		if visited[parent] || len(chain) >= MaxDepth {
+			t.log.Warn("new object not placed: its folders make a cycle or nest too deep", "handle", fmt.Sprintf("%#x", h))
+			return nil, false
+		}
+		visited[parent] = true
+		pinfo, err := cam.ObjectInfo(ctx, parent)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, mtp.RespInvalidObjectHandle) {
+				t.log.Warn("folder of a new object not described by the camera; it appears at the next listing", "handle", fmt.Sprintf("%#x", h), "folder", fmt.Sprintf("%#x", parent), "err", err)
+			}
+			return nil, false
+		}
+		if pinfo.ObjectFormat != mtp.FormatAssociation || (pinfo.StorageID != 0 && info.StorageID != 0 && pinfo.StorageID != info.StorageID) {
+			t.log.Warn("new object's parent is not a folder of its storage; not placed", "handle", fmt.Sprintf("%#x", h), "parent", fmt.Sprintf("%#x", parent))
+			return nil, false
+		}
+		chain = append(chain, parent)
+		parent = pinfo.ParentObject
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		wasListed := t.Listed(dir)
+		if err := w.settledList(ctx, dir); err != nil {
+			t.log.Debug("listing the folders above a new object failed", "dir", "/"+dir.Path(), "err", err)
+			return nil, false
+		}
+		t.mu.Lock()
+		next := childByHandleLocked(dir, chain[i])
+		t.mu.Unlock()
+		if next == nil {
+			if wasListed {
+				// Not in a folder listed before: the camera
+				// has just made it.
+				w.add(ctx, chain[i])
+				return nil, true
+			}
+			return nil, false // deleted again already
+		}
+		dir = next
+	}
+	if err := w.settledList(ctx, dir); err != nil {
+		t.log.Debug("listing the folder of a new object failed", "dir", "/"+dir.Path(), "err", err)
+		return nil, false
+	}
+	return dir, false
+}
+
+// settledList lists dir if it is not listed, retrying for up to
+// shotSettle while the camera answers GeneralError: a Nikon answers it
+// to GetObjectInfo of a shot it is still writing, which fails the
+// listing of the folder the shot is in (a RAW and a JPEG of one shot
+// arrive together).
+func (w *watcher) settledList(ctx context.Context, dir *Object) error {
+	deadline := time.Now().Add(shotSettle)
+	for {
+		err := w.t.ensureListed(ctx, dir)
+		if !errors.Is(err, mtp.RespGeneralError) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(settleRetry):
+		}
+	}
+}
+
+// knownDir returns the directory of this session (listed or not) that
+// is folder handle on storage, or the storage itself for handle 0 or
+// storageRoot; nil when the tree does not know it.
+func (t *Tree) knownDir(gen uint64, storage, handle uint32) *Object {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.gen != gen || !t.root.listed {
+		return nil
+	}
+	onStorage := func(o *Object) bool { return storage == 0 || o.cur.storage == storage }
+	if handle == 0 || handle == storageRoot {
+		var found *Object
+		for _, s := range t.root.children {
+			if onStorage(s) && !s.gone {
+				if found != nil {
+					return nil // which one: no storage given
+				}
+				found = s
+			}
+		}
+		return found
+	}
+	for _, o := range t.byIno {
+		if o.Kind == KindFolder && !o.gone && o.cur.handle == handle && onStorage(o) {
+			return o
+		}
+	}
+	return nil
+}
+
+// childByHandleLocked is dir's entry of handle h, or nil. t.mu must be
+// held.
+func childByHandleLocked(dir *Object, h uint32) *Object {
+	for _, c := range dir.children {
+		if c.cur.handle == h && !c.gone {
+			return c
+		}
+	}
+	return nil
 }
 
 // parentOf returns the listed directory that object info is an entry of,
@@ -445,9 +653,7 @@ func (w *watcher) storages(ctx context.Context) {
 		changes = append(changes, Change{Dir: t.root, Obj: n})
 	}
 	t.mu.Unlock()
-	for _, c := range changes {
-		t.changed(c)
-	}
+	t.changedAll(changes)
 }
 
 // listedDir is a listed folder and the handles of its entries, as the

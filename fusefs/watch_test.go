@@ -53,8 +53,10 @@ func noChange(t *testing.T, changes <-chan Change) {
 
 // checkAddRemove adds a file to 100NIKON and to the unlisted dated
 // folder, reports them with report, then deletes the first and reports
-// that: the tree follows, other files keep reading.
-func checkAddRemove(t *testing.T, c *fakeCamera, tr *Tree, changes <-chan Change, report func(mtp.EventCode, uint32)) {
+// that: the tree follows, other files keep reading. A reported camera
+// (reported) makes the tree list the dated folder for its new file;
+// diffing looks at listed folders only.
+func checkAddRemove(t *testing.T, c *fakeCamera, tr *Tree, changes <-chan Change, reported bool, report func(mtp.EventCode, uint32)) {
 	t.Helper()
 	ctx := context.Background()
 	c.mu.Lock()
@@ -64,10 +66,16 @@ func checkAddRemove(t *testing.T, c *fakeCamera, tr *Tree, changes <-chan Change
 	report(mtp.EventObjectAdded, other)
 	report(mtp.EventObjectAdded, h)
 	ch := nextChange(t, changes)
+	if reported {
+		if ch.Removed || ch.Obj.Path() != "SD/2024-03-15/IN_UNLISTED.JPG" || ch.Dir.Path() != "SD/2024-03-15" {
+			t.Fatalf("change %+v at %q, want the unlisted folder's new file", ch, ch.Obj.Path())
+		}
+		ch = nextChange(t, changes)
+	}
 	if ch.Removed || ch.Obj.Path() != "SD/DCIM/100NIKON/DSC_0004.JPG" || ch.Dir.Path() != "SD/DCIM/100NIKON" || ch.Obj.Size != 6 {
 		t.Fatalf("change %+v at %q", ch, ch.Obj.Path())
 	}
-	noChange(t, changes) // the unlisted folder's file waits for its listing
+	noChange(t, changes)
 	o := walk(t, tr, "SD", "DCIM", "100NIKON", "DSC_0004.JPG")
 	buf := make([]byte, 16)
 	if n, err := tr.ReadAt(ctx, o, 0, buf); err != nil || string(buf[:n]) != "fourth" {
@@ -114,7 +122,7 @@ func TestWatchEvents(t *testing.T) {
 	c := sampleCamera()
 	events := make(chan mtp.Event, 4)
 	tr, changes := watchTree(t, c, WatchConfig{Events: events})
-	checkAddRemove(t, c, tr, changes, func(code mtp.EventCode, h uint32) {
+	checkAddRemove(t, c, tr, changes, true, func(code mtp.EventCode, h uint32) {
 		events <- mtp.Event{Code: code, Params: []uint32{h}}
 	})
 }
@@ -133,7 +141,7 @@ func TestWatchPoll(t *testing.T) {
 		return q, nil
 	}
 	tr, changes := watchTree(t, c, WatchConfig{Poll: poll, PollEvery: 10 * time.Millisecond})
-	checkAddRemove(t, c, tr, changes, func(code mtp.EventCode, h uint32) {
+	checkAddRemove(t, c, tr, changes, true, func(code mtp.EventCode, h uint32) {
 		mu.Lock()
 		queued = append(queued, mtp.Event{Code: code, Params: []uint32{h}})
 		mu.Unlock()
@@ -146,7 +154,7 @@ func TestWatchPoll(t *testing.T) {
 func TestWatchDiff(t *testing.T) {
 	c := sampleCamera()
 	tr, changes := watchTree(t, c, WatchConfig{Diff: true, DiffEvery: 10 * time.Millisecond})
-	checkAddRemove(t, c, tr, changes, func(mtp.EventCode, uint32) {}) // nothing reported: found by diffing
+	checkAddRemove(t, c, tr, changes, false, func(mtp.EventCode, uint32) {}) // nothing reported: found by diffing
 	// A card taken out disappears.
 	c.mu.Lock()
 	c.ids = c.ids[1:]

@@ -86,7 +86,7 @@ func TestControl(t *testing.T) {
 
 	t.Run("state", func(t *testing.T) {
 		got := ctl.do("state")
-		want := regexp.MustCompile(`^ok personality=generic connections=1 sessions=1 objects=6 storages=0x10001 stalled=false refuse-init=0$`)
+		want := regexp.MustCompile(`^ok personality=generic connections=1 sessions=1 objects=6 storages=0x10001 stalled=false refuse-init=0 deny=off store-gone=false drop-after=off$`)
 		if !want.MatchString(got) {
 			t.Errorf("state: %q", got)
 		}

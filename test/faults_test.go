@@ -118,7 +118,7 @@ func faultSession(t *testing.T, mnt string) string {
 
 func faultIsErrno(err error, e syscall.Errno) bool { return errors.Is(err, e) }
 
-// AccessDenied for one object: its reads fail with EIO at once, the other
+// AccessDenied for one object: its reads fail with EACCES at once, the other
 // files read correctly, the session stays; once the camera allows it, it
 // reads correctly.
 func TestFaultAccessDenied(t *testing.T) {
@@ -137,8 +137,8 @@ func TestFaultAccessDenied(t *testing.T) {
 		_, err := faultRead(filepath.Join(storage, denied.Path))
 		return err
 	})
-	if !faultIsErrno(err, syscall.EIO) {
-		t.Errorf("denied read: %v, want EIO", err)
+	if !faultIsErrno(err, syscall.EACCES) {
+		t.Errorf("denied read: %v, want EACCES", err)
 	}
 	for _, f := range []camsim.File{files[0], files[2]} {
 		if err := faultCheck(filepath.Join(storage, f.Path), data[f.Path]); err != nil {

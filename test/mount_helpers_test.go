@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -40,14 +41,18 @@ var mountBins struct {
 }
 
 // mountBuild builds cmd/camsim and cmd/airnef-mount once per test run.
-// They go to a per-user directory under the temp dir, each written to a
-// temporary name and renamed into place, so concurrent runs never see a
-// half-written binary and nothing accumulates across runs.
+// They go to a directory under the temp dir per user and per source tree
+// (checkouts side by side must not run each other's binaries), each
+// written to a temporary name and renamed into place, so concurrent runs
+// never see a half-written binary and nothing accumulates across runs.
 func mountBuild(t *testing.T) (camsim, airnef string) {
 	t.Helper()
 	mountBins.once.Do(func() {
 		start := time.Now()
-		dir := filepath.Join(os.TempDir(), fmt.Sprintf("airnef-mount-test-bin-%d", os.Getuid()))
+		src, _ := os.Getwd()
+		h := fnv.New32a()
+		h.Write([]byte(src))
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("airnef-mount-test-bin-%d-%08x", os.Getuid(), h.Sum32()))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			mountBins.err = err
 			return

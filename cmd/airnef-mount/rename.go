@@ -50,7 +50,8 @@ func (o *renameOptions) renaming() bool { return o.dirSpec != nil || o.fileSpec 
 
 // newRoot returns the mount's root: the camera tree, or when renaming the
 // renamed tree, built from a listing of the whole card (before the mount
-// is ready) with the camera tree at /.camera.
+// is ready; fusefs builds it again from the tree's listing after each
+// change the camera reports) with the camera tree at /.camera.
 func newRoot(ctx context.Context, o *options, tree *fusefs.Tree, cfg fusefs.Config, info *mtp.DeviceInfo, log *slog.Logger) (fs.InodeEmbedder, error) {
 	if !o.renaming() {
 		return fusefs.NewRoot(cfg), nil

@@ -19,6 +19,7 @@ import (
 // each command gets exactly one answer line, "ok ..." or "error ...".
 const ControlHelp = `Control socket commands (one per line; one answer line each, "ok ..." or "error ..."):
   state                 ok personality=P connections=N sessions=N objects=N storages=ID,... stalled=BOOL refuse-init=R
+                        deny=GLOB,...|off store-gone=BOOL drop-after=N|off (the bytes left before the cut)
   add SRC [DEST]        copy host file SRC onto the card at DEST (default: the last DCIM folder
                         of slot 1, SRC's name); "2:DEST" is slot 2. Answers ok HANDLE DEST and
                         sends ObjectAdded. A generated card reads SRC when asked: keep it
@@ -217,8 +218,8 @@ func (c *Camera) state() string {
 	if st, err := c.SonyState(); err == nil {
 		sony = " sony=" + string(st)
 	}
-	return fmt.Sprintf("personality=%s connections=%d sessions=%d objects=%d storages=%s stalled=%t refuse-init=%d%s",
-		c.p.Name, c.Connections(), c.OpenSessions(), n, strings.Join(ids, ","), c.link.stalled(), c.refuseInit.Load(), sony)
+	return fmt.Sprintf("personality=%s connections=%d sessions=%d objects=%d storages=%s stalled=%t refuse-init=%d %s%s",
+		c.p.Name, c.Connections(), c.OpenSessions(), n, strings.Join(ids, ","), c.link.stalled(), c.refuseInit.Load(), c.faultState(), sony)
 }
 
 // slotPath splits "2:DCIM/x" into the card of slot 2 and "DCIM/x"; a path

@@ -76,6 +76,25 @@ func splitSlot(s string) (string, string) {
 	return "1", s
 }
 
+// faultState describes the faults in force for the control socket's
+// state command: "deny=GLOB,GLOB|off store-gone=BOOL drop-after=N|off".
+func (c *Camera) faultState() string {
+	c.faults.mu.Lock()
+	deny := "off"
+	if len(c.faults.deny) > 0 {
+		deny = strings.Join(c.faults.deny, ",")
+	}
+	gone := c.faults.storeGone
+	c.faults.mu.Unlock()
+	drop := "off"
+	c.link.drops.mu.Lock()
+	if c.link.drops.armed {
+		drop = strconv.FormatInt(c.link.drops.left, 10)
+	}
+	c.link.drops.mu.Unlock()
+	return fmt.Sprintf("deny=%s store-gone=%t drop-after=%s", deny, gone, drop)
+}
+
 // fault is the response code a fault forces on operation t, or RespOK.
 func (c *Camera) fault(t *txn) mtp.ResponseCode {
 	c.faults.mu.Lock()

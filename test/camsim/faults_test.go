@@ -118,3 +118,29 @@ func TestHostileInfo(t *testing.T) {
 		t.Errorf("MANY lists %d", n)
 	}
 }
+
+// The state command shows the faults in force, each command's effect
+// included, and shows them cleared again.
+func TestFaultState(t *testing.T) {
+	c := faultCamera(t, Config{DropAfter: 1 << 20})
+	for _, step := range []struct{ cmd, want string }{
+		{"", "deny=off store-gone=false drop-after=1048576"},
+		{"deny DCIM/*/A*.JPG", "deny=DCIM/*/A*.JPG store-gone=false drop-after=1048576"},
+		{"deny 2:B.JPG", "deny=DCIM/*/A*.JPG,2:B.JPG store-gone=false"},
+		{"store-gone", "store-gone=true"},
+		{"drop-after 12", "drop-after=12"},
+		{"stall 1h", "stalled=true"},
+		{"deny off", "deny=off store-gone=true drop-after=12"},
+		{"store-back", "store-gone=false"},
+		{"drop-after off", "deny=off store-gone=false drop-after=off"},
+	} {
+		if step.cmd != "" {
+			if a := c.Control(step.cmd); !strings.HasPrefix(a, "ok") {
+				t.Fatalf("%q: %q", step.cmd, a)
+			}
+		}
+		if got := c.Control("state"); !strings.HasPrefix(got, "ok ") || !strings.Contains(got, step.want) {
+			t.Errorf("state after %q: %q, want it to hold %q", step.cmd, got, step.want)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package fusefs
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
+)
+
+// While mounted with renaming, a new capture gets a renamed path, which
+// OnNew and /.airnef/latest give, and the directories the kernel holds
+// answer from the new tree; a deletion takes it out and clears latest.
+func TestRenamedFollowsChanges(t *testing.T) {
+	c := renameCamera()
+	tr := newTestTree(t, c)
+	r := NewRenamer(RenameConfig{
+		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, "@dlnum@_@filename@", true),
+		Camera: renameTestCamera, Logger: testLogger(t),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rt, err := r.Build(ctx, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	news := make(chan string, 4)
+	root := NewRenamedRoot(Config{Tree: tr, Logger: testLogger(t), OnNew: func(p string) { news <- p }}, rt).(*renDirNode)
+	allDir := &renDirNode{fsys: root.fsys, path: "all"} // as the kernel would hold it
+	n, _ := allDir.node()
+	before := len(n.Children())
+
+	events := make(chan mtp.Event, 2)
+	wctx, wcancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { tr.Watch(wctx, WatchConfig{Events: events}) })
+	defer func() { wcancel(); wg.Wait() }()
+
+	f101 := findHandle(t, c, 0x00010001, "101NIKON")
+	c.mu.Lock()
+	h := c.add(0x00010001, f101, "DSC_0009.NEF", false, []byte("nine"), "20200101T000000", "")
+	c.mu.Unlock()
+	events <- mtp.Event{Code: mtp.EventObjectAdded, Params: []uint32{h}}
+	var got string
+	select {
+	case got = <-news:
+	case <-time.After(watchBound):
+		t.Fatal("OnNew not told")
+	}
+	if want := "all/0007_DSC_0009.NEF"; got != want {
+		t.Errorf("OnNew got %q, want %q", got, want)
+	}
+	if target, ok := root.fsys.latestTarget(); !ok || target != "../all/0007_DSC_0009.NEF" {
+		t.Errorf("latest -> %q %v", target, ok)
+	}
+	n, _ = allDir.node()
+	if len(n.Children()) != before+1 {
+		t.Errorf("the held directory lists %d entries, want %d", len(n.Children()), before+1)
+	}
+	if _, ok := n.Lookup("0007_DSC_0009.NEF"); !ok {
+		t.Error("the held directory does not find the new capture")
+	}
+
+	c.mu.Lock()
+	delete(c.objects, h)
+	c.mu.Unlock()
+	events <- mtp.Event{Code: mtp.EventObjectRemoved, Params: []uint32{h}}
+	deadline := time.Now().Add(watchBound)
+	for {
+		n, _ = allDir.node()
+		_, listed := n.Lookup("0007_DSC_0009.NEF")
+		target, latest := root.fsys.latestTarget()
+		if !listed && !latest {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the deletion: still listed %v, latest -> %q", listed, target)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(n.Children()) != before {
+		t.Errorf("%d entries after the deletion, want %d", len(n.Children()), before)
+	}
+}
