@@ -36,7 +36,7 @@ func (s treeSource) Fetch(ctx context.Context, obj cache.Object, off int64, dst 
 // FetchTo streams the n bytes of obj at off into w as the camera sends
 // them, so the cache fills its block buffers without a second copy.
 func (s treeSource) FetchTo(ctx context.Context, obj cache.Object, off, n int64, w io.Writer) (int64, error) {
-	o, ok := s.t.Object(obj.ID)
+	o, ok := s.t.objectByCacheID(obj.ID)
 	if !ok {
 		return 0, fmt.Errorf("fetch inode %#x: %w", obj.ID, ErrNotFound)
 	}
