@@ -171,6 +171,11 @@ func TestRenameMount(t *testing.T) {
 
 	mnt := mountDir(t)
 	run := mountStartEnv(t, env, sim.addr, mnt, args...)
+	// The line is written before the ready line, but stderr is copied
+	// from its pipe apart from stdout: give the copy a moment.
+	for end := time.Now().Add(5 * time.Second); !strings.Contains(run.stderr.String(), "renamed tree ready") && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if !strings.Contains(run.stderr.String(), "renamed tree ready") {
 		t.Errorf("no progress logged before the ready line:\n%s", run.stderr.String())
 	}
