@@ -313,5 +313,24 @@ func (c *card) setThumb(o *object, thumb []byte) {
 	}
 }
 
-// space reports the capacity and free bytes of the card.
-func (c *card) space() (capacity, free uint64, err error) { return c.m.space() }
+// space reports the capacity and free bytes of the card. The free space is
+// the capacity less what the card's objects take, in 32 KiB clusters as on
+// an exFAT card, so that like a real card's it moves with every shot and
+// deletion the camera knows of (clients watch it to notice changes), and
+// not with the host's other files.
+func (c *card) space() (capacity, free uint64, err error) {
+	capacity, _, err = c.m.space()
+	if err != nil {
+		return 0, 0, err
+	}
+	const cluster = 32 << 10
+	var used uint64
+	c.mu.Lock()
+	for _, o := range c.byPath {
+		used += (uint64(max(o.size, 0)) + cluster - 1) / cluster * cluster
+		used += cluster // its directory entry's share, folders included
+	}
+	c.mu.Unlock()
+	capacity = max(capacity, 2*used)
+	return capacity, capacity - used, nil
+}
