@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
@@ -41,6 +43,9 @@ const (
 	// DiffEvery is how often listed folders are listed again on a
 	// camera that reports nothing.
 	DiffEvery = 2 * time.Second
+	// FullDiffEvery is how often the listed folders are listed again even
+	// when the storages' free space has not moved since the last pass.
+	FullDiffEvery = 30 * time.Second
 	// shotSettle bounds how long GetObjectInfo of a new object is retried
 	// while the camera answers GeneralError: a Nikon is still writing the
 	// file of a shot it has just announced.
@@ -206,6 +211,11 @@ type watcher struct {
 	t    *Tree
 	gen  uint64
 	seen map[uint32]bool
+
+	// Handle-list diffing: the storages' fingerprint at the last folder
+	// pass, and when that pass ran.
+	lastPrint string
+	lastFull  time.Time
 }
 
 // camera returns the session's camera, or nil once the session is gone.
@@ -673,6 +683,18 @@ func (w *watcher) diff(ctx context.Context) {
 	}
 	w.storages(ctx)
 	t.mu.Lock()
+	// Listing every listed folder costs one round trip each: on a
+	// WiFi link a card of 50 folders would keep the session busy half of
+	// every 2 s. A shot or a deletion moves the storage's free space, so
+	// the folders are listed again only when it moved, and at least
+	// every FullDiffEvery in case a camera reports its free space
+	// coarsely.
+	print := storagePrintLocked(t.storages)
+	if print == w.lastPrint && time.Since(w.lastFull) < FullDiffEvery {
+		t.mu.Unlock()
+		return
+	}
+	w.lastPrint, w.lastFull = print, time.Now()
 	var dirs []listedDir
 	var walk func(d *Object)
 	walk = func(d *Object) {
@@ -714,6 +736,18 @@ func (w *watcher) diff(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// storagePrintLocked is a fingerprint of the storages' identities and free
+// space. t.mu is held.
+func storagePrintLocked(infos map[uint32]*mtp.StorageInfo) string {
+	ids := slices.Sorted(maps.Keys(infos))
+	var b strings.Builder
+	for _, id := range ids {
+		si := infos[id]
+		fmt.Fprintf(&b, "%x:%d:%d:%d;", id, si.MaxCapacity, si.FreeSpaceInBytes, si.FreeSpaceInImages)
+	}
+	return b.String()
 }
 
 // removeObject removes o if it is still in the tree of this session.

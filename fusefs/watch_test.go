@@ -62,6 +62,7 @@ func checkAddRemove(t *testing.T, c *fakeCamera, tr *Tree, changes <-chan Change
 	c.mu.Lock()
 	h := c.add(0x00010001, 2, "DSC_0004.JPG", false, []byte("fourth"), "20240317T101010", "")
 	other := c.add(0x00010001, 8, "IN_UNLISTED.JPG", false, []byte("x"), "", "")
+	c.storages[0x00010001].FreeSpaceInBytes -= 7 // as a camera does: diffing looks for it
 	c.mu.Unlock()
 	report(mtp.EventObjectAdded, other)
 	report(mtp.EventObjectAdded, h)
@@ -87,6 +88,7 @@ func checkAddRemove(t *testing.T, c *fakeCamera, tr *Tree, changes <-chan Change
 
 	c.mu.Lock()
 	delete(c.objects, h)
+	c.storages[0x00010001].FreeSpaceInBytes += 6
 	c.mu.Unlock()
 	report(mtp.EventObjectRemoved, h)
 	ch = nextChange(t, changes)
@@ -163,6 +165,32 @@ func TestWatchDiff(t *testing.T) {
 	ch := nextChange(t, changes)
 	if !ch.Removed || ch.Obj.Path() != "SD" {
 		t.Fatalf("change %+v at %q, want SD removed", ch, ch.Obj.Path())
+	}
+}
+
+// TestWatchDiffQuiet: while the storages' free space stays put, diffing
+// lists no folder again until FullDiffEvery; a shot that moves it is found
+// at the next pass.
+func TestWatchDiffQuiet(t *testing.T) {
+	c := sampleCamera()
+	_, changes := watchTree(t, c, WatchConfig{Diff: true, DiffEvery: 10 * time.Millisecond})
+	// The first pass lists the listed folders; wait for it to end.
+	deadline := time.Now().Add(watchBound)
+	for c.handleCalls.Load() < 6 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	before := c.handleCalls.Load()
+	time.Sleep(200 * time.Millisecond) // about 20 diff periods
+	if n := c.handleCalls.Load() - before; n != 0 {
+		t.Errorf("%d GetObjectHandles while nothing changed", n)
+	}
+	c.mu.Lock()
+	c.add(0x00010001, 2, "DSC_0004.JPG", false, []byte("fourth"), "", "")
+	c.storages[0x00010001].FreeSpaceInBytes -= 6
+	c.mu.Unlock()
+	if ch := nextChange(t, changes); ch.Removed || ch.Obj.Path() != "SD/DCIM/100NIKON/DSC_0004.JPG" {
+		t.Fatalf("change %+v at %q", ch, ch.Obj.Path())
 	}
 }
 
