@@ -61,17 +61,28 @@ func (t *Tree) Reconnect(ctx context.Context, cam Camera) error {
 	}
 
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.gen != gen || t.cam != nil {
+		t.mu.Unlock()
 		return fmt.Errorf("reconnect: %w", ErrDisconnected) // a concurrent Disconnect or Reconnect
 	}
 	for o, at := range plan.found {
 		o.cur = at
 	}
+	// What changed while the camera was away (shots taken, pictures
+	// deleted on it) is told as the watcher tells it: the kernel forgets
+	// the names, the renamed tree is built again, --on-new runs for the
+	// new shots.
+	var changes []Change
 	for _, o := range plan.gone {
+		changes = append(changes, Change{Dir: o.parent, Obj: o, Removed: true})
 		t.forgetLocked(o)
 	}
 	for _, d := range plan.dirs {
+		for _, c := range d.children {
+			if _, ok := plan.found[c]; !ok {
+				changes = append(changes, Change{Dir: d.dir, Obj: c})
+			}
+		}
 		t.installLocked(d.dir, d.children)
 	}
 	if plan.infos != nil {
@@ -80,7 +91,11 @@ func (t *Tree) Reconnect(ctx context.Context, cam Camera) error {
 	}
 	t.cam = cam
 	t.gen++
-	t.log.Info("camera reconnected", "found", len(plan.found), "gone", len(plan.gone), "dur", time.Since(start))
+	t.mu.Unlock()
+	t.log.Info("camera reconnected", "found", len(plan.found), "gone", len(plan.gone), "new", len(changes)-len(plan.gone), "dur", time.Since(start))
+	if len(changes) > 0 {
+		t.changedAll(changes)
+	}
 	return nil
 }
 

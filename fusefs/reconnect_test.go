@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -65,8 +67,17 @@ func TestReconnectRemapsByPlace(t *testing.T) {
 	// deleted and D.ARW is new.
 	fresh := reconnectCard(500, "B.ARW")
 	fresh.add(0x00010001, 501, "D.ARW", false, []byte("dddd"), "20240316T120000", "")
+	var told []string
+	tr.setNotify(func(c Change) {
+		told = append(told, fmt.Sprintf("%s removed=%v", c.Obj.Path(), c.Removed))
+	})
 	if err := tr.Reconnect(ctx, fresh); err != nil {
 		t.Fatal(err)
+	}
+	// What changed while away is told as the watcher tells it.
+	slices.Sort(told)
+	if want := []string{"SD/DCIM/100MSDCF/B.ARW removed=true", "SD/DCIM/100MSDCF/D.ARW removed=false"}; !slices.Equal(told, want) {
+		t.Errorf("changes told %q, want %q", told, want)
 	}
 	if !tr.Connected() {
 		t.Fatal("not connected after Reconnect")
