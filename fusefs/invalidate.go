@@ -42,10 +42,23 @@ func (f *filesystem) changedOne(c Change, old, now *RenamedTree) {
 		renamed = n.Path()
 	}
 	if c.Removed {
-		if c.Obj.Kind == KindFile && f.cache != nil {
-			f.cache.Forget(cacheID(c.Obj))
+		// A folder deleted on the camera takes its files with it: their
+		// blocks go, and latest if it was one of them.
+		files := []*Object{c.Obj}
+		if c.Obj.IsDir() {
+			files = f.tree.filesBelow(c.Obj)
 		}
-		if p := f.latest.Load(); p != nil && (*p == path || *p == renamed) {
+		gone := map[string]bool{path: true}
+		for _, o := range files {
+			if f.cache != nil {
+				f.cache.Forget(cacheID(o))
+			}
+			gone[f.cameraPrefix+o.Path()] = true
+			if n, ok := old.File(o); ok {
+				gone[n.Path()] = true
+			}
+		}
+		if p := f.latest.Load(); p != nil && (gone[*p] || *p == renamed) {
 			f.latest.Store(nil)
 		}
 	} else if renamed != "" {
@@ -191,4 +204,23 @@ func (f *filesystem) renamedInode(path string) *fs.Inode {
 		}
 	}
 	return n
+}
+
+// filesBelow returns the files listed below directory o.
+func (t *Tree) filesBelow(o *Object) []*Object {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []*Object
+	var walk func(d *Object)
+	walk = func(d *Object) {
+		for _, c := range d.children {
+			if c.Kind == KindFile {
+				out = append(out, c)
+			} else {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return out
 }

@@ -83,3 +83,58 @@ func TestRenamedFollowsChanges(t *testing.T) {
 		t.Errorf("%d entries after the deletion, want %d", len(n.Children()), before)
 	}
 }
+
+// A folder deleted on the camera takes latest with it when the newest
+// capture was in it.
+func TestRenamedFolderDeletedClearsLatest(t *testing.T) {
+	c := renameCamera()
+	tr := newTestTree(t, c)
+	r := NewRenamer(RenameConfig{
+		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, "@dlnum@_@filename@", true),
+		Camera: renameTestCamera, Logger: testLogger(t),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rt, err := r.Build(ctx, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	news := make(chan string, 4)
+	root := NewRenamedRoot(Config{Tree: tr, Logger: testLogger(t), OnNew: func(p string) { news <- p }}, rt).(*renDirNode)
+	events := make(chan mtp.Event, 2)
+	wctx, wcancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { tr.Watch(wctx, WatchConfig{Events: events}) })
+	defer func() { wcancel(); wg.Wait() }()
+
+	f101 := findHandle(t, c, 0x00010001, "101NIKON")
+	c.mu.Lock()
+	h := c.add(0x00010001, f101, "DSC_0009.NEF", false, []byte("nine"), "20200101T000000", "")
+	c.mu.Unlock()
+	events <- mtp.Event{Code: mtp.EventObjectAdded, Params: []uint32{h}}
+	select {
+	case <-news:
+	case <-time.After(watchBound):
+		t.Fatal("OnNew not told")
+	}
+	if _, ok := root.fsys.latestTarget(); !ok {
+		t.Fatal("no latest after the capture")
+	}
+	c.mu.Lock()
+	for oh, o := range c.objects {
+		if oh == f101 || o.info.ParentObject == f101 {
+			delete(c.objects, oh)
+		}
+	}
+	c.mu.Unlock()
+	events <- mtp.Event{Code: mtp.EventObjectRemoved, Params: []uint32{f101}}
+	for deadline := time.Now().Add(watchBound); ; time.Sleep(10 * time.Millisecond) {
+		target, latest := root.fsys.latestTarget()
+		if !latest {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("latest -> %q after its folder was deleted", target)
+		}
+	}
+}
