@@ -26,6 +26,12 @@ func (f *filesystem) changedAll(cs []Change) {
 	if f.ren != nil && slices.ContainsFunc(cs, func(c Change) bool { return c.Removed || !c.Obj.IsDir() }) {
 		old, now = f.rebuildRenamed()
 	}
+	if f.ren != nil && slices.ContainsFunc(cs, func(c Change) bool { return !c.Removed && c.Obj.Kind == KindStorage }) {
+		// A card put in while mounted: the renamed tree shows every
+		// file of the card, so the new card is listed whole, as at
+		// mount, away from the watcher, and the tree built again.
+		go f.listForRenamed()
+	}
 	for _, c := range cs {
 		f.changedOne(c, old, now)
 	}
@@ -204,6 +210,18 @@ func (f *filesystem) renamedInode(path string) *fs.Inode {
 		}
 	}
 	return n
+}
+
+// listForRenamed lists what the camera tree has not listed yet (a card put
+// in while mounted), on the tree's own context, and builds the renamed
+// tree again.
+func (f *filesystem) listForRenamed() {
+	r := f.ren.tree.Load().renamer
+	if _, err := r.listCard(f.tree.ctx, f.tree); err != nil {
+		f.log.Warn("listing a new card for the renamed tree failed; its files show under /.camera", "err", err)
+		return
+	}
+	f.rebuildRenamed()
 }
 
 // filesBelow returns the files listed below directory o.

@@ -138,3 +138,45 @@ func TestRenamedFolderDeletedClearsLatest(t *testing.T) {
 		}
 	}
 }
+
+// A card put in while mounted shows its files in the renamed tree.
+func TestRenamedCardInserted(t *testing.T) {
+	c := renameCamera()
+	c.mu.Lock()
+	c.ids = c.ids[:1] // the second card is not in yet
+	card2 := c.storages[0x00020001]
+	delete(c.storages, 0x00020001)
+	c.mu.Unlock()
+	tr := newTestTree(t, c)
+	r := NewRenamer(RenameConfig{
+		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, "@filename@", true),
+		Camera: renameTestCamera, Logger: testLogger(t),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rt, err := r.Build(ctx, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := NewRenamedRoot(Config{Tree: tr, Logger: testLogger(t)}, rt).(*renDirNode)
+	events := make(chan mtp.Event, 2)
+	wctx, wcancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { tr.Watch(wctx, WatchConfig{Events: events}) })
+	defer func() { wcancel(); wg.Wait() }()
+
+	c.mu.Lock()
+	c.ids = append(c.ids, 0x00020001)
+	c.storages[0x00020001] = card2
+	c.mu.Unlock()
+	events <- mtp.Event{Code: mtp.EventStoreAdded, Params: []uint32{0x00020001}}
+	for deadline := time.Now().Add(watchBound); ; time.Sleep(10 * time.Millisecond) {
+		files := renameFiles(root.fsys.ren.tree.Load())
+		if files["all/A_B.JPG"] != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new card's files are not in the renamed tree: %v", files)
+		}
+	}
+}
