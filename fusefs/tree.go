@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -307,6 +308,12 @@ func (t *Tree) listStorages(ctx context.Context, cam Camera) ([]*Object, map[uin
 	if err != nil {
 		return nil, nil, err
 	}
+	return t.describeStorages(ctx, cam, ids)
+}
+
+// describeStorages is listStorages for the storage IDs the camera gave.
+func (t *Tree) describeStorages(ctx context.Context, cam Camera, ids []uint32) ([]*Object, map[uint32]*mtp.StorageInfo, error) {
+	ids = slices.Clone(ids)
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	infos := make(map[uint32]*mtp.StorageInfo, len(ids))
 	var objs []*Object

@@ -619,7 +619,7 @@ func (w *watcher) storages(ctx context.Context) {
 			present[slot(id)] = true
 		}
 	}
-	fresh, infos, err := t.listStorages(ctx, cam)
+	fresh, infos, err := t.describeStorages(ctx, cam, ids)
 	if err != nil {
 		t.log.Debug("listing the storages again failed", "err", err)
 		return
