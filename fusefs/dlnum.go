@@ -248,20 +248,32 @@ func (f *lifetimeFile) check() error {
 	return nil
 }
 
-// writeFileAtomic writes v as JSON to path: a temporary file in the same
-// directory, synced, then renamed over path, so a crash leaves the old
-// file or the new one, never half of one.
+// writeFileAtomic writes v as JSON to path, durably (writeBytesAtomic):
+// lifetime download numbers must survive a power cut.
 func writeFileAtomic(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "\t")
 	if err != nil {
 		return err
 	}
+	if err := writeBytesAtomic(path, append(b, '\n'), true); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeBytesAtomic writes b to path through a temporary file in the same
+// directory renamed over it: a reader (or a crash) sees the old file or
+// the new one, never half of one. durable also syncs the file and its
+// directory, so the new content survives a power cut; without it (the
+// metadata cache, only a shortcut) the file may be lost or empty after
+// one, which the next mount ignores with a warning.
+func writeBytesAtomic(path string, b []byte, durable bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(append(b, '\n'))
-	if err == nil {
+	_, err = tmp.Write(b)
+	if err == nil && durable {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -272,11 +284,13 @@ func writeFileAtomic(path string, v any) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
+	if durable {
+		if d, err := os.Open(filepath.Dir(path)); err == nil {
+			d.Sync()
+			d.Close()
+		}
 	}
 	return nil
 }

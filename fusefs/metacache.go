@@ -472,7 +472,7 @@ func (m *MetaCache) Save() error {
 		err = os.MkdirAll(filepath.Dir(m.path), 0o755)
 	}
 	if err == nil {
-		err = writeBytesAtomic(m.path, b)
+		err = writeBytesAtomic(m.path, b, false)
 	}
 	if err != nil {
 		m.mu.Lock()
@@ -482,27 +482,4 @@ func (m *MetaCache) Save() error {
 	}
 	m.log.Debug("metadata cache saved", "file", m.path, "folders", len(f.Folders), "objects", total)
 	return nil
-}
-
-// writeBytesAtomic writes b to path through a temporary file in the same
-// directory renamed over it: a reader (or a crash) sees the old file or
-// the new one, never half of one. The cache is only a shortcut, so it is
-// not synced to disk: after a power cut it may be lost or empty, which the
-// next mount ignores with a warning.
-func writeBytesAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }

@@ -14,28 +14,11 @@ import (
 // answer from the new tree; a deletion takes it out and clears latest.
 func TestRenamedFollowsChanges(t *testing.T) {
 	c := renameCamera()
-	tr := newTestTree(t, c)
-	r := NewRenamer(RenameConfig{
-		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, "@dlnum@_@filename@", true),
-		Camera: renameTestCamera, Logger: testLogger(t),
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rt, err := r.Build(ctx, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	news := make(chan string, 4)
-	root := NewRenamedRoot(Config{Tree: tr, Logger: testLogger(t), OnNew: func(p string) { news <- p }}, rt).(*renDirNode)
+	root, news, events := renamedLive(t, c, "@dlnum@_@filename@")
 	allDir := &renDirNode{fsys: root.fsys, path: "all"} // as the kernel would hold it
 	n, _ := allDir.node()
 	before := len(n.Children())
 
-	events := make(chan mtp.Event, 2)
-	wctx, wcancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { tr.Watch(wctx, WatchConfig{Events: events}) })
-	defer func() { wcancel(); wg.Wait() }()
 
 	f101 := findHandle(t, c, 0x00010001, "101NIKON")
 	c.mu.Lock()
@@ -88,24 +71,7 @@ func TestRenamedFollowsChanges(t *testing.T) {
 // capture was in it.
 func TestRenamedFolderDeletedClearsLatest(t *testing.T) {
 	c := renameCamera()
-	tr := newTestTree(t, c)
-	r := NewRenamer(RenameConfig{
-		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, "@dlnum@_@filename@", true),
-		Camera: renameTestCamera, Logger: testLogger(t),
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rt, err := r.Build(ctx, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	news := make(chan string, 4)
-	root := NewRenamedRoot(Config{Tree: tr, Logger: testLogger(t), OnNew: func(p string) { news <- p }}, rt).(*renDirNode)
-	events := make(chan mtp.Event, 2)
-	wctx, wcancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { tr.Watch(wctx, WatchConfig{Events: events}) })
-	defer func() { wcancel(); wg.Wait() }()
+	root, news, events := renamedLive(t, c, "@dlnum@_@filename@")
 
 	f101 := findHandle(t, c, 0x00010001, "101NIKON")
 	c.mu.Lock()
@@ -147,23 +113,7 @@ func TestRenamedCardInserted(t *testing.T) {
 	card2 := c.storages[0x00020001]
 	delete(c.storages, 0x00020001)
 	c.mu.Unlock()
-	tr := newTestTree(t, c)
-	r := NewRenamer(RenameConfig{
-		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, "@filename@", true),
-		Camera: renameTestCamera, Logger: testLogger(t),
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rt, err := r.Build(ctx, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := NewRenamedRoot(Config{Tree: tr, Logger: testLogger(t)}, rt).(*renDirNode)
-	events := make(chan mtp.Event, 2)
-	wctx, wcancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { tr.Watch(wctx, WatchConfig{Events: events}) })
-	defer func() { wcancel(); wg.Wait() }()
+	root, _, events := renamedLive(t, c, "@filename@")
 
 	c.mu.Lock()
 	c.ids = append(c.ids, 0x00020001)
@@ -179,4 +129,30 @@ func TestRenamedCardInserted(t *testing.T) {
 			t.Fatalf("the new card's files are not in the renamed tree: %v", files)
 		}
 	}
+}
+
+// renamedLive builds the renamed tree (dirs "all", files fileSpec) of c's
+// tree and its root, which tells OnNew on news, and watches the tree for
+// the events sent on events until the test ends.
+func renamedLive(t *testing.T, c *fakeCamera, fileSpec string) (*renDirNode, chan string, chan mtp.Event) {
+	t.Helper()
+	tr := newTestTree(t, c)
+	r := NewRenamer(RenameConfig{
+		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, fileSpec, true),
+		Camera: renameTestCamera, Logger: testLogger(t),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rt, err := r.Build(ctx, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	news := make(chan string, 4)
+	root := NewRenamedRoot(Config{Tree: tr, Logger: testLogger(t), OnNew: func(p string) { news <- p }}, rt).(*renDirNode)
+	events := make(chan mtp.Event, 2)
+	wctx, wcancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { tr.Watch(wctx, WatchConfig{Events: events}) })
+	t.Cleanup(func() { wcancel(); wg.Wait() })
+	return root, news, events
 }
