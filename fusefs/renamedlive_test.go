@@ -19,7 +19,6 @@ func TestRenamedFollowsChanges(t *testing.T) {
 	n, _ := allDir.node()
 	before := len(n.Children())
 
-
 	f101 := findHandle(t, c, 0x00010001, "101NIKON")
 	c.mu.Lock()
 	h := c.add(0x00010001, f101, "DSC_0009.NEF", false, []byte("nine"), "20200101T000000", "")

@@ -81,7 +81,8 @@ type Tree struct {
 	// of notify (watch.go).
 	notifyAll func([]Change)
 
-	listed atomic.Int64 // objects described by the camera so far
+	listed   atomic.Int64 // objects described by the camera so far
+	listings atomic.Int32 // listings running now
 
 	meta       *MetaCache  // nil: no metadata cache
 	noPropList atomic.Bool // GetObjectPropList failed: not asked again
@@ -232,6 +233,8 @@ type listing struct {
 }
 
 func (t *Tree) runListing(dir *Object, l *listing) {
+	t.listings.Add(1)
+	defer t.listings.Add(-1)
 	start := time.Now()
 	var children []*Object
 	var infos map[uint32]*mtp.StorageInfo

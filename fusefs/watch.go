@@ -180,6 +180,12 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 			}
 			w.apply(ctx, ev)
 		case <-poll:
+			if t.listings.Load() > 0 {
+				// The camera is busy answering a listing, one
+				// round trip per object on these cameras: ask
+				// after it (a Nikon keeps its events until asked).
+				continue
+			}
 			evs, err := cfg.Poll(ctx)
 			if err != nil {
 				if !pollFailed && ctx.Err() == nil {
@@ -193,6 +199,9 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 				w.apply(ctx, ev)
 			}
 		case <-diff:
+			if t.listings.Load() > 0 {
+				continue // as for polling: after the listing
+			}
 			w.diff(ctx)
 		}
 	}

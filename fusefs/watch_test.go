@@ -284,3 +284,59 @@ func (f infoTransport) Do(ctx context.Context, req mtp.Request, dataOut io.Reade
 
 func (infoTransport) Events() <-chan mtp.Event { return nil }
 func (infoTransport) Close() error             { return nil }
+
+// folderBlockingCamera holds GetObjectHandles of one folder until release
+// is closed: a listing that takes long.
+type folderBlockingCamera struct {
+	*fakeCamera
+	folder  uint32
+	release chan struct{}
+}
+
+func (c *folderBlockingCamera) ObjectHandles(ctx context.Context, storage, parent uint32) ([]uint32, error) {
+	if parent == c.folder {
+		select {
+		case <-c.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return c.fakeCamera.ObjectHandles(ctx, storage, parent)
+}
+
+// While a listing runs, the watcher does not ask the camera for changes:
+// on cameras without events a listing is one round trip per object, and
+// diffing or polling in between would only slow it down.
+func TestWatchWaitsForListings(t *testing.T) {
+	fc := sampleCamera()
+	c := &folderBlockingCamera{fakeCamera: fc, folder: findHandle(t, fc, 0x00010001, "2024-03-15"), release: make(chan struct{})}
+	polls := atomic.Int32{}
+	poll := func(context.Context) ([]mtp.Event, error) { polls.Add(1); return nil, nil }
+	tr, _ := watchTree(t, c, WatchConfig{Diff: true, DiffEvery: 5 * time.Millisecond, Poll: poll, PollEvery: 5 * time.Millisecond})
+	time.Sleep(50 * time.Millisecond)
+	dated := walk(t, tr, "SD", "2024-03-15") // known, not listed
+	listed := make(chan error, 1)
+	go func() {
+		_, err := tr.List(context.Background(), dated)
+		listed <- err
+	}()
+	deadline := time.Now().Add(watchBound)
+	for tr.listings.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // a pass already started ends
+	storages, polled := fc.storageCalls.Load(), polls.Load()
+	time.Sleep(100 * time.Millisecond) // about 20 periods of each
+	if n, p := fc.storageCalls.Load()-storages, polls.Load()-polled; n != 0 || p != 0 {
+		t.Errorf("during a listing: %d storage checks, %d polls; want none", n, p)
+	}
+	close(c.release)
+	if err := <-listed; err != nil {
+		t.Fatal(err)
+	}
+	for polled := polls.Load(); polls.Load() == polled; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no poll after the listing")
+		}
+	}
+}
