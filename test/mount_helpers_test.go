@@ -250,9 +250,16 @@ type mountSim struct {
 // Cleanup stops it.
 func mountStartSim(t *testing.T, dir string, env ...string) *mountSim {
 	t.Helper()
+	return mountStartSimArgs(t, dir, env)
+}
+
+// mountStartSimArgs is mountStartSim with more flags for the simulator
+// (e.g. a link model, --debug).
+func mountStartSimArgs(t *testing.T, dir string, env []string, args ...string) *mountSim {
+	t.Helper()
 	camsim, _ := mountBuild(t)
 	s := &mountSim{log: &mountLockedBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(camsim, "--listen", "127.0.0.1:0", "--dir", dir)
+	s.cmd = exec.Command(camsim, append([]string{"--listen", "127.0.0.1:0", "--dir", dir}, args...)...)
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stderr = s.log
 	stdout, err := s.cmd.StdoutPipe()

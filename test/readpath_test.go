@@ -6,18 +6,14 @@ package test
 // costs one small request.
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -27,43 +23,7 @@ import (
 // operation. Cleanup stops it.
 func readpathStartSim(t *testing.T, dir string, args ...string) *mountSim {
 	t.Helper()
-	camsim, _ := mountBuild(t)
-	s := &mountSim{log: &mountLockedBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(camsim, append([]string{"--listen", "127.0.0.1:0", "--debug", "--dir", dir}, args...)...)
-	s.cmd.Stderr = s.log
-	stdout, err := s.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		s.cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(s.stop)
-	line := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			line <- sc.Text()
-		}
-		close(line)
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case l := <-line:
-		addr, ok := strings.CutPrefix(l, "listening ")
-		if !ok {
-			t.Fatalf("camsim printed %q, want \"listening ADDR:PORT\"; log:\n%s", l, s.log.String())
-		}
-		s.addr = addr
-		s.port = addr[strings.LastIndexByte(addr, ':')+1:]
-	case <-time.After(20 * time.Second):
-		t.Fatalf("camsim did not say it was listening within 20s; log:\n%s", s.log.String())
-	}
-	return s
+	return mountStartSimArgs(t, dir, nil, append([]string{"--debug"}, args...)...)
 }
 
 // readpathPartial is one GetPartialObject the simulator served.

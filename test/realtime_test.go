@@ -126,17 +126,7 @@ func rtCheck(t *testing.T, p *camsim.Personality) *mountRun {
 	if b, _ := os.ReadFile(out); strings.Count(string(b), "\n") != 1 {
 		t.Errorf("--on-new ran %d times, want once: %q", strings.Count(string(b), "\n"), b)
 	}
-	latest := filepath.Join(mnt, ".airnef", "latest")
-	target, err := os.Readlink(latest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want, _ := filepath.Rel(filepath.Join(mnt, ".airnef"), newPath); target != want {
-		t.Errorf("latest -> %q, want %q", target, want)
-	}
-	if got := rtRead(t, latest); !bytes.Equal(got, shot) {
-		t.Errorf("through latest: %d bytes differ from the shot's %d", len(got), len(shot))
-	}
+	liveLatest(t, mnt, newPath, shot)
 	if des, _ := os.ReadDir(filepath.Join(mnt, ".airnef")); len(des) != 1 {
 		t.Errorf("/.airnef lists %v, want stats only", des)
 	}
