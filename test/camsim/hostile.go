@@ -345,20 +345,9 @@ func (h *hostile) info(o hobj) []byte {
 
 // read answers a read of at most n bytes of o from off.
 func (h *hostile) read(s *session, t *txn, o hobj, off, n uint64, partial bool) reply {
-	size := uint64(o.size)
-	if off > size {
-		return fail(mtp.RespInvalidParameter)
-	}
-	n = min(n, size-off)
-	if n > s.maxData() {
-		if !partial {
-			return fail(mtp.RespObjectTooLarge)
-		}
-		n = s.maxData()
-	}
-	var params []uint32
-	if partial {
-		params = []uint32{uint32(n)}
+	n, params, code := s.readSpan(uint64(o.size), off, n, partial)
+	if code != mtp.RespOK {
+		return fail(code)
 	}
 	switch {
 	case o.dir:

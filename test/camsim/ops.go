@@ -322,6 +322,28 @@ func (s *session) getThumb(t *txn) reply {
 	return okData(thumb)
 }
 
+// readSpan is how many of the n bytes asked at off of an object of size
+// bytes one read sends, and the response parameters of a partial read (the
+// number sent); code is RespOK or the refusal.
+func (s *session) readSpan(size, off, n uint64, partial bool) (uint64, []uint32, mtp.ResponseCode) {
+	if off > size {
+		return 0, nil, mtp.RespInvalidParameter
+	}
+	n = min(n, size-off)
+	if n > s.maxData() {
+		if !partial {
+			// A whole object of 4 GiB or more does not fit a data
+			// phase libgphoto2 can read: ask for partial reads.
+			return 0, nil, mtp.RespObjectTooLarge
+		}
+		n = s.maxData()
+	}
+	if !partial {
+		return n, nil, mtp.RespOK
+	}
+	return n, []uint32{uint32(n)}, mtp.RespOK
+}
+
 // readObject answers with at most n bytes of the object h from offset off,
 // read from the file while they are sent. A partial read's response
 // carries the number of bytes sent.
@@ -330,22 +352,9 @@ func (s *session) readObject(h uint32, off, n uint64, partial bool) reply {
 	if !ok {
 		return fail(mtp.RespInvalidObjectHandle)
 	}
-	size := uint64(o.size)
-	if off > size {
-		return fail(mtp.RespInvalidParameter)
-	}
-	n = min(n, size-off)
-	if n > s.maxData() {
-		if !partial {
-			// A whole object of 4 GiB or more does not fit a data
-			// phase libgphoto2 can read: ask for partial reads.
-			return fail(mtp.RespObjectTooLarge)
-		}
-		n = s.maxData()
-	}
-	var params []uint32
-	if partial {
-		params = []uint32{uint32(n)}
+	n, params, code := s.readSpan(uint64(o.size), off, n, partial)
+	if code != mtp.RespOK {
+		return fail(code)
 	}
 	if o.dir {
 		return okData(nil, params...) // a folder has no data
