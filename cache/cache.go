@@ -132,7 +132,7 @@ func New(cfg Config, src Source) (*Cache, error) {
 // (with the bytes before the missing block counted in n); the fetch goes on
 // for other readers. A failed fetch's error wraps the Source's.
 func (c *Cache) ReadAt(ctx context.Context, obj Object, p []byte, off int64) (int, error) {
-	return c.read(ctx, obj, p, off, plan{blocks: c.requestSize() / c.cfg.BlockSize})
+	return c.read(ctx, obj, p, off, plan{blocks: c.requestSize() / c.cfg.BlockSize}, nil)
 }
 
 // Forget drops the cached blocks of the object with the given ID (deleted or
@@ -218,34 +218,35 @@ func (c *Cache) readAhead(req int) int64 {
 	return 2 * int64(req)
 }
 
-// read is ReadAt under plan pl.
-func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, pl plan) (int, error) {
-	n, _, err := c.readEnd(ctx, obj, p, off, pl)
-	return n, err
-}
-
-// readEnd is read, also reporting whether the fetches of a sequential
-// plan reach the object's last block (see start).
-func (c *Cache) readEnd(ctx context.Context, obj Object, p []byte, off int64, pl plan) (n int, atEnd bool, err error) {
+// read is ReadAt under plan pl. When the fetches of a sequential plan
+// reach the object's last block (see start), atEnd, if not nil, is called
+// once they are queued and before the read waits for its bytes, without
+// the cache's locks: a reader queues the next object's prefetch there, so
+// it is behind this object's last request when that one ends and the
+// session never idles between the two.
+func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, pl plan, atEnd func()) (int, error) {
 	if off < 0 {
-		return 0, false, errNegativeOffset
+		return 0, errNegativeOffset
 	}
 	if len(p) == 0 {
-		return 0, false, nil
+		return 0, nil
 	}
 	if off >= obj.Size {
-		return 0, false, io.EOF
+		return 0, io.EOF
 	}
-	n = int(min(int64(len(p)), obj.Size-off))
-	atEnd, err = c.start(obj, off, n, pl)
+	n := int(min(int64(len(p)), obj.Size-off))
+	end, err := c.start(obj, off, n, pl)
 	if err != nil {
-		return 0, false, err
+		return 0, err
+	}
+	if end && atEnd != nil {
+		atEnd()
 	}
 	done := 0
 	for s := range spans(off, n, c.cfg.BlockSize) {
 		b, err := c.acquire(ctx, obj, s.block)
 		if err != nil {
-			return done, atEnd, err
+			return done, err
 		}
 		held := len(b.data)
 		m := copy(p[s.pos:s.pos+s.n], b.data[min(s.off, held):])
@@ -254,13 +255,13 @@ func (c *Cache) readEnd(ctx context.Context, obj Object, p []byte, off int64, pl
 		if m < s.n {
 			// Cached under a smaller size: the caller's Object disagrees
 			// with the one that filled the cache.
-			return done, atEnd, fmt.Errorf("cache: object %#x block %d holds %d bytes: %w", obj.ID, s.block, held, io.ErrUnexpectedEOF)
+			return done, fmt.Errorf("cache: object %#x block %d holds %d bytes: %w", obj.ID, s.block, held, io.ErrUnexpectedEOF)
 		}
 	}
 	if n < len(p) {
-		return n, atEnd, io.EOF
+		return n, io.EOF
 	}
-	return n, atEnd, nil
+	return n, nil
 }
 
 // start counts the blocks of the n > 0 bytes at off as hits, misses or

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -258,6 +260,48 @@ func TestPrefetchNext(t *testing.T) {
 			t.Errorf("random reader asked its hint %d times", asked)
 		}
 	})
+}
+
+// TestPrefetchQueuedBeforeWait checks that the next object's prefetch is
+// queued as soon as a sequential reader's fetches reach its object's end,
+// while the read still waits for its own bytes: the session then goes from
+// the last request of one file straight to the next file's first.
+func TestPrefetchQueuedBeforeWait(t *testing.T) {
+	src := &fakeSource{}
+	gate := make(chan struct{})
+	src.setGate(gate)
+	c := newCache(t, Config{Concurrency: 1}, src)
+	a := Object{ID: 1, Size: 3 * BlockUnit}
+	b := Object{ID: 2, Size: 3 * BlockUnit}
+	var asked atomic.Int32
+	r := c.NewReader(a)
+	r.SetNext(func() (Object, bool) { asked.Add(1); return b, true })
+	c.copying.Store(true) // the previous reader copied its object: r's first read takes all of a
+	ch := make(chan error, 1)
+	go func() {
+		_, err := r.ReadAt(t.Context(), make([]byte, BlockUnit), 0)
+		ch <- err
+	}()
+	waitFor(t, "b's prefetch queued behind a's fetch", func() bool { return c.Stats().InFlight == 2 })
+	select {
+	case err := <-ch:
+		t.Fatalf("read returned (%v) before its fetch was let through", err)
+	default:
+	}
+	if n := asked.Load(); n != 1 {
+		t.Errorf("hint asked %d times, want once", n)
+	}
+	close(gate)
+	if err := <-ch; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both fetches", func() bool { return c.Stats().InFlight == 0 })
+	calls := src.Calls()
+	want := []call{{a.ID, 0, int(a.Size)}, {b.ID, 0, int(b.Size)}}
+	if !slices.Equal(calls, want) {
+		t.Errorf("fetches %v, want %v", calls, want)
+	}
+	src.check(t)
 }
 
 func TestPrefetchBounds(t *testing.T) {

@@ -34,9 +34,12 @@ func (r *Reader) Object() Object { return r.obj }
 
 // SetNext gives r a guess of the object read after this one (the next file
 // of a folder being copied). When a sequential reader's fetches reach its
-// object's end, r asks next once and prefetches the first request of the
-// object it names, so the camera does not idle while the copying program
-// closes one file and opens the next. next runs without the cache's locks.
+// object's end, r asks next once and queues the first request of the
+// object it names right behind them (before the read waits for its own
+// bytes), so the camera goes on to the next file the moment it sends this
+// one's last byte, while the copying program is still writing this file
+// out and then closes it and opens the next. next runs without the cache's
+// locks.
 func (r *Reader) SetNext(next func() (Object, bool)) {
 	r.mu.Lock()
 	r.next = next
@@ -89,10 +92,11 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if full {
 		pl = plan{blocks: req / c.cfg.BlockSize, ahead: c.readAhead(req)}
 	}
-	n, atEnd, err := c.readEnd(ctx, r.obj, p, off, pl)
-	if atEnd && next != nil {
-		r.prefetchNext(next)
+	var atEnd func()
+	if next != nil {
+		atEnd = func() { r.prefetchNext(next) }
 	}
+	n, err := c.read(ctx, r.obj, p, off, pl, atEnd)
 	if off+int64(n) >= r.obj.Size && (err == nil || errors.Is(err, io.EOF)) {
 		r.mu.Lock()
 		if r.sequential {
