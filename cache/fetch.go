@@ -20,6 +20,14 @@ type fetch struct {
 	done chan struct{} // closed when err is set and the blocks are cached
 	err  error
 
+	// The blocks are cached one by one as their last byte arrives, so a
+	// reader waiting for the first block of a large request (or a copy
+	// reading the last file) gets it without waiting for the whole
+	// request. published counts the blocks cached so far, from first on;
+	// more is closed and replaced each time one is.
+	published int
+	more      chan struct{}
+
 	queued    bool // in Cache.urgent or Cache.ahead
 	running   bool // handed to the Source; its blocks count in Cache.running
 	urgent    bool // a reader waits for it
@@ -38,7 +46,7 @@ func (c *Cache) startLocked(obj Object, i int64, size int, ahead bool) *fetch {
 	if rest := blocks - i; rest <= int64(c.stretch(size)) {
 		size = int(rest)
 	}
-	f := &fetch{obj: obj, first: i, ahead: ahead, urgent: !ahead, queued: true, done: make(chan struct{})}
+	f := &fetch{obj: obj, first: i, ahead: ahead, urgent: !ahead, queued: true, done: make(chan struct{}), more: make(chan struct{})}
 	for j := i; j < blocks && f.n < size; j++ {
 		k := key{obj.ID, j}
 		if j > i && (c.lru.Contains(k) || c.inflight[k] != nil) {
@@ -180,8 +188,10 @@ func (c *Cache) makeRoomLocked(n int) {
 	}
 }
 
-// finishLocked publishes the outcome of f: caches its blocks unless it
-// failed or was forgotten, and wakes its waiters. c.mu is held.
+// finishLocked publishes the outcome of f: caches its blocks not cached
+// yet (blocks[j] is block f.first+j, nil for those published while it
+// ran) unless it failed or was forgotten, and wakes its waiters. c.mu is
+// held.
 func (c *Cache) finishLocked(f *fetch, blocks []*block, err error) {
 	for j := range f.n {
 		k := key{f.obj.ID, f.first + int64(j)}
@@ -191,21 +201,48 @@ func (c *Cache) finishLocked(f *fetch, blocks []*block, err error) {
 	}
 	c.fetching--
 	if f.running {
-		c.running -= f.n
+		c.running -= f.n - f.published
 	}
 	if f.forgotten || c.closed {
 		for _, b := range blocks {
-			c.release(b)
+			if b != nil {
+				c.release(b)
+			}
 		}
 		blocks = nil
 	}
 	for j, b := range blocks {
-		if c.lru.Add(key{f.obj.ID, f.first + int64(j)}, b) {
+		if b != nil && c.lru.Add(key{f.obj.ID, f.first + int64(j)}, b) {
 			c.stats.evictions.Add(1)
 		}
 	}
 	f.err = err
 	close(f.done)
+}
+
+// publish caches block f.first+j of the running fetch f, whose bytes have
+// all arrived in buf (hi bytes), and wakes the readers waiting for it. The
+// fetch gives up the buffer unless it was forgotten or the cache closed
+// meanwhile (then it stays the fetch's, released when it ends). It reports
+// whether it took buf.
+func (c *Cache) publish(f *fetch, j int, buf []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := key{f.obj.ID, f.first + int64(j)}
+	if f.forgotten || c.closed || c.inflight[k] != f {
+		return false
+	}
+	delete(c.inflight, k)
+	b := &block{data: buf}
+	b.refs.Store(1)
+	c.running--
+	f.published++
+	if c.lru.Add(k, b) {
+		c.stats.evictions.Add(1)
+	}
+	close(f.more)
+	f.more = make(chan struct{})
+	return true
 }
 
 // fetch asks the camera for f's blocks.
@@ -229,7 +266,7 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 		c.stats.prefetches.Add(1)
 	}
 	t0 := time.Now()
-	got, err := c.fetchInto(f.obj, off, want, bufs)
+	got, err := c.fetchInto(f, off, want, bufs)
 	dur := time.Since(t0)
 	c.stats.bytesFromCamera.Add(uint64(max(got, 0)))
 	if got == want && errors.Is(err, io.EOF) {
@@ -256,6 +293,9 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 
 	blocks := make([]*block, f.n)
 	for j := range blocks {
+		if bufs[j] == nil {
+			continue // published as it arrived
+		}
 		lo := int64(j) * bs
 		hi := min(lo+bs, want)
 		blocks[j] = &block{data: bufs[j][:hi-lo]}
@@ -264,11 +304,21 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 	return blocks, nil
 }
 
-// fetchInto reads the want bytes of obj at off into the consecutive block
-// buffers bufs with one request, and returns how many arrived.
-func (c *Cache) fetchInto(obj Object, off, want int64, bufs [][]byte) (int64, error) {
+// fetchInto reads the want bytes of f's object at off into the
+// consecutive block buffers bufs with one request, and returns how many
+// arrived. From a WriterSource each block is published as soon as its last
+// byte arrives, and its entry in bufs cleared: the bytes the camera sent
+// for a range are that range's bytes even if the request fails later, so
+// the blocks that arrived whole are served while the rest is retried.
+func (c *Cache) fetchInto(f *fetch, off, want int64, bufs [][]byte) (int64, error) {
+	obj := f.obj
 	if c.wsrc != nil {
 		w := &blockWriter{bufs: bufs, bs: int64(c.cfg.BlockSize), limit: want, pool: &c.bufs}
+		w.full = func(j int) {
+			if c.publish(f, j, w.bufs[j][:w.blockLen(j)]) {
+				w.bufs[j] = nil
+			}
+		}
 		got, err := c.wsrc.FetchTo(c.ctx, obj, off, want, w)
 		return min(got, w.n), err
 	}
@@ -305,7 +355,14 @@ type blockWriter struct {
 	bs    int64
 	limit int64
 	pool  *bufferPool
-	n     int64 // bytes written
+	full  func(j int) // called when block j holds all its bytes; may take bufs[j]
+	n     int64       // bytes written
+}
+
+// blockLen is how many bytes block j of the request holds.
+func (w *blockWriter) blockLen(j int) int64 {
+	lo := int64(j) * w.bs
+	return min(lo+w.bs, w.limit) - lo
 }
 
 func (w *blockWriter) Write(p []byte) (int, error) {
@@ -322,6 +379,9 @@ func (w *blockWriter) Write(p []byte) (int, error) {
 		p = p[m:]
 		done += m
 		w.n += int64(m)
+		if at+int64(m) == w.blockLen(int(i)) && w.full != nil {
+			w.full(int(i))
+		}
 	}
 	return done, nil
 }

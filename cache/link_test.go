@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -362,10 +363,17 @@ func TestPrefetchYields(t *testing.T) {
 }
 
 // writerSource streams into the cache's io.Writer in odd-sized chunks.
+// With a pause, it stops after pauseAt bytes of each request until pause
+// is closed, then fails the request if failAfter is set.
 type writerSource struct {
 	fakeSource
-	chunk int
+	chunk     int
+	pauseAt   int64
+	pause     chan struct{}
+	failAfter bool
 }
+
+var errMidway = errors.New("link lost midway")
 
 func (s *writerSource) FetchTo(ctx context.Context, obj Object, off, n int64, w io.Writer) (int64, error) {
 	s.mu.Lock()
@@ -375,13 +383,76 @@ func (s *writerSource) FetchTo(ctx context.Context, obj Object, off, n int64, w 
 	fill(buf, obj.ID, off)
 	var done int64
 	for done < int64(len(buf)) {
-		m, err := w.Write(buf[done:min(done+int64(s.chunk), int64(len(buf)))])
+		end := min(done+int64(s.chunk), int64(len(buf)))
+		if s.pause != nil && done < s.pauseAt && end > s.pauseAt {
+			end = s.pauseAt
+		}
+		m, err := w.Write(buf[done:end])
 		done += int64(m)
 		if err != nil {
 			return done, err
 		}
+		if s.pause != nil && done == s.pauseAt {
+			select {
+			case <-s.pause:
+			case <-ctx.Done():
+				return done, ctx.Err()
+			}
+			if s.failAfter {
+				return done, errMidway
+			}
+		}
 	}
 	return done, nil
+}
+
+// TestStreamedBlocks checks that each block of a request is served as soon
+// as its bytes have arrived, not when the whole request has: a reader of a
+// large request's first block, or of the last file of a copy, does not
+// wait for the rest. A request failing midway keeps the blocks that
+// arrived whole and fails the readers of the others.
+func TestStreamedBlocks(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprint("fail=", fail), func(t *testing.T) {
+			src := &writerSource{chunk: 5000, pauseAt: 2*BlockUnit + 100, pause: make(chan struct{}), failAfter: fail}
+			c := newCache(t, Config{RequestSize: 8 * BlockUnit}, src)
+			obj := Object{ID: 7, Size: 8 * BlockUnit}
+			// A read within the two blocks that arrived returns while
+			// the request is still running.
+			first := goRead(t.Context(), c, obj, 10, BlockUnit)
+			r := receive(t, first)
+			checkRead(t, obj, 10, r.p[:r.n], r.n, r.err)
+			if st := c.Stats(); st.InFlight != 1 || st.Blocks != 2 {
+				t.Errorf("while paused: %d fetches in flight, %d blocks cached; want 1 and 2", st.InFlight, st.Blocks)
+			}
+			// A read of block 2, which has only begun, waits.
+			third := goRead(t.Context(), c, obj, 2*BlockUnit, 10)
+			select {
+			case r := <-third:
+				t.Fatalf("read of a block not arrived returned %d, %v", r.n, r.err)
+			case <-time.After(20 * time.Millisecond):
+			}
+			close(src.pause)
+			r = receive(t, third)
+			if fail {
+				if !errors.Is(r.err, errMidway) {
+					t.Errorf("read of a block the failed request did not bring: %v, want errMidway", r.err)
+				}
+				if st := c.Stats(); st.Blocks != 2 {
+					t.Errorf("%d blocks cached, want the 2 that arrived", st.Blocks)
+				}
+			} else {
+				checkRead(t, obj, 2*BlockUnit, r.p[:r.n], r.n, r.err)
+			}
+			// Everything reads right afterwards (fetched again if need be).
+			p := make([]byte, obj.Size)
+			n, err := c.ReadAt(t.Context(), obj, p, 0)
+			checkRead(t, obj, 0, p[:n], n, err)
+			if st := c.Stats(); st.InFlight != 0 || st.Blocks != 8 {
+				t.Errorf("at the end: %d in flight, %d blocks; want 0 and 8", st.InFlight, st.Blocks)
+			}
+		})
+	}
 }
 
 func TestWriterSource(t *testing.T) {
@@ -398,16 +469,19 @@ func TestWriterSource(t *testing.T) {
 			}
 		})
 	}
-	// A source writing more than asked fails the fetch, caches nothing.
+	// A source writing more than asked fails the fetch without writing
+	// past the buffers; the blocks that arrived whole before the excess
+	// are served (a reader of the last one may see the error instead).
 	src := &writerSource{chunk: 4096}
 	src.short = -10
 	c := newCache(t, Config{RequestSize: 8 * BlockUnit}, src)
 	obj := Object{ID: 6, Size: 3 * BlockUnit}
-	if _, err := c.ReadAt(t.Context(), obj, make([]byte, 10), 0); err == nil {
-		t.Error("overrun: no error")
-	}
-	if st := c.Stats(); st.Blocks != 0 || st.FetchErrors != 1 {
-		t.Errorf("overrun: stats %+v, want nothing cached, one error", st)
+	p := make([]byte, 10)
+	n, err := c.ReadAt(t.Context(), obj, p, 0)
+	checkRead(t, obj, 0, p[:n], n, err)
+	waitFor(t, "the failed fetch", func() bool { return c.Stats().InFlight == 0 })
+	if st := c.Stats(); st.FetchErrors != 1 || st.Blocks > 3 {
+		t.Errorf("overrun: stats %+v, want one error, at most the object's blocks", st)
 	}
 }
 
