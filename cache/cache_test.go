@@ -792,13 +792,13 @@ func TestConfig(t *testing.T) {
 		want Config // checked fields when err is nil
 		err  error
 	}{
-		"defaults": {cfg: Config{}, want: Config{Size: 256 << 20, BlockSize: BlockUnit, RequestSize: 1 << 20, MaxRequestSize: 16 << 20, MaxFetches: 4, Concurrency: 1}},
+		"defaults": {cfg: Config{}, want: Config{Size: 256 << 20, BlockSize: BlockUnit, RequestSize: DefaultRequestSize, MaxRequestSize: 16 << 20, MaxFetches: 4, Concurrency: 1}},
 		"request set: fixed": {cfg: Config{RequestSize: 4 << 20},
 			want: Config{Size: 256 << 20, BlockSize: BlockUnit, RequestSize: 4 << 20, MaxRequestSize: 4 << 20, MaxFetches: 4, Concurrency: 1}},
 		"request and max set": {cfg: Config{RequestSize: 4 << 20, MaxRequestSize: 8 << 20},
 			want: Config{Size: 256 << 20, BlockSize: BlockUnit, RequestSize: 4 << 20, MaxRequestSize: 8 << 20, MaxFetches: 4, Concurrency: 1}},
 		"read-ahead off": {cfg: Config{ReadAhead: -1},
-			want: Config{Size: 256 << 20, BlockSize: BlockUnit, RequestSize: 1 << 20, MaxRequestSize: 16 << 20, ReadAhead: -1, MaxFetches: 4, Concurrency: 1}},
+			want: Config{Size: 256 << 20, BlockSize: BlockUnit, RequestSize: DefaultRequestSize, MaxRequestSize: 16 << 20, ReadAhead: -1, MaxFetches: 4, Concurrency: 1}},
 		"size rounded down, requests a quarter": {cfg: Config{Size: 5<<20 + 3, BlockSize: 1 << 20},
 			want: Config{Size: 5 << 20, BlockSize: 1 << 20, RequestSize: 1 << 20, MaxRequestSize: 1 << 20, MaxFetches: 4, Concurrency: 1}},
 		"small cache": {cfg: Config{Size: 16 * BlockUnit},

@@ -23,18 +23,23 @@
 // reader before it read its object sequentially to the end: a copy is
 // running, and the whole request is fetched at once.
 //
+// A request's blocks are cached one by one as their bytes arrive, so a
+// reader waits for its own block, not for the end of a request of many
+// megabytes.
+//
 // Fetches run on the cache's own context, not the reader's: a reader whose
 // context ends (an interrupted FUSE request) stops waiting and gets
 // ctx.Err(), while the fetch completes for everyone else and the session is
 // left alone. Close cancels that context. A failed fetch reports its error to
-// every reader waiting for it and caches nothing, so the next read retries.
+// every reader waiting for a block it did not bring whole, so the next read
+// retries.
 //
 // A Reader, one per open file, notices sequential reading and fetches the
 // read-ahead window beyond it in the background, so the camera is sending
 // the next blocks while the kernel copies the current ones. When its
 // fetches reach the object's end it asks a hint from the caller (the next
-// file of the folder being copied) and prefetches that object's first
-// request, so the session does not idle while the copying program moves
+// file of the folder being copied) and queues that object's first request
+// behind them, so the session does not idle while the copying program moves
 // from one file to the next.
 //
 // Fetches wait in a queue, those a reader waits for ahead of read-ahead, and

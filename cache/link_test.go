@@ -364,13 +364,14 @@ func TestPrefetchYields(t *testing.T) {
 
 // writerSource streams into the cache's io.Writer in odd-sized chunks.
 // With a pause, it stops after pauseAt bytes of each request until pause
-// is closed, then fails the request if failAfter is set.
+// is closed, and then fails the first request that got there if failAfter
+// is set.
 type writerSource struct {
 	fakeSource
 	chunk     int
 	pauseAt   int64
 	pause     chan struct{}
-	failAfter bool
+	failAfter atomic.Bool // fail the next request that reaches the pause
 }
 
 var errMidway = errors.New("link lost midway")
@@ -398,7 +399,7 @@ func (s *writerSource) FetchTo(ctx context.Context, obj Object, off, n int64, w 
 			case <-ctx.Done():
 				return done, ctx.Err()
 			}
-			if s.failAfter {
+			if s.failAfter.CompareAndSwap(true, false) {
 				return done, errMidway
 			}
 		}
@@ -414,7 +415,8 @@ func (s *writerSource) FetchTo(ctx context.Context, obj Object, off, n int64, w 
 func TestStreamedBlocks(t *testing.T) {
 	for _, fail := range []bool{false, true} {
 		t.Run(fmt.Sprint("fail=", fail), func(t *testing.T) {
-			src := &writerSource{chunk: 5000, pauseAt: 2*BlockUnit + 100, pause: make(chan struct{}), failAfter: fail}
+			src := &writerSource{chunk: 5000, pauseAt: 2*BlockUnit + 100, pause: make(chan struct{})}
+			src.failAfter.Store(fail)
 			c := newCache(t, Config{RequestSize: 8 * BlockUnit}, src)
 			obj := Object{ID: 7, Size: 8 * BlockUnit}
 			// A read within the two blocks that arrived returns while
@@ -487,22 +489,34 @@ func TestWriterSource(t *testing.T) {
 
 // TestReadAheadGrows checks that read-ahead queued at the default size
 // before the link was measured grows, when it runs, to the measured size,
-// absorbing the read-ahead queued after it: a fresh mount's first 3 MB file
-// costs three requests, not four.
+// absorbing the read-ahead queued after it: a fresh mount's first 8 MB
+// file on a link that wants 6 MB requests costs three requests, not four.
+// A 3 MB photo costs two: the first read's block, then the rest of the
+// file within the stretch of the default request.
 func TestReadAheadGrows(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		src := &linkSource{rtt: 2 * time.Millisecond, rate: 40e6}
-		c := newCache(t, Config{}, src)
-		obj := Object{ID: 1, Size: 3_000_000}
-		readAll(t, c.NewReader(obj))
-		want := []call{{1, 0, BlockUnit}, {1, BlockUnit, DefaultRequestSize}, {1, BlockUnit + DefaultRequestSize, 3_000_000 - BlockUnit - DefaultRequestSize}}
-		if got := src.Calls(); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("camera saw %v, want %v", got, want)
-		}
-		if st := c.Stats(); st.InFlight != 0 || st.Fetches != 3 {
-			t.Errorf("stats %+v: want 3 fetches, none left", st)
-		}
-	})
+	for _, tc := range []struct {
+		rtt  time.Duration
+		size int64
+		want []call
+	}{
+		{5 * time.Millisecond, 8_000_000, []call{{1, 0, BlockUnit}, {1, BlockUnit, DefaultRequestSize}, {1, BlockUnit + DefaultRequestSize, 8_000_000 - BlockUnit - DefaultRequestSize}}},
+		{2 * time.Millisecond, 3_000_000, []call{{1, 0, BlockUnit}, {1, BlockUnit, 3_000_000 - BlockUnit}}},
+	} {
+		t.Run(fmt.Sprint(tc.size), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src := &linkSource{rtt: tc.rtt, rate: 40e6}
+				c := newCache(t, Config{}, src)
+				obj := Object{ID: 1, Size: tc.size}
+				readAll(t, c.NewReader(obj))
+				if got := src.Calls(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+					t.Errorf("camera saw %v, want %v", got, tc.want)
+				}
+				if st := c.Stats(); st.InFlight != 0 || st.Fetches != uint64(len(tc.want)) {
+					t.Errorf("stats %+v: want %d fetches, none left", st, len(tc.want))
+				}
+			})
+		})
+	}
 }
 
 // TestMemoryBound checks that a long sequential read through a small cache

@@ -627,8 +627,9 @@ func TestMountConcurrentReaders(t *testing.T) {
 	if got := mountStatInt(t, stats, "bytes_from_camera"); got != size {
 		t.Errorf("bytes_from_camera %d, want the file size %d", got, size)
 	}
-	if got := mountStatInt(t, stats, "fetches"); got != blocks {
-		t.Errorf("fetches %d, want one per block (%d)", got, blocks)
+	// Each byte came once (above), in requests of whole blocks.
+	if got := mountStatInt(t, stats, "fetches"); got < 1 || got > blocks {
+		t.Errorf("fetches %d, want 1 to %d (one request per block at most)", got, blocks)
 	}
 	// The dedup was exercised: the readers' requests reached the cache.
 	touched := mountStatInt(t, stats, "hits") + mountStatInt(t, stats, "waits") + mountStatInt(t, stats, "misses")
