@@ -351,7 +351,7 @@ func (c *Cache) acquire(ctx context.Context, obj Object, i int64) (*block, error
 			c.stats.misses.Add(1)
 		}
 		c.urgeLocked(f)
-		more := f.more
+		arrived := f.arrivalLocked(i)
 		c.mu.Unlock()
 
 		select {
@@ -360,8 +360,8 @@ func (c *Cache) acquire(ctx context.Context, obj Object, i int64) (*block, error
 				return nil, f.err
 			}
 			// Look again: the block may be gone already.
-		case <-more:
-			// A block of f arrived: look again, it may be this one.
+		case <-arrived:
+			// Cached: look again (it may even be evicted already).
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

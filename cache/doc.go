@@ -23,9 +23,9 @@
 // reader before it read its object sequentially to the end: a copy is
 // running, and the whole request is fetched at once.
 //
-// A request's blocks are cached one by one as their bytes arrive, so a
-// reader waits for its own block, not for the end of a request of many
-// megabytes.
+// A request's blocks are cached as their bytes arrive, a megabyte at a
+// time, so a reader waits for its own part, not for the end of a request of
+// many megabytes.
 //
 // Fetches run on the cache's own context, not the reader's: a reader whose
 // context ends (an interrupted FUSE request) stops waiting and gets

@@ -363,7 +363,8 @@ func TestPrefetchYields(t *testing.T) {
 }
 
 // writerSource streams into the cache's io.Writer in odd-sized chunks.
-// With a pause, it stops after pauseAt bytes of each request until pause
+// It writes short bytes more than asked (fewer when negative). With a
+// pause, it stops after pauseAt bytes of each request until pause
 // is closed, and then fails the first request that got there if failAfter
 // is set.
 type writerSource struct {
@@ -407,51 +408,52 @@ func (s *writerSource) FetchTo(ctx context.Context, obj Object, off, n int64, w 
 	return done, nil
 }
 
-// TestStreamedBlocks checks that each block of a request is served as soon
-// as its bytes have arrived, not when the whole request has: a reader of a
-// large request's first block, or of the last file of a copy, does not
-// wait for the rest. A request failing midway keeps the blocks that
-// arrived whole and fails the readers of the others.
+// TestStreamedBlocks checks that the blocks of a request are served as
+// their bytes arrive, a megabyte at a time, not when the whole request has:
+// a reader of a large request's first block, or of the last file of a
+// copy, does not wait for the rest. A request failing midway keeps the
+// blocks that arrived and fails the readers of the others.
 func TestStreamedBlocks(t *testing.T) {
+	const group = publishBytes / BlockUnit
 	for _, fail := range []bool{false, true} {
 		t.Run(fmt.Sprint("fail=", fail), func(t *testing.T) {
-			src := &writerSource{chunk: 5000, pauseAt: 2*BlockUnit + 100, pause: make(chan struct{})}
+			src := &writerSource{chunk: 5000, pauseAt: (group+2)*BlockUnit + 100, pause: make(chan struct{})}
 			src.failAfter.Store(fail)
-			c := newCache(t, Config{RequestSize: 8 * BlockUnit}, src)
-			obj := Object{ID: 7, Size: 8 * BlockUnit}
-			// A read within the two blocks that arrived returns while
-			// the request is still running.
+			c := newCache(t, Config{RequestSize: 3 * group * BlockUnit}, src)
+			obj := Object{ID: 7, Size: 3 * group * BlockUnit}
+			// A read within the first megabyte, which arrived, returns
+			// while the request is still running.
 			first := goRead(t.Context(), c, obj, 10, BlockUnit)
 			r := receive(t, first)
 			checkRead(t, obj, 10, r.p[:r.n], r.n, r.err)
-			if st := c.Stats(); st.InFlight != 1 || st.Blocks != 2 {
-				t.Errorf("while paused: %d fetches in flight, %d blocks cached; want 1 and 2", st.InFlight, st.Blocks)
+			if st := c.Stats(); st.InFlight != 1 || st.Blocks != group {
+				t.Errorf("while paused: %d fetches in flight, %d blocks cached; want 1 and %d", st.InFlight, st.Blocks, group)
 			}
-			// A read of block 2, which has only begun, waits.
-			third := goRead(t.Context(), c, obj, 2*BlockUnit, 10)
+			// A read in the second megabyte, which has only begun, waits.
+			second := goRead(t.Context(), c, obj, group*BlockUnit, 10)
 			select {
-			case r := <-third:
+			case r := <-second:
 				t.Fatalf("read of a block not arrived returned %d, %v", r.n, r.err)
 			case <-time.After(20 * time.Millisecond):
 			}
 			close(src.pause)
-			r = receive(t, third)
+			r = receive(t, second)
 			if fail {
 				if !errors.Is(r.err, errMidway) {
 					t.Errorf("read of a block the failed request did not bring: %v, want errMidway", r.err)
 				}
-				if st := c.Stats(); st.Blocks != 2 {
-					t.Errorf("%d blocks cached, want the 2 that arrived", st.Blocks)
+				if st := c.Stats(); st.Blocks != group {
+					t.Errorf("%d blocks cached, want the %d that arrived", st.Blocks, group)
 				}
 			} else {
-				checkRead(t, obj, 2*BlockUnit, r.p[:r.n], r.n, r.err)
+				checkRead(t, obj, group*BlockUnit, r.p[:r.n], r.n, r.err)
 			}
 			// Everything reads right afterwards (fetched again if need be).
 			p := make([]byte, obj.Size)
 			n, err := c.ReadAt(t.Context(), obj, p, 0)
 			checkRead(t, obj, 0, p[:n], n, err)
-			if st := c.Stats(); st.InFlight != 0 || st.Blocks != 8 {
-				t.Errorf("at the end: %d in flight, %d blocks; want 0 and 8", st.InFlight, st.Blocks)
+			if st := c.Stats(); st.InFlight != 0 || st.Blocks != 3*group {
+				t.Errorf("at the end: %d in flight, %d blocks; want 0 and %d", st.InFlight, st.Blocks, 3*group)
 			}
 		})
 	}
@@ -472,18 +474,29 @@ func TestWriterSource(t *testing.T) {
 		})
 	}
 	// A source writing more than asked fails the fetch without writing
-	// past the buffers; the blocks that arrived whole before the excess
-	// are served (a reader of the last one may see the error instead).
-	src := &writerSource{chunk: 4096}
-	src.short = -10
-	c := newCache(t, Config{RequestSize: 8 * BlockUnit}, src)
-	obj := Object{ID: 6, Size: 3 * BlockUnit}
-	p := make([]byte, 10)
-	n, err := c.ReadAt(t.Context(), obj, p, 0)
-	checkRead(t, obj, 0, p[:n], n, err)
-	waitFor(t, "the failed fetch", func() bool { return c.Stats().InFlight == 0 })
-	if st := c.Stats(); st.FetchErrors != 1 || st.Blocks > 3 {
-		t.Errorf("overrun: stats %+v, want one error, at most the object's blocks", st)
+	// past the buffers; the blocks it filled whole were published as they
+	// arrived. One writing less fails the fetch, and caches the blocks of
+	// no megabyte it did not complete.
+	for _, tc := range []struct {
+		extra  int // bytes written beyond those asked for
+		ok     bool
+		blocks int
+	}{{10, true, 3}, {-10, false, 0}} {
+		src := &writerSource{chunk: 4096}
+		src.short = tc.extra
+		c := newCache(t, Config{RequestSize: 8 * BlockUnit}, src)
+		obj := Object{ID: 6, Size: 3 * BlockUnit}
+		p := make([]byte, 10)
+		n, err := c.ReadAt(t.Context(), obj, p, 0)
+		if tc.ok {
+			checkRead(t, obj, 0, p[:n], n, err)
+		} else if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%d bytes extra: read error %v, want io.ErrUnexpectedEOF", tc.extra, err)
+		}
+		waitFor(t, "the failed fetch", func() bool { return c.Stats().InFlight == 0 })
+		if st := c.Stats(); st.FetchErrors != 1 || st.Blocks != tc.blocks {
+			t.Errorf("%d bytes extra: %d fetch errors, %d blocks cached; want 1 and %d", tc.extra, st.FetchErrors, st.Blocks, tc.blocks)
+		}
 	}
 }
 
