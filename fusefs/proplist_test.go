@@ -35,6 +35,16 @@ func newPropCamera(c *fakeCamera) *propCamera {
 func (c *propCamera) DescribeFolder(ctx context.Context, parent uint32) ([]mtp.ObjectDesc, error) {
 	c.propCalls.Add(1)
 	c.mu.Lock()
+	block := c.block
+	c.mu.Unlock()
+	if block != nil { // as ObjectHandles: the test releases the answer
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
 	case c.err != nil:

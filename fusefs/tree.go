@@ -202,34 +202,60 @@ func (t *Tree) Lookup(ctx context.Context, dir *Object, name string) (*Object, e
 // joining the one in progress. It returns early with ctx's error when ctx
 // ends first; the listing goes on for the others.
 func (t *Tree) ensureListed(ctx context.Context, dir *Object) error {
-	t.mu.Lock()
-	if dir.listed {
+	return t.awaitListed(ctx, dir, false)
+}
+
+// awaitListed is ensureListed. With oneRequest, a listing it starts may
+// cost only one request (the warm listing's, warm.go): it ends with
+// errNotCheap rather than describe the folder's objects one by one. A
+// caller without oneRequest that joined such a listing and saw it give up
+// starts a full one.
+func (t *Tree) awaitListed(ctx context.Context, dir *Object, oneRequest bool) error {
+	for {
+		t.mu.Lock()
+		if dir.listed {
+			t.mu.Unlock()
+			return nil
+		}
+		if dir.gone {
+			t.mu.Unlock()
+			return fmt.Errorf("list %q: %w", "/"+dir.Path(), ErrNotFound)
+		}
+		l := dir.listing
+		if l == nil {
+			l = &listing{done: make(chan struct{}), oneRequest: oneRequest}
+			dir.listing = l
+			go t.runListing(dir, l)
+		}
 		t.mu.Unlock()
-		return nil
-	}
-	if dir.gone {
-		t.mu.Unlock()
-		return fmt.Errorf("list %q: %w", "/"+dir.Path(), ErrNotFound)
-	}
-	l := dir.listing
-	if l == nil {
-		l = &listing{done: make(chan struct{})}
-		dir.listing = l
-		go t.runListing(dir, l)
-	}
-	t.mu.Unlock()
-	select {
-	case <-l.done:
-		return l.err
-	case <-ctx.Done():
-		return ctx.Err()
+		select {
+		case <-l.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if oneRequest || !errors.Is(l.err, errNotCheap) {
+			return l.err
+		}
 	}
 }
+
+// errNotCheap ends a listing that may cost only one request (awaitListed)
+// of a folder that needs one GetObjectInfo per object.
+var errNotCheap = errors.New("fusefs: folder not listed with one request")
 
 // listing is one run of a directory listing that callers wait on.
 type listing struct {
 	done chan struct{}
 	err  error // set before done is closed
+	// oneRequest: the listing gives up (errNotCheap) rather than
+	// describe objects one by one.
+	oneRequest bool
+}
+
+// listMode is how a listing of a folder runs: whether it may cost only
+// one request.
+type listMode struct {
+	oneRequest bool
 }
 
 func (t *Tree) runListing(dir *Object, l *listing) {
@@ -243,7 +269,7 @@ func (t *Tree) runListing(dir *Object, l *listing) {
 		if dir.Kind == KindRoot {
 			children, infos, err = t.listStorages(t.ctx, cam)
 		} else {
-			children, err = t.listFolder(t.ctx, cam, dir, at)
+			children, err = t.listFolderMode(t.ctx, cam, dir, at, listMode{oneRequest: l.oneRequest})
 		}
 	}
 	t.mu.Lock()
@@ -253,10 +279,14 @@ func (t *Tree) runListing(dir *Object, l *listing) {
 		err = ErrDisconnected
 	}
 	t.mu.Unlock()
-	if err != nil {
+	switch {
+	case errors.Is(err, errNotCheap):
+		err = fmt.Errorf("list %q: %w", "/"+dir.Path(), err)
+		t.log.Debug("not listed: it takes one request per object; listed when opened", "dir", "/"+dir.Path())
+	case err != nil:
 		err = fmt.Errorf("list %q: %w", "/"+dir.Path(), err)
 		t.log.Debug("listing failed", "dir", "/"+dir.Path(), "err", err)
-	} else {
+	default:
 		t.log.Debug("listed", "dir", "/"+dir.Path(), "entries", len(children), "dur", time.Since(start))
 	}
 	t.mu.Lock()
@@ -363,11 +393,16 @@ func (t *Tree) describeStorages(ctx context.Context, cam Camera, ids []uint32) (
 // builds the entries from the descriptions (buildEntries), and records
 // both in the metadata cache.
 func (t *Tree) listFolder(ctx context.Context, cam Camera, dir *Object, at address) ([]*Object, error) {
+	return t.listFolderMode(ctx, cam, dir, at, listMode{})
+}
+
+// listFolderMode is listFolder with mode.oneRequest (awaitListed).
+func (t *Tree) listFolderMode(ctx context.Context, cam Camera, dir *Object, at address, mode listMode) ([]*Object, error) {
 	if err := t.lim.refusedErr(dir); err != nil {
 		return nil, err // too many objects: the camera is not asked again
 	}
 	key := metaKeyOf(dir)
-	handles, descs, err := t.describeFolder(ctx, cam, dir, at, key)
+	handles, descs, err := t.describeFolder(ctx, cam, dir, at, key, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -397,14 +432,15 @@ type described struct {
 //     the cache recorded (and, when the card changed since, one
 //     GetObjectInfo agrees with the cached description: spotCheck);
 //   - else with one GetObjectPropList, when the camera has it;
-//   - else with GetObjectHandles and one GetObjectInfo per object.
+//   - else with GetObjectHandles and one GetObjectInfo per object, unless
+//     mode.oneRequest (then errNotCheap).
 //
 // It returns the handles the camera listed, which the cache records and
 // checks the next time, and the descriptions in the camera's order. (A
 // camera that answers GetObjectPropList depth 1 with every object never
 // lists the same handles with GetObjectHandles: its folders are listed
 // from the camera on every mount, one operation each, never wrongly.)
-func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at address, key metaKey) ([]uint32, []described, error) {
+func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at address, key metaKey, mode listMode) ([]uint32, []described, error) {
 	var handles []uint32
 	haveHandles := false
 	if rec := t.meta.folder(key); rec != nil {
@@ -437,10 +473,13 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 	// to three folders (DCIM, MISC, PRIVATE): the round trips saved would
 	// be few.
 	if at.handle != storageRoot {
-		handles, descs, ok, err := t.describeByPropList(ctx, cam, dir, at)
+		handles, descs, ok, err := t.describeByPropList(ctx, cam, dir, at, mode)
 		if err != nil || ok {
 			return handles, descs, err
 		}
+	}
+	if mode.oneRequest && (!haveHandles || len(handles) > 0) {
+		return nil, nil, errNotCheap
 	}
 	if !haveHandles {
 		var err error
@@ -455,7 +494,7 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 	for i, h := range handles {
 		descs[i].h = h
 	}
-	if err := t.describeEach(ctx, cam, dir, descs); err != nil {
+	if err := t.describeEach(ctx, cam, dir, descs, false); err != nil {
 		return nil, nil, err
 	}
 	return handles, descs, nil
@@ -469,7 +508,7 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 // InvalidObjectPropCode, ParameterNotSupported, GeneralError...); an
 // answer too large or malformed falls back for this folder only. A
 // transport error is an error: the session is gone.
-func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, at address) ([]uint32, []described, bool, error) {
+func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, at address, mode listMode) ([]uint32, []described, bool, error) {
 	fd, ok := cam.(FolderDescriber)
 	if !ok || t.noPropList.Load() {
 		return nil, nil, false, nil
@@ -507,7 +546,7 @@ func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, 
 		descs[i] = described{h: d.Handle, info: d.Info, size: d.Size}
 	}
 	// Objects the list described incompletely are asked one by one.
-	if err := t.describeEach(ctx, cam, dir, descs); err != nil {
+	if err := t.describeEach(ctx, cam, dir, descs, mode.oneRequest); err != nil {
 		return nil, nil, false, err
 	}
 	return handles, descs, true, nil
@@ -516,8 +555,9 @@ func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, 
 // describeEach asks GetObjectInfo for each object of descs not described
 // yet, except the ones buildEntries skips without looking: duplicates,
 // handles 0 and 0xFFFFFFFF, and the folders above (a parent cycle). An
-// object gone since it was listed stays undescribed.
-func (t *Tree) describeEach(ctx context.Context, cam Camera, dir *Object, descs []described) error {
+// object gone since it was listed stays undescribed. With oneRequest it
+// asks nothing: an object to ask about is errNotCheap.
+func (t *Tree) describeEach(ctx context.Context, cam Camera, dir *Object, descs []described, oneRequest bool) error {
 	anc := t.ancestorHandles(dir)
 	seen := make(map[uint32]bool, len(descs))
 	prog := newProgress(t.log, "listing a folder", ProgressEvery)
@@ -530,6 +570,9 @@ func (t *Tree) describeEach(ctx context.Context, cam Camera, dir *Object, descs 
 		seen[d.h] = true
 		if d.info != nil {
 			continue
+		}
+		if oneRequest {
+			return errNotCheap
 		}
 		info, err := cam.ObjectInfo(ctx, d.h)
 		if errors.Is(err, mtp.RespInvalidObjectHandle) {
