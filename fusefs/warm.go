@@ -48,7 +48,7 @@ func (t *Tree) Warm(ctx context.Context) {
 	defer stop()
 
 	w := warmer{t: t}
-	storages := w.list(ctx, t.root, false, 0)
+	storages := w.list(ctx, t.root, false, -1)
 	var level2, level3 []*Object
 	for _, s := range storages {
 		level2 = append(level2, w.list(ctx, s, false, warmPerParent)...)
@@ -82,8 +82,8 @@ func (w *warmer) stopped(ctx context.Context) bool {
 }
 
 // list makes sure dir is listed (with oneRequest, only if that takes one
-// request) and returns its first max directories in name order (none for
-// max 0; every one for the root, whose entries are the storages).
+// request) and returns its first max directories in name order (every one
+// for max < 0).
 func (w *warmer) list(ctx context.Context, dir *Object, oneRequest bool, max int) []*Object {
 	if w.stopped(ctx) {
 		return nil
@@ -109,7 +109,7 @@ func (w *warmer) list(ctx context.Context, dir *Object, oneRequest bool, max int
 	defer t.mu.Unlock()
 	var dirs []*Object
 	for _, c := range dir.children { // sorted by name (installLocked)
-		if dir.Kind != KindRoot && len(dirs) >= max {
+		if max >= 0 && len(dirs) >= max {
 			break
 		}
 		if c.IsDir() && !c.gone {
