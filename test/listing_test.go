@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func listingSnapshot(cam *camsim.Camera) map[mtp.OpCode]int {
 // listingMount mounts the camera at port with cacheHome as
 // $XDG_CACHE_HOME, runs ls -lR on the mount, reads files, unmounts (which
 // saves the metadata cache) and returns the listing with the mount point
-// replaced by MNT, and the operations it cost.
+// replaced by MNT and link counts by N, and the operations it cost.
 func listingMount(t *testing.T, cam *camsim.Camera, port, cacheHome string, files []camsim.File, args ...string) (string, map[mtp.OpCode]int) {
 	t.Helper()
 	before := listingSnapshot(cam)
@@ -71,8 +72,14 @@ func listingMount(t *testing.T, cam *camsim.Camera, port, cacheHome string, file
 	if code := r.exitCode(30 * time.Second); code != 0 {
 		t.Fatalf("airnef-mount exited %d; stderr:\n%s", code, r.stderr.String())
 	}
-	return strings.ReplaceAll(string(out), mnt, "MNT"), ops
+	return listingNlinks.ReplaceAllString(strings.ReplaceAll(string(out), mnt, "MNT"), "$1 N "), ops
 }
+
+// listingNlinks matches the link count of a line of ls -l, which listings
+// do not compare: a directory shows 1 ("unknown") until it is listed and
+// 2 + its subdirectories after (fusefs fillAttr), and whether the warm
+// listing has listed it when ls first looks depends on timing.
+var listingNlinks = regexp.MustCompile(`(?m)^([-dl][-rwxsStT]{9}\S*) +\d+ +`)
 
 func listingSum(t *testing.T, path string) [32]byte {
 	t.Helper()
@@ -218,4 +225,88 @@ func TestListingCacheCanon(t *testing.T) {
 	if !bytes.Contains([]byte(cold), []byte(".JPG")) {
 		t.Fatalf("listing shows no pictures:\n%s", cold)
 	}
+}
+
+// listingWarmed mounts the camera at port cold, with fuse debug logs, and
+// waits (bounded) for the warm listing's line: no file is accessed.
+func listingWarmed(t *testing.T, cam *camsim.Camera, port string) (*mountRun, string) {
+	t.Helper()
+	mnt := mountDir(t)
+	r := mountStartEnv(t, []string{"XDG_CACHE_HOME=" + t.TempDir()}, "127.0.0.1:"+port, mnt, "--debug", "fuse")
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(r.stderr.String(), "warm listing done") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warm listing line 30s after mounting; stderr:\n%s", r.stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return r, mnt
+}
+
+// listingWalk runs ls -lR and find on the mount.
+func listingWalk(t *testing.T, mnt string) {
+	t.Helper()
+	mountRunCmd(t, 60*time.Second, []string{"LC_ALL=C"}, "ls", "-lR", mnt)
+	mountRunCmd(t, 60*time.Second, nil, "find", mnt, "-type", "f")
+}
+
+// Right after mounting, with nobody looking, the warm listing lists the
+// storage's top level, DCIM and the DCF folders: on a generic camera one
+// GetObjectPropList each (the top level's too) and nothing else, so that
+// ls -lR and find then cost no listing operation. On a canon (no
+// GetObjectPropList) it lists the top level and DCIM only, one
+// GetObjectInfo per object: the DCF folders, one request per photo, are
+// listed when opened.
+func TestListingWarm(t *testing.T) {
+	mountRequireFUSE(t)
+	mountBuild(t)
+	t.Run("generic", func(t *testing.T) {
+		cam, port := simStart(t, camsim.Config{
+			Personality: camsim.Generic(),
+			Generate:    &camsim.CardSpec{Photos: 24, Seed: 8, Folders: 4, Size: camsim.MinGeneratedSize},
+		})
+		before := listingSnapshot(cam)
+		r, mnt := listingWarmed(t, cam, port)
+		ops := listingCount(cam, before)
+		t.Logf("warm listing: %v", ops)
+		// The top level, DCIM, 4 DCF folders.
+		if ops[mtp.OpGetObjectPropList] != 6 || ops[mtp.OpGetObjectHandles]+ops[mtp.OpGetObjectInfo] != 0 {
+			t.Errorf("warm listing: %v, want 6 GetObjectPropList and nothing else", ops)
+		}
+		if !strings.Contains(r.stderr.String(), "folders=6 skipped=0") {
+			t.Errorf("warm listing line: want folders=6 skipped=0:\n%s", r.stderr.String())
+		}
+		after := listingSnapshot(cam)
+		listingWalk(t, mnt)
+		if ops := listingCount(cam, after); ops[mtp.OpGetObjectPropList]+ops[mtp.OpGetObjectHandles]+ops[mtp.OpGetObjectInfo] != 0 {
+			t.Errorf("ls -lR and find after the warm listing listed again: %v", ops)
+		}
+	})
+	t.Run("canon", func(t *testing.T) {
+		cam, port := simStart(t, camsim.Config{
+			Personality: camsim.Canon(),
+			Generate:    &camsim.CardSpec{Photos: 12, Seed: 9, Folders: 3, Size: camsim.MinGeneratedSize},
+		})
+		photos := 0
+		for _, f := range cam.Files() {
+			if !f.Dir {
+				photos++
+			}
+		}
+		before := listingSnapshot(cam)
+		_, mnt := listingWarmed(t, cam, port)
+		ops := listingCount(cam, before)
+		t.Logf("warm listing: %v", ops)
+		// GetObjectHandles of the top level and DCIM; GetObjectInfo of
+		// DCIM and the 3 DCF folders.
+		if ops[mtp.OpGetObjectHandles] != 2 || ops[mtp.OpGetObjectInfo] != 4 || ops[mtp.OpGetObjectPropList] != 0 {
+			t.Errorf("warm listing: %v, want 2 GetObjectHandles and 4 GetObjectInfo", ops)
+		}
+		after := listingSnapshot(cam)
+		listingWalk(t, mnt)
+		ops = listingCount(cam, after)
+		if ops[mtp.OpGetObjectHandles] != 3 || ops[mtp.OpGetObjectInfo] != photos {
+			t.Errorf("ls -lR after the warm listing: %v, want 3 GetObjectHandles (the DCF folders) and %d GetObjectInfo (the files)", ops, photos)
+		}
+	})
 }

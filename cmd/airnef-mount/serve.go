@@ -70,6 +70,12 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 	if len(storages) == 0 {
 		log.Warn("the camera reports no card: the mount will be empty")
 	}
+	// The warm listing lists the top folders while the filesystem is
+	// being mounted, so the first lookups find them listed. It is not
+	// started again after a reconnection: Reconnect lists again what was
+	// listed, the rest is listed when opened.
+	stopWarm := warm(ctx, tree)
+	defer stopWarm()
 	blocks, err := cache.New(cache.Config{Size: int64(o.cacheSize), BlockSize: int(o.blockSize), Logger: m.cacheLog}, tree.Source())
 	if err != nil {
 		endSession()
@@ -325,5 +331,20 @@ func (m *mounter) reconnect(ctx context.Context, old *camSession, back chan<- *c
 			s.close(m.o.timeout, false, m.log)
 		}
 		return
+	}
+}
+
+// warm runs the tree's warm listing (fusefs.Tree.Warm) until it is done or
+// the returned function is called, which waits for it to end.
+func warm(ctx context.Context, tree *fusefs.Tree) func() {
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tree.Warm(wctx)
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }

@@ -1,0 +1,353 @@
+package fusefs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
+)
+
+// warmCard is a camera with two cards: SD holds ten folders at its top
+// (the first eight by name are warmed), DCIM ten DCF folders (the first
+// eight are), PRIVATE one, and a level below those; card2 one DCF folder.
+func warmCard() *fakeCamera {
+	const sd, card2 = 0x00010001, 0x00020001
+	c := newFakeCamera()
+	c.addStorage(sd, "SD", "", 1<<30, 1<<20)
+	c.addStorage(card2, "card2", "", 1<<30, 1<<20)
+	dcim := c.add(sd, 0, "DCIM", true, nil, "", "")
+	c.add(sd, 0, "MISC", true, nil, "", "")
+	private := c.add(sd, 0, "PRIVATE", true, nil, "", "")
+	for i := range 7 {
+		c.add(sd, 0, fmt.Sprintf("Z%d", i), true, nil, "", "")
+	}
+	c.add(sd, 0, "TOP.TXT", false, []byte("top"), "", "")
+	for i := range 10 {
+		f := c.add(sd, dcim, fmt.Sprintf("%dMSDCF", 100+i), true, nil, "", "")
+		for j := range 3 {
+			c.add(sd, f, fmt.Sprintf("DSC%05d.JPG", 10*i+j), false, []byte("photo"), "20240101T000000", "")
+		}
+		if i == 0 {
+			sub := c.add(sd, f, "SUB", true, nil, "", "")
+			c.add(sd, sub, "DEEP.JPG", false, []byte("deep"), "", "")
+		}
+	}
+	c.add(sd, dcim, "DCIM.TXT", false, []byte("x"), "", "")
+	m4 := c.add(sd, private, "M4ROOT", true, nil, "", "")
+	c.add(sd, m4, "CLIP", true, nil, "", "")
+	d2 := c.add(card2, 0, "DCIM", true, nil, "", "")
+	f2 := c.add(card2, d2, "100B", true, nil, "", "")
+	c.add(card2, f2, "B.JPG", false, []byte("b"), "", "")
+	return c
+}
+
+// warmWant is the directories of warmCard the warm listing lists at levels
+// 1 and 2, and at level 3 (only with one request per folder).
+var (
+	warmLevels12 = []string{
+		"SD", "card2",
+		"SD/DCIM", "SD/MISC", "SD/PRIVATE", "SD/Z0", "SD/Z1", "SD/Z2", "SD/Z3", "SD/Z4",
+		"card2/DCIM",
+	}
+	warmLevel3 = []string{
+		"SD/DCIM/100MSDCF", "SD/DCIM/101MSDCF", "SD/DCIM/102MSDCF", "SD/DCIM/103MSDCF",
+		"SD/DCIM/104MSDCF", "SD/DCIM/105MSDCF", "SD/DCIM/106MSDCF", "SD/DCIM/107MSDCF",
+		"SD/PRIVATE/M4ROOT", "card2/DCIM/100B",
+	}
+)
+
+// listedDirs is every directory of tr listed so far, without asking the
+// camera.
+func listedDirs(tr *Tree) []string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	var out []string
+	var rec func(d *Object)
+	rec = func(d *Object) {
+		if !d.listed {
+			return
+		}
+		if d.Kind != KindRoot {
+			out = append(out, d.Path())
+		}
+		for _, c := range d.children {
+			if c.IsDir() {
+				rec(c)
+			}
+		}
+	}
+	rec(tr.root)
+	slices.Sort(out)
+	return out
+}
+
+func sorted(s ...[]string) []string {
+	out := slices.Concat(s...)
+	slices.Sort(out)
+	return out
+}
+
+// warmTree is a tree of c logging into logs (debug included), with the root listed as
+// serve lists it before the warm listing starts.
+func warmTree(t *testing.T, c Camera, logs *syncBuffer) *Tree {
+	t.Helper()
+	tr := NewTree(c, TreeConfig{Location: time.UTC, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	t.Cleanup(tr.Close)
+	if _, err := tr.List(context.Background(), tr.Root()); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// runWarm runs the warm listing, bounded.
+func runWarm(t *testing.T, ctx context.Context, tr *Tree) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tr.Warm(ctx)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("warm listing still running after 30s")
+	}
+}
+
+// With GetObjectPropList, the warm listing lists the top levels, their
+// first eight folders and those folders' first eight folders, in name
+// order, nothing deeper, one request each (card2's top level comes with
+// SD's), and logs how long it took.
+func TestWarmPropList(t *testing.T) {
+	c := newPropCamera(warmCard())
+	var logs syncBuffer
+	tr := warmTree(t, c, &logs)
+	runWarm(t, context.Background(), tr)
+	want := sorted(warmLevels12, warmLevel3)
+	if got := listedDirs(tr); !slices.Equal(got, want) {
+		t.Fatalf("listed %q,\nwant %q", got, want)
+	}
+	if n := c.propCalls.Load(); n != int64(len(want)-1) {
+		t.Errorf("%d GetObjectPropList, want %d (one per directory, card2's top level with SD's)", n, len(want)-1)
+	}
+	if n := c.infoCalls.Load() + c.handleCalls.Load(); n != 0 {
+		t.Errorf("%d GetObjectInfo and GetObjectHandles, want 0", n)
+	}
+	// Each listing counted as running while it ran (the watcher waits
+	// for them), none after.
+	waitFor(t, "no listing counted as running", func() bool { return tr.listings.Load() == 0 })
+	if !strings.Contains(logs.String(), fmt.Sprintf("msg=\"warm listing done\" folders=%d skipped=0", len(want))) {
+		t.Errorf("no warm listing line with folders=%d:\n%s", len(want), logs.String())
+	}
+}
+
+// Without GetObjectPropList (one GetObjectInfo per object), the warm
+// listing lists the top levels and their folders, and no folder below
+// those: none of their objects is described.
+func TestWarmWithoutPropList(t *testing.T) {
+	c := warmCard()
+	var logs syncBuffer
+	tr := warmTree(t, c, &logs)
+	runWarm(t, context.Background(), tr)
+	if got := listedDirs(tr); !slices.Equal(got, sorted(warmLevels12)) {
+		t.Fatalf("listed %q,\nwant %q", got, sorted(warmLevels12))
+	}
+	// The objects described: those at the top levels and in the
+	// folders there but Z5 and Z6.
+	level2 := map[uint32]bool{}
+	for h, o := range c.objects {
+		if o.info.ParentObject == 0 && o.info.ObjectFormat == mtp.FormatAssociation && o.info.Filename != "Z5" && o.info.Filename != "Z6" {
+			level2[h] = true
+		}
+	}
+	var want int64
+	for _, o := range c.objects {
+		if o.info.ParentObject == 0 || level2[o.info.ParentObject] {
+			want++
+		}
+	}
+	if n := c.infoCalls.Load(); n != want {
+		t.Errorf("%d GetObjectInfo, want %d (the top levels' objects and their folders')", n, want)
+	}
+	if n := c.handleCalls.Load(); n != int64(len(warmLevels12)) {
+		t.Errorf("%d GetObjectHandles, want %d: a folder not listed costs nothing", n, len(warmLevels12))
+	}
+	if !strings.Contains(logs.String(), fmt.Sprintf("folders=%d skipped=%d", len(warmLevels12), len(warmLevel3))) {
+		t.Errorf("warm listing line: want folders=%d skipped=%d:\n%s", len(warmLevels12), len(warmLevel3), logs.String())
+	}
+	// Opened by the user, a folder is listed as always.
+	got := names(mustList(t, tr, walk(t, tr, "SD", "DCIM", "100MSDCF")))
+	if !slices.Equal(got, []string{"DSC00000.JPG", "DSC00001.JPG", "DSC00002.JPG", "SUB"}) {
+		t.Errorf("100MSDCF = %q", got)
+	}
+}
+
+// On a remount with the metadata cache, the warm listing checks each
+// folder with one GetObjectHandles, level 3 included also without
+// GetObjectPropList, and describes nothing.
+func TestWarmMetaCache(t *testing.T) {
+	cameras(t, func(t *testing.T, fc *fakeCamera, c Camera, props func() int64) {
+		dir := t.TempDir()
+		tr, _ := metaTree(t, c, dir, testLogger(t))
+		snapshot(t, tr)
+		tr.Close()
+		resetCounts(fc)
+		p0 := props()
+		tr, _ = metaTree(t, c, dir, testLogger(t))
+		mustList(t, tr, tr.Root())
+		runWarm(t, context.Background(), tr)
+		// sampleCamera: SD, card3; DCIM, 2024-03-15; DCIM/100NIKON.
+		if n := fc.handleCalls.Load(); n != sampleFolders {
+			t.Errorf("%d GetObjectHandles, want %d", n, sampleFolders)
+		}
+		if n, p := fc.infoCalls.Load(), props()-p0; n+p != 0 {
+			t.Errorf("%d GetObjectInfo, %d GetObjectPropList, want none", n, p)
+		}
+		if got := len(listedDirs(tr)); got != sampleFolders {
+			t.Errorf("%d directories listed, want %d", got, sampleFolders)
+		}
+	})
+}
+
+// A lookup in a directory the warm listing is listing joins that listing:
+// each directory costs one request however many ask.
+func TestWarmLookupJoins(t *testing.T) {
+	c := newPropCamera(sampleCamera())
+	tr := warmTree(t, c, &syncBuffer{})
+	block := make(chan struct{})
+	c.mu.Lock()
+	c.block = block
+	c.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tr.Warm(context.Background())
+	}()
+	waitFor(t, "the top levels' request", func() bool { return c.propCalls.Load() == 1 })
+	sd := walk(t, tr, "SD")
+	found := make(chan error, 1)
+	go func() {
+		_, err := tr.Lookup(context.Background(), sd, "DCIM")
+		found <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // the lookup waits on the warm listing
+	if n := c.propCalls.Load(); n != 1 {
+		t.Fatalf("%d GetObjectPropList while the warm listing holds SD's, want 1", n)
+	}
+	close(block)
+	if err := <-found; err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	// The top levels, 2024-03-15, DCIM, DCIM/100NIKON: once each.
+	if n := c.propCalls.Load(); n != 4 {
+		t.Fatalf("%d GetObjectPropList, want 4", n)
+	}
+}
+
+// A lookup that joined a warm listing which gave up (the folder needs one
+// GetObjectInfo per object) lists the folder itself.
+func TestWarmGiveUpJoined(t *testing.T) {
+	fc := sampleCamera()
+	c := newPropCamera(fc)
+	c.drop[handleOf(t, fc, "DSC_0002.JPG")] = mtp.PropObjectSize
+	var logs syncBuffer
+	tr := warmTree(t, c, &logs)
+	block := make(chan struct{})
+	c.mu.Lock()
+	c.block = block
+	c.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tr.Warm(context.Background())
+	}()
+	// The top levels, 2024-03-15, DCIM; then DCIM/100NIKON waits.
+	for i := range 3 {
+		block <- struct{}{}
+		waitFor(t, fmt.Sprintf("request %d", i+2), func() bool { return c.propCalls.Load() == int64(i+2) })
+	}
+	nikon := walk(t, tr, "SD", "DCIM", "100NIKON")
+	listed := make(chan []*Object, 1)
+	go func() {
+		kids, err := tr.List(context.Background(), nikon)
+		if err != nil {
+			t.Error(err)
+		}
+		listed <- kids
+	}()
+	time.Sleep(20 * time.Millisecond) // the list joins the warm listing
+	close(block)
+	if got := names(<-listed); len(got) != 5 {
+		t.Fatalf("100NIKON = %q, want its 5 files", got)
+	}
+	<-done
+	if n := fc.infoCalls.Load(); n != 1 {
+		t.Errorf("%d GetObjectInfo, want 1 (DSC_0002.JPG, by the lookup's own listing)", n)
+	}
+	if n := c.propCalls.Load(); n != 5 {
+		t.Errorf("%d GetObjectPropList, want 5 (100NIKON by the warm listing, then by the lookup)", n)
+	}
+	if !strings.Contains(logs.String(), "skipped=1") {
+		t.Errorf("warm listing line: want skipped=1:\n%s", logs.String())
+	}
+}
+
+// The warm listing stops when the tree is closed, its context ends or the
+// session is lost, without waiting for the camera, and lists nothing more.
+func TestWarmStops(t *testing.T) {
+	for name, stop := range map[string]func(tr *Tree, cancel context.CancelFunc){
+		"close":      func(tr *Tree, _ context.CancelFunc) { tr.Close() },
+		"context":    func(_ *Tree, cancel context.CancelFunc) { cancel() },
+		"disconnect": func(tr *Tree, _ context.CancelFunc) { tr.Disconnect() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := newPropCamera(sampleCamera())
+			tr := warmTree(t, c, &syncBuffer{})
+			block := make(chan struct{})
+			c.mu.Lock()
+			c.block = block
+			c.mu.Unlock()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				tr.Warm(ctx)
+			}()
+			waitFor(t, "the first request", func() bool { return c.propCalls.Load() == 1 })
+			stop(tr, cancel)
+			if name == "disconnect" {
+				close(block) // the answer comes, for a session gone
+			}
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("warm listing still running 10s after it was stopped")
+			}
+			if name != "disconnect" {
+				close(block)
+			}
+			if n := c.propCalls.Load(); n != 1 {
+				t.Errorf("%d GetObjectPropList, want 1: nothing asked after the stop", n)
+			}
+		})
+	}
+}
+
+// waitFor polls cond for up to 10 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10s for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
