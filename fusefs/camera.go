@@ -41,8 +41,7 @@ type Camera interface {
 // ObjectInfo when it fails.
 type FolderDescriber interface {
 	// DescribeFolder describes the objects in folder parent, in the
-	// camera's order; parent 0 is the top level of every storage at once
-	// (each object's StorageID tells which). An object the camera described incompletely has a
+	// camera's order. An object the camera described incompletely has a
 	// nil Info (see mtp.DescribeObjects). A camera that cannot do it at
 	// all answers an error wrapping errors.ErrUnsupported, without a
 	// round trip; one that refuses answers its response code.
@@ -83,7 +82,7 @@ func (c deviceCamera) ReadAt(ctx context.Context, h uint32, off int64, size uint
 // DescribeFolder runs MTP GetObjectPropList(folder, any format, every
 // property, no group, depth 1): the folder's children with every property
 // in one round trip, where GetObjectInfo costs one per object (on WiFi,
-// 20 ms each). Folder 0 is the storages' roots (MTP 1.1 appendix E.2.1.1). Only cameras whose DeviceInfo lists 0x9805 are asked: MTP
+// 20 ms each). Only cameras whose DeviceInfo lists 0x9805 are asked: MTP
 // cameras (and Sony's) do; Nikon's and Canon's PTP firmware does not.
 func (c deviceCamera) DescribeFolder(ctx context.Context, parent uint32) ([]mtp.ObjectDesc, error) {
 	if !c.d.Info().Supports(mtp.OpGetObjectPropList) {

@@ -20,12 +20,8 @@ type propCamera struct {
 	// everything answers depth 1 with every object of every storage, as
 	// libmtp notes some devices do.
 	everything bool
-	// err, when non-nil, is DescribeFolder's answer; topErr is its
-	// answer for the top levels (parent 0) only.
-	err    error
-	topErr error
-	// topEmpty answers the top levels with an empty list.
-	topEmpty bool
+	// err, when non-nil, is DescribeFolder's answer.
+	err error
 	// drop leaves property p of object h out of the list.
 	drop map[uint32]mtp.PropCode
 
@@ -55,10 +51,6 @@ func (c *propCamera) DescribeFolder(ctx context.Context, parent uint32) ([]mtp.O
 		return nil, c.err
 	case c.fail != nil:
 		return nil, c.fail
-	case parent == 0 && c.topErr != nil:
-		return nil, c.topErr
-	case parent == 0 && c.topEmpty:
-		return nil, nil
 	}
 	var list []mtp.PropListEntry
 	for h := uint32(1); h < c.next; h++ {
@@ -133,28 +125,28 @@ func sameLines(t *testing.T, got, want []string) {
 	}
 }
 
-// A camera with GetObjectPropList lists each folder with one operation,
-// both storages' top levels with one more (handle 0), no GetObjectInfo,
-// and the tree is the one the old way lists, file over 4 GiB included
-// without an ObjectSize round trip.
+// A camera with GetObjectPropList lists each folder with one operation and
+// no GetObjectInfo, the storages' top levels the old way, and the tree is
+// the one the old way lists, file over 4 GiB included without an
+// ObjectSize round trip.
 func TestTreePropListListing(t *testing.T) {
 	want := sampleSnapshot(t)
 	c := newPropCamera(sampleCamera())
 	tr := newTestTree(t, c)
 	sameLines(t, snapshot(t, tr), want)
-	// Top levels: SD and card3 together. Folders: DCIM, DCIM/100NIKON,
-	// 2024-03-15.
-	if n := c.propCalls.Load(); n != 4 {
-		t.Errorf("%d GetObjectPropList, want 4 (the top levels, then one per folder)", n)
+	// Folders: DCIM, DCIM/100NIKON, 2024-03-15. Top levels: SD, card3.
+	if n := c.propCalls.Load(); n != 3 {
+		t.Errorf("%d GetObjectPropList, want 3 (one per folder)", n)
 	}
-	if n := c.infoCalls.Load(); n != 0 {
-		t.Errorf("%d GetObjectInfo, want 0", n)
+	// The top levels' objects: DCIM, 2024-03-15 and BIG.MOV.
+	if n := c.infoCalls.Load(); n != 3 {
+		t.Errorf("%d GetObjectInfo, want 3 (the storages' top levels only)", n)
 	}
-	if n := c.handleCalls.Load(); n != 0 {
-		t.Errorf("%d GetObjectHandles, want 0", n)
+	if n := c.handleCalls.Load(); n != 2 {
+		t.Errorf("%d GetObjectHandles, want 2 (the storages' top levels only)", n)
 	}
-	if n := c.sizeCalls.Load(); n != 0 {
-		t.Errorf("%d ObjectSize, want 0 (BIG.MOV's size is in the list)", n)
+	if n := c.sizeCalls.Load(); n != 1 {
+		t.Errorf("%d ObjectSize, want 1 (BIG.MOV, on a top level listed the old way)", n)
 	}
 }
 
@@ -214,30 +206,24 @@ func TestTreePropListIncomplete(t *testing.T) {
 }
 
 // A camera refusing GetObjectPropList (a response code) is listed the old
-// way, and is not asked again in the session (after the top levels' own
-// refusal); a camera without it is never asked; a transport error fails
-// the listing.
+// way, and is not asked again in the session; a camera without it is never
+// asked; a transport error fails the listing.
 func TestTreePropListFallback(t *testing.T) {
 	want := sampleSnapshot(t)
-	for name, tc := range map[string]struct {
-		err   error
-		calls int64
-	}{
-		// Handle 0 refused first, then the first folder.
-		"refused": {fmt.Errorf("get object prop list: %w", mtp.RespSpecByGroupUnsupported), 2},
-		"general": {fmt.Errorf("get object prop list: %w", mtp.RespGeneralError), 2},
-		// No round trip: never asked again.
-		"unsupported": {fmt.Errorf("describe folder: %w", errors.ErrUnsupported), 1},
+	for name, err := range map[string]error{
+		"refused":     fmt.Errorf("get object prop list: %w", mtp.RespSpecByGroupUnsupported),
+		"general":     fmt.Errorf("get object prop list: %w", mtp.RespGeneralError),
+		"unsupported": fmt.Errorf("describe folder: %w", errors.ErrUnsupported),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := newPropCamera(sampleCamera())
-			c.err = tc.err
+			c.err = err
 			var logs syncBuffer
 			tr := NewTree(c, TreeConfig{Location: time.UTC, Logger: slogTo(&logs)})
 			t.Cleanup(tr.Close)
 			sameLines(t, snapshot(t, tr), want)
-			if n := c.propCalls.Load(); n != tc.calls {
-				t.Fatalf("%d GetObjectPropList, want %d (then never again)", n, tc.calls)
+			if n := c.propCalls.Load(); n != 1 {
+				t.Fatalf("%d GetObjectPropList, want 1 (then never again)", n)
 			}
 			if n := strings.Count(logs.String(), "refused GetObjectPropList"); n > 1 {
 				t.Fatalf("refusal logged %d times:\n%s", n, logs.String())
@@ -249,11 +235,15 @@ func TestTreePropListFallback(t *testing.T) {
 		c.err = fmt.Errorf("get object prop list: %w", errBroken)
 		tr := newTestTree(t, c)
 		sd := walk(t, tr, "SD")
-		if _, err := tr.List(context.Background(), sd); !errors.Is(err, errBroken) {
+		dcim, err := tr.Lookup(context.Background(), sd, "DCIM")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.List(context.Background(), dcim); !errors.Is(err, errBroken) {
 			t.Fatalf("err = %v, want the transport's", err)
 		}
-		if n := c.infoCalls.Load() + c.handleCalls.Load(); n != 0 {
-			t.Fatalf("%d GetObjectInfo and GetObjectHandles: no fallback on a lost session", n)
+		if n := c.infoCalls.Load(); n != 2 {
+			t.Fatalf("%d GetObjectInfo, want 2 (SD's top level only): no fallback on a lost session", n)
 		}
 	})
 }
@@ -271,140 +261,5 @@ func TestTreePropListImpossibleSize(t *testing.T) {
 	tr := newTestTree(t, newPropCamera(fc))
 	if got := names(mustList(t, tr, walk(t, tr, "SD", "DCIM"))); !slices.Equal(got, []string{"GOOD.JPG"}) {
 		t.Fatalf("DCIM = %q, want only GOOD.JPG", got)
-	}
-}
-
-// twoCards is a camera with two cards, each with DCIM, a photo in it and
-// a file at the top.
-func twoCards() *fakeCamera {
-	c := newFakeCamera()
-	c.addStorage(0x00010001, "A", "", 1<<30, 1<<20)
-	c.addStorage(0x00020001, "B", "", 1<<30, 1<<20)
-	for _, s := range []uint32{0x00010001, 0x00020001} {
-		dcim := c.add(s, 0, "DCIM", true, nil, "", "")
-		c.add(s, dcim, "IMG.JPG", false, []byte("photo"), "20240101T000000", "")
-		c.add(s, 0, fmt.Sprintf("TOP%d.TXT", s>>16), false, []byte("top"), "", "")
-	}
-	return c
-}
-
-// The storages' top levels are listed with one GetObjectPropList of
-// handle 0 for both cards: each keeps its own objects only (StorageID and
-// ParentObject), also from a camera that answers with every object of
-// every storage, and the tree is the one the old way lists.
-func TestTreeTopPropListStorages(t *testing.T) {
-	want := snapshot(t, newTestTree(t, twoCards()))
-	for _, everything := range []bool{false, true} {
-		t.Run(fmt.Sprintf("everything=%v", everything), func(t *testing.T) {
-			c := newPropCamera(twoCards())
-			c.everything = everything
-			tr := newTestTree(t, c)
-			for card, top := range map[string][]string{"A": {"DCIM", "TOP1.TXT"}, "B": {"DCIM", "TOP2.TXT"}} {
-				if got := names(mustList(t, tr, walk(t, tr, card))); !slices.Equal(got, top) {
-					t.Errorf("%s = %q, want %q", card, got, top)
-				}
-			}
-			if n := c.propCalls.Load(); n != 1 {
-				t.Errorf("%d GetObjectPropList for both top levels, want 1", n)
-			}
-			if n := c.infoCalls.Load() + c.handleCalls.Load(); n != 0 {
-				t.Errorf("%d GetObjectInfo and GetObjectHandles, want 0", n)
-			}
-			sameLines(t, snapshot(t, tr), want)
-		})
-	}
-	// The other card's share is used only for a moment: listed later, a
-	// top level is asked of the camera.
-	t.Run("later", func(t *testing.T) {
-		c := newPropCamera(twoCards())
-		tr := newTestTree(t, c)
-		mustList(t, tr, walk(t, tr, "A"))
-		tr.mu.Lock()
-		tr.topParts.at = time.Now().Add(-2 * topPartsMaxAge)
-		tr.mu.Unlock()
-		if got := names(mustList(t, tr, walk(t, tr, "B"))); !slices.Equal(got, []string{"DCIM", "TOP2.TXT"}) {
-			t.Errorf("B = %q", got)
-		}
-		if n := c.propCalls.Load(); n != 2 {
-			t.Errorf("%d GetObjectPropList, want 2 (B's share too old)", n)
-		}
-	})
-}
-
-// A top-level answer that cannot be used (refused, empty, without
-// StorageIDs) lists the top levels the old way for the rest of the
-// session, while folders keep GetObjectPropList; an object described
-// incompletely is asked alone.
-func TestTreeTopPropListFallback(t *testing.T) {
-	want := sampleSnapshot(t)
-	for name, tc := range map[string]struct {
-		setup             func(c *propCamera)
-		props, infos, ghs int64
-	}{
-		// Top levels: DCIM, 2024-03-15 (SD), BIG.MOV (card3), each
-		// with GetObjectInfo (and BIG.MOV's size with ObjectSize).
-		"refused": {func(c *propCamera) {
-			c.topErr = fmt.Errorf("get object prop list 0: %w", mtp.RespInvalidObjectHandle)
-		}, 1 + 3, 3, 2},
-		"empty": {func(c *propCamera) { c.topEmpty = true }, 1 + 3, 3, 2},
-		"no StorageID": {func(c *propCamera) {
-			c.drop[handleOf(t, c.fakeCamera, "DCIM")] = mtp.PropStorageID
-		}, 1 + 3, 3, 2},
-		// DCIM is asked alone, by each top level's listing: the
-		// answer does not tell which card it is on, so card3's top
-		// level is asked again too.
-		"incomplete": {func(c *propCamera) {
-			c.drop[handleOf(t, c.fakeCamera, "DCIM")] = mtp.PropObjectSize
-		}, 2 + 3, 2, 0},
-	} {
-		t.Run(name, func(t *testing.T) {
-			c := newPropCamera(sampleCamera())
-			tc.setup(c)
-			tr := newTestTree(t, c)
-			sameLines(t, snapshot(t, tr), want)
-			if n := c.propCalls.Load(); n != tc.props {
-				t.Errorf("%d GetObjectPropList, want %d", n, tc.props)
-			}
-			if n := c.infoCalls.Load(); n != tc.infos {
-				t.Errorf("%d GetObjectInfo, want %d", n, tc.infos)
-			}
-			if n := c.handleCalls.Load(); n != tc.ghs {
-				t.Errorf("%d GetObjectHandles, want %d", n, tc.ghs)
-			}
-		})
-	}
-}
-
-// A top level listed with the storages' property list is recorded in the
-// metadata cache with its own handles: a remount checks it with
-// GetObjectHandles alone; when it changed, the handles GetObjectHandles
-// listed are described from the property list.
-func TestTreeTopPropListMetaCache(t *testing.T) {
-	fc := sampleCamera()
-	c := newPropCamera(fc)
-	dir := t.TempDir()
-	tr, _ := metaTree(t, c, dir, testLogger(t))
-	snapshot(t, tr)
-	tr.Close()
-
-	resetCounts(fc)
-	c.propCalls.Store(0)
-	tr, _ = metaTree(t, c, dir, testLogger(t))
-	mustList(t, tr, walk(t, tr, "SD"))
-	mustList(t, tr, walk(t, tr, "card3"))
-	if n, p, i := fc.handleCalls.Load(), c.propCalls.Load(), fc.infoCalls.Load(); n != 2 || p != 0 || i != 0 {
-		t.Errorf("remount: %d GetObjectHandles, %d GetObjectPropList, %d GetObjectInfo; want 2, 0, 0", n, p, i)
-	}
-	tr.Close()
-
-	fc.add(0x00010001, 0, "NEW.TXT", false, []byte("new"), "", "")
-	resetCounts(fc)
-	c.propCalls.Store(0)
-	tr, _ = metaTree(t, c, dir, testLogger(t))
-	if got := names(mustList(t, tr, walk(t, tr, "SD"))); !slices.Equal(got, []string{"2024-03-15", "DCIM", "NEW.TXT"}) {
-		t.Errorf("SD after a change = %q", got)
-	}
-	if n, p, i := fc.handleCalls.Load(), c.propCalls.Load(), fc.infoCalls.Load(); n != 1 || p != 1 || i != 0 {
-		t.Errorf("changed top level: %d GetObjectHandles, %d GetObjectPropList, %d GetObjectInfo; want 1, 1, 0", n, p, i)
 	}
 }

@@ -86,12 +86,6 @@ type Tree struct {
 
 	meta       *MetaCache  // nil: no metadata cache
 	noPropList atomic.Bool // GetObjectPropList failed: not asked again
-	// noTopPropList: GetObjectPropList of the storages' top level
-	// (handle 0) failed or was unusable: not asked again.
-	noTopPropList atomic.Bool
-	// topParts is what the last GetObjectPropList of the top levels said
-	// of the other storages, guarded by mu (describeTopByPropList).
-	topParts *topParts
 
 	lim limits // the bounds on what a camera can make the tree hold
 }
@@ -258,10 +252,9 @@ type listing struct {
 	oneRequest bool
 }
 
-// listMode is how a listing of a folder runs: the session generation of
-// its camera, and whether it may cost only one request.
+// listMode is how a listing of a folder runs: whether it may cost only
+// one request.
 type listMode struct {
-	gen        uint64
 	oneRequest bool
 }
 
@@ -276,7 +269,7 @@ func (t *Tree) runListing(dir *Object, l *listing) {
 		if dir.Kind == KindRoot {
 			children, infos, err = t.listStorages(t.ctx, cam)
 		} else {
-			children, err = t.listFolderMode(t.ctx, cam, dir, at, listMode{gen: gen, oneRequest: l.oneRequest})
+			children, err = t.listFolderMode(t.ctx, cam, dir, at, listMode{oneRequest: l.oneRequest})
 		}
 	}
 	t.mu.Lock()
@@ -396,18 +389,14 @@ func (t *Tree) describeStorages(ctx context.Context, cam Camera, ids []uint32) (
 }
 
 // listFolder lists one folder (or a storage's top level), which is at in
-// cam's session, the tree's current one: it describes the folder's objects
-// (describeFolder), then builds the entries from the descriptions
-// (buildEntries), and records both in the metadata cache.
+// cam's session: it describes the folder's objects (describeFolder), then
+// builds the entries from the descriptions (buildEntries), and records
+// both in the metadata cache.
 func (t *Tree) listFolder(ctx context.Context, cam Camera, dir *Object, at address) ([]*Object, error) {
-	t.mu.Lock()
-	gen := t.gen
-	t.mu.Unlock()
-	return t.listFolderMode(ctx, cam, dir, at, listMode{gen: gen})
+	return t.listFolderMode(ctx, cam, dir, at, listMode{})
 }
 
-// listFolderMode is listFolder in session generation mode.gen, which cam
-// belongs to, and with mode.oneRequest (awaitListed).
+// listFolderMode is listFolder with mode.oneRequest (awaitListed).
 func (t *Tree) listFolderMode(ctx context.Context, cam Camera, dir *Object, at address, mode listMode) ([]*Object, error) {
 	if err := t.lim.refusedErr(dir); err != nil {
 		return nil, err // too many objects: the camera is not asked again
@@ -442,9 +431,7 @@ type described struct {
 //   - from the metadata cache, when GetObjectHandles answers the handles
 //     the cache recorded (and, when the card changed since, one
 //     GetObjectInfo agrees with the cached description: spotCheck);
-//   - else with one GetObjectPropList, when the camera has it (for a
-//     storage's top level, one for the top levels of every storage:
-//     describeTopByPropList);
+//   - else with one GetObjectPropList, when the camera has it;
 //   - else with GetObjectHandles and one GetObjectInfo per object, unless
 //     mode.oneRequest (then errNotCheap).
 //
@@ -478,31 +465,24 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 		}
 		t.log.Debug("metadata cache out of date: listing from the camera", "dir", "/"+dir.Path())
 	}
-	var (
-		listed []uint32
-		descs  []described
-		ok     bool
-		err    error
-	)
-	if at.handle == storageRoot {
-		var known []uint32
-		if haveHandles {
-			known = handles
-			if known == nil {
-				known = []uint32{}
-			}
+	// A storage's top level keeps GetObjectHandles: GetObjectPropList
+	// has no StorageID parameter, so "the top level" would be handle 0
+	// (MTP 1.1 E.2.1.1: the root of every storage at once, which is what
+	// the simulator answers), on a dual-slot camera both cards mixed, and
+	// cameras differ in how they read handle 0. The top level holds one
+	// to three folders (DCIM, MISC, PRIVATE): the round trips saved would
+	// be few.
+	if at.handle != storageRoot {
+		handles, descs, ok, err := t.describeByPropList(ctx, cam, dir, at, mode)
+		if err != nil || ok {
+			return handles, descs, err
 		}
-		listed, descs, ok, err = t.describeTopByPropList(ctx, cam, dir, at, mode, known)
-	} else {
-		listed, descs, ok, err = t.describeByPropList(ctx, cam, dir, at, mode)
-	}
-	if err != nil || ok {
-		return listed, descs, err
 	}
 	if mode.oneRequest && (!haveHandles || len(handles) > 0) {
 		return nil, nil, errNotCheap
 	}
 	if !haveHandles {
+		var err error
 		if handles, err = cam.ObjectHandles(ctx, at.storage, at.handle); err != nil {
 			return nil, nil, err
 		}
@@ -510,7 +490,7 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 	if err := t.checkCount(dir, len(handles)); err != nil {
 		return nil, nil, err
 	}
-	descs = make([]described, len(handles))
+	descs := make([]described, len(handles))
 	for i, h := range handles {
 		descs[i].h = h
 	}
@@ -570,204 +550,6 @@ func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, 
 		return nil, nil, false, err
 	}
 	return handles, descs, true, nil
-}
-
-// describeTopByPropList describes the top level of storage dir, which is
-// at in cam's session, with one GetObjectPropList: handle 0, depth 1 is the
-// objects at the root of every storage at once (MTP 1.1 appendix
-// E.2.1.1; GetObjectPropList has no StorageID parameter). Only the
-// objects whose StorageID is dir's storage and whose ParentObject is 0
-// (or 0xFFFFFFFF) are dir's; the other storages' share is kept a moment
-// (topParts) so that a camera with two cards lists both top levels with
-// one request. known, when not nil, is the handles GetObjectHandles
-// listed for dir (the metadata cache's check): those are dir's objects,
-// and the list only describes them.
-//
-// ok is false, with no error, when the camera cannot or will not: the
-// caller then lists the old way. Handle 0 is no object, and cameras read
-// it differently where folders work, so a refusal, an empty answer or one
-// without StorageIDs stops only this use of GetObjectPropList for the
-// session. A transport error is an error: the session is gone.
-//
-// What other implementations do: Android's MTP responder (MtpDatabase
-// getObjectPropertyList) answers handle 0 with the children of every
-// storage's root, at depth 0 as at depth 1, with ParentObject 0. On the
-// host side, libgphoto2 (camlibs/ptp2 ptp_list_folder) never lists a top
-// level with GetObjectPropList but with GetObjectHandles(storage, 0,
-// 0xFFFFFFFF), noting that parent 0 would mean every object; libmtp asks
-// GetObjectPropList for every object (handle 0xFFFFFFFF) and falls back to
-// GetObjectHandles when that fails or answers nothing, and flags devices
-// whose answers silently leave folders out
-// (DEVICE_FLAG_BROKEN_MTPGETOBJPROPLIST_ALL, old Creative players): such
-// a camera would hide top-level folders here too, as it hides files in
-// folders listed with GetObjectPropList. libgphoto2 also rewrites a
-// ParentObject equal to the StorageID to 0 for iOS devices; no camera is
-// known to do that, and the old way does not accept it either.
-func (t *Tree) describeTopByPropList(ctx context.Context, cam Camera, dir *Object, at address, mode listMode, known []uint32) ([]uint32, []described, bool, error) {
-	fd, ok := cam.(FolderDescriber)
-	if !ok || t.noPropList.Load() || t.noTopPropList.Load() {
-		return nil, nil, false, nil
-	}
-	if known != nil && len(known) == 0 {
-		return known, nil, true, nil // nothing to describe
-	}
-	var descs []described
-	fromPart := false
-	if known == nil {
-		descs, fromPart = t.takeTopPart(at.storage, mode.gen)
-	}
-	if !fromPart {
-		list, err := fd.DescribeFolder(ctx, 0)
-		var refused mtp.ResponseCode
-		switch {
-		case err == nil:
-		case errors.Is(err, errors.ErrUnsupported):
-			t.noPropList.Store(true)
-			return nil, nil, false, nil
-		case errors.As(err, &refused), errors.Is(err, mtp.ErrTooLarge), errors.Is(err, mtp.ErrMalformed):
-			t.topUnusable(dir, err.Error())
-			return nil, nil, false, nil
-		default:
-			return nil, nil, false, err
-		}
-		mine, others, why := splitTop(list, at.storage)
-		if why != "" {
-			t.topUnusable(dir, why)
-			return nil, nil, false, nil
-		}
-		t.keepTopParts(others, mode.gen)
-		if known != nil {
-			// The handles GetObjectHandles listed are the top
-			// level; the list describes those it holds.
-			byHandle := make(map[uint32]*mtp.ObjectInfo, len(list))
-			size := make(map[uint32]uint64, len(list))
-			for _, d := range list {
-				byHandle[d.Handle], size[d.Handle] = d.Info, d.Size
-			}
-			mine = make([]described, len(known))
-			for i, h := range known {
-				mine[i] = described{h: h, info: byHandle[h], size: size[h]}
-			}
-		}
-		descs = mine
-	}
-	if err := t.checkCount(dir, len(descs)); err != nil {
-		return nil, nil, false, err
-	}
-	// Objects the list described incompletely are asked one by one:
-	// only then is their storage known.
-	if err := t.describeEach(ctx, cam, dir, descs, mode.oneRequest); err != nil {
-		return nil, nil, false, err
-	}
-	if known != nil {
-		return known, descs, true, nil
-	}
-	kept := descs[:0:0]
-	var handles []uint32
-	for _, d := range descs {
-		if d.info != nil && onTop(d.info, at.storage) {
-			kept = append(kept, d)
-			handles = append(handles, d.h)
-		}
-	}
-	if handles == nil {
-		handles = []uint32{}
-	}
-	return handles, kept, true, nil
-}
-
-// topUnusable stops asking GetObjectPropList for the top levels in this
-// session, for the reason why.
-func (t *Tree) topUnusable(dir *Object, why string) {
-	if !t.noTopPropList.Swap(true) {
-		t.log.Debug("GetObjectPropList of the storages' top level unusable: listing it with GetObjectHandles and GetObjectInfo",
-			"dir", "/"+dir.Path(), "why", why)
-	}
-}
-
-// onTop reports whether an object described by a top-level property list
-// is at the root of storage: its StorageID is the storage's, its parent 0
-// or 0xFFFFFFFF.
-func onTop(info *mtp.ObjectInfo, storage uint32) bool {
-	return info.StorageID == storage && (info.ParentObject == 0 || info.ParentObject == storageRoot)
-}
-
-// splitTop splits a property list of the top levels (handle 0, depth 1)
-// into storage's objects, and the other storages' (by StorageID), in the
-// list's order. Objects described incompletely are storage's until asked
-// (their storage is unknown); the other storages then get nothing. Objects
-// below a top level (a camera that ignores the depth) are left out. why
-// is not empty when the list cannot be used: it is empty (libmtp, too,
-// takes an empty answer for a failure: a camera may read handle 0 as no
-// object), or an object has no StorageID, without which its storage is
-// unknown.
-func splitTop(list []mtp.ObjectDesc, storage uint32) (mine []described, others map[uint32][]described, why string) {
-	if len(list) == 0 {
-		return nil, nil, "empty answer"
-	}
-	others = map[uint32][]described{}
-	incomplete := false
-	for _, d := range list {
-		switch info := d.Info; {
-		case info == nil:
-			mine = append(mine, described{h: d.Handle})
-			incomplete = true
-		case info.StorageID == 0:
-			return nil, nil, "an object without StorageID"
-		case info.ParentObject != 0 && info.ParentObject != storageRoot:
-		case info.StorageID == storage:
-			mine = append(mine, described{h: d.Handle, info: info, size: d.Size})
-		default:
-			others[info.StorageID] = append(others[info.StorageID], described{h: d.Handle, info: info, size: d.Size})
-		}
-	}
-	if incomplete {
-		others = nil
-	}
-	return mine, others, ""
-}
-
-// topParts is the other storages' share of a property list of the top
-// levels, by StorageID: listing their top levels right after (the warm
-// listing lists every storage's) costs no request. It holds only storages
-// the list had objects of, for topPartsMaxAge, in session generation gen,
-// and each part is taken once: a top level listed later, or again, is
-// asked of the camera, so a share never stands for a top level that has
-// changed since (an ObjectAdded for an unlisted top level makes the
-// watcher list it, which must see the new object).
-type topParts struct {
-	gen   uint64
-	at    time.Time
-	parts map[uint32][]described
-}
-
-// topPartsMaxAge is how long topParts are used.
-const topPartsMaxAge = time.Second
-
-// keepTopParts keeps parts, from an answer of session generation gen.
-func (t *Tree) keepTopParts(parts map[uint32][]described, gen uint64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(parts) == 0 {
-		t.topParts = nil
-		return
-	}
-	t.topParts = &topParts{gen: gen, at: time.Now(), parts: parts}
-}
-
-// takeTopPart returns and forgets the kept share of storage's top level,
-// if there is one of session generation gen, young enough.
-func (t *Tree) takeTopPart(storage uint32, gen uint64) ([]described, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	p := t.topParts
-	if p == nil || p.gen != gen || time.Since(p.at) > topPartsMaxAge {
-		t.topParts = nil
-		return nil, false
-	}
-	d, ok := p.parts[storage]
-	delete(p.parts, storage)
-	return d, ok
 }
 
 // describeEach asks GetObjectInfo for each object of descs not described

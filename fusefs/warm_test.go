@@ -121,8 +121,8 @@ func runWarm(t *testing.T, ctx context.Context, tr *Tree) {
 
 // With GetObjectPropList, the warm listing lists the top levels, their
 // first eight folders and those folders' first eight folders, in name
-// order, nothing deeper, one request each (card2's top level comes with
-// SD's), and logs how long it took.
+// order, nothing deeper, each folder with one request, and logs how long
+// it took.
 func TestWarmPropList(t *testing.T) {
 	c := newPropCamera(warmCard())
 	var logs syncBuffer
@@ -132,11 +132,13 @@ func TestWarmPropList(t *testing.T) {
 	if got := listedDirs(tr); !slices.Equal(got, want) {
 		t.Fatalf("listed %q,\nwant %q", got, want)
 	}
-	if n := c.propCalls.Load(); n != int64(len(want)-1) {
-		t.Errorf("%d GetObjectPropList, want %d (one per directory, card2's top level with SD's)", n, len(want)-1)
+	if n := c.propCalls.Load(); n != int64(len(want)-2) {
+		t.Errorf("%d GetObjectPropList, want %d (one per folder)", n, len(want)-2)
 	}
-	if n := c.infoCalls.Load() + c.handleCalls.Load(); n != 0 {
-		t.Errorf("%d GetObjectInfo and GetObjectHandles, want 0", n)
+	// The top levels: GetObjectHandles, and GetObjectInfo of SD's 11
+	// objects and card2's DCIM.
+	if n, i := c.handleCalls.Load(), c.infoCalls.Load(); n != 2 || i != 12 {
+		t.Errorf("%d GetObjectHandles, %d GetObjectInfo, want 2 and 12 (the top levels)", n, i)
 	}
 	// Each listing counted as running while it ran (the watcher waits
 	// for them), none after.
@@ -228,7 +230,8 @@ func TestWarmLookupJoins(t *testing.T) {
 		defer close(done)
 		tr.Warm(context.Background())
 	}()
-	waitFor(t, "the top levels' request", func() bool { return c.propCalls.Load() == 1 })
+	requests := func() int64 { return c.handleCalls.Load() + c.propCalls.Load() }
+	waitFor(t, "SD's listing", func() bool { return requests() == 1 })
 	sd := walk(t, tr, "SD")
 	found := make(chan error, 1)
 	go func() {
@@ -236,17 +239,17 @@ func TestWarmLookupJoins(t *testing.T) {
 		found <- err
 	}()
 	time.Sleep(20 * time.Millisecond) // the lookup waits on the warm listing
-	if n := c.propCalls.Load(); n != 1 {
-		t.Fatalf("%d GetObjectPropList while the warm listing holds SD's, want 1", n)
+	if n := requests(); n != 1 {
+		t.Fatalf("%d listing requests while the warm listing holds SD's, want 1", n)
 	}
 	close(block)
 	if err := <-found; err != nil {
 		t.Fatal(err)
 	}
 	<-done
-	// The top levels, 2024-03-15, DCIM, DCIM/100NIKON: once each.
-	if n := c.propCalls.Load(); n != 4 {
-		t.Fatalf("%d GetObjectPropList, want 4", n)
+	// SD, card3, 2024-03-15, DCIM, DCIM/100NIKON: once each.
+	if n := requests(); n != 5 {
+		t.Fatalf("%d listing requests, want 5", n)
 	}
 }
 
@@ -267,10 +270,11 @@ func TestWarmGiveUpJoined(t *testing.T) {
 		defer close(done)
 		tr.Warm(context.Background())
 	}()
-	// The top levels, 2024-03-15, DCIM; then DCIM/100NIKON waits.
-	for i := range 3 {
+	// SD, card3, 2024-03-15, DCIM; then DCIM/100NIKON waits.
+	requests := func() int64 { return fc.handleCalls.Load() + c.propCalls.Load() }
+	for i := range 4 {
 		block <- struct{}{}
-		waitFor(t, fmt.Sprintf("request %d", i+2), func() bool { return c.propCalls.Load() == int64(i+2) })
+		waitFor(t, fmt.Sprintf("request %d", i+2), func() bool { return requests() == int64(i+2) })
 	}
 	nikon := walk(t, tr, "SD", "DCIM", "100NIKON")
 	listed := make(chan []*Object, 1)
@@ -287,11 +291,12 @@ func TestWarmGiveUpJoined(t *testing.T) {
 		t.Fatalf("100NIKON = %q, want its 5 files", got)
 	}
 	<-done
-	if n := fc.infoCalls.Load(); n != 1 {
-		t.Errorf("%d GetObjectInfo, want 1 (DSC_0002.JPG, by the lookup's own listing)", n)
+	// The top levels' 3 objects, and DSC_0002.JPG.
+	if n := fc.infoCalls.Load(); n != 4 {
+		t.Errorf("%d GetObjectInfo, want 4 (DSC_0002.JPG once, by the lookup's own listing)", n)
 	}
-	if n := c.propCalls.Load(); n != 5 {
-		t.Errorf("%d GetObjectPropList, want 5 (100NIKON by the warm listing, then by the lookup)", n)
+	if n := c.propCalls.Load(); n != 4 {
+		t.Errorf("%d GetObjectPropList, want 4 (100NIKON by the warm listing, then by the lookup)", n)
 	}
 	if !strings.Contains(logs.String(), "skipped=1") {
 		t.Errorf("warm listing line: want skipped=1:\n%s", logs.String())
@@ -320,7 +325,8 @@ func TestWarmStops(t *testing.T) {
 				defer close(done)
 				tr.Warm(ctx)
 			}()
-			waitFor(t, "the first request", func() bool { return c.propCalls.Load() == 1 })
+			requests := func() int64 { return c.handleCalls.Load() + c.propCalls.Load() }
+			waitFor(t, "the first request", func() bool { return requests() == 1 })
 			stop(tr, cancel)
 			if name == "disconnect" {
 				close(block) // the answer comes, for a session gone
@@ -333,8 +339,8 @@ func TestWarmStops(t *testing.T) {
 			if name != "disconnect" {
 				close(block)
 			}
-			if n := c.propCalls.Load(); n != 1 {
-				t.Errorf("%d GetObjectPropList, want 1: nothing asked after the stop", n)
+			if n := requests(); n != 1 {
+				t.Errorf("%d listing requests, want 1: nothing asked after the stop", n)
 			}
 		})
 	}
