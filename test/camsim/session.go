@@ -197,7 +197,7 @@ func (s *session) operation(req *ptpip.OperationRequest) error {
 		return fmt.Errorf("%w: %s answered with broken packets as told", errProtocol, t.op)
 	}
 	// Latency: the answer leaves one round trip after the request came.
-	if err := sleepUntil(start.Add(s.cam.link.latency), s.cmd.done); err != nil {
+	if err := waitUntil(start.Add(s.cam.link.latency), s.cmd.done); err != nil {
 		return err
 	}
 	s.cam.link.idle()
