@@ -67,18 +67,15 @@ type Cache struct {
 	bufs   bufferPool     // block buffers
 	stats  counters
 
-	mu        sync.Mutex
-	lru       *simplelru.LRU[key, *block]
-	inflight  map[key]*fetch // blocks queued or being fetched
-	urgent    []*fetch       // queued fetches that a reader waits for, oldest first
-	ahead     []*fetch       // queued read-ahead fetches nobody waits for yet
-	fetching  int            // fetches queued or running
-	held      *fetch         // a first read's fetch waiting for its companion (holdLocked)
-	companion chan struct{}  // closed when held's companion is queued
-	peeking   atomic.Bool    // the last held fetch waited in vain: first reads do not wait until a file is read to its end
-	running   int            // blocks of the fetches running
-	workers   int            // goroutines running fetches
-	closed    bool
+	mu       sync.Mutex
+	lru      *simplelru.LRU[key, *block]
+	inflight map[key]*fetch // blocks queued or being fetched
+	urgent   []*fetch       // queued fetches that a reader waits for, oldest first
+	ahead    []*fetch       // queued read-ahead fetches nobody waits for yet
+	fetching int            // fetches queued or running
+	running  int            // blocks of the fetches running
+	workers  int            // goroutines running fetches
+	closed   bool
 }
 
 // key names one block of one object.

@@ -15,7 +15,7 @@ type fetch struct {
 	first    int64
 	n        int
 	ahead    bool // started by read-ahead
-	hold     bool // a first read at the object's start: may wait for the next read (holdLocked)
+	hold     bool // a first read at the object's start: waits companionWait for the next read (coalesceLocked)
 	prefetch bool // started for the object a copy most likely reads next
 
 	done chan struct{} // closed when err is set and the blocks are cached
@@ -63,7 +63,6 @@ func (c *Cache) startLocked(obj Object, i int64, size int, ahead bool) *fetch {
 	} else {
 		c.urgent = append(c.urgent, f)
 	}
-	c.companionLocked(f)
 	c.fetching++
 	if c.workers < c.cfg.Concurrency {
 		c.workers++
@@ -119,7 +118,9 @@ func (c *Cache) work() {
 			return
 		}
 		if f.hold {
-			c.holdLocked(f)
+			c.mu.Unlock()
+			time.Sleep(companionWait)
+			c.mu.Lock()
 		}
 		if f.ahead {
 			c.growLocked(f)
@@ -166,51 +167,15 @@ func (c *Cache) growLocked(f *fetch) {
 }
 
 // companionWait is how long the fetch of a reader's first read at an
-// object's start may wait for the reader's second read. The kernel sends
-// the first two reads of a file tens of microseconds apart (as measured
-// here) when the program reads sequentially (cp's posix_fadvise doubles
-// the read-ahead window, and a read of 256 KiB or more spans two), but only
-// one for a peek at a header. The second read's request then joins the
-// first's (coalesceLocked), which saves a copy's first file a round trip:
-// 2 ms on a LAN, 20 on WiFi. The wait ends as soon as the second read is
-// queued; a lone peek waits it out (Go's timers round it up to about a
-// millisecond on an idle process), and after one such peek no first read
-// waits until a file has been read to its end again, so a thumbnailer
-// going through a folder pays it once.
+// object's start waits before it goes to the camera. The kernel sends the
+// first two reads of a file within microseconds of each other (tens, as
+// measured here) when the program reads sequentially (cp's posix_fadvise
+// doubles the read-ahead window, and any read of 256 KiB or more spans
+// two), but only one for a peek at a header; the wait lets the second
+// read's request join the first's (coalesceLocked) and saves a copy's first
+// file a round trip, 2 ms on a LAN and 20 on WiFi, for a fraction of one
+// on a peek.
 const companionWait = 200 * time.Microsecond
-
-// holdLocked lets f, the fetch of a first read at its object's start,
-// wait up to companionWait for the fetch of the block right after it, and
-// notes whether it came. c.mu is held; it is released while waiting.
-func (c *Cache) holdLocked(f *fetch) {
-	if c.peeking.Load() {
-		return
-	}
-	if g := c.inflight[key{f.obj.ID, f.first + int64(f.n)}]; g != nil && g.queued {
-		return // here already
-	}
-	ch := make(chan struct{})
-	c.held, c.companion = f, ch
-	c.mu.Unlock()
-	t := time.NewTimer(companionWait)
-	select {
-	case <-ch:
-		t.Stop()
-	case <-t.C:
-	}
-	c.mu.Lock()
-	c.peeking.Store(c.held != nil) // nobody closed ch and cleared held
-	c.held, c.companion = nil, nil
-}
-
-// companionLocked wakes the held fetch if g, just queued, is the fetch it
-// waits for. c.mu is held.
-func (c *Cache) companionLocked(g *fetch) {
-	if h := c.held; h != nil && h.obj.ID == g.obj.ID && h.first+int64(h.n) == g.first {
-		close(c.companion)
-		c.held = nil
-	}
-}
 
 // coalesceLocked merges into f, a fetch a reader waits for and about to
 // run, the queued fetches right after it, within the stretch of a request

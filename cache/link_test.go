@@ -534,8 +534,7 @@ func TestReadAheadGrows(t *testing.T) {
 
 // TestFirstReadsCoalesce checks that the kernel's first two reads of a
 // file, sent together, cost one request (the rest of a 3 MB photo within
-// the stretch), while a lone first read still costs one block, and only
-// the first of a run of lone first reads waits for a companion.
+// the stretch), while a lone first read still costs one block.
 func TestFirstReadsCoalesce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &linkSource{rtt: 2 * time.Millisecond, rate: 40e6}
@@ -556,23 +555,13 @@ func TestFirstReadsCoalesce(t *testing.T) {
 			t.Errorf("two first reads together: camera saw %v, want %v", got, want)
 		}
 
-		// Lone first reads (a thumbnailer's peeks) fetch one block each;
-		// the first waits companionWait in vain, the next ones do not wait.
 		before := len(src.Calls())
-		var took []time.Duration
-		for id := uint64(2); id <= 3; id++ {
-			peek := Object{ID: id, Size: 3_000_000}
-			p := make([]byte, 64<<10)
-			start := time.Now()
-			n, err := c.NewReader(peek).ReadAt(t.Context(), p, 0)
-			took = append(took, time.Since(start))
-			checkRead(t, peek, 0, p[:n], n, err)
-		}
-		if got, want := src.Calls()[before:], []call{{2, 0, BlockUnit}, {3, 0, BlockUnit}}; !slices.Equal(got, want) {
-			t.Errorf("lone first reads: camera saw %v, want %v", got, want)
-		}
-		if took[0]-took[1] != companionWait {
-			t.Errorf("lone first reads took %v and %v; want only the first to wait %v", took[0], took[1], companionWait)
+		peek := Object{ID: 2, Size: 3_000_000}
+		p := make([]byte, 64<<10)
+		n, err := c.NewReader(peek).ReadAt(t.Context(), p, 0)
+		checkRead(t, peek, 0, p[:n], n, err)
+		if got, want := src.Calls()[before:], []call{{2, 0, BlockUnit}}; !slices.Equal(got, want) {
+			t.Errorf("a lone first read: camera saw %v, want %v", got, want)
 		}
 	})
 }
