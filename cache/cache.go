@@ -294,8 +294,6 @@ func (c *Cache) start(obj Object, off int64, n int, pl plan) (atEnd bool, err er
 		switch f := c.inflight[k]; f {
 		case nil:
 			mine = c.startLocked(obj, i, max(pl.blocks, int(last-i+1)), false)
-			// A reader's first read (no plan) at an object's start.
-			mine.hold = pl.blocks == 0 && i == 0
 			reach(mine)
 			c.stats.misses.Add(1)
 		case mine:

@@ -15,7 +15,6 @@ type fetch struct {
 	first    int64
 	n        int
 	ahead    bool // started by read-ahead
-	hold     bool // a first read at the object's start: waits companionWait for the next read (coalesceLocked)
 	prefetch bool // started for the object a copy most likely reads next
 
 	done chan struct{} // closed when err is set and the blocks are cached
@@ -117,15 +116,8 @@ func (c *Cache) work() {
 			c.workers--
 			return
 		}
-		if f.hold {
-			c.mu.Unlock()
-			time.Sleep(companionWait)
-			c.mu.Lock()
-		}
 		if f.ahead {
 			c.growLocked(f)
-		} else {
-			c.coalesceLocked(f)
 		}
 		c.makeRoomLocked(f.n)
 		f.running = true
@@ -166,44 +158,15 @@ func (c *Cache) growLocked(f *fetch) {
 	}
 }
 
-// companionWait is how long the fetch of a reader's first read at an
-// object's start waits before it goes to the camera. The kernel sends the
-// first two reads of a file within microseconds of each other (tens, as
-// measured here) when the program reads sequentially (cp's posix_fadvise
-// doubles the read-ahead window, and any read of 256 KiB or more spans
-// two), but only one for a peek at a header; the wait lets the second
-// read's request join the first's (coalesceLocked) and saves a copy's first
-// file a round trip, 2 ms on a LAN and 20 on WiFi, for a fraction of one
-// on a peek.
-const companionWait = 200 * time.Microsecond
-
-// coalesceLocked merges into f, a fetch a reader waits for and about to
-// run, the queued fetches right after it, within the stretch of a request
-// (see companionWait). c.mu is held.
-func (c *Cache) coalesceLocked(f *fetch) {
-	limit := c.stretch(c.requestSize() / c.cfg.BlockSize)
-	for {
-		g := c.inflight[key{f.obj.ID, f.first + int64(f.n)}]
-		if g == nil || !c.absorbLocked(f, g, limit) {
-			return
-		}
-	}
-}
-
-// absorbLocked moves the blocks of g, the queued fetch right after f, into
-// f, which is about to run, when f stays within size blocks, and reports
-// whether it did. Readers waiting for g wake when its done is closed
-// without an error, look again and find its blocks in f, which runs no
-// later than g would have. c.mu is held.
+// absorbLocked moves the blocks of g, the queued read-ahead fetch right
+// after f, into f when f stays within size blocks, and reports whether it
+// did. Nobody waits for g: a reader needing a block urges its fetch first,
+// and an urged fetch is never absorbed. c.mu is held.
 func (c *Cache) absorbLocked(f, g *fetch, size int) bool {
-	if g == f || !g.queued || g.first != f.first+int64(f.n) || f.n+g.n > size {
+	if g == f || !g.queued || g.urgent || g.first != f.first+int64(f.n) || f.n+g.n > size {
 		return false
 	}
-	q := &c.ahead
-	if g.urgent {
-		q = &c.urgent
-	}
-	*q = slices.DeleteFunc(*q, func(h *fetch) bool { return h == g })
+	c.ahead = slices.DeleteFunc(c.ahead, func(h *fetch) bool { return h == g })
 	g.queued = false
 	for j := range g.n {
 		c.inflight[key{g.obj.ID, g.first + int64(j)}] = f

@@ -532,40 +532,6 @@ func TestReadAheadGrows(t *testing.T) {
 	}
 }
 
-// TestFirstReadsCoalesce checks that the kernel's first two reads of a
-// file, sent together, cost one request (the rest of a 3 MB photo within
-// the stretch), while a lone first read still costs one block.
-func TestFirstReadsCoalesce(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		src := &linkSource{rtt: 2 * time.Millisecond, rate: 40e6}
-		c := newCache(t, Config{}, src)
-		obj := Object{ID: 1, Size: 3_000_000}
-		r := c.NewReader(obj)
-		var wg sync.WaitGroup
-		for _, off := range []int64{0, BlockUnit} {
-			wg.Go(func() {
-				p := make([]byte, BlockUnit)
-				n, err := r.ReadAt(t.Context(), p, off)
-				checkRead(t, obj, off, p[:n], n, err)
-			})
-			synctest.Wait() // the kernel sends them in this order, microseconds apart
-		}
-		wg.Wait()
-		if got, want := src.Calls(), []call{{1, 0, 3_000_000}}; !slices.Equal(got, want) {
-			t.Errorf("two first reads together: camera saw %v, want %v", got, want)
-		}
-
-		before := len(src.Calls())
-		peek := Object{ID: 2, Size: 3_000_000}
-		p := make([]byte, 64<<10)
-		n, err := c.NewReader(peek).ReadAt(t.Context(), p, 0)
-		checkRead(t, peek, 0, p[:n], n, err)
-		if got, want := src.Calls()[before:], []call{{2, 0, BlockUnit}}; !slices.Equal(got, want) {
-			t.Errorf("a lone first read: camera saw %v, want %v", got, want)
-		}
-	})
-}
-
 // TestMemoryBound checks that a long sequential read through a small cache
 // allocates no more block buffers than the cache holds: each fetch first
 // evicts room for its blocks and reuses their buffers.
