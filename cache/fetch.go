@@ -23,10 +23,10 @@ type fetch struct {
 	// The blocks are cached as their bytes arrive (a megabyte at a time,
 	// see publishBytes), so a reader waiting for the first block of a
 	// large request (or a copy reading the last file) gets it without
-	// waiting for the whole request. published counts the blocks cached so far, from first on;
-	// arrived holds a channel per block a reader waits for, closed when
-	// that block is cached (one wake-up per waiting reader, not one per
-	// block for all of them).
+	// waiting for the whole request. published counts the blocks cached
+	// so far, from first on; arrived holds a channel per block a reader
+	// waits for, closed when that block is cached (one wake-up per
+	// waiting reader, not one per block for all of them).
 	published int
 	arrived   map[int64]chan struct{}
 
