@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
@@ -67,15 +68,18 @@ type Cache struct {
 	bufs   bufferPool     // block buffers
 	stats  counters
 
-	mu       sync.Mutex
-	lru      *simplelru.LRU[key, *block]
-	inflight map[key]*fetch // blocks queued or being fetched
-	urgent   []*fetch       // queued fetches that a reader waits for, oldest first
-	ahead    []*fetch       // queued read-ahead fetches nobody waits for yet
-	fetching int            // fetches queued or running
-	running  int            // blocks of the fetches running
-	workers  int            // goroutines running fetches
-	closed   bool
+	mu        sync.Mutex
+	lru       *simplelru.LRU[key, *block]
+	inflight  map[key]*fetch // blocks queued or being fetched
+	urgent    []*fetch       // queued fetches that a reader waits for, oldest first
+	ahead     []*fetch       // queued read-ahead fetches nobody waits for yet
+	fetching  int            // fetches queued or running
+	held      *fetch         // a first read's fetch waiting for its companion (holdLocked)
+	companion chan struct{}  // closed when held's companion is queued
+	peeking   atomic.Bool    // the last held fetch waited in vain: first reads do not wait until a file is read to its end
+	running   int            // blocks of the fetches running
+	workers   int            // goroutines running fetches
+	closed    bool
 }
 
 // key names one block of one object.
@@ -153,6 +157,12 @@ func (c *Cache) Forget(id uint64) {
 		}
 	}
 }
+
+// ObserveRoundTrip tells the cache of an exchange with the camera other
+// than its own fetches (a listing operation) that carried n bytes in d.
+// The small ones (64 KiB at most) are round trips the link estimate uses
+// beside its fetches, so it is fitted from the first fetch on.
+func (c *Cache) ObserveRoundTrip(n int64, d time.Duration) { c.link.addRoundTrip(n, d) }
 
 // Stats returns a snapshot of the cache's counters.
 func (c *Cache) Stats() Stats {
@@ -294,6 +304,8 @@ func (c *Cache) start(obj Object, off int64, n int, pl plan) (atEnd bool, err er
 		switch f := c.inflight[k]; f {
 		case nil:
 			mine = c.startLocked(obj, i, max(pl.blocks, int(last-i+1)), false)
+			// A reader's first read (no plan) at an object's start.
+			mine.hold = pl.blocks == 0 && i == 0
 			reach(mine)
 			c.stats.misses.Add(1)
 		case mine:

@@ -21,7 +21,10 @@
 // half requests it comes in one. A reader's first read fetches only the
 // blocks it needs (a peek at a header costs one small request), unless the
 // reader before it read its object sequentially to the end: a copy is
-// running, and the whole request is fetched at once.
+// running, and the whole request is fetched at once. A program reading
+// sequentially from the start makes the kernel send two reads at once;
+// the first read's fetch waits a moment for the second's, and they go out
+// as one request (fetch.go, companionWait).
 //
 // A request's blocks are cached as their bytes arrive, a megabyte at a
 // time, so a reader waits for its own part, not for the end of a request of

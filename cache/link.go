@@ -29,6 +29,17 @@ const minRequestTime = 10 * time.Millisecond
 // linkSamples is how many recent fetches the estimate is fitted to.
 const linkSamples = 32
 
+// roundTripSamples is how many recent small exchanges with the camera
+// (listing operations: see Cache.ObserveRoundTrip) the estimate keeps
+// beside the fetches, and roundTripMaxBytes the most bytes such an
+// exchange carries. They give the fit the round trip before the fetches
+// differ in size: a copy whose first request is a whole photo, and every
+// later one too, has nothing else to tell the round trip from the rate.
+const (
+	roundTripSamples  = 8
+	roundTripMaxBytes = 64 << 10
+)
+
 // linkSample is one completed fetch: its size and how long it took.
 type linkSample struct {
 	bytes int64
@@ -41,6 +52,8 @@ type linkEstimate struct {
 	mu      sync.Mutex
 	samples []linkSample // a ring of the last linkSamples
 	next    int          // where the next sample goes once the ring is full
+	trips   []linkSample // a ring of the last roundTripSamples small exchanges
+	tnext   int
 	rtt     time.Duration
 	rate    float64 // bytes per second; 0 until fitted
 }
@@ -62,23 +75,43 @@ func (l *linkEstimate) add(n int64, d time.Duration) {
 	l.fitLocked()
 }
 
+// addRoundTrip records a small exchange with the camera other than a
+// fetch (at most roundTripMaxBytes) and refits the model.
+func (l *linkEstimate) addRoundTrip(n int64, d time.Duration) {
+	if n < 0 || n > roundTripMaxBytes || d <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := linkSample{n, d}
+	if len(l.trips) < roundTripSamples {
+		l.trips = append(l.trips, s)
+	} else {
+		l.trips[l.tnext] = s
+		l.tnext = (l.tnext + 1) % roundTripSamples
+	}
+	l.fitLocked()
+}
+
 // fitLocked fits rtt and rate by the Theil-Sen estimator: the slope
 // (seconds per byte) is the median of the slopes between pairs of samples
-// of clearly different sizes, the intercept the median of what each sample
-// leaves for the round trip. Medians, not least squares, because a fetch
+// of clearly different sizes, the larger a fetch (two small exchanges
+// differ by scheduling noise, not by the link), the intercept the median
+// of what each sample leaves for the round trip. Medians, not least squares, because a fetch
 // sometimes waits for the session behind a listing operation and takes far
 // longer than the link explains; such outliers move a median little. With
 // all samples of about one size the slope cannot be told from the round
 // trip, and the previous fit stands. l.mu is held.
 func (l *linkEstimate) fitLocked() {
+	all := append(slices.Clip(l.samples), l.trips...)
 	var slopes []float64
-	for i, a := range l.samples {
-		for _, b := range l.samples[i+1:] {
+	for i, a := range all {
+		for _, b := range all[i+1:] {
 			lo, hi := a, b
 			if lo.bytes > hi.bytes {
 				lo, hi = hi, lo
 			}
-			if hi.bytes < lo.bytes*3/2 {
+			if hi.bytes < lo.bytes*3/2 || hi.bytes <= roundTripMaxBytes {
 				continue
 			}
 			slopes = append(slopes, (hi.dur-lo.dur).Seconds()/float64(hi.bytes-lo.bytes))
@@ -92,8 +125,8 @@ func (l *linkEstimate) fitLocked() {
 		// Noise on a link faster than the clock resolves: no estimate.
 		return
 	}
-	rest := make([]float64, len(l.samples))
-	for i, s := range l.samples {
+	rest := make([]float64, len(all))
+	for i, s := range all {
 		rest[i] = s.dur.Seconds() - slope*float64(s.bytes)
 	}
 	l.rtt = time.Duration(max(median(rest), 0) * float64(time.Second))

@@ -22,6 +22,7 @@ func TestLinkEstimate(t *testing.T) {
 	wifi := model(20*time.Millisecond, 3e6)
 	lan := model(2*time.Millisecond, 40e6)
 	tests := map[string]struct {
+		trips   []int64 // small exchanges (listing) before the fetches
 		sizes   []int64
 		dur     func(i int, n int64) time.Duration
 		fitted  bool
@@ -54,6 +55,15 @@ func TestLinkEstimate(t *testing.T) {
 		"tiny round trip: 10 ms of data": {sizes: []int64{128 << 10, 4 * mib},
 			dur:    func(_ int, n int64) time.Duration { return model(time.Microsecond, 1e9)(n) },
 			fitted: true, rtt: time.Microsecond, rate: 1e9, request: 77 * BlockUnit}, // 10 MB
+		"lan: listing round trips and one size of fetch": {trips: []int64{8, 130, 173, 2128, 24},
+			sizes:  []int64{3_000_000, 3_000_000, 3_000_000},
+			dur:    func(_ int, n int64) time.Duration { return lan(n) },
+			fitted: true, rtt: 2 * time.Millisecond, rate: 40e6, request: 20 * BlockUnit},
+		"round trips alone fit nothing": {trips: []int64{8, 130, 173, 2128, 60000},
+			dur: func(_ int, n int64) time.Duration { return lan(n) }, request: mib},
+		"a large exchange is no round trip": {trips: []int64{1 << 20},
+			sizes: []int64{3_000_000},
+			dur:   func(_ int, n int64) time.Duration { return lan(n) }, request: mib},
 		"slow and near: the minimum": {sizes: []int64{128 << 10, 4 * mib},
 			dur:    func(_ int, n int64) time.Duration { return model(time.Microsecond, 10e6)(n) },
 			fitted: true, rtt: time.Microsecond, rate: 10e6, request: minLinkRequest},
@@ -61,6 +71,9 @@ func TestLinkEstimate(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			var l linkEstimate
+			for _, n := range tc.trips {
+				l.addRoundTrip(n, tc.dur(-1, n))
+			}
 			for i, n := range tc.sizes {
 				l.add(n, tc.dur(i, n))
 			}
@@ -530,6 +543,51 @@ func TestReadAheadGrows(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestFirstReadsCoalesce checks that the kernel's first two reads of a
+// file, sent together, cost one request (the rest of a 3 MB photo within
+// the stretch), while a lone first read still costs one block, and only
+// the first of a run of lone first reads waits for a companion.
+func TestFirstReadsCoalesce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &linkSource{rtt: 2 * time.Millisecond, rate: 40e6}
+		c := newCache(t, Config{}, src)
+		obj := Object{ID: 1, Size: 3_000_000}
+		r := c.NewReader(obj)
+		var wg sync.WaitGroup
+		for _, off := range []int64{0, BlockUnit} {
+			wg.Go(func() {
+				p := make([]byte, BlockUnit)
+				n, err := r.ReadAt(t.Context(), p, off)
+				checkRead(t, obj, off, p[:n], n, err)
+			})
+			synctest.Wait() // the kernel sends them in this order, microseconds apart
+		}
+		wg.Wait()
+		if got, want := src.Calls(), []call{{1, 0, 3_000_000}}; !slices.Equal(got, want) {
+			t.Errorf("two first reads together: camera saw %v, want %v", got, want)
+		}
+
+		// Lone first reads (a thumbnailer's peeks) fetch one block each;
+		// the first waits companionWait in vain, the next ones do not wait.
+		before := len(src.Calls())
+		var took []time.Duration
+		for id := uint64(2); id <= 3; id++ {
+			peek := Object{ID: id, Size: 3_000_000}
+			p := make([]byte, 64<<10)
+			start := time.Now()
+			n, err := c.NewReader(peek).ReadAt(t.Context(), p, 0)
+			took = append(took, time.Since(start))
+			checkRead(t, peek, 0, p[:n], n, err)
+		}
+		if got, want := src.Calls()[before:], []call{{2, 0, BlockUnit}, {3, 0, BlockUnit}}; !slices.Equal(got, want) {
+			t.Errorf("lone first reads: camera saw %v, want %v", got, want)
+		}
+		if took[0]-took[1] != companionWait {
+			t.Errorf("lone first reads took %v and %v; want only the first to wait %v", took[0], took[1], companionWait)
+		}
+	})
 }
 
 // TestMemoryBound checks that a long sequential read through a small cache

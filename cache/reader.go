@@ -101,6 +101,7 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		r.mu.Lock()
 		if r.sequential {
 			c.copying.Store(true)
+			c.peeking.Store(false)
 		}
 		r.mu.Unlock()
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -195,6 +196,8 @@ type Session struct {
 	lastOp time.Time // end of the last transaction, for the keep-alive
 	buf    []byte    // bufSize bytes: data phases and small packets
 	hdr    [HeaderSize]byte
+
+	observe atomic.Pointer[func(op mtp.OpCode, bytes int64, dur time.Duration)] // Observe's f
 
 	state sync.Mutex
 	cause error         // why the session is broken; nil while it works
@@ -583,12 +586,28 @@ func (s *Session) doLocked(ctx context.Context, req mtp.Request, dataOut io.Read
 		s.log.Warn("ptp/ip session broken", "op", req.Code, "tid", tid, "err", err)
 		return mtp.Response{}, &brokenError{cause: err}
 	}
-	s.log.Debug(msg, "op", req.Code, "tid", tid, "dur", time.Since(start),
+	dur := time.Since(start)
+	s.log.Debug(msg, "op", req.Code, "tid", tid, "dur", dur,
 		"bytes", tx.in+tx.out, "resp", resp.Code)
+	if f := s.observe.Load(); f != nil {
+		(*f)(req.Code, tx.in+tx.out, dur)
+	}
 	if tx.sinkErr != nil {
 		return resp, fmt.Errorf("ptpip: %s tid %d: writing received data: %w", req.Code, tid, tx.sinkErr)
 	}
 	return resp, nil
+}
+
+// Observe makes f see every transaction that completes: its operation,
+// the bytes of its data phase and how long it took from request to
+// response. f runs on the transaction's goroutine, after it, and must be
+// quick; nil stops it.
+func (s *Session) Observe(f func(op mtp.OpCode, bytes int64, dur time.Duration)) {
+	if f == nil {
+		s.observe.Store(nil)
+		return
+	}
+	s.observe.Store(&f)
 }
 
 // withCause reports err, an I/O failure caused by the end of a context, as

@@ -1240,3 +1240,34 @@ func TestDebugLog(t *testing.T) {
 	}
 	t.Error("no debug log line for the operation")
 }
+
+// TestObserve checks that an observer sees each completed transaction with
+// its bytes and duration, and none once removed.
+func TestObserve(t *testing.T) {
+	cam := newFakeCamera(t)
+	s := dial(t, cam, testConfig())
+	type seen struct {
+		op    mtp.OpCode
+		bytes int64
+		dur   time.Duration
+	}
+	var mu sync.Mutex
+	var got []seen
+	s.Observe(func(op mtp.OpCode, n int64, d time.Duration) {
+		mu.Lock()
+		got = append(got, seen{op, n, d})
+		mu.Unlock()
+	})
+	if _, err := s.Do(testContext(t), mtp.Request{Code: mtp.OpGetDeviceInfo}, nil, 0, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	s.Observe(nil)
+	if _, err := s.Do(testContext(t), mtp.Request{Code: mtp.OpGetDeviceInfo}, nil, 0, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0].op != mtp.OpGetDeviceInfo || got[0].bytes != 7 || got[0].dur <= 0 {
+		t.Errorf("observed %+v, want one GetDeviceInfo of 7 bytes with a duration", got)
+	}
+}

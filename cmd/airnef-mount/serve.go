@@ -70,18 +70,20 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 	if len(storages) == 0 {
 		log.Warn("the camera reports no card: the mount will be empty")
 	}
-	// The warm listing lists the top folders while the filesystem is
-	// being mounted, so the first lookups find them listed. It is not
-	// started again after a reconnection: Reconnect lists again what was
-	// listed, the rest is listed when opened.
-	stopWarm := warm(ctx, tree)
-	defer stopWarm()
 	blocks, err := cache.New(cache.Config{Size: int64(o.cacheSize), BlockSize: int(o.blockSize), Logger: m.cacheLog}, tree.Source())
 	if err != nil {
 		endSession()
 		return usageErr("%v", err)
 	}
 	defer blocks.Close()
+	observeLink(cs, blocks)
+	// The warm listing lists the top folders while the filesystem is
+	// being mounted, so the first lookups find them listed (and the cache
+	// has round trips to size its first requests from). It is not started
+	// again after a reconnection: Reconnect lists again what was listed,
+	// the rest is listed when opened.
+	stopWarm := warm(ctx, tree)
+	defer stopWarm()
 
 	var onNew func(string)
 	if o.onNew != "" {
@@ -176,6 +178,7 @@ loop:
 				go m.reconnect(rctx, s, back)
 				continue
 			}
+			observeLink(s, blocks)
 			cur.Store(s)
 			lost = s.sess.Done()
 			stopWatch = m.watch(ctx, tree, s)
@@ -332,6 +335,13 @@ func (m *mounter) reconnect(ctx context.Context, old *camSession, back chan<- *c
 		}
 		return
 	}
+}
+
+// observeLink passes the session's operations to the cache as round trips
+// for its link estimate (cache.Cache.ObserveRoundTrip): the listing's
+// small operations measure the round trip before the first file is read.
+func observeLink(cs *camSession, blocks *cache.Cache) {
+	cs.sess.Observe(func(_ mtp.OpCode, n int64, d time.Duration) { blocks.ObserveRoundTrip(n, d) })
 }
 
 // warm runs the tree's warm listing (fusefs.Tree.Warm) until it is done or
