@@ -208,6 +208,9 @@ func (s *session) operation(req *ptpip.OperationRequest) error {
 			return fmt.Errorf("data in of %s: %w", t.op, err)
 		}
 	}
+	if err := s.cam.link.settle(s.cmd.done); err != nil {
+		return err
+	}
 	err := s.cmd.send(&ptpip.OperationResponse{Code: uint16(r.code), TransactionID: t.tid, Params: r.params})
 	// Logged after the response has left, so that the log (which the
 	// benchmark counts operations from) costs the host no time the link

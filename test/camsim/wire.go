@@ -138,7 +138,13 @@ type link struct {
 
 // pace waits until n more bytes have had the time to cross the link:
 // bytes are sent at the end of their slot, as the last byte of a real
-// link arrives after size/rate.
+// link arrives after size/rate, give or take timerSlack: a piece is sent
+// at once when its slot ends within timerSlack, and a longer wait sleeps
+// until timerSlack before the end (Go's timers fire late by up to about
+// that much, so a sleep to the end itself would make every transfer late
+// by its last sleep's overshoot). The schedule counts every piece's time,
+// so the rate holds; settle waits for the end of the last slot exactly,
+// before the response.
 func (l *link) pace(n int, done <-chan struct{}) error {
 	d := time.Duration(float64(n) / float64(l.rate) * float64(time.Second))
 	l.mu.Lock()
@@ -153,18 +159,24 @@ func (l *link) pace(n int, done <-chan struct{}) error {
 	l.free = start.Add(d)
 	end := l.free
 	l.mu.Unlock()
-	if time.Until(end) < paceEarly {
+	if time.Until(end) <= timerSlack {
 		return nil
 	}
-	return sleepUntil(end, done)
+	return sleepUntil(end.Add(-timerSlack), done)
 }
 
-// paceEarly is how early pace may send a piece rather than sleep: a
-// sleep that short would end a millisecond or so later (timerSlack), so
-// every small packet (a response, the header of a data phase) would be
-// late by far more than the link takes to carry it. The schedule still
-// counts the piece's time, so the rate holds.
-const paceEarly = 100 * time.Microsecond
+// settle waits, to the microsecond, until the link has carried what pace
+// let through early: the camera's response leaves when its data phase's
+// last byte has crossed the link.
+func (l *link) settle(done <-chan struct{}) error {
+	if l.rate <= 0 {
+		return nil
+	}
+	l.mu.Lock()
+	end := l.free
+	l.mu.Unlock()
+	return waitUntil(end, done)
+}
 
 // idle tells the link that nothing crossed it until now (the camera was
 // waiting out its latency): the next piece starts its slot now, and may not
