@@ -183,8 +183,8 @@ const companionWait = 200 * time.Microsecond
 // wait up to companionWait for the fetch of the block right after it, and
 // notes whether it came. c.mu is held; it is released while waiting.
 func (c *Cache) holdLocked(f *fetch) {
-	if c.peeking.Load() {
-		return
+	if c.peeking.Load() || c.held != nil {
+		return // a thumbnailer's peeks, or another worker holds one already
 	}
 	if g := c.inflight[key{f.obj.ID, f.first + int64(f.n)}]; g != nil && g.queued {
 		return // here already
