@@ -97,11 +97,12 @@ func (l *linkEstimate) addRoundTrip(n int64, d time.Duration) {
 // (seconds per byte) is the median of the slopes between pairs of samples
 // of clearly different sizes, the larger a fetch (two small exchanges
 // differ by scheduling noise, not by the link), the intercept the median
-// of what each sample leaves for the round trip. Medians, not least squares, because a fetch
-// sometimes waits for the session behind a listing operation and takes far
-// longer than the link explains; such outliers move a median little. With
-// all samples of about one size the slope cannot be told from the round
-// trip, and the previous fit stands. l.mu is held.
+// of what each sample leaves for the round trip. Medians, not least
+// squares, because a fetch sometimes waits for the session behind a
+// listing operation and takes far longer than the link explains; such
+// outliers move a median little. With all samples of about one size the
+// slope cannot be told from the round trip, and the previous fit stands.
+// l.mu is held.
 func (l *linkEstimate) fitLocked() {
 	all := append(slices.Clip(l.samples), l.trips...)
 	var slopes []float64
