@@ -50,10 +50,8 @@ type linkSample struct {
 // the recent fetches. It is safe for concurrent use.
 type linkEstimate struct {
 	mu      sync.Mutex
-	samples []linkSample // a ring of the last linkSamples
-	next    int          // where the next sample goes once the ring is full
-	trips   []linkSample // a ring of the last roundTripSamples small exchanges
-	tnext   int
+	samples ring // the last linkSamples fetches
+	trips   ring // the last roundTripSamples small exchanges
 	rtt     time.Duration
 	rate    float64 // bytes per second; 0 until fitted
 }
@@ -65,13 +63,7 @@ func (l *linkEstimate) add(n int64, d time.Duration) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := linkSample{n, d}
-	if len(l.samples) < linkSamples {
-		l.samples = append(l.samples, s)
-	} else {
-		l.samples[l.next] = s
-		l.next = (l.next + 1) % linkSamples
-	}
+	l.samples.push(linkSample{n, d}, linkSamples)
 	l.fitLocked()
 }
 
@@ -83,14 +75,23 @@ func (l *linkEstimate) addRoundTrip(n int64, d time.Duration) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := linkSample{n, d}
-	if len(l.trips) < roundTripSamples {
-		l.trips = append(l.trips, s)
-	} else {
-		l.trips[l.tnext] = s
-		l.tnext = (l.tnext + 1) % roundTripSamples
-	}
+	l.trips.push(linkSample{n, d}, roundTripSamples)
 	l.fitLocked()
+}
+
+// ring holds the last samples pushed, at most the size given to push.
+type ring struct {
+	s    []linkSample
+	next int // where the next sample goes once the ring is full
+}
+
+func (r *ring) push(s linkSample, size int) {
+	if len(r.s) < size {
+		r.s = append(r.s, s)
+		return
+	}
+	r.s[r.next] = s
+	r.next = (r.next + 1) % size
 }
 
 // fitLocked fits rtt and rate by the Theil-Sen estimator: the slope
@@ -104,7 +105,7 @@ func (l *linkEstimate) addRoundTrip(n int64, d time.Duration) {
 // slope cannot be told from the round trip, and the previous fit stands.
 // l.mu is held.
 func (l *linkEstimate) fitLocked() {
-	all := append(slices.Clip(l.samples), l.trips...)
+	all := append(slices.Clip(l.samples.s), l.trips.s...)
 	var slopes []float64
 	for i, a := range all {
 		for _, b := range all[i+1:] {
