@@ -104,6 +104,20 @@ func warmTree(t *testing.T, c Camera, logs *syncBuffer) *Tree {
 	return tr
 }
 
+// startBlocked makes c's requests wait on the returned block channel and
+// starts the warm listing of tr with ctx; done is closed when it returns.
+func startBlocked(ctx context.Context, c *propCamera, tr *Tree) (block, done chan struct{}) {
+	block, done = make(chan struct{}), make(chan struct{})
+	c.mu.Lock()
+	c.block = block
+	c.mu.Unlock()
+	go func() {
+		defer close(done)
+		tr.Warm(ctx)
+	}()
+	return block, done
+}
+
 // runWarm runs the warm listing, bounded.
 func runWarm(t *testing.T, ctx context.Context, tr *Tree) {
 	t.Helper()
@@ -221,15 +235,7 @@ func TestWarmMetaCache(t *testing.T) {
 func TestWarmLookupJoins(t *testing.T) {
 	c := newPropCamera(sampleCamera())
 	tr := warmTree(t, c, &syncBuffer{})
-	block := make(chan struct{})
-	c.mu.Lock()
-	c.block = block
-	c.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tr.Warm(context.Background())
-	}()
+	block, done := startBlocked(context.Background(), c, tr)
 	requests := func() int64 { return c.handleCalls.Load() + c.propCalls.Load() }
 	waitFor(t, "SD's listing", func() bool { return requests() == 1 })
 	sd := walk(t, tr, "SD")
@@ -261,15 +267,7 @@ func TestWarmGiveUpJoined(t *testing.T) {
 	c.drop[handleOf(t, fc, "DSC_0002.JPG")] = mtp.PropObjectSize
 	var logs syncBuffer
 	tr := warmTree(t, c, &logs)
-	block := make(chan struct{})
-	c.mu.Lock()
-	c.block = block
-	c.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tr.Warm(context.Background())
-	}()
+	block, done := startBlocked(context.Background(), c, tr)
 	// SD, card3, 2024-03-15, DCIM; then DCIM/100NIKON waits.
 	requests := func() int64 { return fc.handleCalls.Load() + c.propCalls.Load() }
 	for i := range 4 {
@@ -314,17 +312,9 @@ func TestWarmStops(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := newPropCamera(sampleCamera())
 			tr := warmTree(t, c, &syncBuffer{})
-			block := make(chan struct{})
-			c.mu.Lock()
-			c.block = block
-			c.mu.Unlock()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				tr.Warm(ctx)
-			}()
+			block, done := startBlocked(ctx, c, tr)
 			requests := func() int64 { return c.handleCalls.Load() + c.propCalls.Load() }
 			waitFor(t, "the first request", func() bool { return requests() == 1 })
 			stop(tr, cancel)
