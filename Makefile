@@ -61,12 +61,12 @@ demo: deps build
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
-# bench runs the benchmark of issue 8 (bench/) against gphoto2, gphotofs
-# and the link model, and writes docs/benchmarks.md and its chart: about
-# 20 minutes, or a couple with BENCH=quick. Not in CI; needs root (FUSE).
+# bench runs the benchmark of issue 8 (cmd/airnef-bench, built by build)
+# against gphoto2, gphotofs and the link model, and writes docs/benchmarks.md
+# and its chart: about 20 minutes, or a couple with BENCH=quick. Not in CI;
+# needs root (FUSE).
 BENCH ?= full
 bench: deps build
-	$(GO) build -o $(BIN)/airnef-bench ./bench
 	$(BIN)/airnef-bench -mode $(BENCH) -bin $(BIN) -out docs/benchmarks.md -chart docs/benchmarks.svg
 
 clean:
