@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/ptpip"
-	"github.com/airnef-mount/airnef-mount/test/camsim"
 )
 
 // simControl is a connection to a camera's control socket.

@@ -23,8 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/ptpip"
-	"github.com/airnef-mount/airnef-mount/test/camsim"
 )
 
 // discNetnsEnv names the test a re-executed test binary runs in the

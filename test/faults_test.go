@@ -24,7 +24,7 @@ import (
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
 	"github.com/rs/zerolog"
 
-	"github.com/airnef-mount/airnef-mount/test/camsim"
+	"github.com/airnef-mount/airnef-mount/camsim"
 )
 
 // faultTimeout is the --timeout of the fault tests' mounts.

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/mtp"
-	"github.com/airnef-mount/airnef-mount/test/camsim"
 )
 
 // gphoto2 is a real PTP/IP client: these tests check that the simulated

@@ -17,8 +17,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/mtp"
-	"github.com/airnef-mount/airnef-mount/test/camsim"
 )
 
 // hostileMount starts a hostile camera of one kind with a small generated

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/ptpip"
-	"github.com/airnef-mount/airnef-mount/test/camsim"
 )
 
 // TestLinkCalibration: with --rate R and --latency L, a GetObject of N

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/mtp"
-	"github.com/airnef-mount/airnef-mount/test/camsim"
 )
 
 // listingOps are the operations a listing may use, counted by the

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/airnef-mount/airnef-mount/test/camsim"
+	"github.com/airnef-mount/airnef-mount/camsim"
 )
 
 // liveShot writes data to a host file called name, for the simulator's add.

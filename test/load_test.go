@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/airnef-mount/airnef-mount/test/camsim"
+	"github.com/airnef-mount/airnef-mount/camsim"
 )
 
 // loadVmRSS is the resident memory of process pid, in bytes.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/airnef-mount/airnef-mount/test/camsim"
+	"github.com/airnef-mount/airnef-mount/camsim"
 )
 
 // TestMountReadsPast4GiB mounts each make's simulator with a generated

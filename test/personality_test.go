@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/ptpip"
-	"github.com/airnef-mount/airnef-mount/test/camsim"
 )
 
 // Our client (ptpip.Dial with the default ProbeAuto, mtp.Device) against

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/mtp"
-	"github.com/airnef-mount/airnef-mount/test/camsim"
 )
 
 // rtBound is how long a change may take to show in the mount: airnef-mount

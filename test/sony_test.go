@@ -24,10 +24,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/ptpip"
 	"github.com/airnef-mount/airnef-mount/sonyauth"
-	"github.com/airnef-mount/airnef-mount/test/camsim"
 )
 
 // sonyZeroGUID is Airnef's default GUID: a zero tail, which an unpaired

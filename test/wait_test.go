@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/airnef-mount/airnef-mount/test/camsim"
+	"github.com/airnef-mount/airnef-mount/camsim"
 )
 
 // waitLine waits (bounded) for a stdout line of r that starts with prefix.

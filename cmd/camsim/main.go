@@ -24,7 +24,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/airnef-mount/airnef-mount/test/camsim"
+	"github.com/airnef-mount/airnef-mount/camsim"
 )
 
 func main() {

@@ -19,5 +19,6 @@
 // scripts add and delete files, stall, drop and refuse connections.
 //
 // It is not a PTP/IP client library and not a general MTP responder: the
-// card is read-only and there is no capture.
+// card is read-only and there is no capture. Tests and cmd/camsim import it;
+// the product (cmd/airnef-mount) never does (product_test.go checks).
 package camsim
