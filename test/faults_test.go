@@ -2,8 +2,8 @@ package test
 
 // Faults injected through the simulator (AccessDenied, StoreNotAvailable,
 // a deletion mid-read, a connection cut after N bytes) and, for a silent
-// stall between airnef-mount and the camera, through a loopback proxy
-// (toxiproxy as a library). Each test bounds its waits at five times what
+// stall between airnef-mount and the camera, through a loopback relay
+// that the test pauses (faultProxy). Each test bounds its waits at five times what
 // they should take. Helpers start with "fault".
 
 import (
@@ -20,9 +20,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	toxiproxy "github.com/Shopify/toxiproxy/v2"
-	"github.com/rs/zerolog"
 
 	"github.com/airnef-mount/airnef-mount/camsim"
 )
@@ -319,41 +316,111 @@ func TestFaultDropAfter(t *testing.T) {
 	}
 }
 
-// faultProxy is a loopback TCP proxy to upstream, whose traffic the test
-// can stop silently (no FIN, no RST: a camera out of WiFi range).
+// faultProxy is a loopback TCP relay to upstream whose traffic the test
+// can stop silently (no FIN, no RST: a camera out of WiFi range). Bytes and
+// closes held during a stall go on when it ends, as TCP retransmits them.
 type faultProxy struct {
-	p *toxiproxy.Proxy
+	mu    sync.Mutex
+	gate  chan struct{} // non-nil during a stall, closed when it ends
+	conns []net.Conn
+	done  bool
 }
 
 func faultStartProxy(t *testing.T, upstream string) (*faultProxy, string) {
 	t.Helper()
-	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
-	p := toxiproxy.NewProxy(srv, "camera", "127.0.0.1:0", upstream)
-	if err := p.Start(); err != nil {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(p.Stop)
-	return &faultProxy{p: p}, p.Listen
+	p := &faultProxy{}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		p.mu.Lock()
+		p.done = true
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.mu.Unlock()
+		p.resume(t)
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			down, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", upstream)
+			if err != nil {
+				down.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, down, up)
+			done := p.done
+			p.mu.Unlock()
+			if done {
+				down.Close()
+				up.Close()
+				return
+			}
+			wg.Go(func() { p.pipe(up, down) })
+			wg.Go(func() { p.pipe(down, up) })
+		}
+	})
+	return p, ln.Addr().String()
+}
+
+// pipe copies src to dst until either fails, then closes both; during a
+// stall it holds what it read, and the close, until the stall ends.
+func (p *faultProxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.wait()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			p.wait()
+			break
+		}
+	}
+	dst.Close()
+	src.Close()
+}
+
+// wait returns once no stall is in force.
+func (p *faultProxy) wait() {
+	p.mu.Lock()
+	gate := p.gate
+	p.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 }
 
 // stall stops every byte in both directions, without closing anything.
-func (f *faultProxy) stall(t *testing.T) {
+func (p *faultProxy) stall(t *testing.T) {
 	t.Helper()
-	for _, dir := range []string{"downstream", "upstream"} {
-		js := fmt.Sprintf(`{"name":"stall-%s","type":"timeout","stream":%q,"attributes":{"timeout":0}}`, dir, dir)
-		if _, err := f.p.Toxics.AddToxicJson(strings.NewReader(js)); err != nil {
-			t.Fatal(err)
-		}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gate == nil {
+		p.gate = make(chan struct{})
 	}
 }
 
 // resume lets traffic through again.
-func (f *faultProxy) resume(t *testing.T) {
+func (p *faultProxy) resume(t *testing.T) {
 	t.Helper()
-	for _, dir := range []string{"downstream", "upstream"} {
-		if err := f.p.Toxics.RemoveToxic(t.Context(), "stall-"+dir); err != nil {
-			t.Fatal(err)
-		}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gate != nil {
+		close(p.gate)
+		p.gate = nil
 	}
 }
 
