@@ -15,7 +15,7 @@ LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 
-.PHONY: all deps build test demo fuzz bench clean install uninstall man
+.PHONY: all deps build test demo fuzz bench clean install uninstall man generate
 
 all: build
 
@@ -56,6 +56,11 @@ test: deps build
 
 demo: deps build
 	@scripts/demo.sh
+
+# generate rewrites the generated code-name tables (*_string.go, by
+# internal/codenames); a test in internal/codenames fails when they are stale.
+generate:
+	$(GO) generate ./...
 
 # fuzz runs every fuzz target for FUZZTIME each (make test runs their seeds).
 fuzz:

@@ -606,11 +606,11 @@ func TestObjectProps(t *testing.T) {
 
 	codes := []mtp.PropCode{mtp.PropStorageID, mtp.PropObjectFormat, mtp.PropProtectionStatus, mtp.PropObjectSize,
 		mtp.PropObjectFileName, mtp.PropDateCreated, mtp.PropDateModified, mtp.PropParentObject}
-	r := cl.must(mtp.OpGetObjectPropsSupport, uint32(mtp.FormatEXIFJPEG))
+	r := cl.must(mtp.OpGetObjectPropsSupported, uint32(mtp.FormatEXIFJPEG))
 	if got := decodeU16s(t, r.data); !slices.Equal(got, codes) {
 		t.Errorf("props supported %v, want %v", got, codes)
 	}
-	cl.want(mtp.RespInvalidObjectFormatCode, mtp.OpGetObjectPropsSupport, 0x3802)
+	cl.want(mtp.RespInvalidObjectFormatCode, mtp.OpGetObjectPropsSupported, 0x3802)
 
 	types := map[mtp.PropCode]mtp.DataType{mtp.PropObjectSize: mtp.TypeUint64, mtp.PropObjectFileName: mtp.TypeString, mtp.PropParentObject: mtp.TypeUint32}
 	for code, typ := range types {

@@ -226,7 +226,7 @@ func Generic() *Personality {
 		VendorExtensionVersion: 100,
 		VendorExtensionDesc:    "microsoft.com: 1.0;",
 		Ops: append(append([]mtp.OpCode(nil), standardOps...),
-			mtp.OpGetObjectPropsSupport, mtp.OpGetObjectPropDesc, mtp.OpGetObjectPropValue,
+			mtp.OpGetObjectPropsSupported, mtp.OpGetObjectPropDesc, mtp.OpGetObjectPropValue,
 			mtp.OpGetObjectPropList, mtp.OpAndroidGetPartialObject64),
 		DataChunk: 64 << 10,
 		Formats: map[string]mtp.ObjectFormat{

@@ -31,7 +31,7 @@ func init() {
 		mtp.OpGetObject:                 (*session).getObject,
 		mtp.OpGetThumb:                  (*session).getThumb,
 		mtp.OpGetPartialObject:          (*session).getPartialObject,
-		mtp.OpGetObjectPropsSupport:     (*session).getObjectPropsSupported,
+		mtp.OpGetObjectPropsSupported:   (*session).getObjectPropsSupported,
 		mtp.OpGetObjectPropDesc:         (*session).getObjectPropDesc,
 		mtp.OpGetObjectPropValue:        (*session).getObjectPropValue,
 		mtp.OpGetObjectPropList:         (*session).getObjectPropList,

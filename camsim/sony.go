@@ -80,7 +80,7 @@ func Sony() *Personality {
 		VendorExtensionVersion: 100,
 		VendorExtensionDesc:    "microsoft.com: 1.0; sony.net: 1.0",
 		Ops: append(append([]mtp.OpCode(nil), standardOps...),
-			mtp.OpGetObjectPropsSupport, mtp.OpGetObjectPropDesc, mtp.OpGetObjectPropValue,
+			mtp.OpGetObjectPropsSupported, mtp.OpGetObjectPropDesc, mtp.OpGetObjectPropValue,
 			mtp.OpGetObjectPropList, mtp.OpSonySendCommand, mtp.OpSonyCommandReply),
 		DataChunk: 1 << 20,
 		Formats: map[string]mtp.ObjectFormat{
@@ -287,7 +287,7 @@ var objectOps = map[mtp.OpCode]bool{
 	mtp.OpGetStorageIDs: true, mtp.OpGetStorageInfo: true, mtp.OpGetNumObjects: true,
 	mtp.OpGetObjectHandles: true, mtp.OpGetObjectInfo: true, mtp.OpGetObject: true,
 	mtp.OpGetThumb: true, mtp.OpGetPartialObject: true,
-	mtp.OpGetObjectPropsSupport: true, mtp.OpGetObjectPropDesc: true,
+	mtp.OpGetObjectPropsSupported: true, mtp.OpGetObjectPropDesc: true,
 	mtp.OpGetObjectPropValue: true, mtp.OpGetObjectPropList: true,
 }
 

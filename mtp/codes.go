@@ -1,6 +1,10 @@
 package mtp
 
-import "fmt"
+//go:generate go run ../internal/codenames -type OpCode -trimprefix Op -hex
+//go:generate go run ../internal/codenames -type ResponseCode -trimprefix Resp -linecomment -hex
+//go:generate go run ../internal/codenames -type EventCode -trimprefix Event -hex
+//go:generate go run ../internal/codenames -type ObjectFormat -trimprefix Format -linecomment -hex
+//go:generate go run ../internal/codenames -type PropCode -trimprefix Prop -linecomment -hex
 
 // OpCode is a PTP/MTP operation code.
 type OpCode uint16
@@ -20,39 +24,39 @@ type PropCode uint16
 // Operation codes (PTP 1.1, MTP 1.1, and the vendor extensions the project
 // uses; vendor codes as in libgphoto2's camlibs/ptp2/ptp.h).
 const (
-	OpGetDeviceInfo         OpCode = 0x1001 // GetDeviceInfo
-	OpOpenSession           OpCode = 0x1002 // OpenSession(SessionID)
-	OpCloseSession          OpCode = 0x1003 // CloseSession
-	OpGetStorageIDs         OpCode = 0x1004 // GetStorageIDs
-	OpGetStorageInfo        OpCode = 0x1005 // GetStorageInfo(StorageID)
-	OpGetNumObjects         OpCode = 0x1006 // GetNumObjects(StorageID, Format, Parent)
-	OpGetObjectHandles      OpCode = 0x1007 // GetObjectHandles(StorageID, Format, Parent)
-	OpGetObjectInfo         OpCode = 0x1008 // GetObjectInfo(Handle)
-	OpGetObject             OpCode = 0x1009 // GetObject(Handle)
-	OpGetThumb              OpCode = 0x100A // GetThumb(Handle)
-	OpDeleteObject          OpCode = 0x100B // DeleteObject (never sent: the card is read-only)
-	OpSendObjectInfo        OpCode = 0x100C // SendObjectInfo
-	OpSendObject            OpCode = 0x100D // SendObject
-	OpInitiateCapture       OpCode = 0x100E // InitiateCapture
-	OpFormatStore           OpCode = 0x100F // FormatStore
-	OpResetDevice           OpCode = 0x1010 // ResetDevice
-	OpSelfTest              OpCode = 0x1011 // SelfTest
-	OpSetObjectProtection   OpCode = 0x1012 // SetObjectProtection
-	OpPowerDown             OpCode = 0x1013 // PowerDown
-	OpGetDevicePropDesc     OpCode = 0x1014 // GetDevicePropDesc
-	OpGetDevicePropValue    OpCode = 0x1015 // GetDevicePropValue
-	OpSetDevicePropValue    OpCode = 0x1016 // SetDevicePropValue
-	OpResetDevicePropValue  OpCode = 0x1017 // ResetDevicePropValue
-	OpTerminateOpenCapture  OpCode = 0x1018 // TerminateOpenCapture
-	OpMoveObject            OpCode = 0x1019 // MoveObject
-	OpCopyObject            OpCode = 0x101A // CopyObject
-	OpGetPartialObject      OpCode = 0x101B // GetPartialObject(Handle, Offset u32, MaxBytes u32)
-	OpInitiateOpenCapture   OpCode = 0x101C // InitiateOpenCapture
-	OpGetObjectPropsSupport OpCode = 0x9801 // MTP GetObjectPropsSupported(Format)
-	OpGetObjectPropDesc     OpCode = 0x9802 // MTP GetObjectPropDesc(Prop, Format)
-	OpGetObjectPropValue    OpCode = 0x9803 // MTP GetObjectPropValue(Handle, Prop)
-	OpSetObjectPropValue    OpCode = 0x9804 // MTP SetObjectPropValue
-	OpGetObjectPropList     OpCode = 0x9805 // MTP GetObjectPropList(Handle, Format, Prop, Group, Depth)
+	OpGetDeviceInfo           OpCode = 0x1001 // GetDeviceInfo
+	OpOpenSession             OpCode = 0x1002 // OpenSession(SessionID)
+	OpCloseSession            OpCode = 0x1003 // CloseSession
+	OpGetStorageIDs           OpCode = 0x1004 // GetStorageIDs
+	OpGetStorageInfo          OpCode = 0x1005 // GetStorageInfo(StorageID)
+	OpGetNumObjects           OpCode = 0x1006 // GetNumObjects(StorageID, Format, Parent)
+	OpGetObjectHandles        OpCode = 0x1007 // GetObjectHandles(StorageID, Format, Parent)
+	OpGetObjectInfo           OpCode = 0x1008 // GetObjectInfo(Handle)
+	OpGetObject               OpCode = 0x1009 // GetObject(Handle)
+	OpGetThumb                OpCode = 0x100A // GetThumb(Handle)
+	OpDeleteObject            OpCode = 0x100B // DeleteObject (never sent: the card is read-only)
+	OpSendObjectInfo          OpCode = 0x100C // SendObjectInfo
+	OpSendObject              OpCode = 0x100D // SendObject
+	OpInitiateCapture         OpCode = 0x100E // InitiateCapture
+	OpFormatStore             OpCode = 0x100F // FormatStore
+	OpResetDevice             OpCode = 0x1010 // ResetDevice
+	OpSelfTest                OpCode = 0x1011 // SelfTest
+	OpSetObjectProtection     OpCode = 0x1012 // SetObjectProtection
+	OpPowerDown               OpCode = 0x1013 // PowerDown
+	OpGetDevicePropDesc       OpCode = 0x1014 // GetDevicePropDesc
+	OpGetDevicePropValue      OpCode = 0x1015 // GetDevicePropValue
+	OpSetDevicePropValue      OpCode = 0x1016 // SetDevicePropValue
+	OpResetDevicePropValue    OpCode = 0x1017 // ResetDevicePropValue
+	OpTerminateOpenCapture    OpCode = 0x1018 // TerminateOpenCapture
+	OpMoveObject              OpCode = 0x1019 // MoveObject
+	OpCopyObject              OpCode = 0x101A // CopyObject
+	OpGetPartialObject        OpCode = 0x101B // GetPartialObject(Handle, Offset u32, MaxBytes u32)
+	OpInitiateOpenCapture     OpCode = 0x101C // InitiateOpenCapture
+	OpGetObjectPropsSupported OpCode = 0x9801 // MTP GetObjectPropsSupported(Format)
+	OpGetObjectPropDesc       OpCode = 0x9802 // MTP GetObjectPropDesc(Prop, Format)
+	OpGetObjectPropValue      OpCode = 0x9803 // MTP GetObjectPropValue(Handle, Prop)
+	OpSetObjectPropValue      OpCode = 0x9804 // MTP SetObjectPropValue
+	OpGetObjectPropList       OpCode = 0x9805 // MTP GetObjectPropList(Handle, Format, Prop, Group, Depth)
 
 	OpNikonGetLargeThumb      OpCode = 0x90C4 // Nikon GetLargeThumb(Handle)
 	OpNikonGetEvent           OpCode = 0x90C7 // Nikon GetEvent: u16 count, count x (u16 code, u32 param)
@@ -70,36 +74,6 @@ const (
 	OpSonySendCommand              OpCode = 0x9280 // Sony Send-to-Computer command (data out, param 4)
 	OpSonyCommandReply             OpCode = 0x9281 // Sony Send-to-Computer reply (data in, param 4)
 )
-
-var opNames = map[OpCode]string{
-	OpGetDeviceInfo: "GetDeviceInfo", OpOpenSession: "OpenSession", OpCloseSession: "CloseSession",
-	OpGetStorageIDs: "GetStorageIDs", OpGetStorageInfo: "GetStorageInfo", OpGetNumObjects: "GetNumObjects",
-	OpGetObjectHandles: "GetObjectHandles", OpGetObjectInfo: "GetObjectInfo", OpGetObject: "GetObject",
-	OpGetThumb: "GetThumb", OpDeleteObject: "DeleteObject", OpSendObjectInfo: "SendObjectInfo",
-	OpSendObject: "SendObject", OpInitiateCapture: "InitiateCapture", OpFormatStore: "FormatStore",
-	OpResetDevice: "ResetDevice", OpSelfTest: "SelfTest", OpSetObjectProtection: "SetObjectProtection",
-	OpPowerDown: "PowerDown", OpGetDevicePropDesc: "GetDevicePropDesc", OpGetDevicePropValue: "GetDevicePropValue",
-	OpSetDevicePropValue: "SetDevicePropValue", OpResetDevicePropValue: "ResetDevicePropValue",
-	OpTerminateOpenCapture: "TerminateOpenCapture", OpMoveObject: "MoveObject", OpCopyObject: "CopyObject",
-	OpGetPartialObject: "GetPartialObject", OpInitiateOpenCapture: "InitiateOpenCapture",
-	OpGetObjectPropsSupport: "GetObjectPropsSupported", OpGetObjectPropDesc: "GetObjectPropDesc",
-	OpGetObjectPropValue: "GetObjectPropValue", OpSetObjectPropValue: "SetObjectPropValue",
-	OpGetObjectPropList:  "GetObjectPropList",
-	OpNikonGetLargeThumb: "NikonGetLargeThumb", OpNikonGetEvent: "NikonGetEvent",
-	OpNikonGetObjectSize: "NikonGetObjectSize", OpNikonGetPartialObjectEx: "NikonGetPartialObjectEx",
-	OpCanonEOSGetObjectInfoEx: "CanonEOSGetObjectInfoEx", OpCanonEOSGetObjectInfo64: "CanonEOSGetObjectInfo64",
-	OpCanonEOSGetObject64: "CanonEOSGetObject64", OpCanonEOSGetPartialObject64: "CanonEOSGetPartialObject64",
-	OpCanonEOSGetPartialObjectEx64: "CanonEOSGetPartialObjectEx64", OpCanonEOSGetObjectInfoEx64: "CanonEOSGetObjectInfoEx64",
-	OpAndroidGetPartialObject64: "AndroidGetPartialObject64",
-	OpSonySendCommand:           "SonySendCommand", OpSonyCommandReply: "SonyCommandReply",
-}
-
-func (c OpCode) String() string {
-	if n, ok := opNames[c]; ok {
-		return n
-	}
-	return fmt.Sprintf("Op(0x%04X)", uint16(c))
-}
 
 // Response codes (PTP 1.1 and MTP).
 const (
@@ -123,7 +97,7 @@ const (
 	RespSelfTestFailed           ResponseCode = 0x2011
 	RespPartialDeletion          ResponseCode = 0x2012
 	RespStoreNotAvailable        ResponseCode = 0x2013
-	RespSpecByFormatUnsupported  ResponseCode = 0x2014
+	RespSpecByFormatUnsupported  ResponseCode = 0x2014 // SpecificationByFormatUnsupported
 	RespNoValidObjectInfo        ResponseCode = 0x2015
 	RespInvalidCodeFormat        ResponseCode = 0x2016
 	RespUnknownVendorCode        ResponseCode = 0x2017
@@ -135,48 +109,17 @@ const (
 	RespInvalidParameter         ResponseCode = 0x201D
 	RespSessionAlreadyOpen       ResponseCode = 0x201E
 	RespTransactionCancelled     ResponseCode = 0x201F
-	RespSpecOfDestUnsupported    ResponseCode = 0x2020
+	RespSpecOfDestUnsupported    ResponseCode = 0x2020 // SpecificationOfDestinationUnsupported
 	RespInvalidObjectPropCode    ResponseCode = 0xA801
 	RespInvalidObjectPropFormat  ResponseCode = 0xA802
 	RespInvalidObjectPropValue   ResponseCode = 0xA803
 	RespInvalidObjectReference   ResponseCode = 0xA804
 	RespInvalidDataset           ResponseCode = 0xA806
-	RespSpecByGroupUnsupported   ResponseCode = 0xA807
-	RespSpecByDepthUnsupported   ResponseCode = 0xA808
+	RespSpecByGroupUnsupported   ResponseCode = 0xA807 // SpecificationByGroupUnsupported
+	RespSpecByDepthUnsupported   ResponseCode = 0xA808 // SpecificationByDepthUnsupported
 	RespObjectTooLarge           ResponseCode = 0xA809
 	RespObjectPropNotSupported   ResponseCode = 0xA80A
 )
-
-var respNames = map[ResponseCode]string{
-	RespUndefined: "Undefined", RespOK: "OK", RespGeneralError: "GeneralError",
-	RespSessionNotOpen: "SessionNotOpen", RespInvalidTransactionID: "InvalidTransactionID",
-	RespOperationNotSupported: "OperationNotSupported", RespParameterNotSupported: "ParameterNotSupported",
-	RespIncompleteTransfer: "IncompleteTransfer", RespInvalidStorageID: "InvalidStorageID",
-	RespInvalidObjectHandle: "InvalidObjectHandle", RespDevicePropNotSupported: "DevicePropNotSupported",
-	RespInvalidObjectFormatCode: "InvalidObjectFormatCode", RespStoreFull: "StoreFull",
-	RespObjectWriteProtected: "ObjectWriteProtected", RespStoreReadOnly: "StoreReadOnly",
-	RespAccessDenied: "AccessDenied", RespNoThumbnailPresent: "NoThumbnailPresent",
-	RespSelfTestFailed: "SelfTestFailed", RespPartialDeletion: "PartialDeletion",
-	RespStoreNotAvailable: "StoreNotAvailable", RespSpecByFormatUnsupported: "SpecificationByFormatUnsupported",
-	RespNoValidObjectInfo: "NoValidObjectInfo", RespInvalidCodeFormat: "InvalidCodeFormat",
-	RespUnknownVendorCode: "UnknownVendorCode", RespCaptureAlreadyTerminated: "CaptureAlreadyTerminated",
-	RespDeviceBusy: "DeviceBusy", RespInvalidParentObject: "InvalidParentObject",
-	RespInvalidDevicePropFormat: "InvalidDevicePropFormat", RespInvalidDevicePropValue: "InvalidDevicePropValue",
-	RespInvalidParameter: "InvalidParameter", RespSessionAlreadyOpen: "SessionAlreadyOpen",
-	RespTransactionCancelled: "TransactionCancelled", RespSpecOfDestUnsupported: "SpecificationOfDestinationUnsupported",
-	RespInvalidObjectPropCode: "InvalidObjectPropCode", RespInvalidObjectPropFormat: "InvalidObjectPropFormat",
-	RespInvalidObjectPropValue: "InvalidObjectPropValue", RespInvalidObjectReference: "InvalidObjectReference",
-	RespInvalidDataset: "InvalidDataset", RespSpecByGroupUnsupported: "SpecificationByGroupUnsupported",
-	RespSpecByDepthUnsupported: "SpecificationByDepthUnsupported", RespObjectTooLarge: "ObjectTooLarge",
-	RespObjectPropNotSupported: "ObjectPropNotSupported",
-}
-
-func (c ResponseCode) String() string {
-	if n, ok := respNames[c]; ok {
-		return n
-	}
-	return fmt.Sprintf("Response(0x%04X)", uint16(c))
-}
 
 // Error makes a response code usable as an error: errors.Is(err,
 // mtp.RespInvalidObjectHandle) tells that an object is gone.
@@ -201,27 +144,12 @@ const (
 	EventUnreportedStatus      EventCode = 0x400E
 )
 
-var eventNames = map[EventCode]string{
-	EventUndefined: "Undefined", EventCancelTransaction: "CancelTransaction", EventObjectAdded: "ObjectAdded",
-	EventObjectRemoved: "ObjectRemoved", EventStoreAdded: "StoreAdded", EventStoreRemoved: "StoreRemoved",
-	EventDevicePropChanged: "DevicePropChanged", EventObjectInfoChanged: "ObjectInfoChanged",
-	EventDeviceInfoChanged: "DeviceInfoChanged", EventRequestObjectTransfer: "RequestObjectTransfer",
-	EventStoreFull: "StoreFull", EventDeviceReset: "DeviceReset", EventStorageInfoChanged: "StorageInfoChanged",
-	EventCaptureComplete: "CaptureComplete", EventUnreportedStatus: "UnreportedStatus",
-}
-
-func (c EventCode) String() string {
-	if n, ok := eventNames[c]; ok {
-		return n
-	}
-	return fmt.Sprintf("Event(0x%04X)", uint16(c))
-}
-
-// Object formats (PTP 1.1, MTP; vendor RAW formats are reported by the
-// cameras as Undefined or as a vendor code).
+// Object formats (PTP 1.1, MTP). An Association is a folder; MP4 is MTP's
+// and the Canon ones Canon's RAW formats. Other RAW formats are reported by
+// the cameras as Undefined or as a vendor code.
 const (
 	FormatUndefined    ObjectFormat = 0x3000
-	FormatAssociation  ObjectFormat = 0x3001 // a folder
+	FormatAssociation  ObjectFormat = 0x3001
 	FormatScript       ObjectFormat = 0x3002
 	FormatExecutable   ObjectFormat = 0x3003
 	FormatText         ObjectFormat = 0x3004
@@ -233,10 +161,10 @@ const (
 	FormatAVI          ObjectFormat = 0x300A
 	FormatMPEG         ObjectFormat = 0x300B
 	FormatASF          ObjectFormat = 0x300C
-	FormatQuickTime    ObjectFormat = 0x300D // MOV
+	FormatQuickTime    ObjectFormat = 0x300D
 	FormatUnknownImage ObjectFormat = 0x3800
-	FormatEXIFJPEG     ObjectFormat = 0x3801
-	FormatTIFFEP       ObjectFormat = 0x3802
+	FormatEXIFJPEG     ObjectFormat = 0x3801 // EXIF/JPEG
+	FormatTIFFEP       ObjectFormat = 0x3802 // TIFF/EP
 	FormatFlashPix     ObjectFormat = 0x3803
 	FormatBMP          ObjectFormat = 0x3804
 	FormatCIFF         ObjectFormat = 0x3805
@@ -246,61 +174,28 @@ const (
 	FormatPICT         ObjectFormat = 0x380A
 	FormatPNG          ObjectFormat = 0x380B
 	FormatTIFF         ObjectFormat = 0x380D
-	FormatTIFFIT       ObjectFormat = 0x380E
+	FormatTIFFIT       ObjectFormat = 0x380E // TIFF/IT
 	FormatJP2          ObjectFormat = 0x380F
 	FormatJPX          ObjectFormat = 0x3810
 	FormatDNG          ObjectFormat = 0x3811
 	FormatHEIF         ObjectFormat = 0x3812
-	FormatMP4          ObjectFormat = 0xB982 // MTP MP4 container
-	FormatCanonCRW     ObjectFormat = 0xB101 // Canon RAW (CRW)
-	FormatCanonCR2     ObjectFormat = 0xB103 // Canon RAW (CR2)
-	FormatCanonCR3     ObjectFormat = 0xB108 // Canon RAW (CR3)
+	FormatMP4          ObjectFormat = 0xB982
+	FormatCanonCRW     ObjectFormat = 0xB101
+	FormatCanonCR2     ObjectFormat = 0xB103
+	FormatCanonCR3     ObjectFormat = 0xB108
 )
 
-var formatNames = map[ObjectFormat]string{
-	FormatUndefined: "Undefined", FormatAssociation: "Association", FormatScript: "Script",
-	FormatExecutable: "Executable", FormatText: "Text", FormatHTML: "HTML", FormatDPOF: "DPOF",
-	FormatAIFF: "AIFF", FormatWAV: "WAV", FormatMP3: "MP3", FormatAVI: "AVI", FormatMPEG: "MPEG",
-	FormatASF: "ASF", FormatQuickTime: "QuickTime", FormatUnknownImage: "UnknownImage",
-	FormatEXIFJPEG: "EXIF/JPEG", FormatTIFFEP: "TIFF/EP", FormatFlashPix: "FlashPix", FormatBMP: "BMP",
-	FormatCIFF: "CIFF", FormatGIF: "GIF", FormatJFIF: "JFIF", FormatPCD: "PCD", FormatPICT: "PICT",
-	FormatPNG: "PNG", FormatTIFF: "TIFF", FormatTIFFIT: "TIFF/IT", FormatJP2: "JP2", FormatJPX: "JPX",
-	FormatDNG: "DNG", FormatHEIF: "HEIF", FormatMP4: "MP4", FormatCanonCRW: "CanonCRW",
-	FormatCanonCR2: "CanonCR2", FormatCanonCR3: "CanonCR3",
-}
-
-func (f ObjectFormat) String() string {
-	if n, ok := formatNames[f]; ok {
-		return n
-	}
-	return fmt.Sprintf("Format(0x%04X)", uint16(f))
-}
-
-// MTP object property codes.
+// MTP object property codes. ObjectSize is a UINT64.
 const (
 	PropStorageID        PropCode = 0xDC01
 	PropObjectFormat     PropCode = 0xDC02
 	PropProtectionStatus PropCode = 0xDC03
-	PropObjectSize       PropCode = 0xDC04 // u64
+	PropObjectSize       PropCode = 0xDC04
 	PropObjectFileName   PropCode = 0xDC07
 	PropDateCreated      PropCode = 0xDC08
 	PropDateModified     PropCode = 0xDC09
 	PropParentObject     PropCode = 0xDC0B
-	PropPersistentUID    PropCode = 0xDC41
+	PropPersistentUID    PropCode = 0xDC41 // PersistentUniqueObjectIdentifier
 	PropName             PropCode = 0xDC44
 	PropDateAdded        PropCode = 0xDC4E
 )
-
-var propNames = map[PropCode]string{
-	PropStorageID: "StorageID", PropObjectFormat: "ObjectFormat", PropProtectionStatus: "ProtectionStatus",
-	PropObjectSize: "ObjectSize", PropObjectFileName: "ObjectFileName", PropDateCreated: "DateCreated",
-	PropDateModified: "DateModified", PropParentObject: "ParentObject",
-	PropPersistentUID: "PersistentUniqueObjectIdentifier", PropName: "Name", PropDateAdded: "DateAdded",
-}
-
-func (p PropCode) String() string {
-	if n, ok := propNames[p]; ok {
-		return n
-	}
-	return fmt.Sprintf("Prop(0x%04X)", uint16(p))
-}

@@ -2,6 +2,8 @@ package mtp
 
 import "fmt"
 
+//go:generate go run ../internal/codenames -type DataType -trimprefix Type -linecomment -hex
+
 // DataType is a PTP/MTP data type code, as carried by object property lists
 // and property descriptions.
 type DataType uint16
@@ -9,31 +11,18 @@ type DataType uint16
 // The data types a property list entry can carry. Arrays (0x4001...) are
 // not used by the object properties this program reads and are rejected.
 const (
-	TypeInt8    DataType = 0x0001
-	TypeUint8   DataType = 0x0002
-	TypeInt16   DataType = 0x0003
-	TypeUint16  DataType = 0x0004
-	TypeInt32   DataType = 0x0005
-	TypeUint32  DataType = 0x0006
-	TypeInt64   DataType = 0x0007
-	TypeUint64  DataType = 0x0008
-	TypeInt128  DataType = 0x0009
-	TypeUint128 DataType = 0x000A
-	TypeString  DataType = 0xFFFF
+	TypeInt8    DataType = 0x0001 // INT8
+	TypeUint8   DataType = 0x0002 // UINT8
+	TypeInt16   DataType = 0x0003 // INT16
+	TypeUint16  DataType = 0x0004 // UINT16
+	TypeInt32   DataType = 0x0005 // INT32
+	TypeUint32  DataType = 0x0006 // UINT32
+	TypeInt64   DataType = 0x0007 // INT64
+	TypeUint64  DataType = 0x0008 // UINT64
+	TypeInt128  DataType = 0x0009 // INT128
+	TypeUint128 DataType = 0x000A // UINT128
+	TypeString  DataType = 0xFFFF // STR
 )
-
-var typeNames = map[DataType]string{
-	TypeInt8: "INT8", TypeUint8: "UINT8", TypeInt16: "INT16", TypeUint16: "UINT16",
-	TypeInt32: "INT32", TypeUint32: "UINT32", TypeInt64: "INT64", TypeUint64: "UINT64",
-	TypeInt128: "INT128", TypeUint128: "UINT128", TypeString: "STR",
-}
-
-func (t DataType) String() string {
-	if n, ok := typeNames[t]; ok {
-		return n
-	}
-	return fmt.Sprintf("DataType(0x%04X)", uint16(t))
-}
 
 // Size is the number of bytes a value of type t takes on the wire, 0 for a
 // string (variable) or a type this package does not know.

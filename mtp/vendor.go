@@ -1,34 +1,22 @@
 package mtp
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
 
-// Vendor is a camera maker whose quirks this package knows.
+//go:generate go run ../internal/codenames -type Vendor -trimprefix Vendor -linecomment
+
+// Vendor is a camera maker whose quirks this package knows; VendorGeneric
+// is any other PTP or MTP device.
 type Vendor int
 
 const (
-	VendorGeneric Vendor = iota // any other PTP or MTP device
+	VendorGeneric Vendor = iota // generic
 	VendorNikon
 	VendorCanon
 	VendorSony
 )
-
-func (v Vendor) String() string {
-	switch v {
-	case VendorGeneric:
-		return "generic"
-	case VendorNikon:
-		return "Nikon"
-	case VendorCanon:
-		return "Canon"
-	case VendorSony:
-		return "Sony"
-	}
-	return fmt.Sprintf("Vendor(%d)", int(v))
-}
 
 // PTP VendorExtensionID values (libgphoto2 camlibs/ptp2/ptp.h, PTP_VENDOR_*).
 const (
