@@ -10,6 +10,8 @@ import (
 	"unicode/utf16"
 )
 
+//go:generate go run ../internal/codenames -type PacketType -trimprefix Packet -hex
+
 // PacketType is the Type field of a PTP/IP packet header.
 type PacketType uint32
 
@@ -30,23 +32,6 @@ const (
 	PacketProbeRequest       PacketType = 0x0D
 	PacketProbeResponse      PacketType = 0x0E
 )
-
-var packetNames = [...]string{
-	PacketInitCommandRequest: "InitCommandRequest", PacketInitCommandAck: "InitCommandAck",
-	PacketInitEventRequest: "InitEventRequest", PacketInitEventAck: "InitEventAck",
-	PacketInitFail: "InitFail", PacketOperationRequest: "OperationRequest",
-	PacketOperationResponse: "OperationResponse", PacketEvent: "Event",
-	PacketStartData: "StartData", PacketData: "Data", PacketCancel: "Cancel",
-	PacketEndData: "EndData", PacketProbeRequest: "ProbeRequest", PacketProbeResponse: "ProbeResponse",
-}
-
-func (t PacketType) String() string {
-	// Compare as PacketType, not int: int(t) can be negative on 32-bit platforms.
-	if t < PacketType(len(packetNames)) && packetNames[t] != "" {
-		return packetNames[t]
-	}
-	return fmt.Sprintf("PacketType(%#x)", uint32(t))
-}
 
 // HeaderSize is the size of the Length and Type fields every packet starts with.
 const HeaderSize = 8

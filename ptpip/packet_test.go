@@ -358,9 +358,9 @@ func TestPacketTypeString(t *testing.T) {
 	tests := map[PacketType]string{
 		PacketInitCommandRequest: "InitCommandRequest",
 		PacketProbeResponse:      "ProbeResponse",
-		0:                        "PacketType(0x0)",
-		0x0f:                     "PacketType(0xf)",
-		0xffffffff:               "PacketType(0xffffffff)",
+		0:                        "PacketType(0x0000)",
+		0x0f:                     "PacketType(0x000F)",
+		0xffffffff:               "PacketType(0xFFFFFFFF)",
 	}
 	for typ, want := range tests {
 		if got := typ.String(); got != want {

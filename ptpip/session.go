@@ -19,6 +19,8 @@ import (
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
+//go:generate go run ../internal/codenames -type ProbeMode -trimprefix Probe -linecomment
+
 // ProbeMode says whether Dial sends a Probe Request on the event connection
 // once it is open.
 type ProbeMode int
@@ -35,24 +37,12 @@ const (
 	// most a second is spent waiting for it, a camera that drops only the
 	// event connection is used without events, and a camera that drops the
 	// whole connection is dialled again without the probe.
-	ProbeAuto ProbeMode = iota
+	ProbeAuto ProbeMode = iota // auto
 	// ProbeOn sends the probe and requires the answer within ConnectTimeout.
-	ProbeOn
+	ProbeOn // on
 	// ProbeOff never sends the probe.
-	ProbeOff
+	ProbeOff // off
 )
-
-func (m ProbeMode) String() string {
-	switch m {
-	case ProbeAuto:
-		return "auto"
-	case ProbeOn:
-		return "on"
-	case ProbeOff:
-		return "off"
-	}
-	return fmt.Sprintf("ProbeMode(%d)", int(m))
-}
 
 // Config configures Dial. The zero value of each field selects its default.
 type Config struct {

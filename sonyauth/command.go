@@ -7,6 +7,8 @@ import (
 	"math"
 )
 
+//go:generate go run ../internal/codenames -type SubCommand -trimprefix Sub -linecomment
+
 // SubCommand selects what a Sony 0x9280 command does. The values come
 // from captures of PlayMemories Home and Sony's Auto Import (as
 // libgphoto2, Airnef and sony-pm-alt record them); Sony documents none.
@@ -16,26 +18,14 @@ const (
 	// SubSending shows "Sending..." on the camera's Send to Computer
 	// screen. Without it the camera gives up after about two minutes and
 	// some models refuse filesystem requests ("Connecting..." forever).
-	SubSending SubCommand = 2
+	SubSending SubCommand = 2 // sending
 	// SubCancelled shows "The saving process has been cancelled." It has
 	// an effect only after SubSending (Airnef's observation).
-	SubCancelled SubCommand = 4
+	SubCancelled SubCommand = 4 // cancelled
 	// SubSleep leaves Send to Computer: the camera ends the session and
 	// goes to sleep.
-	SubSleep SubCommand = 5
+	SubSleep SubCommand = 5 // sleep
 )
-
-func (s SubCommand) String() string {
-	switch s {
-	case SubSending:
-		return "sending"
-	case SubCancelled:
-		return "cancelled"
-	case SubSleep:
-		return "sleep"
-	}
-	return fmt.Sprintf("sub-command %d", uint32(s))
-}
 
 // ErrMalformed is wrapped by the errors of Command.UnmarshalBinary.
 var ErrMalformed = errors.New("sonyauth: malformed Sony command")

@@ -74,7 +74,7 @@ func TestCommandUnmarshalBinary(t *testing.T) {
 }
 
 func TestSubCommandString(t *testing.T) {
-	for s, want := range map[SubCommand]string{SubSending: "sending", SubCancelled: "cancelled", SubSleep: "sleep", 3: "sub-command 3"} {
+	for s, want := range map[SubCommand]string{SubSending: "sending", SubCancelled: "cancelled", SubSleep: "sleep", 3: "SubCommand(3)"} {
 		if got := s.String(); got != want {
 			t.Errorf("%d: %q, want %q", uint32(s), got, want)
 		}
