@@ -4,6 +4,8 @@
 // (40 MB/s, 2 ms) and loopback (no limits). It writes docs/benchmarks.md
 // (tables of medians with their spread, ratios measured in the same run,
 // each target of issue 8 printed as met or not met) and docs/benchmarks.svg.
+// The document's hand-written "## Notes" section, at its end, is kept from
+// the file it replaces.
 //
 // It is run by `make bench` (`make bench BENCH=quick` for a few workloads in
 // a couple of minutes); it is not installed and not part of CI. It needs

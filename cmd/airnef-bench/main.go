@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -108,7 +109,11 @@ func run(ctx context.Context, args []string) error {
 	if err := os.WriteFile(*chart, []byte(res.chartSVG()), 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, []byte(res.markdown()), 0o644); err != nil {
+	old, err := os.ReadFile(*out)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.WriteFile(*out, []byte(withNotes(res.markdown(), old)), 0o644); err != nil {
 		return err
 	}
 	b.logf("wrote %s and %s in %v", *out, *chart, res.took.Round(time.Second))

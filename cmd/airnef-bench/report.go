@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strings"
@@ -158,6 +159,20 @@ func (res *results) targets() []target {
 		ts = append(ts, target{name: "Loopback throughput and CPU", goal: "reported: MB/s and server CPU seconds per GiB", measured: strings.Join(lb, "; "), status: "reported"})
 	}
 	return ts
+}
+
+// notesHeading starts the hand-written end of docs/benchmarks.md (what was
+// measured outside a run), which a run carries over from the file it
+// replaces.
+const notesHeading = "## Notes"
+
+// withNotes returns doc followed by the hand-written notes of old, if any.
+func withNotes(doc string, old []byte) string {
+	i := bytes.Index(old, []byte("\n"+notesHeading+"\n"))
+	if i < 0 {
+		return doc
+	}
+	return strings.TrimRight(doc, "\n") + "\n" + string(old[i:])
 }
 
 func (res *results) markdown() string {

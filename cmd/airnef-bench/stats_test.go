@@ -48,3 +48,21 @@ func TestCounts(t *testing.T) {
 		t.Errorf("unescapeMount = %q", got)
 	}
 }
+
+func TestWithNotes(t *testing.T) {
+	doc := "# Benchmarks\n\nnew numbers\n"
+	tests := map[string]struct{ old, want string }{
+		"no file":  {"", doc},
+		"no notes": {"# Benchmarks\n\nold numbers\n", doc},
+		"notes": {"# Benchmarks\n\nold numbers\n\n## Notes\n\n- timers fire late\n",
+			"# Benchmarks\n\nnew numbers\n\n## Notes\n\n- timers fire late\n"},
+		"a heading that only starts so": {"# B\n\n## Notes on x\n", doc},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := withNotes(doc, []byte(tc.old)); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
