@@ -28,10 +28,8 @@ type Source interface {
 	Fetch(ctx context.Context, obj Object, off int64, dst []byte) (int, error)
 }
 
-// WriterSource is a Source that can also stream a request's bytes into an
-// io.Writer as they arrive. The cache then writes them straight into its
-// block buffers; a plain Source of a request spanning several blocks is
-// read into one buffer and copied out, a second copy of every byte.
+// WriterSource is a Source that streams a request's bytes into an
+// io.Writer as they arrive, straight into the cache's block buffers.
 type WriterSource interface {
 	Source
 	// FetchTo writes the n bytes of obj at off to w with one camera
@@ -39,9 +37,8 @@ type WriterSource interface {
 	FetchTo(ctx context.Context, obj Object, off, n int64, w io.Writer) (int64, error)
 }
 
-// Object names the thing read. The cache only uses ID to key blocks and Size
-// to find the end; the caller gives every distinct object content its own ID
-// (a hash of its stable identity), and passes the object back to Source.Fetch.
+// Object names the thing read: ID keys its blocks (one per distinct content,
+// given by the caller), Size finds its end.
 type Object struct {
 	ID   uint64
 	Size int64
@@ -56,10 +53,9 @@ type Cache struct {
 	log  *slog.Logger
 	link linkEstimate
 
-	// copying is set when a reader read its object sequentially to the
-	// end, and taken by the next reader's first read: a copy (cp -r,
-	// rsync) is running, so that reader fetches its file in full-size
-	// requests from the start.
+	// copying is set when a reader read its object sequentially to the end
+	// (a copy is running) and taken by the next reader's first read, which
+	// then fetches full-size requests from the start.
 	copying atomic.Bool
 
 	ctx    context.Context // fetches run on it; Close cancels it
@@ -88,9 +84,8 @@ type key struct {
 	block int64
 }
 
-// block is one cached block. Its buffer is recycled when the last reference
-// goes: the LRU holds one while the block is cached, and each reader copying
-// out of it holds one, so a reader never sees a recycled buffer.
+// block is one cached block, referenced by the LRU and by each reader
+// copying out of it; its buffer is recycled after the last reference.
 type block struct {
 	data []byte // shorter than the block size only for an object's last block
 	refs atomic.Int32
@@ -113,8 +108,7 @@ func New(cfg Config, src Source) (*Cache, error) {
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.bufs = bufferPool{
 		size: cfg.BlockSize,
-		// Spare buffers for the largest fetch: an evicted block's
-		// buffer then serves the next fetch.
+		// Spare buffers for the largest fetch.
 		max:   cfg.Concurrency * c.stretch(cfg.MaxRequestSize/cfg.BlockSize),
 		count: func() { c.stats.buffers.Add(1) },
 	}
@@ -127,21 +121,15 @@ func New(cfg Config, src Source) (*Cache, error) {
 	return c, nil
 }
 
-// ReadAt reads len(p) bytes of obj at off, like io.ReaderAt: it returns
-// n < len(p) only with an error, io.EOF when the read reaches the end of the
-// object (0, io.EOF at or past the end), which a FUSE caller answers with a
-// short read. An empty p reads nothing and returns 0, nil.
-//
-// If ctx ends while waiting for the camera, ReadAt returns ctx.Err() at once
-// (with the bytes before the missing block counted in n); the fetch goes on
-// for other readers. A failed fetch's error wraps the Source's.
+// ReadAt reads len(p) bytes of obj at off, like io.ReaderAt (io.EOF at the
+// object's end). If ctx ends while it waits, it returns ctx.Err() at once
+// and the fetch goes on for other readers.
 func (c *Cache) ReadAt(ctx context.Context, obj Object, p []byte, off int64) (int, error) {
 	return c.read(ctx, obj, p, off, plan{blocks: c.requestSize() / c.cfg.BlockSize}, nil)
 }
 
-// Forget drops the cached blocks of the object with the given ID (deleted or
-// changed on the camera). Fetches of it in flight are not cached when they
-// finish.
+// Forget drops the blocks of the object with the given ID (deleted or
+// changed on the camera), also those of fetches in flight.
 func (c *Cache) Forget(id uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -159,9 +147,8 @@ func (c *Cache) Forget(id uint64) {
 }
 
 // ObserveRoundTrip tells the cache of an exchange with the camera other
-// than its own fetches (a listing operation) that carried n bytes in d.
-// The small ones (64 KiB at most) are round trips the link estimate uses
-// beside its fetches, so it is fitted from the first fetch on.
+// than a fetch (n bytes in d): small ones give the link estimate its round
+// trip from the first fetch on.
 func (c *Cache) ObserveRoundTrip(n int64, d time.Duration) { c.link.addRoundTrip(n, d) }
 
 // Stats returns a snapshot of the cache's counters.
@@ -181,9 +168,8 @@ func (c *Cache) Stats() Stats {
 	return s
 }
 
-// Close fails the queued fetches and cancels the running ones (their readers
-// get ErrClosed), waits for them to return, and frees the cache. Reads after
-// Close return ErrClosed.
+// Close fails the queued fetches, cancels the running ones and waits for
+// them; reads then return ErrClosed.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	c.closed = true
@@ -206,9 +192,8 @@ type plan struct {
 	ahead  int64 // bytes beyond the read to fetch in the background
 }
 
-// requestSize returns the size in bytes of a sequential reader's requests
-// now: derived from the measured link, or Config.RequestSize before it is
-// measured or when it is fixed.
+// requestSize returns the bytes of a sequential reader's requests now:
+// from the link estimate, or Config.RequestSize.
 func (c *Cache) requestSize() int {
 	if c.cfg.MaxRequestSize <= c.cfg.RequestSize {
 		return c.cfg.RequestSize
@@ -228,12 +213,9 @@ func (c *Cache) readAhead(req int) int64 {
 	return 2 * int64(req)
 }
 
-// read is ReadAt under plan pl. When the fetches of a sequential plan
-// reach the object's last block (see start), atEnd, if not nil, is called
-// once they are queued and before the read waits for its bytes, without
-// the cache's locks: a reader queues the next object's prefetch there, so
-// it is behind this object's last request when that one ends and the
-// session never idles between the two.
+// read is ReadAt under plan pl. When a sequential plan's fetches reach the
+// object's last block, atEnd (if not nil) is called once they are queued,
+// without the cache's locks: a reader queues the next object there.
 func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, pl plan, atEnd func()) (int, error) {
 	if off < 0 {
 		return 0, errNegativeOffset
@@ -275,10 +257,8 @@ func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, pl pl
 }
 
 // start counts the blocks of the n > 0 bytes at off as hits, misses or
-// waits, queues the fetches they need, and then the read-ahead fetches for
-// pl.ahead bytes beyond them, so that the camera's queue is filled before
-// the reader starts waiting. It reports whether the fetches of a
-// sequential plan (pl.blocks > 0) reach the object's last block.
+// waits and queues their fetches and the read-ahead beyond them. It reports
+// whether a sequential plan's fetches reach the object's last block.
 func (c *Cache) start(obj Object, off int64, n int, pl plan) (atEnd bool, err error) {
 	bs := int64(c.cfg.BlockSize)
 	first, last := off/bs, (off+int64(n)-1)/bs
@@ -317,8 +297,7 @@ func (c *Cache) start(obj Object, off int64, n int, pl plan) (atEnd bool, err er
 	}
 
 	end := off + int64(n)
-	// Also at the end when the window reaches it and the last block is
-	// cached or on its way (prefetched, or fetched by an earlier read).
+	// Also at the end when the window reaches a last block cached or coming.
 	if max(end, min(end+pl.ahead, obj.Size)) >= obj.Size && pl.blocks > 0 {
 		k := key{obj.ID, lastBlock}
 		if c.lru.Contains(k) || c.inflight[k] != nil {

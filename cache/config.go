@@ -11,21 +11,14 @@ const (
 	DefaultSize      = 256 << 20 // bytes held in memory
 	DefaultBlockSize = BlockUnit // bytes per cached block: a peek costs one small request
 	// DefaultRequestSize is the bytes per request before the link is
-	// measured: 2 MiB, because both links the project measures want more
-	// than 1 MiB (32 round trips are 1.9 MB on a 3 MB/s, 20 ms WiFi link,
-	// 2.6 MB on a 40 MB/s, 2 ms LAN), and a photo of 2-3 MB then comes in
-	// two requests on a fresh mount (the first read's block, then the rest
-	// within the one-and-a-half stretch) rather than three.
+	// measured: larger costs a peek nothing, smaller costs a copy round trips.
 	DefaultRequestSize    = 2 << 20
 	DefaultMaxRequestSize = 16 << 20 // the largest request sized from the link
 	DefaultMaxFetches     = 4        // fetches queued or running that read-ahead may fill up to
 )
 
-// minLinkRequest is the smallest request the link estimate asks for. On a
-// fast link with a tiny round trip (loopback, USB-like) the fit is mostly
-// scheduling noise and may say almost nothing; 1 MiB costs such a link
-// little and keeps the request count down. Small reads are kept small by
-// the first-read rule, not by this.
+// minLinkRequest is the smallest request the link estimate asks for: on a
+// link as fast as loopback the fit is noise, and 1 MiB costs it little.
 const minLinkRequest = 1 << 20
 
 // BlockUnit is the granule of BlockSize: the kernel's FUSE read size, so that
@@ -39,45 +32,36 @@ var ErrInvalidConfig = errors.New("cache: invalid config")
 // on each field.
 type Config struct {
 	// Size is the byte bound of the cached blocks, rounded down to whole
-	// blocks; default DefaultSize. It must hold at least one request plus the
-	// read-ahead window, or read-ahead would evict what it fetched before the
-	// reader gets there.
+	// blocks; default DefaultSize. It must hold one request plus the
+	// read-ahead window.
 	Size int64
 
 	// BlockSize is the unit of caching, a positive multiple of BlockUnit;
 	// default DefaultBlockSize.
 	BlockSize int
 
-	// RequestSize is the bytes asked of the camera in one sequential fetch
-	// until the link has been measured, a positive multiple of BlockSize;
-	// default DefaultRequestSize, or less when Size is small (at most a
-	// quarter of it). A fetch fills several consecutive blocks when
-	// RequestSize > BlockSize.
+	// RequestSize is the bytes of one sequential fetch until the link has
+	// been measured, a multiple of BlockSize; default DefaultRequestSize, at
+	// most a quarter of Size.
 	RequestSize int
 
-	// MaxRequestSize bounds the request size derived from the measured link
-	// (see linkEstimate), a multiple of BlockSize not below RequestSize.
-	// Default DefaultMaxRequestSize, at most a quarter of Size, when
-	// RequestSize is left zero; RequestSize when RequestSize is set. Equal to
-	// RequestSize, requests keep that size: the link estimate is only shown.
+	// MaxRequestSize bounds the request size derived from the link, a
+	// multiple of BlockSize not below RequestSize; default
+	// DefaultMaxRequestSize (at most a quarter of Size) when RequestSize is
+	// zero, else RequestSize, which fixes the request size.
 	MaxRequestSize int
 
-	// ReadAhead is how many bytes beyond a sequential reader's position are
-	// fetched in the background; default (zero) twice the current request
-	// size, so the next request is always queued when one finishes;
-	// negative disables read-ahead.
+	// ReadAhead is how many bytes beyond a sequential reader are fetched in
+	// the background; default twice the request size, negative none.
 	ReadAhead int64
 
-	// MaxFetches bounds read-ahead: it starts a fetch only while fewer than
-	// MaxFetches are queued or running; default DefaultMaxFetches. A fetch
-	// that a reader needs always starts.
+	// MaxFetches bounds the fetches queued or running that read-ahead adds
+	// to; default DefaultMaxFetches. A fetch a reader needs always starts.
 	MaxFetches int
 
 	// Concurrency is how many fetches are handed to the Source at once;
-	// default 1. The camera serves one at a time, so more only moves the
-	// queue into the Source, where the cache can no longer put a reader's
-	// fetch ahead of read-ahead. Memory in flight is Concurrency times one
-	// and a half of the largest request.
+	// default 1: the camera serves one at a time, and the queue stays here,
+	// where a reader's fetch can go ahead of read-ahead.
 	Concurrency int
 
 	// Logger receives debug records of fetches; default discards.
@@ -118,9 +102,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	bs := int64(cfg.BlockSize)
 	cfg.Size -= cfg.Size % bs
-	// The defaults of the request sizes leave the cache room for a request,
-	// the rest-of-file stretch of one and a half, and two requests of
-	// read-ahead.
+	// Room for a request, its stretch and two requests of read-ahead.
 	quarter := max(bs, cfg.Size/4/bs*bs)
 	if cfg.RequestSize == 0 {
 		cfg.RequestSize = int(min(quarter, roundUp(DefaultRequestSize, bs)))

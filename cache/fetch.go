@@ -21,13 +21,9 @@ type fetch struct {
 	done chan struct{} // closed when err is set and the blocks are cached
 	err  error
 
-	// The blocks are cached as their bytes arrive (a megabyte at a time,
-	// see publishBytes), so a reader waiting for the first block of a
-	// large request (or a copy reading the last file) gets it without
-	// waiting for the whole request. published counts the blocks cached
-	// so far, from first on; arrived holds a channel per block a reader
-	// waits for, closed when that block is cached (one wake-up per
-	// waiting reader, not one per block for all of them).
+	// Blocks are cached as they arrive (publish): published counts them
+	// from first on; arrived holds a channel per block a reader waits for,
+	// closed when it is cached.
 	published int
 	arrived   map[int64]chan struct{}
 
@@ -37,12 +33,10 @@ type fetch struct {
 	forgotten bool // Forget dropped the object meanwhile: do not cache
 }
 
-// startLocked queues a fetch of block i of obj, which is neither cached nor
-// being fetched, and of the blocks after it up to size blocks in all, the end
-// of the object, or the first block cached or being fetched. When the rest
-// of the object is at most c.stretch(size) blocks the fetch takes all of it:
-// a last request of a few blocks would cost a whole round trip for little.
-// A worker is started if fewer than Config.Concurrency run. c.mu is held.
+// startLocked queues a fetch of block i of obj and the blocks after it, up
+// to size blocks or the first cached or coming one; within the stretch of
+// size it takes the rest of the object, which a short last request would
+// cost a round trip for. c.mu is held.
 func (c *Cache) startLocked(obj Object, i int64, size int, ahead bool) *fetch {
 	bs := int64(c.cfg.BlockSize)
 	blocks := (obj.Size + bs - 1) / bs
@@ -137,11 +131,8 @@ func (c *Cache) work() {
 }
 
 // growLocked extends the read-ahead fetch f, about to run, to the request
-// size the link calls for now: read-ahead queued before the first
-// measurement was sized by the default. It takes the blocks after f's that
-// are neither cached nor being fetched, absorbing the queued read-ahead
-// fetches that hold them, up to the rest of the object when that is within
-// the stretch. c.mu is held.
+// size the link calls for now (it may have been queued before the link was
+// measured), absorbing queued fetches after it. c.mu is held.
 func (c *Cache) growLocked(f *fetch) {
 	bs := int64(c.cfg.BlockSize)
 	blocks := (f.obj.Size + bs - 1) / bs
@@ -165,18 +156,10 @@ func (c *Cache) growLocked(f *fetch) {
 	}
 }
 
-// companionWait is how long the fetch of a reader's first read at an
-// object's start may wait for the reader's second read. The kernel sends
-// the first two reads of a file tens of microseconds apart (as measured
-// here) when the program reads sequentially (cp's posix_fadvise doubles
-// the read-ahead window, and a read of 256 KiB or more spans two), but only
-// one for a peek at a header. The second read's request then joins the
-// first's (coalesceLocked), which saves a copy's first file a round trip:
-// 2 ms on a LAN, 20 on WiFi. The wait ends as soon as the second read is
-// queued; a lone peek waits it out (Go's timers round it up to about a
-// millisecond on an idle process), and after one such peek no first read
-// waits until a file has been read to its end again, so a thumbnailer
-// going through a folder pays it once.
+// companionWait is how long a first read's fetch at an object's start waits
+// for the kernel's second read of a sequential reader, to join it
+// (coalesceLocked): it trades a peek's delay against a copy's round trip.
+// After one lone peek no first read waits until a file is read to its end.
 const companionWait = 200 * time.Microsecond
 
 // holdLocked lets f, the fetch of a first read at its object's start,
@@ -226,10 +209,8 @@ func (c *Cache) coalesceLocked(f *fetch) {
 }
 
 // absorbLocked moves the blocks of g, the queued fetch right after f, into
-// f, which is about to run, when f stays within size blocks, and reports
-// whether it did. Readers waiting for g wake when its done is closed
-// without an error, look again and find its blocks in f, which runs no
-// later than g would have. c.mu is held.
+// f when f stays within size blocks, and reports whether it did; g's
+// readers wake and find their blocks in f. c.mu is held.
 func (c *Cache) absorbLocked(f, g *fetch, size int) bool {
 	if g == f || !g.queued || g.first != f.first+int64(f.n) || f.n+g.n > size {
 		return false
@@ -249,11 +230,9 @@ func (c *Cache) absorbLocked(f, g *fetch, size int) bool {
 	return true
 }
 
-// makeRoomLocked evicts the least recently used blocks until the cache
-// holds room for n more blocks besides those of the fetches running, so
-// that the buffers a fetch fills come from evicted blocks: memory stays
-// within Config.Size however large the requests, instead of Size plus the
-// requests in flight. c.mu is held.
+// makeRoomLocked evicts the least recently used blocks until n more fit
+// beside those of the running fetches, so memory stays within Config.Size
+// however large the requests. c.mu is held.
 func (c *Cache) makeRoomLocked(n int) {
 	capacity := int(c.cfg.Size / int64(c.cfg.BlockSize))
 	for c.lru.Len() > 0 && c.lru.Len()+c.running+n > capacity {
@@ -262,10 +241,9 @@ func (c *Cache) makeRoomLocked(n int) {
 	}
 }
 
-// finishLocked publishes the outcome of f: caches its blocks not cached
-// yet (blocks[j] is block f.first+j, nil for those published while it
-// ran) unless it failed or was forgotten, and wakes its waiters. c.mu is
-// held.
+// finishLocked caches f's blocks not published yet (blocks[j] is block
+// f.first+j) unless f failed or was forgotten, and wakes its waiters. c.mu
+// is held.
 func (c *Cache) finishLocked(f *fetch, blocks []*block, err error) {
 	for j := range f.n {
 		k := key{f.obj.ID, f.first + int64(j)}
@@ -294,19 +272,14 @@ func (c *Cache) finishLocked(f *fetch, blocks []*block, err error) {
 	close(f.done)
 }
 
-// publishBytes is how many bytes of a running fetch are cached at once
-// as they arrive. Block by block would wake a waiting reader (and through
-// the kernel the copying program) once per block: on a LAN that costs
-// about half as much CPU again as the whole transfer. Per megabyte a
-// reader still gets the start of a large request long before its end, and
-// a copy's last file is written out while its last megabyte arrives.
+// publishBytes is how many bytes of a running fetch are cached at once as
+// they arrive: it trades the CPU of waking a reader per block against how
+// soon a reader gets the start of a large request.
 const publishBytes = 1 << 20
 
-// publish caches blocks f.first+from to f.first+to-1 of the running fetch
-// f, whose bytes have all arrived in w's buffers, and wakes the readers
-// waiting for them. The fetch gives up those buffers (w.bufs[j] = nil)
-// unless it was forgotten or the cache closed meanwhile: then they stay
-// the fetch's, released when it ends.
+// publish caches blocks from to to-1 of the running fetch f, arrived whole
+// in w's buffers (taking them from w), and wakes their readers; not if f
+// was forgotten or the cache closed.
 func (c *Cache) publish(f *fetch, w *blockWriter, from, to int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -356,8 +329,7 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 	bs := int64(c.cfg.BlockSize)
 	off := f.first * bs
 	want := min(int64(f.n)*bs, f.obj.Size-off)
-	// The buffers are taken as the bytes arrive (blockWriter), so the
-	// request goes out first and allocating overlaps the round trip.
+	// Buffers are taken as the bytes arrive, overlapping the round trip.
 	bufs := make([][]byte, f.n)
 
 	c.stats.fetches.Add(1)
@@ -407,12 +379,9 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 	return blocks, nil
 }
 
-// fetchInto reads the want bytes of f's object at off into the
-// consecutive block buffers bufs with one request, and returns how many
-// arrived. From a WriterSource the blocks are published as their bytes
-// arrive (publishBytes at a time), and their entries in bufs cleared: the bytes the camera sent
-// for a range are that range's bytes even if the request fails later, so
-// the blocks that arrived whole are served while the rest is retried.
+// fetchInto reads want bytes at off into bufs with one request and returns
+// how many arrived. From a WriterSource whole blocks are published as they
+// arrive (and cleared in bufs), and stay valid if the request fails later.
 func (c *Cache) fetchInto(f *fetch, off, want int64, bufs [][]byte) (int64, error) {
 	obj := f.obj
 	if c.wsrc != nil {
@@ -435,8 +404,7 @@ func (c *Cache) fetchInto(f *fetch, off, want int64, bufs [][]byte) (int64, erro
 		got, err := c.src.Fetch(c.ctx, obj, off, bufs[0][:want])
 		return int64(got), err
 	}
-	// One request, several blocks, and a Source that cannot stream: read
-	// into one buffer and copy out.
+	// A Source that cannot stream: one buffer, copied out.
 	dst := make([]byte, want)
 	got, err := c.src.Fetch(c.ctx, obj, off, dst)
 	bs := int64(c.cfg.BlockSize)
@@ -453,9 +421,8 @@ func (c *Cache) fetchInto(f *fetch, off, want int64, bufs [][]byte) (int64, erro
 // errOverrun is a WriterSource writing more than it was asked for.
 var errOverrun = errors.New("cache: source wrote more than asked")
 
-// blockWriter is the io.Writer a WriterSource fills: consecutive block
-// buffers, taken from pool as the first byte of each arrives, limit bytes
-// in all. Writing past limit is an error, never a reallocation.
+// blockWriter is the io.Writer a WriterSource fills: block buffers taken
+// from pool as their first byte arrives; writing past limit is an error.
 type blockWriter struct {
 	bufs  [][]byte
 	bs    int64

@@ -6,35 +6,22 @@ import (
 	"time"
 )
 
-// PTP/IP serves one transaction at a time, and each GetPartialObject costs
-// one round trip (the request, the camera finding the bytes, the start of
-// the data phase) before its data flows at the link's rate. A request of T
-// seconds of data therefore reaches T/(T+RTT) of the link, whatever the
-// read-ahead: read-ahead keeps the session from idling between requests but
-// cannot overlap them. The only lever is the request size, and the right
-// size depends on the link: 1 MiB reaches 94% of a 3 MB/s WiFi link with a
-// 20 ms round trip but 90% of a 40 MB/s LAN with 2 ms, so the cache measures
-// the link from its own fetches and sizes requests to carry
-// requestRoundTrips round trips' worth of data, 97% of the link.
+// requestRoundTrips is the data time of a sequential request in round
+// trips: one transaction at a time, a request of T seconds of data reaches
+// T/(T+RTT) of the link (97% here), and a larger one delays other readers.
 const requestRoundTrips = 32
 
-// minRequestTime is the least data time a request carries. Besides the
-// link's round trip each request has costs on this host (handing it to the
-// session, waking the readers), which on a link as fast as loopback are
-// scheduling noise the fit cannot tell from zero: there, requests of a few
-// milliseconds of data would be all overhead. On a WiFi or LAN link the 32
-// round trips are far more than this.
+// minRequestTime is the least data time a request carries: on a link as
+// fast as loopback the round trip is noise, and this host's cost per
+// request would dominate.
 const minRequestTime = 10 * time.Millisecond
 
 // linkSamples is how many recent fetches the estimate is fitted to.
 const linkSamples = 32
 
-// roundTripSamples is how many recent small exchanges with the camera
-// (listing operations: see Cache.ObserveRoundTrip) the estimate keeps
-// beside the fetches, and roundTripMaxBytes the most bytes such an
-// exchange carries. They give the fit the round trip before the fetches
-// differ in size: a copy whose first request is a whole photo, and every
-// later one too, has nothing else to tell the round trip from the rate.
+// roundTripSamples is how many small exchanges (listing operations, at
+// most roundTripMaxBytes) the estimate keeps beside the fetches: they tell
+// the round trip from the rate while every fetch is of one size.
 const (
 	roundTripSamples  = 8
 	roundTripMaxBytes = 64 << 10
@@ -94,16 +81,10 @@ func (r *ring) push(s linkSample, size int) {
 	r.next = (r.next + 1) % size
 }
 
-// fitLocked fits rtt and rate by the Theil-Sen estimator: the slope
-// (seconds per byte) is the median of the slopes between pairs of samples
-// of clearly different sizes, the larger a fetch (two small exchanges
-// differ by scheduling noise, not by the link), the intercept the median
-// of what each sample leaves for the round trip. Medians, not least
-// squares, because a fetch sometimes waits for the session behind a
-// listing operation and takes far longer than the link explains; such
-// outliers move a median little. With all samples of about one size the
-// slope cannot be told from the round trip, and the previous fit stands.
-// l.mu is held.
+// fitLocked fits rtt and rate by Theil-Sen (medians of pairwise slopes and
+// intercepts), which a fetch delayed behind a listing operation hardly
+// moves; pairs of about one size, or of two small exchanges, are skipped,
+// and without any pair the previous fit stands. l.mu is held.
 func (l *linkEstimate) fitLocked() {
 	all := append(slices.Clip(l.samples.s), l.trips.s...)
 	var slopes []float64
@@ -142,10 +123,9 @@ func (l *linkEstimate) get() (rtt time.Duration, rate float64, ok bool) {
 	return l.rtt, l.rate, l.rate > 0
 }
 
-// requestSize returns the request size for the link as last fitted: the
-// bytes that take requestRoundTrips round trips (at least minRequestTime),
-// rounded up to whole blocks and clamped to [minLinkRequest, hi]; def
-// before any fit.
+// requestSize returns the bytes of requestRoundTrips round trips (at least
+// minRequestTime), in whole blocks within [minLinkRequest, hi]; def before a
+// fit.
 func (l *linkEstimate) requestSize(def, hi, blockSize int) int {
 	rtt, rate, ok := l.get()
 	if !ok {

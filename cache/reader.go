@@ -7,10 +7,9 @@ import (
 	"sync"
 )
 
-// Reader reads one object for one open file, and fetches ahead when it sees
-// the file read sequentially, so that the camera is already sending the next
-// blocks while the current ones are copied out (rclone's vfs/read.go detects
-// sequential reads the same way). It is safe for concurrent use.
+// Reader reads one object for one open file and fetches ahead of a
+// sequential reader (as rclone's vfs/read.go detects one). It is safe for
+// concurrent use.
 type Reader struct {
 	c   *Cache
 	obj Object
@@ -33,30 +32,20 @@ func (c *Cache) NewReader(obj Object) *Reader {
 func (r *Reader) Object() Object { return r.obj }
 
 // SetNext gives r a guess of the object read after this one (the next file
-// of a folder being copied). When a sequential reader's fetches reach its
-// object's end, r asks next once and queues the first request of the
-// object it names right behind them (before the read waits for its own
-// bytes), so the camera goes on to the next file the moment it sends this
-// one's last byte, while the copying program is still writing this file
-// out and then closes it and opens the next. next runs without the cache's
-// locks.
+// of a folder being copied): when a sequential reader's fetches reach the
+// end, r queues that object's first request behind them, so the session
+// does not idle between files. next runs without the cache's locks.
 func (r *Reader) SetNext(next func() (Object, bool)) {
 	r.mu.Lock()
 	r.next = next
 	r.mu.Unlock()
 }
 
-// ReadAt is Cache.ReadAt of r's object. A read counts as sequential when it
-// starts within one request of where the previous read ended (the kernel's
-// concurrent read-ahead may deliver reads slightly out of order).
-//
-// The first read fetches only the blocks it needs, so opening a file to
-// peek at its header (a file manager making thumbnails) costs one small
-// request, unless the previous reader read its object sequentially to the
-// end: then a copy is running and the first read already fetches a
-// link-sized request (the whole of a photo, often) with read-ahead. A
-// sequential read fetches link-sized requests and starts background fetches
-// of the read-ahead window beyond it. A random read fetches what it needs.
+// ReadAt is Cache.ReadAt of r's object. A read within one request of where
+// the last ended is sequential (the kernel's reads may arrive out of
+// order) and fetches link-sized requests with read-ahead; a first read
+// fetches only what it needs (a peek costs one small request) unless a copy
+// is running; a random read fetches what it needs.
 func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	c := r.c
 	req := c.requestSize()
@@ -65,10 +54,7 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	r.mu.Lock()
 	first := r.reads == 0
 	if first {
-		// The kernel's read-ahead sends the first reads of a file
-		// concurrently, and they may arrive out of order: a first read
-		// within one request of the start still starts a sequential
-		// read.
+		// The kernel's first reads may arrive out of order.
 		start := off < int64(req)
 		r.copying = c.copying.Swap(false) && start
 		r.sequential = start
