@@ -206,13 +206,9 @@ func namePart(name string, p part) string {
 	return ext
 }
 
-// pySlice returns s[start:end] with Python's semantics for str: indexes
-// count characters (runes; each byte of invalid UTF-8 counts as one and is
-// kept as is), a negative index counts from the end, out-of-range indexes
-// clamp, and a missing one means the start or the end.
-//
-// Airnef 1.1 passes 9999 for a missing end; the difference only shows on
-// values longer than 9999 characters.
+// pySlice returns s[start:end] as Python slices a str: by characters
+// (a byte of invalid UTF-8 counts as one), negative from the end, clamped,
+// a missing index the start or the end.
 func pySlice(s string, start, end int, hasStart, hasEnd bool) string {
 	n := utf8.RuneCountInString(s)
 	a, b := 0, n
@@ -248,13 +244,9 @@ func byteOffset(s string, r int) int {
 	return off
 }
 
-// capitalize is Python's str.capitalize as of Airnef's time (before 3.8,
-// which title-cases the first character instead): the first character
-// upper-cased, the rest lower-cased.
-//
-// All three options use Go's one-rune Unicode case mappings; Python uses
-// the full ones, which differ for a few characters ("ß".upper() is "SS"
-// there, "ß" here). Camera file names are ASCII.
+// capitalize is Python's str.capitalize before 3.8: the first character
+// upper-cased, the rest lower-cased (with Go's one-rune case mappings:
+// "ß" stays "ß"; camera file names are ASCII).
 func capitalize(s string) string {
 	if s == "" {
 		return s

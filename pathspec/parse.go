@@ -194,19 +194,11 @@ func pyInt(s string) (int, bool) {
 	return n, true
 }
 
-// ParseFilename parses a --filenamespec. On top of Parse it rejects an
-// empty spec and a spec whose own text would put '/' or '\' in the name.
-//
-// Airnef 1.1 checks only the syntax at start-up; it finds a separator (or
-// an empty name) in the generated name of each file as it downloads it,
-// and then exits ("--filenamespec can not have a path or path characters
-// in it"). A mount cannot exit half-way through a listing, so ParseFilename
-// moves the check to start-up for what the spec itself writes: a separator
-// in literal text, or in the replacement of a replace or replacere, is an
-// error unless a later @replace~/~...@ (or ~\~) with a separator-free
-// replacement removes that separator again. Separators that come from
-// the camera's metadata cannot be seen here: run CheckFilename on every
-// expanded name.
+// ParseFilename parses a --filenamespec, rejecting an empty spec and one
+// whose own text (literal or replacement, unless a later @replace~/~...@
+// removes it) puts '/' or '\' in the name. Airnef 1.1 finds that per file
+// and exits, which a mount cannot do mid-listing; separators from the
+// camera's metadata are CheckFilename's job.
 func ParseFilename(spec string) (*Spec, error) {
 	if spec == "" {
 		return nil, &SyntaxError{Msg: "empty filename spec"}

@@ -190,17 +190,10 @@ func pyOctal(s string, inClass bool) (n int, v int, err error) {
 	return n, int(u), nil
 }
 
-// translateTemplate turns a Python re.sub replacement into a Go template
-// for re's Expand: \1 .. \99, \g<1> and \g<name> become ${1} and ${name},
-// '$' becomes "$$", the escapes \a \b \f \n \r \t \v \\ and octal \0nn /
-// \nnn become their characters, and any other non-letter escape (\/ \.)
-// stays as written, backslash included, as in Python. It also returns the
-// literal text the template can insert (everything but group contents), for
-// ParseFilename's separator check.
-//
-// Errors are Python's: an unknown letter escape (\q; Python 2 kept those,
-// Python 3.7+ rejects them), a reference to a group the pattern does not
-// have, a bad or unterminated \g<...>.
+// translateTemplate turns a Python re.sub replacement into a template for
+// re.Expand (group references to ${n}, '$' to "$$", character escapes to
+// their characters, other non-letter escapes kept), and returns the literal
+// text it can insert, for ParseFilename. Its errors are Python 3.7's.
 func translateTemplate(t string, re *regexp.Regexp) (tmpl, lit string, err error) {
 	var tb, lb strings.Builder
 	lits := func(s string) {
