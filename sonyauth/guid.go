@@ -21,13 +21,9 @@ const macLen = 6
 //	| 00 00 00 00 00 00 00 00 | FF FF | MAC (6 bytes) |
 //	+-------------------------+-------+---------------+
 //
-// The camera remembers this GUID when it is paired, so a computer with the
-// same MAC (the same machine booted into Linux, say) is accepted without
-// PlayMemories. On Windows any of the PC's MACs may have been used, on
-// macOS the WiFi one.
-//
-// mac must be 6 bytes long (InterfaceGUIDs only returns such MACs): the
-// GUID has room for no other length.
+// The camera remembers it when paired, so the same machine under Linux is
+// accepted (on Windows any of the PC's MACs may have been used, on macOS
+// the WiFi one). mac must be 6 bytes long.
 func MACGUID(mac net.HardwareAddr) ([16]byte, error) {
 	var g [16]byte
 	if len(mac) != macLen {
@@ -59,18 +55,11 @@ type Candidate struct {
 	GUID  [16]byte
 }
 
-// InterfaceGUIDs lists the local interfaces that can stand for this
-// computer in a PlayMemories pairing, with their MACGUID: those with a
-// 6-byte MAC address that is not all zero, loopback excluded, whether up
-// or down (a MAC does not change with the link state). With iface "" it
-// lists all of them, in a fixed order: universally administered (burnt-in)
-// MACs first, since PlayMemories ran on real hardware, then locally
-// administered ones (bridges, containers, randomised WiFi addresses), each
-// group by interface index. With iface set it returns only that interface,
-// and an error naming it when it is absent or has no usable MAC.
-//
-// An empty list with a nil error means the host has no such interface (a
-// network namespace with only loopback, for one).
+// InterfaceGUIDs lists the interfaces that can stand for this computer in
+// a PlayMemories pairing (a non-zero 6-byte MAC, not loopback, up or down)
+// with their MACGUID: burnt-in MACs first (PlayMemories ran on real
+// hardware), then locally administered ones, each by index. With iface set
+// only that one, or an error naming it. An empty list is no such interface.
 func InterfaceGUIDs(iface string) ([]Candidate, error) {
 	ifs, err := net.Interfaces()
 	if err != nil {

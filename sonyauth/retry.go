@@ -20,10 +20,8 @@ import (
 //     orders them), for a camera paired with this very machine under
 //     another operating system.
 //
-// Duplicates are dropped, keeping the first place. Each GUID costs one
-// connection attempt: after an Init Fail the camera closes that connection
-// and accepts a new Init Command Request, so trying a handful is cheap,
-// while trying one GUID twice never helps.
+// Duplicates are dropped. Each GUID costs one connection attempt (after an
+// Init Fail the camera accepts a new Init Command Request).
 func Candidates(first, persisted [16]byte, local []Candidate) [][16]byte {
 	plan := make([][16]byte, 0, 2+len(local))
 	seen := make(map[[16]byte]bool, cap(plan))
@@ -44,14 +42,10 @@ func Candidates(first, persisted [16]byte, local []Candidate) [][16]byte {
 // ErrNoCandidates is returned by TryGUIDs given an empty plan.
 var ErrNoCandidates = errors.New("sonyauth: no GUID to try")
 
-// TryGUIDs offers the camera each GUID of cands in turn through dial and
-// returns the first one dial succeeds with. dial connects with one GUID and
-// keeps the session it opened (the caller's closure holds it); isRejected
-// tells whether dial's error is the camera refusing that GUID (in ptpip,
-// an InitFailError with reason 1), which moves on to the next GUID. Any
-// other error (camera unreachable, busy, a cancelled ctx) is returned at
-// once, unchanged: trying more identities would not help. When every GUID
-// was rejected the error is a *PairedElsewhereError.
+// TryGUIDs offers each GUID of cands through dial (which keeps the session
+// it opens) and returns the first that succeeds. An error isRejected
+// reports as the camera refusing the GUID (Init Fail reason 1) moves on;
+// any other is returned unchanged; all refused is a *PairedElsewhereError.
 func TryGUIDs(ctx context.Context, cands [][16]byte, dial func(ctx context.Context, guid [16]byte) error, isRejected func(error) bool) ([16]byte, error) {
 	if len(cands) == 0 {
 		return [16]byte{}, ErrNoCandidates

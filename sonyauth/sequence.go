@@ -60,26 +60,15 @@ func Sleep(ctx context.Context, t mtp.Transport, log *slog.Logger) error {
 	return Run(ctx, t, sleepCommand(), log)
 }
 
-// Run sends cmd as the data phase of 0x9280(4) and then always collects
-// the camera's reply with 0x9281(4). The camera insists on the pair: after
-// a 0x9280 without its 0x9281 it answers DeviceBusy to the operations that
-// follow (Airnef, libgphoto2). The reply (about 8 KiB, meaning unknown) is read and
-// discarded, never buffered: only its size and first bytes are logged. A
-// nil log discards.
+// Run sends cmd as the data phase of 0x9280(4), then collects the reply
+// with 0x9281(4): after a 0x9280 without its 0x9281 the camera answers
+// DeviceBusy to what follows (Airnef, libgphoto2). The reply (about 8 KiB,
+// meaning unknown) is drained, its head logged; a nil log discards.
 //
-// When the camera answers 0x9280 with an error code the session is still
-// in step, and 0x9281 is sent anyway: a camera that took the command
-// half-way still wants its reply collected, and one that did not answers
-// the extra 0x9281 with an error code, which costs nothing. When 0x9280
-// fails in the transport (I/O error, timeout, cancelled ctx) no 0x9281 is
-// sent: the transport's session is broken and cannot carry it. Once
-// 0x9280 went through, 0x9281 runs even if ctx is cancelled in between
-// (bounded by the transport's own I/O timeout), because leaving the pair
-// half-done would wedge the camera.
-//
-// Errors wrap the step ("sony sleep command (0x9280): ...") and the
-// camera's mtp.ResponseCode or the transport's error; when both steps fail
-// both are reported (errors.Is finds either).
+// 0x9281 is sent after a 0x9280 answered with an error code too (the
+// session is in step), and even if ctx ends between the two (a half pair
+// wedges the camera), but not after a transport error. Errors name the
+// step and wrap the response code or transport error, both when both fail.
 func Run(ctx context.Context, t mtp.Transport, cmd Command, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
