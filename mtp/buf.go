@@ -15,9 +15,8 @@ var ErrMalformed = errors.New("mtp: malformed dataset")
 // le is the byte order of every PTP dataset.
 var le = binary.LittleEndian
 
-// readBuf is a little-endian cursor over a dataset. It never panics: a read
-// past the end records a sticky error, returns zero, and every later read
-// returns zero too, so a decoder reads all its fields and checks err once
+// readBuf is a little-endian cursor that never panics: a read past the end
+// sets a sticky error and returns zero, so a decoder checks err once
 // (archive/zip's readBuf, cryptobyte.String).
 type readBuf struct {
 	b   []byte
@@ -160,11 +159,9 @@ func u16sAs[T ~uint16](v []uint16) []T {
 	return out
 }
 
-// DecodeUint32Array decodes a PTP array of u32 (u32 count, then the
-// elements), as sent by GetStorageIDs and GetObjectHandles. A count larger
-// than the data allows is an error, found before anything is allocated.
-// Bytes after the array are ignored, as for the datasets. An empty array
-// decodes as nil.
+// DecodeUint32Array decodes a PTP array of u32 (GetStorageIDs,
+// GetObjectHandles). A count beyond the data is an error found before
+// allocating; trailing bytes are ignored; an empty array is nil.
 func DecodeUint32Array(b []byte) ([]uint32, error) {
 	r := readBuf{b: b}
 	v := r.u32Array("uint32 array")

@@ -88,14 +88,9 @@ func (d *Device) do(ctx context.Context, op OpCode, params []uint32, dataIn io.W
 	return resp, nil
 }
 
-// capWriter passes at most left bytes to w and drains the rest.
-//
-// A camera may send more data than it was asked for (a GetPartialObject
-// answered with the whole object, a property value of megabytes). Failing
-// the write would abort the data phase mid-way and break the session, and
-// passing the bytes on would overrun the caller's block. So the excess is
-// read from the wire and dropped, counted in dropped for the caller to
-// judge.
+// capWriter passes at most left bytes to w and drains the rest, counted in
+// dropped: a camera may send more than asked (a GetPartialObject answered
+// with the whole object), and failing the write would break the session.
 type capWriter struct {
 	w       io.Writer
 	left    int64
@@ -283,11 +278,8 @@ func (d *Device) GetThumb(ctx context.Context, h uint32, w io.Writer) error {
 }
 
 // GetPartialObject streams at most maxBytes of object h from offset off
-// into w (GetPartialObject 0x101B) and returns how many it wrote. That is
-// the response's param 1 (bytes sent) on a camera that behaves; the count
-// of bytes actually written is returned because it is what w holds. A
-// camera that sends more than maxBytes does not overrun w: the excess is
-// drained and logged (see capWriter).
+// into w (0x101B) and returns how many it wrote (what w holds, not the
+// response's count); an excess is drained and logged.
 func (d *Device) GetPartialObject(ctx context.Context, h uint32, off uint32, maxBytes uint32, w io.Writer) (uint32, error) {
 	n, err := d.readRange(ctx, OpGetPartialObject, []uint32{h, off, maxBytes}, int64(maxBytes), w)
 	if err != nil {
@@ -381,12 +373,9 @@ func (d *Device) read64Op() OpCode {
 }
 
 // ReadAt streams at most size bytes of object h from offset off into w and
-// returns how many it wrote. It uses GetPartialObject when the whole range
-// lies below 4 GiB (off+size fits in 32 bits), else the 64-bit read the
-// camera lists (see read64Ops); with none listed a read beyond 4 GiB is an
-// error wrapping RespOperationNotSupported, without a round trip.
-// ForceRead64 makes it use the 64-bit read always. Like GetPartialObject
-// it never writes more than size bytes to w.
+// returns how many it wrote: GetPartialObject below 4 GiB, else a 64-bit
+// read the camera lists (none: RespOperationNotSupported without a round
+// trip), or always the one ForceRead64 chose.
 func (d *Device) ReadAt(ctx context.Context, h uint32, off int64, size uint32, w io.Writer) (int64, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("read %#x at %d: negative offset", h, off)
@@ -426,12 +415,10 @@ func (d *Device) GetObjectPropValue(ctx context.Context, h uint32, p PropCode) (
 	return data, nil
 }
 
-// GetObjectPropList runs MTP GetObjectPropList (0x9805) with parameters
-// (h, format, prop, group, depth): h 0xFFFFFFFF with depth 0xFFFFFFFF asks
-// for every object, prop 0xFFFFFFFF for every property. It saves one round
-// trip per object when listing a card. Only cameras whose DeviceInfo lists
-// 0x9805 are asked; otherwise the error wraps RespOperationNotSupported
-// without a round trip (run GetDeviceInfo first).
+// GetObjectPropList runs MTP GetObjectPropList (0x9805) with (h, format,
+// prop, group, depth), saving a round trip per object when listing; a
+// camera whose DeviceInfo lacks it gets RespOperationNotSupported without
+// a round trip.
 func (d *Device) GetObjectPropList(ctx context.Context, h uint32, format ObjectFormat, prop PropCode, group, depth uint32) ([]PropListEntry, error) {
 	if !d.supports(OpGetObjectPropList) {
 		return nil, fmt.Errorf("get object prop list %#x: %w", h, RespOperationNotSupported)
@@ -452,14 +439,10 @@ func (d *Device) GetObjectPropList(ctx context.Context, h uint32, format ObjectF
 	return nil, fmt.Errorf("get object prop list %#x: %w", h, err)
 }
 
-// ObjectSize returns the size of object h. It is info.CompressedSize
-// unless that is 0xFFFFFFFF (4 GiB or more), in which case it asks, in
-// this order, whichever the DeviceInfo lists: the MTP ObjectSize property
-// (0xDC04 through GetObjectPropValue, u64), Nikon GetObjectSize (0x9421,
-// u64 data), Canon EOS GetObjectInfo64 (0x9170). A camera refusing one (a
-// response code) lets the next be tried; a transport error ends the
-// search. With none listed the error wraps RespOperationNotSupported: some
-// PTP-only firmware cannot tell. A nil info is fetched first.
+// ObjectSize returns the size of object h: info.CompressedSize, or from
+// 4 GiB on whichever the DeviceInfo lists of MTP ObjectSize (0xDC04), Nikon
+// GetObjectSize (0x9421) and Canon GetObjectInfo64 (0x9170), in that order;
+// a refusal tries the next, a transport error stops. A nil info is fetched.
 func (d *Device) ObjectSize(ctx context.Context, h uint32, info *ObjectInfo) (uint64, error) {
 	if info == nil {
 		var err error

@@ -4,12 +4,10 @@ package mtp
 // describes it: the ObjectInfo fields a listing needs, and the exact size.
 type ObjectDesc struct {
 	Handle uint32
-	// Info holds StorageID, ObjectFormat, ProtectionStatus, ParentObject,
-	// Filename, CaptureDate (from DateCreated), ModificationDate (from
-	// DateModified) and CompressedSize (the size, 0xFFFFFFFF from 4 GiB
-	// on, as GetObjectInfo would say). It is nil when the list lacks a
-	// property a listing cannot do without (see DescribeObjects): the
-	// caller asks GetObjectInfo for that object instead.
+	// Info holds the ObjectInfo fields the list gives (dates from
+	// DateCreated and DateModified, CompressedSize as GetObjectInfo would
+	// say it); nil when a required property is missing: the caller then
+	// asks GetObjectInfo.
 	Info *ObjectInfo
 	// Size is the exact 64-bit size from ObjectSize (0 when Info is nil):
 	// a file over 4 GiB needs no further query.
@@ -23,13 +21,9 @@ type ObjectDesc struct {
 var requiredProps = [...]PropCode{PropObjectFormat, PropObjectFileName, PropObjectSize, PropParentObject}
 
 // DescribeObjects turns a property list into one description per object,
-// in the order the objects first appear in the list. An object whose list
-// lacks one of the required properties (ObjectFormat, ObjectFileName,
-// ObjectSize, ParentObject), or carries it with a data type or value that
-// cannot be that property (a string for a size, a negative or too wide
-// number, a number for a name), has a nil Info. A property listed twice for
-// one object takes its last value; properties this function does not use
-// are ignored, whatever their type.
+// in list order. An object missing a required property, or carrying one
+// with an impossible type or value, has a nil Info; a repeated property
+// takes its last value; others are ignored.
 func DescribeObjects(list []PropListEntry) []ObjectDesc {
 	// One partial description per handle, in a slice indexed by a map:
 	// a list of a whole card holds hundreds of thousands of objects.

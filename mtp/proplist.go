@@ -59,12 +59,10 @@ func (t DataType) signed() bool {
 //	u16 DataType
 //	... value, DataType.Size() bytes, or a PTP string for TypeString
 //
-// Integer values are kept as their raw bits, zero-extended: Value holds the
-// low 64 bits and Hi the high 64 bits of a 128-bit value. Int and Uint read
-// them with the type's sign. Str holds a TypeString value. Fields that do
-// not belong to DataType are zero in a decoded entry, and AppendPropList
-// rejects an entry where they are not, or where Value has bits beyond the
-// type's width, so what is sent is exactly what the struct says.
+// Integers are kept as raw zero-extended bits (Hi: the high 64 of 128),
+// read with their sign by Int and Uint; Str holds a string. Fields foreign
+// to DataType are zero, and AppendPropList rejects an entry where they are
+// not or Value is wider than the type.
 type PropListEntry struct {
 	Handle   uint32
 	Prop     PropCode
@@ -111,13 +109,10 @@ func (e PropListEntry) valid() error {
 // code, data type and a one-byte value (an INT8, or an empty string).
 const minPropListEntry = 4 + 2 + 2 + 1
 
-// DecodePropList decodes GetObjectPropList data: a u32 element count, then
-// the elements (see PropListEntry). A count larger than the data can hold is
-// rejected before anything is allocated; an element of a data type this
-// package does not decode (arrays, vendor types) is an error, because its
-// size, and so where the next element starts, is unknown. Bytes after the
-// last element are ignored, as for the datasets. An empty list decodes as
-// nil.
+// DecodePropList decodes GetObjectPropList data: a u32 count, then the
+// elements. A count beyond the data is rejected before allocating; an
+// unknown data type is an error (where the next element starts is
+// unknown); trailing bytes are ignored; an empty list is nil.
 func DecodePropList(b []byte) ([]PropListEntry, error) {
 	r := readBuf{b: b}
 	n := r.count(minPropListEntry, "property list")

@@ -24,11 +24,8 @@ const MaxStringUnits = 254
 // than MaxStringUnits UTF-16 code units.
 var ErrStringTooLong = errors.New("mtp: string longer than 254 UTF-16 units")
 
-// AppendString appends s as a PTP string. The empty string is the single
-// byte 0. A string of more than MaxStringUnits UTF-16 units cannot be sent
-// and is an error wrapping ErrStringTooLong; so is a string holding a NUL,
-// which the camera (and DecodeString) would read as the end of the string.
-// Invalid UTF-8 in s is sent as U+FFFD.
+// AppendString appends s as a PTP string (invalid UTF-8 as U+FFFD). Over
+// MaxStringUnits units is ErrStringTooLong; a NUL inside is an error too.
 func AppendString(b []byte, s string) ([]byte, error) {
 	if s == "" {
 		return append(b, 0), nil
@@ -50,17 +47,10 @@ func AppendString(b []byte, s string) ([]byte, error) {
 // DecodeString decodes the PTP string at the start of b and returns it with
 // the bytes that follow it.
 //
-// It is strict about lengths and lenient about content:
-//   - a count larger than the data is an error wrapping ErrMalformed;
-//   - a missing terminating NUL is tolerated: the count alone delimits the
-//     string on the wire, so the text is still unambiguous and the fields
-//     after it stay in place (libgphoto2 accepts such strings too); the one
-//     exception is a count of 255 without a NUL, which would hold 255 units
-//     of text, more than any PTP string can: it is malformed;
-//   - the text ends at the first NUL unit, whatever follows it inside the
-//     count (some firmware pads fixed-size names with NULs);
-//   - invalid UTF-16 (a lone surrogate) becomes U+FFFD rather than failing a
-//     whole listing over one odd file name.
+// A count beyond the data is ErrMalformed. A missing final NUL is
+// tolerated, as libgphoto2 does (the count delimits the string), except
+// with a count of 255; the text ends at the first NUL (some firmware pads
+// names); invalid UTF-16 becomes U+FFFD rather than failing a listing.
 func DecodeString(b []byte) (s string, rest []byte, err error) {
 	r := readBuf{b: b}
 	s = r.str("string")

@@ -26,12 +26,9 @@ const (
 	vendorIDSony      = 0x00000011 // "observed in the A900" (from traces, not a standard)
 )
 
-// DetectVendor tells the camera's make from its DeviceInfo. The Manufacturer
-// string decides ("NIKON CORPORATION", "Canon Inc.", "Sony Corporation"),
-// because over PTP/IP most cameras report the Microsoft/MTP extension ID
-// (6) whoever made them, which says nothing about the make. The
-// VendorExtensionID is only a fallback for a blank or unknown
-// Manufacturer. A nil d is VendorGeneric.
+// DetectVendor tells the camera's make from its DeviceInfo's Manufacturer:
+// over PTP/IP most cameras report the MTP extension ID (6) whoever made
+// them, so VendorExtensionID is only a fallback. A nil d is VendorGeneric.
 func DetectVendor(d *DeviceInfo) Vendor {
 	if d == nil {
 		return VendorGeneric
