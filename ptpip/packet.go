@@ -108,12 +108,9 @@ func readRaw(r io.Reader, max uint32) ([]byte, error) {
 	return readRest(r, h, nil)
 }
 
-// readRest reads the payload of the packet whose header h was just read and
-// returns the whole packet, header included, in buf when it is large
-// enough. Otherwise the buffer grows with the bytes received, not with the
-// Length field: a corrupt or hostile header claiming 4 GiB followed by a
-// closed connection costs at most allocStep bytes, even when the maximum
-// allows it.
+// readRest reads the payload after header h and returns the whole packet,
+// in buf when large enough; otherwise the buffer grows with the bytes
+// received, not with Length, so a hostile 4 GiB header costs allocStep.
 func readRest(r io.Reader, h Header, buf []byte) ([]byte, error) {
 	n := int(h.Length)
 	b := buf[:0]

@@ -26,17 +26,12 @@ import (
 type ProbeMode int
 
 const (
-	// ProbeAuto sends the probe and waits about a second for the answer,
-	// tolerating silence and a closed or refused event connection. Airnef
-	// found that Nikon bodies hang the MTP session unless they see the probe
-	// (or a one-second pause) before GetDeviceInfo; a fork of Airnef removed
-	// the probe for Canon EOS M5/G9X, reporting a refused connection. The
-	// vendor is not known before DeviceInfo, so the default decides from
-	// the one hint there is, the name in the Init Command Ack (a Canon name
-	// skips the probe), and otherwise tolerates both: the probe is sent, at
-	// most a second is spent waiting for it, a camera that drops only the
-	// event connection is used without events, and a camera that drops the
-	// whole connection is dialled again without the probe.
+	// ProbeAuto sends the probe unless the Init Command Ack names a Canon,
+	// waits at most a second for the answer, uses a camera that drops the
+	// event connection without events, and dials one that drops both again
+	// without the probe. Nikon bodies hang the session without the probe or
+	// a one-second pause (Airnef); Canon EOS M5/G9X refuse the connection
+	// for it (a fork of Airnef). The vendor is unknown before DeviceInfo.
 	ProbeAuto ProbeMode = iota // auto
 	// ProbeOn sends the probe and requires the answer within ConnectTimeout.
 	ProbeOn // on
