@@ -313,11 +313,9 @@ func (c *card) setThumb(o *object, thumb []byte) {
 	}
 }
 
-// space reports the capacity and free bytes of the card. The free space is
-// the capacity less what the card's objects take, in 32 KiB clusters as on
-// an exFAT card, so that like a real card's it moves with every shot and
-// deletion the camera knows of (clients watch it to notice changes), and
-// not with the host's other files.
+// space reports the card's capacity and free bytes: the capacity less its
+// objects in 32 KiB exFAT clusters, so it moves with every shot and
+// deletion (clients watch it) and not with the host's other files.
 func (c *card) space() (capacity, free uint64, err error) {
 	capacity, _, err = c.m.space()
 	if err != nil {

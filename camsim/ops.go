@@ -272,14 +272,9 @@ func (s *session) objectInfo(h uint32) (*mtp.ObjectInfo, mtp.ResponseCode) {
 	return oi, mtp.RespOK
 }
 
-// thumb returns the thumbnail of o, finding it on first use; nil when o
-// has none (not a JPEG, or thumbnails off). A JPEG from a camera carries
-// one in its EXIF data, which is returned as it is; for any other JPEG one
-// is made from the image.
-//
-// Its size is part of ObjectInfo, which hosts read before they ask for
-// the thumbnail, so GetObjectInfo looks for it: once per file and process,
-// which for a JPEG without an EXIF thumbnail costs a decode.
+// thumb returns o's thumbnail (its EXIF one, or one made from the JPEG),
+// found once per file since ObjectInfo carries its size; nil when o has
+// none or thumbnails are off.
 func (s *session) thumb(o *object, cd *card) []byte {
 	if !s.cam.p.Thumbnails || o.width == 0 {
 		return nil

@@ -212,10 +212,8 @@ func (s *session) operation(req *ptpip.OperationRequest) error {
 		return err
 	}
 	err := s.cmd.send(&ptpip.OperationResponse{Code: uint16(r.code), TransactionID: t.tid, Params: r.params})
-	// Logged after the response has left, so that the log (which the
-	// benchmark counts operations from) costs the host no time the link
-	// model does not charge: with --debug every answer came a log write
-	// later.
+	// Logged after the response has left: the log costs the host no time
+	// the link model does not charge.
 	s.log.Debug("ptp op", "op", t.op, "tid", t.tid, "params", t.params, "resp", r.code.String(), "rparams", r.params, "data", n, "dur", time.Since(start))
 	if err != nil {
 		return err

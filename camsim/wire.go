@@ -136,15 +136,10 @@ type link struct {
 	drops dropper // drop-after (faults.go)
 }
 
-// pace waits until n more bytes have had the time to cross the link:
-// bytes are sent at the end of their slot, as the last byte of a real
-// link arrives after size/rate, give or take timerSlack: a piece is sent
-// at once when its slot ends within timerSlack, and a longer wait sleeps
-// until timerSlack before the end (Go's timers fire late by up to about
-// that much, so a sleep to the end itself would make every transfer late
-// by its last sleep's overshoot). The schedule counts every piece's time,
-// so the rate holds; settle waits for the end of the last slot exactly,
-// before the response.
+// pace waits until n more bytes have had the time to cross the link: each
+// piece goes at the end of its slot, within timerSlack (a sleep to the end
+// itself would add the timer's overshoot to every transfer); the schedule
+// keeps the rate, and settle waits for the last slot's end exactly.
 func (l *link) pace(n int, done <-chan struct{}) error {
 	d := time.Duration(float64(n) / float64(l.rate) * float64(time.Second))
 	l.mu.Lock()
@@ -178,10 +173,8 @@ func (l *link) settle(done <-chan struct{}) error {
 	return waitUntil(end, done)
 }
 
-// idle tells the link that nothing crossed it until now (the camera was
-// waiting out its latency): the next piece starts its slot now, and may not
-// catch up on the wait as if the link had been busy, which pace's slack
-// would otherwise allow for waits shorter than paceSlack.
+// idle tells the link that nothing crossed it until now (the camera waited
+// out its latency), so the next piece cannot catch up on the wait.
 func (l *link) idle() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -221,17 +214,12 @@ func (l *link) stalled() bool {
 	return time.Now().Before(l.stallUntil)
 }
 
-// timerSlack is how late Go's timers may fire on an idle process: a
-// sleep of 2 ms was measured here to end 0.17 ms late, one of 1.9 ms 0.32
-// ms late (the runtime waits in epoll, whose timeout has millisecond
-// resolution).
+// timerSlack is how late Go's timers may fire on an idle process (the
+// runtime waits in epoll, whose timeout has millisecond resolution).
 const timerSlack = 500 * time.Microsecond
 
-// waitUntil is sleepUntil to within microseconds: it sleeps until
-// timerSlack before t and yields the processor for the rest. The latency
-// of each operation is waited this way, so that the link model's round
-// trip is the one configured and not a quarter of a millisecond more per
-// operation, which on a 2 ms link would tax every client by a tenth.
+// waitUntil is sleepUntil to within microseconds (it yields the processor
+// for the last timerSlack), so the model's round trip is the configured one.
 func waitUntil(t time.Time, done <-chan struct{}) error {
 	if err := sleepUntil(t.Add(-timerSlack), done); err != nil {
 		return err
@@ -293,11 +281,9 @@ func readBody(r io.Reader, h ptpip.Header) (ptpip.Packet, error) {
 	return ptpip.Unmarshal(b)
 }
 
-// readDataOut reads a host->camera data phase for transaction tid: Start
-// Data, then Data and End Data packets split in any way (empty pieces
-// included), which must add up to Start Data's total unless that is
-// ptpip.UnknownLength. At most keep bytes are returned; the rest is read
-// and discarded, and truncated reports it.
+// readDataOut reads a host->camera data phase for transaction tid, split in
+// any way, adding up to Start Data's total unless unknown; it returns at
+// most keep bytes and drops the rest (truncated).
 func readDataOut(r io.Reader, tid uint32, keep int) (data []byte, truncated bool, err error) {
 	p, err := readControl(r)
 	if err != nil {
