@@ -10,8 +10,8 @@ import (
 const (
 	DefaultSize      = 256 << 20 // bytes held in memory
 	DefaultBlockSize = BlockUnit // bytes per cached block: a peek costs one small request
-	// DefaultRequestSize is the bytes per request before the link is
-	// measured: larger costs a peek nothing, smaller costs a copy round trips.
+	// DefaultRequestSize is the bytes per sequential request before the link
+	// is measured: what a WiFi or LAN link wants (docs/benchmarks.md, Notes).
 	DefaultRequestSize    = 2 << 20
 	DefaultMaxRequestSize = 16 << 20 // the largest request sized from the link
 	DefaultMaxFetches     = 4        // fetches queued or running that read-ahead may fill up to
