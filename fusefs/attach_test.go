@@ -41,7 +41,7 @@ func TestWatchNewFolder(t *testing.T) {
 		"diffing":             {diff: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := sampleCamera()
+			c := SampleCamera()
 			events := make(chan mtp.Event, 4)
 			cfg := WatchConfig{Events: events}
 			if tc.diff {
@@ -49,10 +49,10 @@ func TestWatchNewFolder(t *testing.T) {
 			}
 			tr, changes := watchTree(t, c, cfg)
 			dcim := walk(t, tr, "SD", "DCIM")
-			c.mu.Lock()
-			f101 := c.add(0x00010001, dcim.Handle, "101NIKON", true, nil, "", "")
-			h := c.add(0x00010001, f101, "DSC_0100.JPG", false, []byte("a hundred"), "20240320T101010", "")
-			c.mu.Unlock()
+			c.Mu.Lock()
+			f101 := c.Add(0x00010001, dcim.Handle, "101NIKON", true, nil, "", "")
+			h := c.Add(0x00010001, f101, "DSC_0100.JPG", false, []byte("a hundred"), "20240320T101010", "")
+			c.Mu.Unlock()
 			if !tc.diff {
 				if tc.reportFolder {
 					events <- mtp.Event{Code: mtp.EventObjectAdded, Params: []uint32{f101}}
@@ -77,7 +77,7 @@ func TestWatchNewFolder(t *testing.T) {
 // tree walks up from the shot to the storage and lists the folders on the
 // way down, not the others, and reports the shot alone.
 func TestWatchUnlistedFolders(t *testing.T) {
-	c := sampleCamera()
+	c := SampleCamera()
 	tr := newTestTree(t, c)
 	mustList(t, tr, tr.Root())
 	changes := make(chan Change, 16)
@@ -88,16 +88,16 @@ func TestWatchUnlistedFolders(t *testing.T) {
 	wg.Go(func() { tr.Watch(ctx, WatchConfig{Events: events}) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
-	c.mu.Lock()
+	c.Mu.Lock()
 	var f100 uint32
-	for h, o := range c.objects {
-		if o.info.Filename == "100NIKON" {
+	for h, o := range c.Objects {
+		if o.Info.Filename == "100NIKON" {
 			f100 = h
 		}
 	}
-	h := c.add(0x00010001, f100, "DSC_0005.JPG", false, []byte("five"), "", "")
-	c.mu.Unlock()
-	before := c.handleCalls.Load()
+	h := c.Add(0x00010001, f100, "DSC_0005.JPG", false, []byte("five"), "", "")
+	c.Mu.Unlock()
+	before := c.HandleCalls.Load()
 	events <- mtp.Event{Code: mtp.EventObjectAdded, Params: []uint32{h}}
 	want := []string{"+SD/DCIM/100NIKON/DSC_0005.JPG"}
 	if got := changePaths(t, changes, 1); !equalStrings(got, want) {
@@ -106,7 +106,7 @@ func TestWatchUnlistedFolders(t *testing.T) {
 	noChange(t, changes)
 	// SD, DCIM and 100NIKON: the dated folder and the other card are
 	// not listed.
-	if n := c.handleCalls.Load() - before; n != 3 {
+	if n := c.HandleCalls.Load() - before; n != 3 {
 		t.Errorf("%d folders listed, want 3", n)
 	}
 	if tr.Listed(walk(t, tr, "SD", "DCIM", "100NIKON")) != true {
@@ -123,15 +123,15 @@ func TestWatchUnlistedFolders(t *testing.T) {
 // Nikon answers GeneralError to its GetObjectInfo for a while): the
 // folder's listing is retried until it answers, and the shot reported.
 func TestWatchNewFolderSettles(t *testing.T) {
-	fc := sampleCamera()
-	c := &settlingCamera{fakeCamera: fc}
+	fc := SampleCamera()
+	c := &settlingCamera{FakeCamera: fc}
 	events := make(chan mtp.Event, 1)
 	tr, changes := watchTree(t, c, WatchConfig{Events: events})
 	dcim := walk(t, tr, "SD", "DCIM")
-	fc.mu.Lock()
-	f101 := fc.add(0x00010001, dcim.Handle, "101NIKON", true, nil, "", "")
-	c.h = fc.add(0x00010001, f101, "DSC_0100.JPG", false, []byte("a hundred"), "", "")
-	fc.mu.Unlock()
+	fc.Mu.Lock()
+	f101 := fc.Add(0x00010001, dcim.Handle, "101NIKON", true, nil, "", "")
+	c.h = fc.Add(0x00010001, f101, "DSC_0100.JPG", false, []byte("a hundred"), "", "")
+	fc.Mu.Unlock()
 	c.fails.Store(3)
 	events <- mtp.Event{Code: mtp.EventObjectAdded, Params: []uint32{f101}}
 	want := []string{"+SD/DCIM/101NIKON", "+SD/DCIM/101NIKON/DSC_0100.JPG"}

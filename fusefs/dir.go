@@ -25,7 +25,7 @@ func (d *dirNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOu
 // Lookup finds name in the folder, listing it from the camera the first
 // time.
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	if d.obj.Kind == KindRoot && name == controlDirName {
+	if d.obj.Kind == KindRoot && name == ControlDirName {
 		return d.fsys.controlDir(ctx, &d.Inode, out), 0
 	}
 	o, err := d.fsys.tree.Lookup(ctx, d.obj, name)
@@ -82,6 +82,6 @@ func (f *filesystem) statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Er
 	out.Bavail = out.Bfree
 	out.Files = uint64(f.tree.ObjectsListed())
 	out.Ffree = 0
-	out.NameLen = maxNameLen
+	out.NameLen = MaxNameLen
 	return 0
 }

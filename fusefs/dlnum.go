@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 )
@@ -126,7 +125,7 @@ func OpenLifetime(dir string, cam CameraID, log *slog.Logger) *Lifetime {
 	if dir == "" {
 		l.mem = l.empty()
 	} else {
-		l.path = filepath.Join(dir, "dlnum_lifetime-"+fileWord(cam.Model)+"-"+fileWord(cam.Serial)+".json")
+		l.path = filepath.Join(dir, cam.FileName("dlnum_lifetime"))
 	}
 	return l
 }
@@ -136,21 +135,6 @@ func (l *Lifetime) Path() string { return l.path }
 
 func (l *Lifetime) empty() *lifetimeFile {
 	return &lifetimeFile{Version: lifetimeVersion, Model: l.cam.Model, Serial: l.cam.Serial}
-}
-
-// fileWord makes s usable in a file name: letters, digits, '.', '_' and
-// '-' are kept, anything else becomes '_'.
-func fileWord(s string) string {
-	if s == "" {
-		return "_"
-	}
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
-			return r
-		}
-		return '_'
-	}, s)
 }
 
 // Assign returns the lifetime number of each key, in order: the recorded
@@ -248,14 +232,14 @@ func (f *lifetimeFile) check() error {
 	return nil
 }
 
-// writeFileAtomic writes v as JSON to path, durably (writeBytesAtomic):
-// lifetime download numbers must survive a power cut.
+// writeFileAtomic writes v as JSON to path, durably: lifetime download
+// numbers must survive a power cut.
 func writeFileAtomic(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "\t")
 	if err != nil {
 		return err
 	}
-	if err := writeBytesAtomic(path, append(b, '\n'), true); err != nil {
+	if err := writeBytesAtomic(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
@@ -263,17 +247,15 @@ func writeFileAtomic(path string, v any) error {
 
 // writeBytesAtomic writes b to path through a temporary file in the same
 // directory renamed over it: a reader (or a crash) sees the old file or
-// the new one, never half of one. durable also syncs the file and its
-// directory, so the new content survives a power cut; without it (the
-// metadata cache, only a shortcut) the file may be lost or empty after
-// one, which the next mount ignores with a warning.
-func writeBytesAtomic(path string, b []byte, durable bool) error {
+// the new one, never half of one. It syncs the file and its directory, so
+// the new content survives a power cut.
+func writeBytesAtomic(path string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
 	_, err = tmp.Write(b)
-	if err == nil && durable {
+	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -286,11 +268,9 @@ func writeBytesAtomic(path string, b []byte, durable bool) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	if durable {
-		if d, err := os.Open(filepath.Dir(path)); err == nil {
-			d.Sync()
-			d.Close()
-		}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
 	}
 	return nil
 }

@@ -17,9 +17,9 @@ import (
 // lifetimeNames builds the renamed tree of c with @dlnum_lifetime@ in
 // every name, on a fresh tree (a new mount), and returns renamed path ->
 // camera path.
-func lifetimeNames(t *testing.T, c *fakeCamera, dir string) map[string]string {
+func lifetimeNames(t *testing.T, c *FakeCamera, dir string) map[string]string {
 	t.Helper()
-	lt := OpenLifetime(dir, renameTestCamera, testLogger(t))
+	lt := OpenLifetime(dir, renameTestCamera, Logger(t))
 	return renameFiles(buildRenamed(t, c, "", "@dlnum_lifetime@_@filename@", lt))
 }
 
@@ -29,7 +29,7 @@ func lifetimeNames(t *testing.T, c *fakeCamera, dir string) map[string]string {
 // however old it is.
 func TestLifetimePersists(t *testing.T) {
 	dir := t.TempDir()
-	c := renameCamera()
+	c := RenameCamera()
 	first := lifetimeNames(t, c, dir)
 	want := map[string]string{
 		"SD/DCIM/100NIKON/0001_NODATE.JPG":    "SD/DCIM/100NIKON/NODATE.JPG",
@@ -48,10 +48,10 @@ func TestLifetimePersists(t *testing.T) {
 
 	// Changes on the card: DSC_0002.NEF rewritten with another size,
 	// NODATE.JPG given a date, and an old file added.
-	c.objects[findHandle(t, c, 0x00010001, "DSC_0002.NEF")].data = []byte("two, longer")
-	c.objects[findHandle(t, c, 0x00010001, "DSC_0002.NEF")].info.CompressedSize = uint32(len("two, longer"))
-	c.objects[findHandle(t, c, 0x00010001, "NODATE.JPG")].info.CaptureDate = "20150101T000000"
-	c.add(0x00010001, findHandle(t, c, 0x00010001, "101NIKON"), "OLD.JPG", false, []byte("old"), "20000101T000000", "")
+	c.Objects[FindHandle(t, c, 0x00010001, "DSC_0002.NEF")].Data = []byte("two, longer")
+	c.Objects[FindHandle(t, c, 0x00010001, "DSC_0002.NEF")].Info.CompressedSize = uint32(len("two, longer"))
+	c.Objects[FindHandle(t, c, 0x00010001, "NODATE.JPG")].Info.CaptureDate = "20150101T000000"
+	c.Add(0x00010001, FindHandle(t, c, 0x00010001, "101NIKON"), "OLD.JPG", false, []byte("old"), "20000101T000000", "")
 	third := lifetimeNames(t, c, dir)
 	// New numbers in naming order: OLD.JPG (2000), NODATE.JPG (2015-01-01),
 	// DSC_0002.NEF (2015-09-24 15:00).
@@ -128,7 +128,7 @@ func TestLifetimeCorrupt(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			var log syncBuffer
+			var log SyncBuffer
 			l := OpenLifetime(dir, renameTestCamera, slog.New(slog.NewTextHandler(&log, nil)))
 			if err := os.WriteFile(l.Path(), []byte(content), 0o600); err != nil {
 				t.Fatal(err)

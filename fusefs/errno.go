@@ -45,7 +45,7 @@ func (m *errnoMapper) errno(op string, err error) syscall.Errno {
 		return 0
 	case errors.Is(err, ErrNotFound), errors.Is(err, mtp.RespInvalidObjectHandle):
 		return syscall.ENOENT
-	case errors.Is(err, errNotFile):
+	case errors.Is(err, ErrNotFile):
 		return syscall.EISDIR
 	case errors.Is(err, mtp.RespAccessDenied):
 		// A Nikon Z answers AccessDenied to reads of images not

@@ -11,7 +11,7 @@ import (
 // A camera refusing one object is a permission answer; a card that is
 // not available is the camera being gone for now.
 func TestErrnoCameraRefusals(t *testing.T) {
-	m := newErrnoMapper(testLogger(t))
+	m := newErrnoMapper(Logger(t))
 	for name, tc := range map[string]struct {
 		err  error
 		want syscall.Errno

@@ -41,9 +41,9 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 		return nil, 0, syscall.EROFS
 	}
 	t, o := n.fsys.tree, n.obj
-	n.fsys.order.opened(t, o)
-	r := n.fsys.cache.NewReader(cacheObject(o))
-	r.SetNext(func() (cache.Object, bool) { return n.fsys.order.next(t, o) })
+	n.fsys.order.Opened(t, o)
+	r := n.fsys.cache.NewReader(CacheObject(o))
+	r.SetNext(func() (cache.Object, bool) { return n.fsys.order.Next(t, o) })
 	return &fileHandle{r: r}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
@@ -58,7 +58,7 @@ func (n *fileNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off i
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, n.fsys.errs.errno("read", err)
 	}
-	n.fsys.served.add(n.obj, got)
+	n.fsys.served.Add(n.obj, got)
 	return fuse.ReadResultData(dest[:got]), 0
 }
 

@@ -52,7 +52,7 @@ func (f *filesystem) changedOne(c Change, old, now *RenamedTree) {
 		// blocks go, and latest if it was one of them.
 		files := []*Object{c.Obj}
 		if c.Obj.IsDir() {
-			files = f.tree.filesBelow(c.Obj)
+			files = f.tree.FilesBelow(c.Obj)
 		}
 		gone := map[string]bool{path: true}
 		for _, o := range files {
@@ -86,7 +86,7 @@ func (f *filesystem) changedOne(c Change, old, now *RenamedTree) {
 		f.latest.Store(&path)
 		// The kernel may remember /.airnef/latest as absent.
 		if root := f.root.EmbeddedInode(); root.StableAttr().Ino != 0 {
-			if ctl := root.GetChild(controlDirName); ctl != nil {
+			if ctl := root.GetChild(ControlDirName); ctl != nil {
 				ctl.NotifyEntry(ctlLatest)
 			}
 		}
@@ -108,12 +108,12 @@ func (f *filesystem) inode(o *Object) *fs.Inode {
 		return nil // not mounted: no kernel to tell
 	}
 	if f.cameraPrefix != "" {
-		if n = n.GetChild(cameraDirName); n == nil {
+		if n = n.GetChild(CameraDirName); n == nil {
 			return nil
 		}
 	}
 	var names []string
-	for p := o; p != nil && p.Kind != KindRoot; p = p.parent {
+	for p := o; p != nil && p.Kind != KindRoot; p = p.Parent() {
 		names = append(names, p.Name)
 	}
 	for i := len(names) - 1; i >= 0 && n != nil; i-- {
@@ -130,13 +130,14 @@ func (f *filesystem) rebuildRenamed() (old, nt *RenamedTree) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	old = v.tree.Load()
-	nt = old.renamer.Rebuild(f.tree)
+	nt = old.Renamer().Rebuild(f.tree)
 	v.tree.Store(nt)
-	for p, od := range old.dirIndex {
-		f.renamedDirChanged(p, od, nt.dirIndex[p])
+	for p, od := range old.AllDirs() {
+		nd, _ := nt.Dir(p)
+		f.renamedDirChanged(p, od, nd)
 	}
-	for p, nd := range nt.dirIndex {
-		if _, ok := old.dirIndex[p]; !ok {
+	for p, nd := range nt.AllDirs() {
+		if _, ok := old.Dir(p); !ok {
 			f.renamedDirChanged(p, nil, nd)
 		}
 	}
@@ -153,12 +154,12 @@ func (f *filesystem) renamedDirChanged(path string, od, nd *RenamedNode) {
 	}
 	var oldEntries, newEntries []*RenamedNode
 	if od != nil {
-		oldEntries = od.children
+		oldEntries = od.Children()
 	}
 	if nd != nil {
-		newEntries = nd.children
+		newEntries = nd.Children()
 	}
-	changed := (od == nil) != (nd == nil) || (od != nil && (!od.Mtime.Equal(nd.Mtime) || od.subdirs != nd.subdirs))
+	changed := (od == nil) != (nd == nil) || (od != nil && (!od.Mtime.Equal(nd.Mtime) || od.Subdirs() != nd.Subdirs()))
 	for _, o := range oldEntries {
 		var n *RenamedNode
 		ok := false
@@ -216,16 +217,16 @@ func (f *filesystem) renamedInode(path string) *fs.Inode {
 // in while mounted), on the tree's own context, and builds the renamed
 // tree again.
 func (f *filesystem) listForRenamed() {
-	r := f.ren.tree.Load().renamer
-	if _, err := r.listCard(f.tree.ctx, f.tree); err != nil {
+	r := f.ren.tree.Load().Renamer()
+	if err := r.ListCard(f.tree.Context(), f.tree); err != nil {
 		f.log.Warn("listing a new card for the renamed tree failed; its files show under /.camera", "err", err)
 		return
 	}
 	f.rebuildRenamed()
 }
 
-// filesBelow returns the files listed below directory o.
-func (t *Tree) filesBelow(o *Object) []*Object {
+// FilesBelow returns the files listed below directory o.
+func (t *Tree) FilesBelow(o *Object) []*Object {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []*Object

@@ -15,12 +15,12 @@ import (
 // handles in extra[parent], whatever their ParentObject says: a camera
 // whose handle lists and ObjectInfos disagree.
 type strayCamera struct {
-	*fakeCamera
+	*FakeCamera
 	extra map[uint32][]uint32
 }
 
 func (c *strayCamera) ObjectHandles(ctx context.Context, storage, parent uint32) ([]uint32, error) {
-	hs, err := c.fakeCamera.ObjectHandles(ctx, storage, parent)
+	hs, err := c.FakeCamera.ObjectHandles(ctx, storage, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -30,9 +30,9 @@ func (c *strayCamera) ObjectHandles(ctx context.Context, storage, parent uint32)
 	return append(hs, c.extra[parent]...), nil
 }
 
-func limitsTree(t *testing.T, c Camera, maxObjects int) (*Tree, *syncBuffer) {
+func limitsTree(t *testing.T, c Camera, maxObjects int) (*Tree, *SyncBuffer) {
 	t.Helper()
-	var buf syncBuffer
+	var buf SyncBuffer
 	tr := NewTree(c, TreeConfig{Location: time.UTC, Logger: slog.New(slog.NewTextHandler(&buf, nil)), MaxObjects: maxObjects})
 	t.Cleanup(tr.Close)
 	return tr, &buf
@@ -43,21 +43,21 @@ func limitsTree(t *testing.T, c Camera, maxObjects int) (*Tree, *syncBuffer) {
 // often the folder is listed.
 func TestTreeSkipsParentCycles(t *testing.T) {
 	const sd = 0x00010001
-	c := newFakeCamera()
-	c.addStorage(sd, "SD", "", 1<<30, 1<<29)
-	dcim := c.add(sd, 0, "DCIM", true, nil, "", "")
-	c.add(sd, dcim, "OK.JPG", false, []byte("fine"), "20240301T101010", "")
-	a := c.add(sd, 0, "A", true, nil, "", "")
-	b := c.add(sd, 0, "B", true, nil, "", "")
-	self := c.add(sd, 0, "SELF", true, nil, "", "")
-	c.objects[a].info.ParentObject = b
-	c.objects[b].info.ParentObject = a
-	c.objects[self].info.ParentObject = self
-	inner := c.add(sd, dcim, "INNER", true, nil, "", "")
-	c.add(sd, inner, "X.JPG", false, []byte("x"), "", "")
+	c := NewFakeCamera()
+	c.AddStorage(sd, "SD", "", 1<<30, 1<<29)
+	dcim := c.Add(sd, 0, "DCIM", true, nil, "", "")
+	c.Add(sd, dcim, "OK.JPG", false, []byte("fine"), "20240301T101010", "")
+	a := c.Add(sd, 0, "A", true, nil, "", "")
+	b := c.Add(sd, 0, "B", true, nil, "", "")
+	self := c.Add(sd, 0, "SELF", true, nil, "", "")
+	c.Objects[a].Info.ParentObject = b
+	c.Objects[b].Info.ParentObject = a
+	c.Objects[self].Info.ParentObject = self
+	inner := c.Add(sd, dcim, "INNER", true, nil, "", "")
+	c.Add(sd, inner, "X.JPG", false, []byte("x"), "", "")
 	// The top level also lists the looping objects, and INNER lists
 	// itself and DCIM again.
-	cam := &strayCamera{fakeCamera: c, extra: map[uint32][]uint32{0: {a, b, self}, inner: {inner, dcim}}}
+	cam := &strayCamera{FakeCamera: c, extra: map[uint32][]uint32{0: {a, b, self}, inner: {inner, dcim}}}
 	tr, logs := limitsTree(t, cam, 0)
 
 	storage := walk(t, tr, "SD")
@@ -95,11 +95,11 @@ func TestTreeSkipsParentCycles(t *testing.T) {
 // one log line for the folder cut off.
 func TestTreeDepthCap(t *testing.T) {
 	const sd = 0x00010001
-	c := newFakeCamera()
-	c.addStorage(sd, "SD", "", 1<<30, 1<<29)
+	c := NewFakeCamera()
+	c.AddStorage(sd, "SD", "", 1<<30, 1<<29)
 	parent := uint32(0)
 	for range MaxDepth + 50 {
-		parent = c.add(sd, parent, "d", true, nil, "", "")
+		parent = c.Add(sd, parent, "d", true, nil, "", "")
 	}
 	tr, logs := limitsTree(t, c, 0)
 	o := walk(t, tr, "SD")
@@ -128,15 +128,15 @@ func TestTreeDepthCap(t *testing.T) {
 // folder within the cap is listed.
 func TestTreeMaxObjects(t *testing.T) {
 	const sd = 0x00010001
-	c := newFakeCamera()
-	c.addStorage(sd, "SD", "", 1<<30, 1<<29)
-	many := c.add(sd, 0, "MANY", true, nil, "", "")
-	few := c.add(sd, 0, "FEW", true, nil, "", "")
+	c := NewFakeCamera()
+	c.AddStorage(sd, "SD", "", 1<<30, 1<<29)
+	many := c.Add(sd, 0, "MANY", true, nil, "", "")
+	few := c.Add(sd, 0, "FEW", true, nil, "", "")
 	for i := range 60 {
-		c.add(sd, many, fmt.Sprintf("F%03d.JPG", i), false, []byte("m"), "", "")
+		c.Add(sd, many, fmt.Sprintf("F%03d.JPG", i), false, []byte("m"), "", "")
 	}
 	for i := range 5 {
-		c.add(sd, few, fmt.Sprintf("G%03d.JPG", i), false, []byte("f"), "", "")
+		c.Add(sd, few, fmt.Sprintf("G%03d.JPG", i), false, []byte("f"), "", "")
 	}
 	tr, logs := limitsTree(t, c, 50)
 	dir := walk(t, tr, "SD", "MANY")
@@ -149,10 +149,10 @@ func TestTreeMaxObjects(t *testing.T) {
 			t.Errorf("error %q does not say the cap", err)
 		}
 	}
-	if n := c.handleCalls.Load(); n != 2 { // the top level, MANY once
+	if n := c.HandleCalls.Load(); n != 2 { // the top level, MANY once
 		t.Errorf("%d GetObjectHandles, want 2 (a refused folder is not asked again)", n)
 	}
-	if n := c.infoCalls.Load(); n != 2 { // MANY and FEW
+	if n := c.InfoCalls.Load(); n != 2 { // MANY and FEW
 		t.Errorf("%d GetObjectInfo, want 2: the refused folder's objects are not described", n)
 	}
 	if n := strings.Count(logs.String(), "too many objects"); n != 1 {

@@ -10,25 +10,25 @@ import (
 	"testing"
 )
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func Logger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
 }
 
@@ -43,7 +43,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // The same cause is logged at error level once, however many reads fail
 // with it; a different cause is logged again.
 func TestErrnoLoggedOnce(t *testing.T) {
-	var buf syncBuffer
+	var buf SyncBuffer
 	m := newErrnoMapper(slog.New(slog.NewTextHandler(&buf, nil)))
 	gone := errors.New("ptpip: session broken")
 	for off := range 50 {

@@ -207,7 +207,7 @@ func metaKeyOf(dir *Object) metaKey {
 		path = append(path, p.RawName)
 	}
 	slices.Reverse(path)
-	return metaKey{slot: slot(dir.Storage), path: path}
+	return metaKey{slot: Slot(dir.Storage), path: path}
 }
 
 // sameHandles reports whether a and b hold the same handles, in any order.
@@ -255,7 +255,7 @@ func OpenMetaCache(dir string, cam CameraID, maxObjects int, log *slog.Logger) *
 	if dir == "" {
 		return m
 	}
-	m.path = filepath.Join(dir, "metadata-"+fileWord(cam.Model)+"-"+fileWord(cam.Serial)+".json")
+	m.path = filepath.Join(dir, cam.FileName("metadata"))
 	if err := m.load(); err != nil {
 		log.Warn("metadata cache ignored: the card is listed from the camera", "file", m.path, "err", err)
 		m.folders = map[string]*metaFolder{}
@@ -472,7 +472,7 @@ func (m *MetaCache) Save() error {
 		err = os.MkdirAll(filepath.Dir(m.path), 0o755)
 	}
 	if err == nil {
-		err = writeBytesAtomic(m.path, b, false)
+		err = writeAtomic(m.path, b)
 	}
 	if err != nil {
 		m.mu.Lock()
@@ -482,4 +482,26 @@ func (m *MetaCache) Save() error {
 	}
 	m.log.Debug("metadata cache saved", "file", m.path, "folders", len(f.Folders), "objects", total)
 	return nil
+}
+
+// writeAtomic writes b to path through a temporary file in the same
+// directory renamed over it: a reader sees the old file or the new one,
+// never half of one. It does not sync: after a power cut the file may be
+// lost or empty, which the next mount ignores with a warning.
+func writeAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(b)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }

@@ -27,19 +27,19 @@ func metaTree(t *testing.T, c Camera, dir string, log *slog.Logger) (*Tree, *Met
 	return tr, m
 }
 
-func resetCounts(c *fakeCamera) {
-	c.handleCalls.Store(0)
-	c.infoCalls.Store(0)
-	c.storageCalls.Store(0)
-	c.sizeCalls.Store(0)
-	c.readCalls.Store(0)
+func resetCounts(c *FakeCamera) {
+	c.HandleCalls.Store(0)
+	c.InfoCalls.Store(0)
+	c.StorageCalls.Store(0)
+	c.SizeCalls.Store(0)
+	c.ReadCalls.Store(0)
 }
 
 // handleOf is the handle of the object called name (the first found).
-func handleOf(t *testing.T, c *fakeCamera, name string) uint32 {
+func handleOf(t *testing.T, c *FakeCamera, name string) uint32 {
 	t.Helper()
-	for h := uint32(1); h < c.next; h++ {
-		if o, ok := c.objects[h]; ok && o.info.Filename == name {
+	for h := uint32(1); h < c.Next; h++ {
+		if o, ok := c.Objects[h]; ok && o.Info.Filename == name {
 			return h
 		}
 	}
@@ -54,14 +54,14 @@ const sampleFolders = 5
 
 // cameras runs f with sampleCamera plain (one GetObjectInfo per object)
 // and with GetObjectPropList.
-func cameras(t *testing.T, f func(t *testing.T, fc *fakeCamera, c Camera, props func() int64)) {
+func cameras(t *testing.T, f func(t *testing.T, fc *FakeCamera, c Camera, props func() int64)) {
 	t.Run("per object", func(t *testing.T) {
-		fc := sampleCamera()
+		fc := SampleCamera()
 		f(t, fc, fc, func() int64 { return 0 })
 	})
 	t.Run("prop list", func(t *testing.T) {
-		pc := newPropCamera(sampleCamera())
-		f(t, pc.fakeCamera, pc, pc.propCalls.Load)
+		pc := newPropCamera(SampleCamera())
+		f(t, pc.FakeCamera, pc, pc.propCalls.Load)
 	})
 }
 
@@ -70,9 +70,9 @@ func cameras(t *testing.T, f func(t *testing.T, fc *fakeCamera, c Camera, props 
 // else, and the same tree (names, sizes, mtimes, inode numbers).
 func TestMetaCacheRemount(t *testing.T) {
 	want := sampleSnapshot(t)
-	cameras(t, func(t *testing.T, fc *fakeCamera, c Camera, props func() int64) {
+	cameras(t, func(t *testing.T, fc *FakeCamera, c Camera, props func() int64) {
 		dir := t.TempDir()
-		tr, m := metaTree(t, c, dir, testLogger(t))
+		tr, m := metaTree(t, c, dir, Logger(t))
 		sameLines(t, snapshot(t, tr), want)
 		if _, err := os.Stat(m.Path()); err == nil {
 			t.Fatal("saved before the listings settled or the tree closed")
@@ -83,12 +83,12 @@ func TestMetaCacheRemount(t *testing.T) {
 		}
 		resetCounts(fc)
 		p0 := props()
-		tr2, _ := metaTree(t, c, dir, testLogger(t))
+		tr2, _ := metaTree(t, c, dir, Logger(t))
 		sameLines(t, snapshot(t, tr2), want)
-		if n := fc.handleCalls.Load(); n != sampleFolders {
+		if n := fc.HandleCalls.Load(); n != sampleFolders {
 			t.Errorf("%d GetObjectHandles, want %d (one per folder)", n, sampleFolders)
 		}
-		if n, s, p := fc.infoCalls.Load(), fc.sizeCalls.Load(), props()-p0; n+s+p != 0 {
+		if n, s, p := fc.InfoCalls.Load(), fc.SizeCalls.Load(), props()-p0; n+s+p != 0 {
 			t.Errorf("%d GetObjectInfo, %d ObjectSize, %d GetObjectPropList on a remount, want none", n, s, p)
 		}
 		// Read through the remounted tree: the cached handles are right.
@@ -103,18 +103,18 @@ func TestMetaCacheRemount(t *testing.T) {
 
 // A file added to one folder: only that folder is described again.
 func TestMetaCacheFolderChanged(t *testing.T) {
-	cameras(t, func(t *testing.T, fc *fakeCamera, c Camera, props func() int64) {
+	cameras(t, func(t *testing.T, fc *FakeCamera, c Camera, props func() int64) {
 		dir := t.TempDir()
-		tr, _ := metaTree(t, c, dir, testLogger(t))
+		tr, _ := metaTree(t, c, dir, Logger(t))
 		snapshot(t, tr)
 		tr.Close()
 		f100 := handleOf(t, fc, "100NIKON")
-		fc.add(0x00010001, f100, "DSC_0004.JPG", false, []byte("fourth"), "20240317T090000", "")
+		fc.Add(0x00010001, f100, "DSC_0004.JPG", false, []byte("fourth"), "20240317T090000", "")
 		resetCounts(fc)
 		p0 := props()
-		tr2, _ := metaTree(t, c, dir, testLogger(t))
+		tr2, _ := metaTree(t, c, dir, Logger(t))
 		got := snapshot(t, tr2)
-		if n := fc.handleCalls.Load(); n != sampleFolders {
+		if n := fc.HandleCalls.Load(); n != sampleFolders {
 			t.Errorf("%d GetObjectHandles, want %d", n, sampleFolders)
 		}
 		// 100NIKON holds 6 objects now: described one by one, or by
@@ -123,7 +123,7 @@ func TestMetaCacheFolderChanged(t *testing.T) {
 		if _, ok := c.(FolderDescriber); ok {
 			wantInfos, wantProps = 0, 1
 		}
-		if n, p := fc.infoCalls.Load(), props()-p0; n != wantInfos || p != wantProps {
+		if n, p := fc.InfoCalls.Load(), props()-p0; n != wantInfos || p != wantProps {
 			t.Errorf("%d GetObjectInfo, %d GetObjectPropList; want %d, %d (100NIKON only)", n, p, wantInfos, wantProps)
 		}
 		sameLines(t, got, snapshot(t, newTestTree(t, fc)))
@@ -138,18 +138,18 @@ func TestMetaCacheFolderChanged(t *testing.T) {
 func TestMetaCacheSpotCheck(t *testing.T) {
 	want := sampleSnapshot(t)
 	dir := t.TempDir()
-	fc := sampleCamera()
-	tr, _ := metaTree(t, fc, dir, testLogger(t))
+	fc := SampleCamera()
+	tr, _ := metaTree(t, fc, dir, Logger(t))
 	snapshot(t, tr)
 	tr.Close()
-	fc.storages[0x00010001].FreeSpaceInBytes -= 6 << 20
-	fc.storages[0x00010001].FreeSpaceInImages--
+	fc.Storages[0x00010001].FreeSpaceInBytes -= 6 << 20
+	fc.Storages[0x00010001].FreeSpaceInImages--
 	resetCounts(fc)
-	tr2, _ := metaTree(t, fc, dir, testLogger(t))
+	tr2, _ := metaTree(t, fc, dir, Logger(t))
 	sameLines(t, snapshot(t, tr2), want)
 	// SD's top level, DCIM and 100NIKON are checked; 2024-03-15 is
 	// empty, and card3's storage did not change.
-	if n := fc.infoCalls.Load(); n != 3 {
+	if n := fc.InfoCalls.Load(); n != 3 {
 		t.Errorf("%d GetObjectInfo, want 3 spot checks", n)
 	}
 }
@@ -159,30 +159,30 @@ func TestMetaCacheSpotCheck(t *testing.T) {
 // check sees it and the folder is listed again, so every name reads its
 // own bytes.
 func TestMetaCacheRenumbered(t *testing.T) {
-	cameras(t, func(t *testing.T, fc *fakeCamera, c Camera, props func() int64) {
+	cameras(t, func(t *testing.T, fc *FakeCamera, c Camera, props func() int64) {
 		dir := t.TempDir()
-		tr, _ := metaTree(t, c, dir, testLogger(t))
+		tr, _ := metaTree(t, c, dir, Logger(t))
 		snapshot(t, tr)
 		tr.Close()
 		// Rotate the handles of 100NIKON's files.
 		f100 := handleOf(t, fc, "100NIKON")
 		var hs []uint32
-		for h, o := range fc.objects {
-			if o.info.ParentObject == f100 {
+		for h, o := range fc.Objects {
+			if o.Info.ParentObject == f100 {
 				hs = append(hs, h)
 			}
 		}
 		slices.Sort(hs)
-		old := map[uint32]*fakeObject{}
+		old := map[uint32]*FakeObject{}
 		for _, h := range hs {
-			old[h] = fc.objects[h]
+			old[h] = fc.Objects[h]
 		}
 		for i, h := range hs {
-			fc.objects[h] = old[hs[(i+1)%len(hs)]]
+			fc.Objects[h] = old[hs[(i+1)%len(hs)]]
 		}
-		fc.storages[0x00010001].FreeSpaceInBytes -= 6 << 20
+		fc.Storages[0x00010001].FreeSpaceInBytes -= 6 << 20
 		resetCounts(fc)
-		tr2, _ := metaTree(t, c, dir, testLogger(t))
+		tr2, _ := metaTree(t, c, dir, Logger(t))
 		snapshot(t, tr2)
 		nikon := walk(t, tr2, "SD", "DCIM", "100NIKON")
 		kids, err := tr2.List(context.Background(), nikon)
@@ -233,8 +233,8 @@ func TestMetaCacheBadFile(t *testing.T) {
 			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			var logs syncBuffer
-			fc := sampleCamera()
+			var logs SyncBuffer
+			fc := SampleCamera()
 			tr, m := metaTree(t, fc, dir, slogTo(&logs))
 			if m.Path() != path {
 				t.Fatalf("cache file %s, want %s", m.Path(), path)
@@ -245,9 +245,9 @@ func TestMetaCacheBadFile(t *testing.T) {
 				t.Fatalf("%d warnings, want 1:\n%s", n, logs.String())
 			}
 			resetCounts(fc)
-			tr2, _ := metaTree(t, fc, dir, testLogger(t))
+			tr2, _ := metaTree(t, fc, dir, Logger(t))
 			sameLines(t, snapshot(t, tr2), want)
-			if n := fc.infoCalls.Load(); n != 0 {
+			if n := fc.InfoCalls.Load(); n != 0 {
 				t.Fatalf("the replaced file is not used: %d GetObjectInfo", n)
 			}
 		})
@@ -258,8 +258,8 @@ func TestMetaCacheBadFile(t *testing.T) {
 // for Close; it can be deleted at any time.
 func TestMetaCacheSavedAfterListing(t *testing.T) {
 	dir := t.TempDir()
-	fc := sampleCamera()
-	m := OpenMetaCache(dir, metaTestCam, 0, testLogger(t))
+	fc := SampleCamera()
+	m := OpenMetaCache(dir, metaTestCam, 0, Logger(t))
 	m.saveDelay = 20 * time.Millisecond
 	tr := NewTree(fc, TreeConfig{Location: time.UTC, Meta: m})
 	t.Cleanup(tr.Close)
@@ -277,8 +277,8 @@ func TestMetaCacheSavedAfterListing(t *testing.T) {
 	if err := os.Remove(m.Path()); err != nil {
 		t.Fatal(err)
 	}
-	fc.add(0x00010001, handleOf(t, fc, "2024-03-15"), "DSC_0009.JPG", false, []byte("x"), "", "")
-	tr2, _ := metaTree(t, fc, dir, testLogger(t))
+	fc.Add(0x00010001, handleOf(t, fc, "2024-03-15"), "DSC_0009.JPG", false, []byte("x"), "", "")
+	tr2, _ := metaTree(t, fc, dir, Logger(t))
 	if got := names(mustList(t, tr2, walk(t, tr2, "SD", "2024-03-15"))); !slices.Equal(got, []string{"DSC_0009.JPG"}) {
 		t.Fatalf("2024-03-15 = %q after the cache was deleted", got)
 	}
@@ -287,7 +287,7 @@ func TestMetaCacheSavedAfterListing(t *testing.T) {
 // The file holds at most maxObjects descriptions.
 func TestMetaCacheBounded(t *testing.T) {
 	dir := t.TempDir()
-	fc := sampleCamera()
+	fc := SampleCamera()
 	m := OpenMetaCache(dir, metaTestCam, 4, nil)
 	tr := NewTree(fc, TreeConfig{Location: time.UTC, Meta: m})
 	snapshot(t, tr)
@@ -315,7 +315,7 @@ func TestMetaCacheBounded(t *testing.T) {
 // The spot check compares dates as times: a camera may write one date
 // differently in GetObjectInfo and in a property list.
 func TestSameDate(t *testing.T) {
-	tr := newTestTree(t, newFakeCamera())
+	tr := newTestTree(t, NewFakeCamera())
 	for _, c := range []struct {
 		a, b string
 		same bool
@@ -336,7 +336,7 @@ func TestSameDate(t *testing.T) {
 // other handles is listed from the camera, the same one from the cache.
 func TestMetaCacheReconnect(t *testing.T) {
 	ctx := context.Background()
-	tr, _ := metaTree(t, reconnectCard(1, ""), t.TempDir(), testLogger(t))
+	tr, _ := metaTree(t, reconnectCard(1, ""), t.TempDir(), Logger(t))
 	a := walk(t, tr, "SD", "DCIM", "100MSDCF", "A.ARW")
 	mustList(t, tr, walk(t, tr, "SD", "DCIM", "100MSDCF"))
 
@@ -345,7 +345,7 @@ func TestMetaCacheReconnect(t *testing.T) {
 	if err := tr.Reconnect(ctx, same); err != nil {
 		t.Fatal(err)
 	}
-	if n := same.infoCalls.Load(); n != 0 {
+	if n := same.InfoCalls.Load(); n != 0 {
 		t.Errorf("reconnect to the same card: %d GetObjectInfo, want 0", n)
 	}
 
@@ -354,7 +354,7 @@ func TestMetaCacheReconnect(t *testing.T) {
 	if err := tr.Reconnect(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	if n := other.infoCalls.Load(); n == 0 {
+	if n := other.InfoCalls.Load(); n == 0 {
 		t.Error("reconnect to renumbered handles was not listed from the camera")
 	}
 	if got := names(mustList(t, tr, walk(t, tr, "SD", "DCIM", "100MSDCF"))); !slices.Equal(got, []string{"A.ARW", "C.ARW"}) {

@@ -51,7 +51,7 @@ func Mount(dir string, root fs.InodeEmbedder, o MountOptions) (*fuse.Server, err
 		EntryTimeout:    &entry,
 		AttrTimeout:     &attr,
 		NegativeTimeout: &neg,
-		RootStableAttr:  &fs.StableAttr{Ino: rootIno, Mode: syscall.S_IFDIR},
+		RootStableAttr:  &fs.StableAttr{Ino: RootIno, Mode: syscall.S_IFDIR},
 		MountOptions: fuse.MountOptions{
 			FsName:        FsName,
 			Name:          FsName,

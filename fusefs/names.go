@@ -8,10 +8,10 @@ import (
 	"unicode/utf8"
 )
 
-// maxNameLen is the longest file name Linux accepts (NAME_MAX), in bytes.
-const maxNameLen = 255
+// MaxNameLen is the longest file name Linux accepts (NAME_MAX), in bytes.
+const MaxNameLen = 255
 
-// maxExtLen is the longest extension shortenName keeps whole; a longer
+// maxExtLen is the longest extension ShortenName keeps whole; a longer
 // "extension" is just part of an overlong name.
 const maxExtLen = 16
 
@@ -31,13 +31,13 @@ func sanitizeName(s string) string {
 	case "", ".", "..":
 		s = "_" + s
 	}
-	return shortenName(s)
+	return ShortenName(s)
 }
 
-// shortenName cuts name to at most maxNameLen bytes, keeping its extension
+// ShortenName cuts name to at most MaxNameLen bytes, keeping its extension
 // (when it has a short one) and never splitting a UTF-8 sequence.
-func shortenName(name string) string {
-	if len(name) <= maxNameLen {
+func ShortenName(name string) string {
+	if len(name) <= MaxNameLen {
 		return name
 	}
 	ext := path.Ext(name)
@@ -45,7 +45,7 @@ func shortenName(name string) string {
 		ext = ""
 	}
 	stem := name[:len(name)-len(ext)]
-	stem = truncateUTF8(stem, maxNameLen-len(ext))
+	stem = truncateUTF8(stem, MaxNameLen-len(ext))
 	return stem + ext
 }
 
@@ -61,16 +61,16 @@ func truncateUTF8(s string, n int) string {
 	return s[:n]
 }
 
-// numberedName is the n-th name for a duplicate: "NAME (n).EXT", shortened
-// to maxNameLen bytes with the number and extension kept.
-func numberedName(name string, n int) string {
+// NumberedName is the n-th name for a duplicate: "NAME (n).EXT", shortened
+// to MaxNameLen bytes with the number and extension kept.
+func NumberedName(name string, n int) string {
 	ext := path.Ext(name)
 	if len(ext) > maxExtLen || len(ext) == len(name) {
 		ext = ""
 	}
 	stem := name[:len(name)-len(ext)]
 	suffix := " (" + strconv.Itoa(n) + ")" + ext
-	return truncateUTF8(stem, maxNameLen-len(suffix)) + suffix
+	return truncateUTF8(stem, MaxNameLen-len(suffix)) + suffix
 }
 
 // entryKey is what orders the entries that share a sanitised name, so the
@@ -139,7 +139,7 @@ func uniqueNames(names []string, keys []entryKey, reserved map[string]bool) []st
 			continue
 		}
 		for k := 2; ; k++ {
-			c := numberedName(n, k)
+			c := NumberedName(n, k)
 			if !used[c] {
 				out[i] = c
 				used[c] = true

@@ -35,7 +35,7 @@ func TestSanitizeName(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("sanitizeName(%q) = %q, want %q", tc.in, got, tc.want)
 			}
-			if len(got) > maxNameLen || !utf8.ValidString(got) || strings.ContainsAny(got, "/\x00") || got == "." || got == ".." || got == "" {
+			if len(got) > MaxNameLen || !utf8.ValidString(got) || strings.ContainsAny(got, "/\x00") || got == "." || got == ".." || got == "" {
 				t.Errorf("sanitizeName(%q) = %q is not a valid file name", tc.in, got)
 			}
 		})
@@ -55,8 +55,8 @@ func TestNumberedName(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := numberedName(tc.in, tc.n); got != tc.want {
-				t.Errorf("numberedName(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+			if got := NumberedName(tc.in, tc.n); got != tc.want {
+				t.Errorf("NumberedName(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 			}
 		})
 	}

@@ -52,5 +52,5 @@ func (f *filesystem) newChild(ctx context.Context, parent *fs.Inode, o *Object, 
 		node = &fileNode{fsys: f, obj: o}
 	}
 	f.fillAttr(o, &out.Attr)
-	return parent.NewInode(ctx, node, fs.StableAttr{Mode: mode, Ino: o.Ino, Gen: o.gen})
+	return parent.NewInode(ctx, node, fs.StableAttr{Mode: mode, Ino: o.Ino, Gen: o.Gen()})
 }

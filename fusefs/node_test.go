@@ -24,7 +24,7 @@ func newTestRoot(t *testing.T, c Camera) (*dirNode, *cache.Cache) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ch.Close() })
-	root := NewRoot(Config{Tree: tr, Cache: ch, Status: func() string { return "connected TEST" }, Logger: testLogger(t)})
+	root := NewRoot(Config{Tree: tr, Cache: ch, Status: func() string { return "connected TEST" }, Logger: Logger(t)})
 	fs.NewNodeFS(root, &fs.Options{})
 	return root.(*dirNode), ch
 }
@@ -58,7 +58,7 @@ func readdir(t *testing.T, d fs.NodeReaddirer) []string {
 
 func TestNodes(t *testing.T) {
 	ctx := context.Background()
-	root, _ := newTestRoot(t, sampleCamera())
+	root, _ := newTestRoot(t, SampleCamera())
 
 	if got := strings.Join(readdir(t, root), ","); got != "SD,card3" {
 		t.Fatalf("root lists %q; the control directory must stay hidden", got)
@@ -133,7 +133,7 @@ func TestNodes(t *testing.T) {
 	}
 
 	// The control directory: reachable by name.
-	ctlIn, _ := lookup(t, root, controlDirName)
+	ctlIn, _ := lookup(t, root, ControlDirName)
 	ctl := ctlIn.Operations().(*ctlDirNode)
 	if got := readdir(t, ctl); len(got) != 1 || got[0] != "stats" {
 		t.Errorf(".airnef lists %q", got)
@@ -163,7 +163,7 @@ func lookupDir(t *testing.T, d *dirNode, name string) *dirNode {
 // the rest fails with EIO.
 func TestNodesCameraGone(t *testing.T) {
 	ctx := context.Background()
-	c := sampleCamera()
+	c := SampleCamera()
 	root, _ := newTestRoot(t, c)
 	sd := lookupDir(t, root, "SD")
 	dcim := lookupDir(t, sd, "DCIM")
@@ -174,9 +174,9 @@ func TestNodesCameraGone(t *testing.T) {
 	if _, errno := file.Read(ctx, fh, make([]byte, 4), 0); errno != 0 {
 		t.Fatal(errno)
 	}
-	c.mu.Lock()
-	c.fail = errBroken
-	c.mu.Unlock()
+	c.Mu.Lock()
+	c.Fail = ErrBroken
+	c.Mu.Unlock()
 	if got := readdir(t, f100); len(got) != 5 {
 		t.Errorf("listed folder with the camera gone: %q", got)
 	}

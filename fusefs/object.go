@@ -16,9 +16,9 @@ const (
 	KindFile                // a file: an image, a movie, ...
 )
 
-// epoch is the mtime of objects the camera gives no usable date for: fixed,
+// Epoch is the mtime of objects the camera gives no usable date for: fixed,
 // so it is the same on every mount and rsync never recopies.
-var epoch = time.Unix(0, 0)
+var Epoch = time.Unix(0, 0)
 
 // Object is one node of the camera's tree. Everything but a directory's
 // listing (guarded by the Tree's lock) is fixed when the object is created.
@@ -61,6 +61,13 @@ type Object struct {
 	subdirs  int
 }
 
+// Parent is the directory the object is in; nil for the root.
+func (o *Object) Parent() *Object { return o.parent }
+
+// Gen is the object's generation: how many objects were at its place
+// before it during this mount (generation.go).
+func (o *Object) Gen() uint64 { return o.gen }
+
 // IsDir reports whether the object is a directory (root, storage or folder).
 func (o *Object) IsDir() bool { return o.Kind != KindFile }
 
@@ -80,8 +87,8 @@ type address struct {
 	storage, handle uint32
 }
 
-// slot is the card slot of a StorageID (its high 16 bits).
-func slot(storage uint32) uint16 { return uint16(storage >> 16) }
+// Slot is the card slot of a StorageID (its high 16 bits).
+func Slot(storage uint32) uint16 { return uint16(storage >> 16) }
 
 // storageRoot is the parent handle that names a storage's top level in
 // GetObjectHandles.

@@ -6,7 +6,7 @@ import (
 	"github.com/airnef-mount/airnef-mount/cache"
 )
 
-// readOrder guesses which file of a folder is read after the one being
+// ReadOrder guesses which file of a folder is read after the one being
 // read, so the cache can prefetch it while a copy closes one file and opens
 // the next (cache.Reader.SetNext). Programs that copy a folder read its files
 // in one of two orders here:
@@ -24,7 +24,7 @@ import (
 // and names differ from the camera folder's) nothing is guessed until a move
 // fits one again: a wrong guess would spend the link on a file not wanted
 // yet.
-type readOrder struct {
+type ReadOrder struct {
 	mu    sync.Mutex
 	prev  *Object             // the file opened last
 	order order               // of the last move in prev's folder
@@ -40,8 +40,8 @@ const (
 	orderNone              // neither: make no guess
 )
 
-// opened records that o was opened for reading.
-func (r *readOrder) opened(t *Tree, o *Object) {
+// Opened records that o was opened for reading.
+func (r *ReadOrder) Opened(t *Tree, o *Object) {
 	sibs := t.siblings(o)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -68,9 +68,9 @@ func (r *readOrder) opened(t *Tree, o *Object) {
 	r.prev = o
 }
 
-// next returns the file most likely read after o: the following file of
+// Next returns the file most likely read after o: the following file of
 // o's folder in the learnt order that has not been opened yet.
-func (r *readOrder) next(t *Tree, o *Object) (cache.Object, bool) {
+func (r *ReadOrder) Next(t *Tree, o *Object) (cache.Object, bool) {
 	sibs := t.siblings(o)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -87,7 +87,7 @@ func (r *readOrder) next(t *Tree, o *Object) (cache.Object, bool) {
 	if n == nil {
 		return cache.Object{}, false
 	}
-	return cacheObject(n), true
+	return CacheObject(n), true
 }
 
 // siblings returns the entries of o's folder, sorted by name (shared: do

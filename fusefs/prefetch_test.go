@@ -35,12 +35,12 @@ func TestReadOrder(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			var r readOrder
+			var r ReadOrder
 			for _, c := range tc.opens {
-				r.opened(tr, files[string(c)])
+				r.Opened(tr, files[string(c)])
 			}
 			last := files[tc.opens[len(tc.opens)-1:]]
-			got, ok := r.next(tr, last)
+			got, ok := r.Next(tr, last)
 			switch {
 			case tc.next == "" && ok:
 				t.Errorf("guessed inode %d, want no guess", got.ID)

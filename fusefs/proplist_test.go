@@ -16,7 +16,7 @@ import (
 // propCamera is a fakeCamera that also describes folders with one
 // GetObjectPropList (FolderDescriber), the way an MTP camera does.
 type propCamera struct {
-	*fakeCamera
+	*FakeCamera
 	// everything answers depth 1 with every object of every storage, as
 	// libmtp notes some devices do.
 	everything bool
@@ -28,15 +28,15 @@ type propCamera struct {
 	propCalls atomic.Int64
 }
 
-func newPropCamera(c *fakeCamera) *propCamera {
-	return &propCamera{fakeCamera: c, drop: map[uint32]mtp.PropCode{}}
+func newPropCamera(c *FakeCamera) *propCamera {
+	return &propCamera{FakeCamera: c, drop: map[uint32]mtp.PropCode{}}
 }
 
 func (c *propCamera) DescribeFolder(ctx context.Context, parent uint32) ([]mtp.ObjectDesc, error) {
 	c.propCalls.Add(1)
-	c.mu.Lock()
-	block := c.block
-	c.mu.Unlock()
+	c.Mu.Lock()
+	block := c.Block
+	c.Mu.Unlock()
 	if block != nil { // as ObjectHandles: the test releases the answer
 		select {
 		case <-block:
@@ -44,32 +44,32 @@ func (c *propCamera) DescribeFolder(ctx context.Context, parent uint32) ([]mtp.O
 			return nil, ctx.Err()
 		}
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	switch {
 	case c.err != nil:
 		return nil, c.err
-	case c.fail != nil:
-		return nil, c.fail
+	case c.Fail != nil:
+		return nil, c.Fail
 	}
 	var list []mtp.PropListEntry
-	for h := uint32(1); h < c.next; h++ {
-		o, ok := c.objects[h]
-		if !ok || c.gone[h] || (!c.everything && o.info.ParentObject != parent) {
+	for h := uint32(1); h < c.Next; h++ {
+		o, ok := c.Objects[h]
+		if !ok || c.Gone[h] || (!c.everything && o.Info.ParentObject != parent) {
 			continue
 		}
-		size := uint64(o.info.CompressedSize)
+		size := uint64(o.Info.CompressedSize)
 		if size == 0xFFFFFFFF {
-			size = o.size
+			size = o.Size
 		}
 		for _, e := range []mtp.PropListEntry{
-			{Prop: mtp.PropStorageID, DataType: mtp.TypeUint32, Value: uint64(o.info.StorageID)},
-			{Prop: mtp.PropObjectFormat, DataType: mtp.TypeUint16, Value: uint64(o.info.ObjectFormat)},
+			{Prop: mtp.PropStorageID, DataType: mtp.TypeUint32, Value: uint64(o.Info.StorageID)},
+			{Prop: mtp.PropObjectFormat, DataType: mtp.TypeUint16, Value: uint64(o.Info.ObjectFormat)},
 			{Prop: mtp.PropObjectSize, DataType: mtp.TypeUint64, Value: size},
-			{Prop: mtp.PropObjectFileName, DataType: mtp.TypeString, Str: o.info.Filename},
-			{Prop: mtp.PropDateCreated, DataType: mtp.TypeString, Str: o.info.CaptureDate},
-			{Prop: mtp.PropDateModified, DataType: mtp.TypeString, Str: o.info.ModificationDate},
-			{Prop: mtp.PropParentObject, DataType: mtp.TypeUint32, Value: uint64(o.info.ParentObject)},
+			{Prop: mtp.PropObjectFileName, DataType: mtp.TypeString, Str: o.Info.Filename},
+			{Prop: mtp.PropDateCreated, DataType: mtp.TypeString, Str: o.Info.CaptureDate},
+			{Prop: mtp.PropDateModified, DataType: mtp.TypeString, Str: o.Info.ModificationDate},
+			{Prop: mtp.PropParentObject, DataType: mtp.TypeUint32, Value: uint64(o.Info.ParentObject)},
 		} {
 			if p, ok := c.drop[h]; ok && p == e.Prop {
 				continue
@@ -115,7 +115,7 @@ func snapshot(t *testing.T, tr *Tree) []string {
 // GetObjectInfo per object, no cache.
 func sampleSnapshot(t *testing.T) []string {
 	t.Helper()
-	return snapshot(t, newTestTree(t, sampleCamera()))
+	return snapshot(t, newTestTree(t, SampleCamera()))
 }
 
 func sameLines(t *testing.T, got, want []string) {
@@ -131,7 +131,7 @@ func sameLines(t *testing.T, got, want []string) {
 // ObjectSize round trip.
 func TestTreePropListListing(t *testing.T) {
 	want := sampleSnapshot(t)
-	c := newPropCamera(sampleCamera())
+	c := newPropCamera(SampleCamera())
 	tr := newTestTree(t, c)
 	sameLines(t, snapshot(t, tr), want)
 	// Folders: DCIM, DCIM/100NIKON, 2024-03-15. Top levels: SD, card3.
@@ -139,13 +139,13 @@ func TestTreePropListListing(t *testing.T) {
 		t.Errorf("%d GetObjectPropList, want 3 (one per folder)", n)
 	}
 	// The top levels' objects: DCIM, 2024-03-15 and BIG.MOV.
-	if n := c.infoCalls.Load(); n != 3 {
+	if n := c.InfoCalls.Load(); n != 3 {
 		t.Errorf("%d GetObjectInfo, want 3 (the storages' top levels only)", n)
 	}
-	if n := c.handleCalls.Load(); n != 2 {
+	if n := c.HandleCalls.Load(); n != 2 {
 		t.Errorf("%d GetObjectHandles, want 2 (the storages' top levels only)", n)
 	}
-	if n := c.sizeCalls.Load(); n != 1 {
+	if n := c.SizeCalls.Load(); n != 1 {
 		t.Errorf("%d ObjectSize, want 1 (BIG.MOV, on a top level listed the old way)", n)
 	}
 }
@@ -153,19 +153,19 @@ func TestTreePropListListing(t *testing.T) {
 // A file over 4 GiB in a folder listed by property list takes its size
 // from ObjectSize: no extra round trip.
 func TestTreePropListHugeFile(t *testing.T) {
-	fc := newFakeCamera()
-	fc.addStorage(0x00010001, "SD", "", 1<<40, 1<<30)
-	dcim := fc.add(0x00010001, 0, "DCIM", true, nil, "", "")
-	big := fc.add(0x00010001, dcim, "MVI_0001.MOV", false, nil, "20240102T030405", "")
-	fc.objects[big].info.CompressedSize = 0xFFFFFFFF
-	fc.objects[big].size = 5<<30 + 3
+	fc := NewFakeCamera()
+	fc.AddStorage(0x00010001, "SD", "", 1<<40, 1<<30)
+	dcim := fc.Add(0x00010001, 0, "DCIM", true, nil, "", "")
+	big := fc.Add(0x00010001, dcim, "MVI_0001.MOV", false, nil, "20240102T030405", "")
+	fc.Objects[big].Info.CompressedSize = 0xFFFFFFFF
+	fc.Objects[big].Size = 5<<30 + 3
 	c := newPropCamera(fc)
 	tr := newTestTree(t, c)
 	o := walk(t, tr, "SD", "DCIM", "MVI_0001.MOV")
 	if o.Size != 5<<30+3 {
 		t.Fatalf("size %d, want %d", o.Size, int64(5<<30+3))
 	}
-	if n := c.sizeCalls.Load(); n != 0 {
+	if n := c.SizeCalls.Load(); n != 0 {
 		t.Fatalf("%d ObjectSize round trips, want 0", n)
 	}
 }
@@ -174,7 +174,7 @@ func TestTreePropListHugeFile(t *testing.T) {
 // own entries (belongs, strays), and the tree is the same.
 func TestTreePropListEveryObject(t *testing.T) {
 	want := sampleSnapshot(t)
-	c := newPropCamera(sampleCamera())
+	c := newPropCamera(SampleCamera())
 	c.everything = true
 	tr := newTestTree(t, c)
 	sameLines(t, snapshot(t, tr), want)
@@ -184,22 +184,22 @@ func TestTreePropListEveryObject(t *testing.T) {
 // GetObjectInfo, and only that one.
 func TestTreePropListIncomplete(t *testing.T) {
 	want := sampleSnapshot(t)
-	fc := sampleCamera()
+	fc := SampleCamera()
 	c := newPropCamera(fc)
 	var h uint32
-	for k, o := range fc.objects {
-		if o.info.Filename == "DSC_0002.JPG" {
+	for k, o := range fc.Objects {
+		if o.Info.Filename == "DSC_0002.JPG" {
 			h = k
 		}
 	}
 	c.drop[h] = mtp.PropObjectSize
 	tr := newTestTree(t, c)
 	nikon := walk(t, tr, "SD", "DCIM", "100NIKON")
-	before := c.infoCalls.Load()
+	before := c.InfoCalls.Load()
 	if _, err := tr.List(context.Background(), nikon); err != nil {
 		t.Fatal(err)
 	}
-	if n := c.infoCalls.Load() - before; n != 1 {
+	if n := c.InfoCalls.Load() - before; n != 1 {
 		t.Fatalf("%d GetObjectInfo for 100NIKON, want 1 (DSC_0002.JPG)", n)
 	}
 	sameLines(t, snapshot(t, tr), want)
@@ -216,9 +216,9 @@ func TestTreePropListFallback(t *testing.T) {
 		"unsupported": fmt.Errorf("describe folder: %w", errors.ErrUnsupported),
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := newPropCamera(sampleCamera())
+			c := newPropCamera(SampleCamera())
 			c.err = err
-			var logs syncBuffer
+			var logs SyncBuffer
 			tr := NewTree(c, TreeConfig{Location: time.UTC, Logger: slogTo(&logs)})
 			t.Cleanup(tr.Close)
 			sameLines(t, snapshot(t, tr), want)
@@ -231,18 +231,18 @@ func TestTreePropListFallback(t *testing.T) {
 		})
 	}
 	t.Run("transport error", func(t *testing.T) {
-		c := newPropCamera(sampleCamera())
-		c.err = fmt.Errorf("get object prop list: %w", errBroken)
+		c := newPropCamera(SampleCamera())
+		c.err = fmt.Errorf("get object prop list: %w", ErrBroken)
 		tr := newTestTree(t, c)
 		sd := walk(t, tr, "SD")
 		dcim, err := tr.Lookup(context.Background(), sd, "DCIM")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tr.List(context.Background(), dcim); !errors.Is(err, errBroken) {
+		if _, err := tr.List(context.Background(), dcim); !errors.Is(err, ErrBroken) {
 			t.Fatalf("err = %v, want the transport's", err)
 		}
-		if n := c.infoCalls.Load(); n != 2 {
+		if n := c.InfoCalls.Load(); n != 2 {
 			t.Fatalf("%d GetObjectInfo, want 2 (SD's top level only): no fallback on a lost session", n)
 		}
 	})
@@ -251,13 +251,13 @@ func TestTreePropListFallback(t *testing.T) {
 // A size no file can have (beyond 2^63 bytes) leaves the file out instead
 // of showing a negative size.
 func TestTreePropListImpossibleSize(t *testing.T) {
-	fc := newFakeCamera()
-	fc.addStorage(0x00010001, "SD", "", 1<<40, 1<<30)
-	dcim := fc.add(0x00010001, 0, "DCIM", true, nil, "", "")
-	bad := fc.add(0x00010001, dcim, "BAD.MOV", false, nil, "", "")
-	fc.add(0x00010001, dcim, "GOOD.JPG", false, []byte("good"), "", "")
-	fc.objects[bad].info.CompressedSize = 0xFFFFFFFF
-	fc.objects[bad].size = 1<<64 - 1
+	fc := NewFakeCamera()
+	fc.AddStorage(0x00010001, "SD", "", 1<<40, 1<<30)
+	dcim := fc.Add(0x00010001, 0, "DCIM", true, nil, "", "")
+	bad := fc.Add(0x00010001, dcim, "BAD.MOV", false, nil, "", "")
+	fc.Add(0x00010001, dcim, "GOOD.JPG", false, []byte("good"), "", "")
+	fc.Objects[bad].Info.CompressedSize = 0xFFFFFFFF
+	fc.Objects[bad].Size = 1<<64 - 1
 	tr := newTestTree(t, newPropCamera(fc))
 	if got := names(mustList(t, tr, walk(t, tr, "SD", "DCIM"))); !slices.Equal(got, []string{"GOOD.JPG"}) {
 		t.Fatalf("DCIM = %q, want only GOOD.JPG", got)

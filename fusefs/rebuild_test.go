@@ -16,11 +16,11 @@ import (
 // nobody. Built from the watched tree's listing, without asking the
 // camera.
 func TestRenamedRebuildPins(t *testing.T) {
-	c := renameCamera()
+	c := RenameCamera()
 	tr := newTestTree(t, c)
 	r := NewRenamer(RenameConfig{
 		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, "@filename@", true),
-		Camera: renameTestCamera, Logger: testLogger(t),
+		Camera: renameTestCamera, Logger: Logger(t),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -51,21 +51,21 @@ func TestRenamedRebuildPins(t *testing.T) {
 
 	// A capture older than every other, in a folder the camera has just
 	// made.
-	dcim := findHandle(t, c, 0x00010001, "DCIM")
-	c.mu.Lock()
-	f102 := c.add(0x00010001, dcim, "102NIKON", true, nil, "", "")
-	h := c.add(0x00010001, f102, "DSC_0001.NEF", false, []byte("oldest"), "20100101T000000", "")
-	c.mu.Unlock()
-	infoCalls, handleCalls := c.infoCalls.Load(), c.handleCalls.Load()
+	dcim := FindHandle(t, c, 0x00010001, "DCIM")
+	c.Mu.Lock()
+	f102 := c.Add(0x00010001, dcim, "102NIKON", true, nil, "", "")
+	h := c.Add(0x00010001, f102, "DSC_0001.NEF", false, []byte("oldest"), "20100101T000000", "")
+	c.Mu.Unlock()
+	infoCalls, handleCalls := c.InfoCalls.Load(), c.HandleCalls.Load()
 	events <- mtp.Event{Code: mtp.EventObjectAdded, Params: []uint32{h}}
 	nextChange(t, changes)
 	nextChange(t, changes)
-	before := c.infoCalls.Load() + c.handleCalls.Load()
+	before := c.InfoCalls.Load() + c.HandleCalls.Load()
 	rt2 := r.Rebuild(tr)
-	if n := c.infoCalls.Load() + c.handleCalls.Load(); n != before {
+	if n := c.InfoCalls.Load() + c.HandleCalls.Load(); n != before {
 		t.Errorf("Rebuild asked the camera %d times", n-before)
 	}
-	t.Logf("the capture cost %d GetObjectInfo, %d GetObjectHandles", before-c.handleCalls.Load()-infoCalls, c.handleCalls.Load()-handleCalls)
+	t.Logf("the capture cost %d GetObjectInfo, %d GetObjectHandles", before-c.HandleCalls.Load()-infoCalls, c.HandleCalls.Load()-handleCalls)
 	want["all/DSC_0001 (4).NEF"] = "SD/DCIM/102NIKON/DSC_0001.NEF"
 	if got := renameFiles(rt2); !maps.Equal(got, want) {
 		t.Fatalf("after an older capture:\n%s\nwant:\n%s", dumpMap(got), dumpMap(want))
@@ -79,10 +79,10 @@ func TestRenamedRebuildPins(t *testing.T) {
 	}
 
 	// The file named first goes: the others keep their names.
-	gone := findHandle(t, c, 0x00020001, "DSC_0001.NEF")
-	c.mu.Lock()
-	delete(c.objects, gone)
-	c.mu.Unlock()
+	gone := FindHandle(t, c, 0x00020001, "DSC_0001.NEF")
+	c.Mu.Lock()
+	delete(c.Objects, gone)
+	c.Mu.Unlock()
 	events <- mtp.Event{Code: mtp.EventObjectRemoved, Params: []uint32{gone}}
 	nextChange(t, changes)
 	delete(want, "all/DSC_0001.NEF")

@@ -195,7 +195,7 @@ func samePlace(o, n *Object) bool {
 	case o.Kind != n.Kind:
 		return false
 	case o.Kind == KindStorage:
-		return slot(o.Storage) == slot(n.Storage)
+		return Slot(o.Storage) == Slot(n.Storage)
 	case o.Kind == KindFile:
 		return o.Size == n.Size && o.Mtime.Equal(n.Mtime)
 	}

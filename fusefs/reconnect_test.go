@@ -15,18 +15,18 @@ import (
 // reconnectCard fills a fake camera with the same card, handles numbered
 // from first: SD/DCIM/100MSDCF/{A.ARW,B.ARW,C.ARW} and SD/DCIM/EMPTY.
 // skip leaves a file out (it was deleted between the sessions).
-func reconnectCard(first uint32, skip string) *fakeCamera {
-	c := newFakeCamera()
-	c.next = first
-	c.addStorage(0x00010001, "SD", "", 1<<30, 1<<29)
-	dcim := c.add(0x00010001, 0, "DCIM", true, nil, "", "")
-	f := c.add(0x00010001, dcim, "100MSDCF", true, nil, "", "")
-	c.add(0x00010001, dcim, "EMPTY", true, nil, "", "")
+func reconnectCard(first uint32, skip string) *FakeCamera {
+	c := NewFakeCamera()
+	c.Next = first
+	c.AddStorage(0x00010001, "SD", "", 1<<30, 1<<29)
+	dcim := c.Add(0x00010001, 0, "DCIM", true, nil, "", "")
+	f := c.Add(0x00010001, dcim, "100MSDCF", true, nil, "", "")
+	c.Add(0x00010001, dcim, "EMPTY", true, nil, "", "")
 	for i, name := range []string{"A.ARW", "B.ARW", "C.ARW"} {
 		if name == skip {
 			continue
 		}
-		c.add(0x00010001, f, name, false, bytes.Repeat([]byte{byte('a' + i)}, 1000+i), "20240315T120000", "")
+		c.Add(0x00010001, f, name, false, bytes.Repeat([]byte{byte('a' + i)}, 1000+i), "20240315T120000", "")
 	}
 	return c
 }
@@ -66,7 +66,7 @@ func TestReconnectRemapsByPlace(t *testing.T) {
 	// The next session numbers everything differently, B.ARW was
 	// deleted and D.ARW is new.
 	fresh := reconnectCard(500, "B.ARW")
-	fresh.add(0x00010001, 501, "D.ARW", false, []byte("dddd"), "20240316T120000", "")
+	fresh.Add(0x00010001, 501, "D.ARW", false, []byte("dddd"), "20240316T120000", "")
 	var told []string
 	tr.setNotify(func(c Change) {
 		told = append(told, fmt.Sprintf("%s removed=%v", c.Obj.Path(), c.Removed))
@@ -91,8 +91,8 @@ func TestReconnectRemapsByPlace(t *testing.T) {
 	if err != nil || n != len(buf) || !bytes.Equal(buf, bytes.Repeat([]byte{'c'}, 10)) {
 		t.Fatalf("read C.ARW after reconnect: %d %q %v", n, buf[:n], err)
 	}
-	if old.readCalls.Load() != 1 || fresh.readCalls.Load() != 1 {
-		t.Errorf("reads: old camera %d, new %d; want 1 and 1", old.readCalls.Load(), fresh.readCalls.Load())
+	if old.ReadCalls.Load() != 1 || fresh.ReadCalls.Load() != 1 {
+		t.Errorf("reads: old camera %d, new %d; want 1 and 1", old.ReadCalls.Load(), fresh.ReadCalls.Load())
 	}
 	// B is gone; D appeared.
 	dir := walk(t, tr, "SD", "DCIM", "100MSDCF")
@@ -111,7 +111,7 @@ func TestReconnectRemapsByPlace(t *testing.T) {
 	if got, err := tr.List(ctx, empty); err != nil || len(got) != 0 {
 		t.Errorf("EMPTY after reconnect: %v %v", got, err)
 	}
-	if h := fresh.handleCalls.Load(); h != 4 {
+	if h := fresh.HandleCalls.Load(); h != 4 {
 		t.Errorf("new session: %d GetObjectHandles, want 4 (SD, DCIM, 100MSDCF re-listed, then EMPTY)", h)
 	}
 }
@@ -140,8 +140,8 @@ func TestReconnectFailsStaysDisconnected(t *testing.T) {
 	ctx := context.Background()
 	a := walk(t, tr, "SD", "DCIM", "100MSDCF", "A.ARW")
 	broken := reconnectCard(9, "")
-	broken.fail = errBroken
-	if err := tr.Reconnect(ctx, broken); !errors.Is(err, errBroken) {
+	broken.Fail = ErrBroken
+	if err := tr.Reconnect(ctx, broken); !errors.Is(err, ErrBroken) {
 		t.Fatalf("Reconnect over a broken session: %v", err)
 	}
 	if tr.Connected() {
@@ -166,9 +166,9 @@ func TestReconnectDropsStaleListing(t *testing.T) {
 	tr := newTestTree(t, old)
 	ctx := context.Background()
 	f := walk(t, tr, "SD", "DCIM", "100MSDCF")
-	old.mu.Lock()
-	old.block = make(chan struct{})
-	old.mu.Unlock()
+	old.Mu.Lock()
+	old.Block = make(chan struct{})
+	old.Mu.Unlock()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	var listErr error
@@ -177,15 +177,15 @@ func TestReconnectDropsStaleListing(t *testing.T) {
 		_, listErr = tr.List(ctx, f)
 	}()
 	deadline := time.Now().Add(5 * time.Second)
-	for old.handleCalls.Load() < 3 { // SD, DCIM, then this one
+	for old.HandleCalls.Load() < 3 { // SD, DCIM, then this one
 		if time.Now().After(deadline) {
-			close(old.block)
+			close(old.Block)
 			t.Fatal("the listing never asked the camera")
 		}
 		time.Sleep(time.Millisecond)
 	}
 	tr.Disconnect()
-	close(old.block)
+	close(old.Block)
 	wg.Wait()
 	if !errors.Is(listErr, ErrDisconnected) {
 		t.Fatalf("stale listing: %v, want ErrDisconnected", listErr)

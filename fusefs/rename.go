@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"iter"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -57,6 +59,27 @@ func NewCameraID(manufacturer, model, serial string) CameraID {
 		mk = f[0]
 	}
 	return CameraID{Make: mk, Model: strings.TrimSpace(model), Serial: strings.TrimLeft(strings.TrimSpace(serial), " 0")}
+}
+
+// FileName is the name of this camera's file of kind in a state or cache
+// directory, e.g. "metadata-D7200-35551323.json".
+func (c CameraID) FileName(kind string) string {
+	return kind + "-" + fileWord(c.Model) + "-" + fileWord(c.Serial) + ".json"
+}
+
+// fileWord makes s usable in a file name: letters, digits, '.', '_' and
+// '-' are kept, anything else becomes '_'.
+func fileWord(s string) string {
+	if s == "" {
+		return "_"
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 // RenameConfig configures a Renamer.
@@ -143,6 +166,12 @@ type RenamedTree struct {
 	dirIndex map[string]*RenamedNode // directories by path ("" the top)
 	byObject map[*Object]*RenamedNode
 }
+
+// Renamer is the Renamer that built the tree, which builds the next one.
+func (rt *RenamedTree) Renamer() *Renamer { return rt.renamer }
+
+// AllDirs yields every directory of the tree with its path ("" the top).
+func (rt *RenamedTree) AllDirs() iter.Seq2[string, *RenamedNode] { return maps.All(rt.dirIndex) }
 
 // Dir is the directory at path ("" the top), if the tree has it.
 func (rt *RenamedTree) Dir(path string) (*RenamedNode, bool) {
@@ -355,6 +384,14 @@ func (r *Renamer) listCard(ctx context.Context, t *Tree) ([]*cardFile, error) {
 	return files, nil
 }
 
+// ListCard lists, on ctx, every folder of the card t has not listed yet
+// (a card put in while mounted), as Build does; Rebuild then names its
+// files.
+func (r *Renamer) ListCard(ctx context.Context, t *Tree) error {
+	_, err := r.listCard(ctx, t)
+	return err
+}
+
 // listListed walks what t has listed of the camera tree, depth first,
 // and returns its files; a folder not listed is left out (it has not
 // been seen, so neither have its files).
@@ -364,7 +401,7 @@ func (r *Renamer) listListed(t *Tree) []*cardFile {
 	for len(stack) > 0 {
 		dir := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		children, ok := t.listedChildren(dir)
+		children, ok := t.ListedChildren(dir)
 		if !ok {
 			continue
 		}
@@ -379,9 +416,9 @@ func (r *Renamer) listListed(t *Tree) []*cardFile {
 	return files
 }
 
-// listedChildren is dir's entries when it is listed (and not taken out),
+// ListedChildren is dir's entries when it is listed (and not taken out),
 // without asking the camera.
-func (t *Tree) listedChildren(dir *Object) ([]*Object, bool) {
+func (t *Tree) ListedChildren(dir *Object) ([]*Object, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !dir.listed || dir.gone {
@@ -394,10 +431,10 @@ func (t *Tree) listedChildren(dir *Object) ([]*Object, bool) {
 func newCardFile(o *Object) *cardFile {
 	f := &cardFile{obj: o}
 	var names []string // storage, folders
-	for p := o.parent; p != nil && p.Kind != KindRoot; p = p.parent {
+	for p := o.Parent(); p != nil && p.Kind != KindRoot; p = p.Parent() {
 		names = append(names, p.Name)
 		if p.Kind == KindStorage {
-			f.key.Slot = int(slot(p.Storage))
+			f.key.Slot = int(Slot(p.Storage))
 		}
 	}
 	slices.Reverse(names)
@@ -405,8 +442,8 @@ func newCardFile(o *Object) *cardFile {
 	if len(names) > 1 {
 		f.key.Folder = strings.Join(names[1:], "/")
 	}
-	if o.parent != nil && o.parent.Kind == KindFolder {
-		f.folder = o.parent.Name
+	if p := o.Parent(); p != nil && p.Kind == KindFolder {
+		f.folder = p.Name
 	}
 	f.key.Name = o.Name
 	f.key.Size = o.Size
@@ -419,7 +456,7 @@ func newCardFile(o *Object) *cardFile {
 // camera's zone, so that the check does not depend on the zone setting;
 // "" for an object without a date.
 func wallTime(t time.Time) string {
-	if t.Equal(epoch) {
+	if t.Equal(Epoch) {
 		return ""
 	}
 	return t.Format("2006-01-02T15:04:05")
@@ -455,7 +492,7 @@ func (r *Renamer) meta(f *cardFile) pathspec.Meta {
 		DLNum:         f.dl,
 		DLNumLifetime: f.dlLife,
 	}
-	if !f.obj.Mtime.Equal(epoch) {
+	if !f.obj.Mtime.Equal(Epoch) {
 		m.CaptureTime = f.obj.Mtime
 	}
 	return m
@@ -465,7 +502,7 @@ func (r *Renamer) meta(f *cardFile) pathspec.Meta {
 // last tree at their pinned paths first, then the others named around
 // them. r.build must be held.
 func (r *Renamer) buildTree(files []*cardFile) *RenamedTree {
-	rt := &RenamedTree{root: &RenamedNode{Ino: rootIno, byName: map[string]*RenamedNode{}}, renamer: r}
+	rt := &RenamedTree{root: &RenamedNode{Ino: RootIno, byName: map[string]*RenamedNode{}}, renamer: r}
 	var fresh []*cardFile
 	for _, f := range files {
 		p, ok := r.pinned[f.place]
@@ -558,8 +595,8 @@ func (rt *RenamedTree) index() {
 // mkdir returns directory name in d, making it if needed. At the top, the
 // names of the control directories are never handed out.
 func (rt *RenamedTree) mkdir(d *RenamedNode, name string) *RenamedNode {
-	if d == rt.root && reservedRootNames[name] {
-		name = numberedName(name, 2)
+	if d == rt.root && Reserved(name) {
+		name = NumberedName(name, 2)
 	}
 	if c, ok := d.byName[name]; ok && c.IsDir() {
 		return c
@@ -567,7 +604,7 @@ func (rt *RenamedTree) mkdir(d *RenamedNode, name string) *RenamedNode {
 		// A file of the last tree holds the name: it keeps it.
 		base := name
 		for k := 2; ok && !c.IsDir(); k++ {
-			name = numberedName(base, k)
+			name = NumberedName(base, k)
 			c, ok = d.byName[name]
 		}
 		if ok {
@@ -592,11 +629,11 @@ func (rt *RenamedTree) finish(d *RenamedNode) {
 	for _, f := range d.pending {
 		name := f.name
 		_, taken := d.byName[name]
-		if d == rt.root && reservedRootNames[name] {
+		if d == rt.root && Reserved(name) {
 			taken = true
 		}
 		for k := 2; taken; k++ {
-			name = numberedName(f.name, k)
+			name = NumberedName(f.name, k)
 			_, taken = d.byName[name]
 		}
 		rt.addFile(d, name, f)
@@ -611,7 +648,7 @@ func (rt *RenamedTree) finish(d *RenamedNode) {
 		}
 	}
 	if d.Mtime.IsZero() {
-		d.Mtime = epoch
+		d.Mtime = Epoch
 	}
 	slices.SortFunc(d.children, func(a, b *RenamedNode) int { return strings.Compare(a.Name, b.Name) })
 }
@@ -623,7 +660,7 @@ func (rt *RenamedTree) finish(d *RenamedNode) {
 func safeDirs(s string) []string {
 	dirs := pathspec.SplitDirs(s)
 	for i, d := range dirs {
-		dirs[i] = shortenName(strings.ReplaceAll(strings.ToValidUTF8(d, "_"), "\x00", "_"))
+		dirs[i] = ShortenName(strings.ReplaceAll(strings.ToValidUTF8(d, "_"), "\x00", "_"))
 	}
 	return dirs
 }
@@ -646,7 +683,7 @@ func safeFileName(s string) (string, bool) {
 	if s == "." || s == ".." {
 		s = "_" + s
 	}
-	return shortenName(s), true
+	return ShortenName(s), true
 }
 
 // renamedDirIno is the inode number of the renamed tree's directory at

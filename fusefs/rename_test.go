@@ -13,25 +13,25 @@ import (
 	"github.com/airnef-mount/airnef-mount/pathspec"
 )
 
-// renameCamera is a Nikon with two cards: the same file name in two
+// RenameCamera is a Nikon with two cards: the same file name in two
 // folders with the same capture second (a tie broken by folder), the same
 // name on the second card a day earlier, a file without a date, and a
 // name with a backslash.
-func renameCamera() *fakeCamera {
-	c := newFakeCamera()
-	c.addStorage(0x00010001, "SD", "", 32<<30, 10<<30)
-	c.addStorage(0x00020001, "SD2", "", 32<<30, 10<<30)
-	dcim := c.add(0x00010001, 0, "DCIM", true, nil, "", "")
-	f100 := c.add(0x00010001, dcim, "100NIKON", true, nil, "", "")
-	f101 := c.add(0x00010001, dcim, "101NIKON", true, nil, "", "")
-	c.add(0x00010001, f100, "DSC_0002.NEF", false, []byte("two"), "20150924T150000", "")
-	c.add(0x00010001, f101, "DSC_0001.NEF", false, []byte("one in 101"), "20150924T140513", "")
-	c.add(0x00010001, f100, "DSC_0001.NEF", false, []byte("one in 100"), "20150924T140513", "")
-	c.add(0x00010001, f100, "NODATE.JPG", false, []byte("no date"), "", "")
-	dcim2 := c.add(0x00020001, 0, "DCIM", true, nil, "", "")
-	f2 := c.add(0x00020001, dcim2, "100NIKON", true, nil, "", "")
-	c.add(0x00020001, f2, "DSC_0001.NEF", false, []byte("one on card 2"), "20150923T100000", "")
-	c.add(0x00020001, f2, `A\B.JPG`, false, []byte("backslash"), "20150925T000000", "")
+func RenameCamera() *FakeCamera {
+	c := NewFakeCamera()
+	c.AddStorage(0x00010001, "SD", "", 32<<30, 10<<30)
+	c.AddStorage(0x00020001, "SD2", "", 32<<30, 10<<30)
+	dcim := c.Add(0x00010001, 0, "DCIM", true, nil, "", "")
+	f100 := c.Add(0x00010001, dcim, "100NIKON", true, nil, "", "")
+	f101 := c.Add(0x00010001, dcim, "101NIKON", true, nil, "", "")
+	c.Add(0x00010001, f100, "DSC_0002.NEF", false, []byte("two"), "20150924T150000", "")
+	c.Add(0x00010001, f101, "DSC_0001.NEF", false, []byte("one in 101"), "20150924T140513", "")
+	c.Add(0x00010001, f100, "DSC_0001.NEF", false, []byte("one in 100"), "20150924T140513", "")
+	c.Add(0x00010001, f100, "NODATE.JPG", false, []byte("no date"), "", "")
+	dcim2 := c.Add(0x00020001, 0, "DCIM", true, nil, "", "")
+	f2 := c.Add(0x00020001, dcim2, "100NIKON", true, nil, "", "")
+	c.Add(0x00020001, f2, "DSC_0001.NEF", false, []byte("one on card 2"), "20150923T100000", "")
+	c.Add(0x00020001, f2, `A\B.JPG`, false, []byte("backslash"), "20150925T000000", "")
 	return c
 }
 
@@ -77,7 +77,7 @@ func buildRenamed(t *testing.T, c Camera, dir, file string, lt *Lifetime) *Renam
 	t.Helper()
 	r := NewRenamer(RenameConfig{
 		DirSpec: mustSpec(t, dir, false), FileSpec: mustSpec(t, file, true), Camera: renameTestCamera,
-		DownloadTime: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Lifetime: lt, Logger: testLogger(t),
+		DownloadTime: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Lifetime: lt, Logger: Logger(t),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -209,7 +209,7 @@ func TestRenamedTree(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			rt := buildRenamed(t, renameCamera(), tc.dir, tc.file, nil)
+			rt := buildRenamed(t, RenameCamera(), tc.dir, tc.file, nil)
 			got := renameFiles(rt)
 			if !maps.Equal(got, tc.want) {
 				t.Errorf("renamed tree:\n%s\nwant:\n%s", dumpMap(got), dumpMap(tc.want))
@@ -235,13 +235,13 @@ func dumpMap(m map[string]string) string {
 // different), sizes, and mtimes (a directory's newest file's).
 func TestRenamedTreeAttributes(t *testing.T) {
 	const dir, file = "@capturedate_y@/@capturedate@", "@cameramodel@_@filename@"
-	rt := buildRenamed(t, renameCamera(), dir, file, nil)
-	again := buildRenamed(t, renameCamera(), dir, file, nil)
+	rt := buildRenamed(t, RenameCamera(), dir, file, nil)
+	again := buildRenamed(t, RenameCamera(), dir, file, nil)
 	root := rt.Root()
 	if got := names2(root.Children()); !slices.Equal(got, []string{"1970", "2015"}) {
 		t.Fatalf("top = %q", got)
 	}
-	if root.Subdirs() != 2 || root.Ino != rootIno || rt.Dirs() != 6 {
+	if root.Subdirs() != 2 || root.Ino != RootIno || rt.Dirs() != 6 {
 		t.Errorf("top: subdirs %d, ino %d, dirs %d", root.Subdirs(), root.Ino, rt.Dirs())
 	}
 	y2015, _ := root.Lookup("2015")
@@ -301,7 +301,7 @@ func TestRenamedTreeAttributes(t *testing.T) {
 
 	// A file's inode number follows its identity, not its new name:
 	// the same file named differently keeps it.
-	other := buildRenamed(t, renameCamera(), "", "x_@filename@", nil)
+	other := buildRenamed(t, RenameCamera(), "", "x_@filename@", nil)
 	o, ok := lookupPath(other.Root(), "SD/DCIM/101NIKON/x_DSC_0001.NEF")
 	if !ok || o.Ino != f.Ino {
 		t.Errorf("the same file under another name: ino %v, want %d", o, f.Ino)
@@ -331,11 +331,11 @@ func lookupPath(n *RenamedNode, p string) (*RenamedNode, bool) {
 // reach a name.
 func TestRenamedSafeNames(t *testing.T) {
 	long := strings.Repeat("é", 200) // 400 bytes
-	c := newFakeCamera()
-	c.addStorage(0x00010001, "SD", "", 1<<30, 1<<30)
-	folder := c.add(0x00010001, 0, "bad\xffname", true, nil, "", "")
-	c.add(0x00010001, folder, "IMG_0001.JPG", false, []byte("x"), "20240101T000000", "")
-	c.add(0x00010001, folder, "IMG_0002.JPG", false, []byte("y"), "20240101T000001", "")
+	c := NewFakeCamera()
+	c.AddStorage(0x00010001, "SD", "", 1<<30, 1<<30)
+	folder := c.Add(0x00010001, 0, "bad\xffname", true, nil, "", "")
+	c.Add(0x00010001, folder, "IMG_0001.JPG", false, []byte("x"), "20240101T000000", "")
+	c.Add(0x00010001, folder, "IMG_0002.JPG", false, []byte("y"), "20240101T000001", "")
 	rt := buildRenamed(t, c, long+"@filename_ext@.d/@camerafolder@", long+"@filename_root@.@filename_ext@", nil)
 	files := renameFiles(rt)
 	if len(files) != 2 {
@@ -347,17 +347,17 @@ func TestRenamedSafeNames(t *testing.T) {
 			t.Fatalf("%q: want two directories and a file", p)
 		}
 		for _, part := range parts {
-			if len(part) > maxNameLen || !utf8Valid(part) || strings.ContainsAny(part, "\x00") {
+			if len(part) > MaxNameLen || !utf8Valid(part) || strings.ContainsAny(part, "\x00") {
 				t.Errorf("component %q (%d bytes) is not a safe name", part, len(part))
 			}
 		}
-		if !strings.HasSuffix(parts[0], "é.d") || len(parts[0]) < maxNameLen-1 {
+		if !strings.HasSuffix(parts[0], "é.d") || len(parts[0]) < MaxNameLen-1 {
 			t.Errorf("directory %q: want it shortened keeping .d", parts[0])
 		}
 		if parts[1] != "bad_name" {
 			t.Errorf("camera folder component %q, want bad_name", parts[1])
 		}
-		if !strings.HasSuffix(parts[2], ".JPG") || len(parts[2]) < maxNameLen-1 {
+		if !strings.HasSuffix(parts[2], ".JPG") || len(parts[2]) < MaxNameLen-1 {
 			t.Errorf("file %q: want it shortened keeping .JPG", parts[2])
 		}
 	}
@@ -391,9 +391,9 @@ func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 // folder, name); a later build after new captures keeps the numbers and
 // gives the new files the next ones, even a new file older than the rest.
 func TestRenamedDLNum(t *testing.T) {
-	c := renameCamera()
+	c := RenameCamera()
 	r := NewRenamer(RenameConfig{
-		FileSpec: mustSpec(t, "@dlnum@_@filename@", true), Camera: renameTestCamera, Logger: testLogger(t),
+		FileSpec: mustSpec(t, "@dlnum@_@filename@", true), Camera: renameTestCamera, Logger: Logger(t),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -414,9 +414,9 @@ func TestRenamedDLNum(t *testing.T) {
 	}
 
 	// New captures: one older than everything, one newer.
-	f100 := findHandle(t, c, 0x00010001, "100NIKON")
-	c.add(0x00010001, f100, "DSC_0000.NEF", false, []byte("old"), "20100101T000000", "")
-	c.add(0x00010001, f100, "DSC_0003.NEF", false, []byte("new"), "20200101T000000", "")
+	f100 := FindHandle(t, c, 0x00010001, "100NIKON")
+	c.Add(0x00010001, f100, "DSC_0000.NEF", false, []byte("old"), "20100101T000000", "")
+	c.Add(0x00010001, f100, "DSC_0003.NEF", false, []byte("new"), "20200101T000000", "")
 	rt, err = r.Build(ctx, newTestTree(t, c))
 	if err != nil {
 		t.Fatal(err)
@@ -435,7 +435,7 @@ func TestRenamedListingCost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	browse := renameCamera()
+	browse := RenameCamera()
 	tr := newTestTree(t, browse)
 	var browseAll func(o *Object)
 	browseAll = func(o *Object) {
@@ -451,9 +451,9 @@ func TestRenamedListingCost(t *testing.T) {
 	}
 	browseAll(tr.Root())
 
-	c := renameCamera()
+	c := RenameCamera()
 	tr2 := newTestTree(t, c)
-	var logBuf syncBuffer
+	var logBuf SyncBuffer
 	r := NewRenamer(RenameConfig{
 		DirSpec: mustSpec(t, "@capturedate@", false), Camera: renameTestCamera,
 		ProgressEvery: time.Nanosecond, Logger: slog.New(slog.NewTextHandler(&logBuf, nil)),
@@ -462,22 +462,22 @@ func TestRenamedListingCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	for what, n := range map[string][2]int64{
-		"GetObjectHandles": {c.handleCalls.Load(), browse.handleCalls.Load()},
-		"GetObjectInfo":    {c.infoCalls.Load(), browse.infoCalls.Load()},
-		"storage":          {c.storageCalls.Load(), browse.storageCalls.Load()},
+		"GetObjectHandles": {c.HandleCalls.Load(), browse.HandleCalls.Load()},
+		"GetObjectInfo":    {c.InfoCalls.Load(), browse.InfoCalls.Load()},
+		"storage":          {c.StorageCalls.Load(), browse.StorageCalls.Load()},
 	} {
 		if n[0] != n[1] || n[0] == 0 {
 			t.Errorf("%s: %d calls to build, %d to browse the camera tree", what, n[0], n[1])
 		}
 	}
-	before := c.infoCalls.Load() + c.handleCalls.Load()
+	before := c.InfoCalls.Load() + c.HandleCalls.Load()
 	for _, p := range [][]string{{"SD", "DCIM", "100NIKON"}, {"SD2", "DCIM", "100NIKON"}} {
 		o := walk(t, tr2, p...)
 		if _, err := tr2.List(ctx, o); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if after := c.infoCalls.Load() + c.handleCalls.Load(); after != before {
+	if after := c.InfoCalls.Load() + c.HandleCalls.Load(); after != before {
 		t.Errorf("browsing the camera tree after the build asked the camera %d more times", after-before)
 	}
 	if log := logBuf.String(); !strings.Contains(log, "listing the card") || !strings.Contains(log, "renamed tree ready") {
@@ -485,13 +485,13 @@ func TestRenamedListingCost(t *testing.T) {
 	}
 }
 
-// findHandle is the handle of the object called name on storage.
-func findHandle(t *testing.T, c *fakeCamera, storage uint32, name string) uint32 {
+// FindHandle is the handle of the object called name on storage.
+func FindHandle(t *testing.T, c *FakeCamera, storage uint32, name string) uint32 {
 	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for h, o := range c.objects {
-		if o.info.StorageID == storage && o.info.Filename == name {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	for h, o := range c.Objects {
+		if o.Info.StorageID == storage && o.Info.Filename == name {
 			return h
 		}
 	}
@@ -501,8 +501,8 @@ func findHandle(t *testing.T, c *fakeCamera, storage uint32, name string) uint32
 
 // A camera that fails mid-listing fails the build.
 func TestRenamedBuildFails(t *testing.T) {
-	c := renameCamera()
-	c.fail = errBroken
+	c := RenameCamera()
+	c.Fail = ErrBroken
 	r := NewRenamer(RenameConfig{FileSpec: mustSpec(t, "@filename@", true), Camera: renameTestCamera})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

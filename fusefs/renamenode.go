@@ -10,10 +10,6 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
-// cameraDirName is the camera tree's directory at the root of a renamed
-// mount: reachable by name, never listed (design.md).
-const cameraDirName = ".camera"
-
 // NewRenamedRoot returns the root node of a mount that shows the renamed
 // tree rt. The camera tree of cfg.Tree stays reachable at /.camera and the
 // control directory at /.airnef; neither is listed. A renamed file is the
@@ -21,7 +17,7 @@ const cameraDirName = ".camera"
 // the camera object's key, so both names share cached blocks.
 func NewRenamedRoot(cfg Config, rt *RenamedTree) fs.InodeEmbedder {
 	cam := NewRoot(cfg).(*dirNode)
-	cam.fsys.cameraPrefix = cameraDirName + "/"
+	cam.fsys.cameraPrefix = CameraDirName + "/"
 	cam.fsys.ren = &renamedView{}
 	cam.fsys.ren.tree.Store(rt)
 	root := &renDirNode{fsys: cam.fsys, last: rt.Root(), camera: cam}
@@ -94,7 +90,7 @@ func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *Renam
 	f.fillAttr(n.Object, &out.Attr)
 	out.Attr.Ino = n.Ino
 	node := &renFileNode{fileNode: fileNode{fsys: f, obj: n.Object}, ino: n.Ino}
-	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino, Gen: n.Object.gen})
+	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino, Gen: n.Object.Gen()})
 }
 
 func (d *renDirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -108,10 +104,10 @@ func (d *renDirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.At
 func (d *renDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	if d.camera != nil {
 		switch name {
-		case controlDirName:
+		case ControlDirName:
 			return d.fsys.controlDir(ctx, &d.Inode, out), 0
-		case cameraDirName:
-			ino := controlIno(cameraDirName)
+		case CameraDirName:
+			ino := controlIno(CameraDirName)
 			node := &cameraRootNode{dirNode: dirNode{fsys: d.fsys, obj: d.camera.obj}}
 			node.fillAttr(&out.Attr)
 			return d.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino}), 0
@@ -162,7 +158,7 @@ func (n *renFileNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.At
 
 func (n *cameraRootNode) fillAttr(out *fuse.Attr) {
 	n.fsys.fillAttr(n.obj, out)
-	out.Ino = controlIno(cameraDirName)
+	out.Ino = controlIno(CameraDirName)
 }
 
 func (n *cameraRootNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {

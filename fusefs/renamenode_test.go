@@ -24,7 +24,7 @@ func newRenamedTestRoot(t *testing.T, c Camera, dir, file string) *renDirNode {
 	}
 	t.Cleanup(func() { ch.Close() })
 	r := NewRenamer(RenameConfig{
-		DirSpec: mustSpec(t, dir, false), FileSpec: mustSpec(t, file, true), Camera: renameTestCamera, Logger: testLogger(t),
+		DirSpec: mustSpec(t, dir, false), FileSpec: mustSpec(t, file, true), Camera: renameTestCamera, Logger: Logger(t),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -32,7 +32,7 @@ func newRenamedTestRoot(t *testing.T, c Camera, dir, file string) *renDirNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := NewRenamedRoot(Config{Tree: tr, Cache: ch, Logger: testLogger(t)}, rt)
+	root := NewRenamedRoot(Config{Tree: tr, Cache: ch, Logger: Logger(t)}, rt)
 	fs.NewNodeFS(root, &fs.Options{})
 	return root.(*renDirNode)
 }
@@ -59,14 +59,14 @@ func readAll(t *testing.T, n fs.InodeEmbedder) []byte {
 // the camera tree's file.
 func TestRenamedNodes(t *testing.T) {
 	ctx := context.Background()
-	c := renameCamera()
+	c := RenameCamera()
 	root := newRenamedTestRoot(t, c, "@capturedate_y@/@capturedate@", "@cameramodel@_@filename@")
 
 	if got := readdir(t, root); !slices.Equal(got, []string{"1970", "2015"}) {
 		t.Fatalf("root lists %q; .camera and .airnef must stay hidden", got)
 	}
 	var rattr fuse.AttrOut
-	if errno := root.Getattr(ctx, nil, &rattr); errno != 0 || rattr.Ino != rootIno || rattr.Nlink != 4 || rattr.Mode != dirMode {
+	if errno := root.Getattr(ctx, nil, &rattr); errno != 0 || rattr.Ino != RootIno || rattr.Nlink != 4 || rattr.Mode != dirMode {
 		t.Errorf("root attr %+v, %v", rattr.Attr, errno)
 	}
 
@@ -96,11 +96,11 @@ func TestRenamedNodes(t *testing.T) {
 	if got := string(readAll(t, fIn.Operations())); got != "one in 101" {
 		t.Errorf("renamed file reads %q", got)
 	}
-	reads := c.readCalls.Load()
+	reads := c.ReadCalls.Load()
 
 	// The camera tree at /.camera, with the same file, from the cache.
 	camIn, camOut := lookup(t, root, ".camera")
-	if camOut.Attr.Mode != dirMode || camOut.Attr.Ino == rootIno || camOut.Attr.Ino != camIn.StableAttr().Ino {
+	if camOut.Attr.Mode != dirMode || camOut.Attr.Ino == RootIno || camOut.Attr.Ino != camIn.StableAttr().Ino {
 		t.Errorf("/.camera attr %+v", camOut.Attr)
 	}
 	var cattr fuse.AttrOut
@@ -121,11 +121,11 @@ func TestRenamedNodes(t *testing.T) {
 	if got := string(readAll(t, camFileIn.Operations())); got != "one in 101" {
 		t.Errorf("camera file reads %q", got)
 	}
-	if c.readCalls.Load() != reads {
+	if c.ReadCalls.Load() != reads {
 		t.Errorf("reading the camera file after the renamed one asked the camera again: the cache is not shared")
 	}
 
-	if _, out := lookup(t, root, controlDirName); out.Attr.Mode&syscall.S_IFDIR == 0 {
+	if _, out := lookup(t, root, ControlDirName); out.Attr.Mode&syscall.S_IFDIR == 0 {
 		t.Errorf("/.airnef attr %+v", out.Attr)
 	}
 

@@ -60,7 +60,7 @@ type filesystem struct {
 
 	onNew func(path string)
 	// order guesses the file a copy reads next, for the cache's prefetch.
-	order readOrder
+	order ReadOrder
 	// root is the mount's root node: the camera tree's, or the renamed
 	// tree's.
 	root fs.InodeEmbedder
@@ -94,6 +94,6 @@ func NewRoot(cfg Config) fs.InodeEmbedder {
 	fsys.onNew = cfg.OnNew
 	root := &dirNode{fsys: fsys, obj: cfg.Tree.Root()}
 	fsys.root = root
-	cfg.Tree.setNotifyAll(fsys.changedAll)
+	cfg.Tree.OnChanges(fsys.changedAll)
 	return root
 }

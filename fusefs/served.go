@@ -25,8 +25,8 @@ func (s *Served) Files() int {
 	return len(s.files)
 }
 
-// add counts a read of n bytes of object o.
-func (s *Served) add(o *Object, n int) {
+// Add counts a read of n bytes of object o.
+func (s *Served) Add(o *Object, n int) {
 	if n <= 0 {
 		return
 	}

@@ -18,8 +18,8 @@ func (t *Tree) Source() cache.Source { return treeSource{t} }
 
 type treeSource struct{ t *Tree }
 
-// cacheObject is the cache's name for file o.
-func cacheObject(o *Object) cache.Object { return cache.Object{ID: cacheID(o), Size: o.Size} }
+// CacheObject is the cache's name for file o.
+func CacheObject(o *Object) cache.Object { return cache.Object{ID: cacheID(o), Size: o.Size} }
 
 func (s treeSource) Fetch(ctx context.Context, obj cache.Object, off int64, dst []byte) (int, error) {
 	o, ok := s.t.objectByCacheID(obj.ID)
@@ -41,7 +41,7 @@ func (s treeSource) FetchTo(ctx context.Context, obj cache.Object, off, n int64,
 		return 0, fmt.Errorf("fetch inode %#x: %w", obj.ID, ErrNotFound)
 	}
 	if o.Kind != KindFile {
-		return 0, fmt.Errorf("read %q: %w", o.Path(), errNotFile)
+		return 0, fmt.Errorf("read %q: %w", o.Path(), ErrNotFile)
 	}
 	if off < 0 || n <= 0 || off+n > o.Size || n > math.MaxUint32 {
 		return 0, fmt.Errorf("read %q: %d bytes at %d of %d: %w", o.Path(), n, off, o.Size, io.ErrUnexpectedEOF)

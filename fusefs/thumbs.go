@@ -38,7 +38,7 @@ const MaxThumbSize = 1 << 20
 // reads none of the file's content.
 func (t *Tree) Thumb(ctx context.Context, o *Object) ([]byte, error) {
 	if o.Kind != KindFile {
-		return nil, fmt.Errorf("thumbnail of %q: %w", o.Path(), errNotFile)
+		return nil, fmt.Errorf("thumbnail of %q: %w", o.Path(), ErrNotFile)
 	}
 	cam, _, at, err := t.session(o)
 	if err != nil {

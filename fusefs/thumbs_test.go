@@ -20,19 +20,19 @@ import (
 // thumbCamera is the fake camera with GetThumb: the thumbnail of object h
 // is "thumb of NAME", or big bytes for names starting with "HUGE".
 type thumbCamera struct {
-	*fakeCamera
+	*FakeCamera
 	thumbCalls int
 }
 
 func (c *thumbCamera) Thumb(ctx context.Context, h uint32, w io.Writer) error {
-	c.mu.Lock()
-	o, ok := c.objects[h]
+	c.Mu.Lock()
+	o, ok := c.Objects[h]
 	c.thumbCalls++
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	if !ok {
 		return errors.New("no such object")
 	}
-	if strings.HasPrefix(o.info.Filename, "HUGE") {
+	if strings.HasPrefix(o.Info.Filename, "HUGE") {
 		// Sent in pieces, as a data phase is: every Write must succeed.
 		for range 3 {
 			if _, err := w.Write(make([]byte, MaxThumbSize/2)); err != nil {
@@ -41,33 +41,33 @@ func (c *thumbCamera) Thumb(ctx context.Context, h uint32, w io.Writer) error {
 		}
 		return nil
 	}
-	_, err := w.Write([]byte("thumb of " + o.info.Filename))
+	_, err := w.Write([]byte("thumb of " + o.Info.Filename))
 	return err
 }
 
 func TestTreeThumb(t *testing.T) {
 	ctx := context.Background()
-	fc := sampleCamera()
+	fc := SampleCamera()
 	f100 := uint32(2)
-	fc.add(0x00010001, f100, "HUGE.JPG", false, []byte("x"), "", "")
-	cam := &thumbCamera{fakeCamera: fc}
+	fc.Add(0x00010001, f100, "HUGE.JPG", false, []byte("x"), "", "")
+	cam := &thumbCamera{FakeCamera: fc}
 	tr := newTestTree(t, cam)
 	file := walk(t, tr, "SD", "DCIM", "100NIKON", "DSC_0001.JPG")
 	got, err := tr.Thumb(ctx, file)
 	if err != nil || string(got) != "thumb of DSC_0001.JPG" {
 		t.Fatalf("Thumb = %q, %v", got, err)
 	}
-	if n := fc.readCalls.Load(); n != 0 {
+	if n := fc.ReadCalls.Load(); n != 0 {
 		t.Errorf("Thumb read the file's content: %d ReadAt calls", n)
 	}
-	if _, err := tr.Thumb(ctx, walk(t, tr, "SD", "DCIM")); !errors.Is(err, errNotFile) {
+	if _, err := tr.Thumb(ctx, walk(t, tr, "SD", "DCIM")); !errors.Is(err, ErrNotFile) {
 		t.Errorf("Thumb of a folder: %v", err)
 	}
 	if _, err := tr.Thumb(ctx, walk(t, tr, "SD", "DCIM", "100NIKON", "HUGE.JPG")); err == nil || !strings.Contains(err.Error(), "more than") {
 		t.Errorf("Thumb of an oversized thumbnail: %v", err)
 	}
 	// A camera without GetThumb.
-	plain := newTestTree(t, sampleCamera())
+	plain := newTestTree(t, SampleCamera())
 	if _, err := plain.Thumb(ctx, walk(t, plain, "SD", "DCIM", "100NIKON", "DSC_0001.JPG")); !errors.Is(err, ErrNoThumbs) {
 		t.Errorf("Thumb without GetThumb: %v, want ErrNoThumbs", err)
 	}
@@ -100,7 +100,7 @@ func (r *listedRecorder) take() []string {
 }
 
 func TestListedHookAndStats(t *testing.T) {
-	tr := newTestTree(t, sampleCamera())
+	tr := newTestTree(t, SampleCamera())
 	ch, err := cache.New(cache.Config{Size: 16 * cache.BlockUnit, BlockSize: cache.BlockUnit}, tr.Source())
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +109,7 @@ func TestListedHookAndStats(t *testing.T) {
 	rec := &listedRecorder{}
 	served := new(Served)
 	rootNode := NewRoot(Config{
-		Tree: tr, Cache: ch, Logger: testLogger(t), Listed: rec.listed, Served: served,
+		Tree: tr, Cache: ch, Logger: Logger(t), Listed: rec.listed, Served: served,
 		Camera:    NewCameraID("Nikon Corporation", "D7200", "0035551323"),
 		MoreStats: func() string { return "thumbnails_made 7\n" },
 	})
@@ -147,13 +147,13 @@ func TestListedHookAndStats(t *testing.T) {
 // Under a renamed tree the hook gets the renamed paths, and the camera
 // tree's files under .camera/.
 func TestListedHookRenamed(t *testing.T) {
-	tr := newTestTree(t, sampleCamera())
+	tr := newTestTree(t, SampleCamera())
 	ch, err := cache.New(cache.Config{Size: 16 * cache.BlockUnit, BlockSize: cache.BlockUnit}, tr.Source())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ch.Close() })
-	r := NewRenamer(RenameConfig{FileSpec: mustSpec(t, "@cameramodel@_@filename@", true), Camera: renameTestCamera, Logger: testLogger(t)})
+	r := NewRenamer(RenameConfig{FileSpec: mustSpec(t, "@cameramodel@_@filename@", true), Camera: renameTestCamera, Logger: Logger(t)})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	rt, err := r.Build(ctx, tr)
@@ -161,7 +161,7 @@ func TestListedHookRenamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &listedRecorder{}
-	rootNode := NewRenamedRoot(Config{Tree: tr, Cache: ch, Logger: testLogger(t), Listed: rec.listed}, rt)
+	rootNode := NewRenamedRoot(Config{Tree: tr, Cache: ch, Logger: Logger(t), Listed: rec.listed}, rt)
 	fs.NewNodeFS(rootNode, &fs.Options{})
 	root := rootNode.(*renDirNode)
 
@@ -179,7 +179,7 @@ func TestListedHookRenamed(t *testing.T) {
 		}
 	}
 
-	camIn, _ := lookup(t, root, cameraDirName)
+	camIn, _ := lookup(t, root, CameraDirName)
 	cam := camIn.Operations().(*cameraRootNode)
 	f := lookupDir(t, lookupDir(t, lookupDir(t, &cam.dirNode, "SD"), "DCIM"), "100NIKON")
 	readdir(t, f)

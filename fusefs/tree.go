@@ -19,8 +19,8 @@ import (
 // ErrNotFound is returned by Lookup for a name the directory does not hold.
 var ErrNotFound = errors.New("fusefs: no such object")
 
-// errNotFile is returned by ReadAt for a directory.
-var errNotFile = errors.New("fusefs: not a file")
+// ErrNotFile is returned by ReadAt for a directory.
+var ErrNotFile = errors.New("fusefs: not a file")
 
 // ErrDisconnected is returned for anything that needs the camera while the
 // tree has no session (Disconnect until Reconnect): the files answer EIO
@@ -102,11 +102,11 @@ func NewTree(cam Camera, cfg TreeConfig) *Tree {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	root := &Object{Kind: KindRoot, Ino: rootIno, Mtime: epoch, Handle: storageRoot, cur: address{handle: storageRoot}}
+	root := &Object{Kind: KindRoot, Ino: RootIno, Mtime: Epoch, Handle: storageRoot, cur: address{handle: storageRoot}}
 	return &Tree{
 		cam: cam, loc: loc, log: log, ctx: ctx, cancel: cancel,
 		root:     root,
-		byIno:    map[uint64]*Object{rootIno: root},
+		byIno:    map[uint64]*Object{RootIno: root},
 		storages: map[uint32]*mtp.StorageInfo{},
 		lim:      newLimits(cfg.MaxObjects),
 		meta:     cfg.Meta,
@@ -137,6 +137,10 @@ func (t *Tree) session(o *Object) (Camera, uint64, address, error) {
 	}
 	return t.cam, t.gen, o.cur, nil
 }
+
+// Context is the tree's own context: listings run on it, and it ends at
+// Close.
+func (t *Tree) Context() context.Context { return t.ctx }
 
 // Root is the mount's root directory.
 func (t *Tree) Root() *Object { return t.root }
@@ -174,7 +178,7 @@ func (t *Tree) Subdirs(dir *Object) int {
 // the first time. The slice is shared: do not modify it.
 func (t *Tree) List(ctx context.Context, dir *Object) ([]*Object, error) {
 	if !dir.IsDir() {
-		return nil, fmt.Errorf("list %q: %w", dir.Path(), errNotFile)
+		return nil, fmt.Errorf("list %q: %w", dir.Path(), ErrNotFile)
 	}
 	if err := t.ensureListed(ctx, dir); err != nil {
 		return nil, err
@@ -331,7 +335,11 @@ func (t *Tree) installLocked(dir *Object, children []*Object) {
 
 // reservedRootNames are the control directories at the root: a storage
 // never takes their names.
-var reservedRootNames = map[string]bool{controlDirName: true, ".camera": true}
+var reservedRootNames = map[string]bool{ControlDirName: true, CameraDirName: true}
+
+// Reserved reports whether name is one of the control directories at the
+// root, which neither a storage nor a renamed directory takes.
+func Reserved(name string) bool { return reservedRootNames[name] }
 
 // listStorages lists the root: one directory per storage that holds a
 // medium, named from its StorageDescription, else its VolumeLabel, else
@@ -365,16 +373,16 @@ func (t *Tree) describeStorages(ctx context.Context, cam Camera, ids []uint32) (
 			return nil, nil, err
 		}
 		infos[id] = si
-		t.meta.storage(slot(id), si)
+		t.meta.storage(Slot(id), si)
 		raw := si.StorageDescription
 		if raw == "" {
 			raw = si.VolumeLabel
 		}
 		if raw == "" {
-			raw = fmt.Sprintf("card%d", slot(id))
+			raw = fmt.Sprintf("card%d", Slot(id))
 		}
 		objs = append(objs, &Object{
-			Kind: KindStorage, Mtime: epoch, Handle: storageRoot, Storage: id,
+			Kind: KindStorage, Mtime: Epoch, Handle: storageRoot, Storage: id,
 			RawName: raw, parent: t.root, cur: address{storage: id, handle: storageRoot},
 		})
 		names = append(names, sanitizeName(raw))
@@ -383,7 +391,7 @@ func (t *Tree) describeStorages(ctx context.Context, cam Camera, ids []uint32) (
 	unique := uniqueNames(names, keys, reservedRootNames)
 	for i, o := range objs {
 		o.Name = unique[i]
-		o.Ino = inodeOf(slot(o.Storage), o.Path())
+		o.Ino = inodeOf(Slot(o.Storage), o.Path())
 	}
 	return objs, infos, nil
 }
@@ -639,7 +647,7 @@ func (t *Tree) buildEntries(ctx context.Context, cam Camera, dir *Object, at add
 	unique := uniqueNames(names, keys, nil)
 	for i, o := range objs {
 		o.Name = unique[i]
-		o.Ino = inodeOf(slot(o.Storage), o.Path())
+		o.Ino = inodeOf(Slot(o.Storage), o.Path())
 	}
 	return objs, nil
 }
@@ -762,14 +770,14 @@ func (t *Tree) mtimeOf(info *mtp.ObjectInfo, folder bool) time.Time {
 			return tm
 		}
 	}
-	return epoch
+	return Epoch
 }
 
 // ReadAt reads len(dst) bytes (fewer at the end) of file o from offset off
 // into dst, in one camera operation, on ctx.
 func (t *Tree) ReadAt(ctx context.Context, o *Object, off int64, dst []byte) (int, error) {
 	if o.Kind != KindFile {
-		return 0, fmt.Errorf("read %q: %w", o.Path(), errNotFile)
+		return 0, fmt.Errorf("read %q: %w", o.Path(), ErrNotFile)
 	}
 	if off >= o.Size || len(dst) == 0 {
 		return 0, nil

@@ -15,24 +15,24 @@ import (
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
-// sampleCamera is a camera with two cards, an empty slot, nested folders,
+// SampleCamera is a camera with two cards, an empty slot, nested folders,
 // a duplicate name and a file over 4 GiB.
-func sampleCamera() *fakeCamera {
-	c := newFakeCamera()
-	c.addStorage(0x00010001, "SD", "", 32<<30, 10<<30)
-	c.addStorage(0x00020000, "", "", 0, 0) // empty slot
-	c.addStorage(0x00030001, "", "", 64<<30, 1<<30)
-	dcim := c.add(0x00010001, 0, "DCIM", true, nil, "", "")
-	f100 := c.add(0x00010001, dcim, "100NIKON", true, nil, "20240301T101010", "")
-	c.add(0x00010001, f100, "DSC_0001.JPG", false, []byte("first picture"), "20240315T143025", "20240316T000000")
-	c.add(0x00010001, f100, "DSC_0002.JPG", false, []byte("second"), "", "20240316T080000")
-	c.add(0x00010001, f100, "DSC_0003.JPG", false, []byte("third"), "19800000T000000", "")
-	c.add(0x00010001, f100, "a/b.JPG", false, []byte("slash"), "20240101T000000", "")
-	c.add(0x00010001, f100, "a_b.JPG", false, []byte("underscore"), "20240101T000000", "")
-	c.add(0x00010001, 0, "2024-03-15", true, nil, "", "") // Sony's dated folder
-	big := c.add(0x00030001, 0, "BIG.MOV", false, nil, "20240102T030405", "")
-	c.objects[big].info.CompressedSize = 0xFFFFFFFF
-	c.objects[big].size = 5 << 30
+func SampleCamera() *FakeCamera {
+	c := NewFakeCamera()
+	c.AddStorage(0x00010001, "SD", "", 32<<30, 10<<30)
+	c.AddStorage(0x00020000, "", "", 0, 0) // empty slot
+	c.AddStorage(0x00030001, "", "", 64<<30, 1<<30)
+	dcim := c.Add(0x00010001, 0, "DCIM", true, nil, "", "")
+	f100 := c.Add(0x00010001, dcim, "100NIKON", true, nil, "20240301T101010", "")
+	c.Add(0x00010001, f100, "DSC_0001.JPG", false, []byte("first picture"), "20240315T143025", "20240316T000000")
+	c.Add(0x00010001, f100, "DSC_0002.JPG", false, []byte("second"), "", "20240316T080000")
+	c.Add(0x00010001, f100, "DSC_0003.JPG", false, []byte("third"), "19800000T000000", "")
+	c.Add(0x00010001, f100, "a/b.JPG", false, []byte("slash"), "20240101T000000", "")
+	c.Add(0x00010001, f100, "a_b.JPG", false, []byte("underscore"), "20240101T000000", "")
+	c.Add(0x00010001, 0, "2024-03-15", true, nil, "", "") // Sony's dated folder
+	big := c.Add(0x00030001, 0, "BIG.MOV", false, nil, "20240102T030405", "")
+	c.Objects[big].Info.CompressedSize = 0xFFFFFFFF
+	c.Objects[big].Size = 5 << 30
 	return c
 }
 
@@ -66,10 +66,10 @@ func names(objs []*Object) []string {
 }
 
 func TestTreeListing(t *testing.T) {
-	c := sampleCamera()
+	c := SampleCamera()
 	tr := newTestTree(t, c)
 	ctx := context.Background()
-	if c.handleCalls.Load() != 0 || c.storageCalls.Load() != 0 {
+	if c.HandleCalls.Load() != 0 || c.StorageCalls.Load() != 0 {
 		t.Fatal("NewTree asked the camera before anything was listed")
 	}
 	root, err := tr.List(ctx, tr.Root())
@@ -79,7 +79,7 @@ func TestTreeListing(t *testing.T) {
 	if got, want := names(root), []string{"SD", "card3"}; !slices.Equal(got, want) {
 		t.Fatalf("root = %q, want %q", got, want)
 	}
-	if c.handleCalls.Load() != 0 {
+	if c.HandleCalls.Load() != 0 {
 		t.Fatal("listing the root listed folders")
 	}
 	sd, err := tr.List(ctx, root[0])
@@ -110,7 +110,7 @@ func TestTreeListing(t *testing.T) {
 	mtimes := map[string]time.Time{
 		"DSC_0001.JPG": time.Date(2024, 3, 15, 14, 30, 25, 0, time.UTC), // capture date
 		"DSC_0002.JPG": time.Date(2024, 3, 16, 8, 0, 0, 0, time.UTC),    // modification date
-		"DSC_0003.JPG": epoch,                                           // invalid date, none else
+		"DSC_0003.JPG": Epoch,                                           // invalid date, none else
 	}
 	for name, want := range mtimes {
 		if got := byName[name].Mtime; !got.Equal(want) {
@@ -125,21 +125,21 @@ func TestTreeListing(t *testing.T) {
 	if big.Size != 5<<30 {
 		t.Errorf("BIG.MOV size = %d, want %d", big.Size, int64(5<<30))
 	}
-	if c.sizeCalls.Load() != 1 {
-		t.Errorf("ObjectSize asked %d times, want once (for the object over 4 GiB)", c.sizeCalls.Load())
+	if c.SizeCalls.Load() != 1 {
+		t.Errorf("ObjectSize asked %d times, want once (for the object over 4 GiB)", c.SizeCalls.Load())
 	}
 
 	// Listed folders are answered from memory.
-	before := c.handleCalls.Load() + c.infoCalls.Load()
+	before := c.HandleCalls.Load() + c.InfoCalls.Load()
 	walk(t, tr, "SD", "DCIM", "100NIKON", "DSC_0001.JPG")
 	if _, err := tr.Lookup(ctx, dir, "missing.JPG"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("lookup of a missing name: %v, want ErrNotFound", err)
 	}
-	if after := c.handleCalls.Load() + c.infoCalls.Load(); after != before {
+	if after := c.HandleCalls.Load() + c.InfoCalls.Load(); after != before {
 		t.Errorf("a listed folder asked the camera %d more times", after-before)
 	}
-	if got := tr.ObjectsListed(); got != int64(len(c.objects)) {
-		t.Errorf("ObjectsListed = %d, want %d", got, len(c.objects))
+	if got := tr.ObjectsListed(); got != int64(len(c.Objects)) {
+		t.Errorf("ObjectsListed = %d, want %d", got, len(c.Objects))
 	}
 	if o, ok := tr.Object(big.Ino); !ok || o != big {
 		t.Errorf("Object(%#x) = %v, %v", big.Ino, o, ok)
@@ -152,7 +152,7 @@ func TestTreeListing(t *testing.T) {
 // Inode numbers are a hash of the place: identical in a new tree (a
 // remount), even when the camera numbers its handles differently.
 func TestTreeInodesStable(t *testing.T) {
-	inos := func(c *fakeCamera) map[string]uint64 {
+	inos := func(c *FakeCamera) map[string]uint64 {
 		tr := newTestTree(t, c)
 		m := map[string]uint64{}
 		var rec func(o *Object)
@@ -172,17 +172,17 @@ func TestTreeInodesStable(t *testing.T) {
 		rec(tr.Root())
 		return m
 	}
-	a := inos(sampleCamera())
-	renumbered := sampleCamera()
-	objs := renumbered.objects
-	renumbered.objects = map[uint32]*fakeObject{}
+	a := inos(SampleCamera())
+	renumbered := SampleCamera()
+	objs := renumbered.Objects
+	renumbered.Objects = map[uint32]*FakeObject{}
 	for h, o := range objs {
-		if o.info.ParentObject != 0 {
-			o.info.ParentObject += 1000
+		if o.Info.ParentObject != 0 {
+			o.Info.ParentObject += 1000
 		}
-		renumbered.objects[h+1000] = o
+		renumbered.Objects[h+1000] = o
 	}
-	renumbered.next += 1000
+	renumbered.Next += 1000
 	b := inos(renumbered)
 	if len(a) != len(b) || len(a) < 10 {
 		t.Fatalf("trees differ in size: %d and %d", len(a), len(b))
@@ -214,10 +214,10 @@ func TestInodeNeverReserved(t *testing.T) {
 }
 
 func TestTreeCameraTimeZone(t *testing.T) {
-	c := newFakeCamera()
-	c.addStorage(0x00010001, "SD", "", 0, 0)
-	c.add(0x00010001, 0, "A.JPG", false, []byte("x"), "20240315T143025", "")
-	c.add(0x00010001, 0, "B.JPG", false, []byte("x"), "20240315T143025Z", "")
+	c := NewFakeCamera()
+	c.AddStorage(0x00010001, "SD", "", 0, 0)
+	c.Add(0x00010001, 0, "A.JPG", false, []byte("x"), "20240315T143025", "")
+	c.Add(0x00010001, 0, "B.JPG", false, []byte("x"), "20240315T143025Z", "")
 	tokyo := time.FixedZone("JST", 9*3600)
 	tr := NewTree(c, TreeConfig{Location: tokyo})
 	defer tr.Close()
@@ -234,7 +234,7 @@ func TestTreeCameraTimeZone(t *testing.T) {
 // Concurrent callers share one listing, and a slow listing does not block
 // answers from folders already listed.
 func TestTreeListOnceNoLockAcrossCamera(t *testing.T) {
-	c := sampleCamera()
+	c := SampleCamera()
 	tr := newTestTree(t, c)
 	ctx := context.Background()
 	sd := walk(t, tr, "SD")
@@ -244,10 +244,10 @@ func TestTreeListOnceNoLockAcrossCamera(t *testing.T) {
 	dcim := walk(t, tr, "SD", "DCIM")
 
 	block := make(chan struct{})
-	c.mu.Lock()
-	c.block = block
-	c.mu.Unlock()
-	calls := c.handleCalls.Load()
+	c.Mu.Lock()
+	c.Block = block
+	c.Mu.Unlock()
+	calls := c.HandleCalls.Load()
 
 	var wg sync.WaitGroup
 	results := make([][]*Object, 10)
@@ -282,7 +282,7 @@ func TestTreeListOnceNoLockAcrossCamera(t *testing.T) {
 			t.Fatalf("caller %d: %q, %v", i, names(results[i]), errs[i])
 		}
 	}
-	if n := c.handleCalls.Load() - calls; n != 1 {
+	if n := c.HandleCalls.Load() - calls; n != 1 {
 		t.Fatalf("%d concurrent lists sent %d GetObjectHandles, want 1", len(results), n)
 	}
 }
@@ -290,20 +290,20 @@ func TestTreeListOnceNoLockAcrossCamera(t *testing.T) {
 // A listing whose only caller was interrupted still completes, for the
 // next caller: the interrupt does not waste the camera's work.
 func TestTreeInterruptedListingCompletes(t *testing.T) {
-	c := sampleCamera()
+	c := SampleCamera()
 	tr := newTestTree(t, c)
 	sd := walk(t, tr, "SD")
 	block := make(chan struct{})
-	c.mu.Lock()
-	c.block = block
-	c.mu.Unlock()
+	c.Mu.Lock()
+	c.Block = block
+	c.Mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
 		_, err := tr.List(ctx, sd)
 		errc <- err
 	}()
-	for c.handleCalls.Load() == 0 {
+	for c.HandleCalls.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	cancel()
@@ -315,23 +315,23 @@ func TestTreeInterruptedListingCompletes(t *testing.T) {
 	if err != nil || len(got) != 2 {
 		t.Fatalf("list after the interrupt: %q, %v", names(got), err)
 	}
-	if n := c.handleCalls.Load(); n != 1 {
+	if n := c.HandleCalls.Load(); n != 1 {
 		t.Fatalf("GetObjectHandles sent %d times, want 1", n)
 	}
 }
 
 // A failed listing is not cached: the next call asks again.
 func TestTreeListingErrorRetried(t *testing.T) {
-	c := sampleCamera()
+	c := SampleCamera()
 	tr := newTestTree(t, c)
 	ctx := context.Background()
-	c.fail = errors.New("ptpip: session broken")
-	if _, err := tr.List(ctx, tr.Root()); err == nil || !errors.Is(err, c.fail) {
+	c.Fail = errors.New("ptpip: session broken")
+	if _, err := tr.List(ctx, tr.Root()); err == nil || !errors.Is(err, c.Fail) {
 		t.Fatalf("list with the camera failing: %v", err)
 	}
-	c.mu.Lock()
-	c.fail = nil
-	c.mu.Unlock()
+	c.Mu.Lock()
+	c.Fail = nil
+	c.Mu.Unlock()
 	if got, err := tr.List(ctx, tr.Root()); err != nil || len(got) != 2 {
 		t.Fatalf("retry: %q, %v", names(got), err)
 	}
@@ -340,14 +340,14 @@ func TestTreeListingErrorRetried(t *testing.T) {
 // An object deleted between GetObjectHandles and GetObjectInfo is left out;
 // objects of other folders (a camera ignoring the parent filter) too.
 func TestTreeSkipsGoneAndForeign(t *testing.T) {
-	c := newFakeCamera()
-	c.addStorage(0x00010001, "SD", "", 0, 0)
-	keep := c.add(0x00010001, 0, "KEEP.JPG", false, []byte("k"), "", "")
-	gone := c.add(0x00010001, 0, "GONE.JPG", false, []byte("g"), "", "")
-	c.gone[gone] = true
-	foreign := c.add(0x00010001, 0, "OTHER.JPG", false, []byte("o"), "", "")
-	c.objects[foreign].info.ParentObject = 0 // listed at the top...
-	c.objects[foreign].info.StorageID = 0x00020001
+	c := NewFakeCamera()
+	c.AddStorage(0x00010001, "SD", "", 0, 0)
+	keep := c.Add(0x00010001, 0, "KEEP.JPG", false, []byte("k"), "", "")
+	gone := c.Add(0x00010001, 0, "GONE.JPG", false, []byte("g"), "", "")
+	c.Gone[gone] = true
+	foreign := c.Add(0x00010001, 0, "OTHER.JPG", false, []byte("o"), "", "")
+	c.Objects[foreign].Info.ParentObject = 0 // listed at the top...
+	c.Objects[foreign].Info.StorageID = 0x00020001
 	_ = keep
 	tr := newTestTree(t, c)
 	got, err := tr.List(context.Background(), walk(t, tr, "SD"))
@@ -368,19 +368,19 @@ func TestTreeUnknownHugeSize(t *testing.T) {
 		listErr bool
 	}{
 		"refused":   {err: fmt.Errorf("object size: %w", mtp.RespOperationNotSupported), want: []string{"SMALL.JPG"}},
-		"transport": {err: errBroken, listErr: true},
+		"transport": {err: ErrBroken, listErr: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := newFakeCamera()
-			c.addStorage(0x00010001, "SD", "", 0, 0)
-			c.add(0x00010001, 0, "SMALL.JPG", false, []byte("s"), "", "")
-			huge := c.add(0x00010001, 0, "HUGE.MOV", false, nil, "", "")
-			c.objects[huge].info.CompressedSize = 0xFFFFFFFF
-			c.sizeErr = tc.err
+			c := NewFakeCamera()
+			c.AddStorage(0x00010001, "SD", "", 0, 0)
+			c.Add(0x00010001, 0, "SMALL.JPG", false, []byte("s"), "", "")
+			huge := c.Add(0x00010001, 0, "HUGE.MOV", false, nil, "", "")
+			c.Objects[huge].Info.CompressedSize = 0xFFFFFFFF
+			c.SizeErr = tc.err
 			tr := newTestTree(t, c)
 			got, err := tr.List(context.Background(), walk(t, tr, "SD"))
 			if tc.listErr {
-				if !errors.Is(err, errBroken) {
+				if !errors.Is(err, ErrBroken) {
 					t.Fatalf("list: %q, %v; want the transport error", names(got), err)
 				}
 				return
@@ -393,13 +393,13 @@ func TestTreeUnknownHugeSize(t *testing.T) {
 }
 
 func TestTreeReadThroughCache(t *testing.T) {
-	c := newFakeCamera()
-	c.addStorage(0x00010001, "SD", "", 0, 0)
+	c := NewFakeCamera()
+	c.AddStorage(0x00010001, "SD", "", 0, 0)
 	data := make([]byte, 3*cache.BlockUnit+1234)
 	for i := range data {
 		data[i] = byte(i * 7)
 	}
-	c.add(0x00010001, 0, "F.JPG", false, data, "", "")
+	c.Add(0x00010001, 0, "F.JPG", false, data, "", "")
 	tr := newTestTree(t, c)
 	f := walk(t, tr, "SD", "F.JPG")
 	ch, err := cache.New(cache.Config{Size: 8 * cache.BlockUnit, BlockSize: cache.BlockUnit, RequestSize: cache.BlockUnit, ReadAhead: -1}, tr.Source())
@@ -407,7 +407,7 @@ func TestTreeReadThroughCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ch.Close()
-	r := ch.NewReader(cacheObject(f))
+	r := ch.NewReader(CacheObject(f))
 	got := make([]byte, len(data))
 	for off := 0; off < len(data); {
 		n, err := r.ReadAt(context.Background(), got[off:min(off+70000, len(data))], int64(off))
@@ -419,24 +419,24 @@ func TestTreeReadThroughCache(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatal("bytes differ from the camera's")
 	}
-	if n := c.readCalls.Load(); n != 4 {
+	if n := c.ReadCalls.Load(); n != 4 {
 		t.Errorf("camera reads = %d, want 4 (one per block)", n)
 	}
 	// Reading a directory, or an object gone from the tree's index.
-	if _, err := tr.ReadAt(context.Background(), walk(t, tr, "SD"), 0, got); !errors.Is(err, errNotFile) {
+	if _, err := tr.ReadAt(context.Background(), walk(t, tr, "SD"), 0, got); !errors.Is(err, ErrNotFile) {
 		t.Errorf("read of a directory: %v", err)
 	}
 	if _, err := tr.Source().Fetch(context.Background(), cache.Object{ID: 12345, Size: 10}, 0, got[:10]); !errors.Is(err, ErrNotFound) {
 		t.Errorf("fetch of an unknown inode: %v", err)
 	}
-	c.gone[f.Handle] = true
+	c.Gone[f.Handle] = true
 	if _, err := tr.ReadAt(context.Background(), f, 0, got[:10]); !errors.Is(err, mtp.RespInvalidObjectHandle) {
 		t.Errorf("read of a deleted object: %v", err)
 	}
 }
 
 func TestTreeUsage(t *testing.T) {
-	c := sampleCamera()
+	c := SampleCamera()
 	tr := newTestTree(t, c)
 	u, err := tr.Usage(context.Background())
 	if err != nil {
@@ -445,14 +445,14 @@ func TestTreeUsage(t *testing.T) {
 	if want := (Usage{Capacity: 96 << 30, Free: 11 << 30, Storages: 2}); u != want {
 		t.Fatalf("Usage = %+v, want %+v", u, want)
 	}
-	calls := c.storageCalls.Load()
-	if _, err := tr.Usage(context.Background()); err != nil || c.storageCalls.Load() != calls {
+	calls := c.StorageCalls.Load()
+	if _, err := tr.Usage(context.Background()); err != nil || c.StorageCalls.Load() != calls {
 		t.Fatalf("a second Usage within %v asked the camera (%v)", statfsMaxAge, err)
 	}
 }
 
 func TestErrno(t *testing.T) {
-	m := newErrnoMapper(testLogger(t))
+	m := newErrnoMapper(Logger(t))
 	tests := map[string]struct {
 		err  error
 		want syscall.Errno
@@ -460,7 +460,7 @@ func TestErrno(t *testing.T) {
 		"nil":         {nil, 0},
 		"not found":   {fmt.Errorf("lookup: %w", ErrNotFound), syscall.ENOENT},
 		"gone":        {fmt.Errorf("read: %w", mtp.RespInvalidObjectHandle), syscall.ENOENT},
-		"dir":         {errNotFile, syscall.EISDIR},
+		"dir":         {ErrNotFile, syscall.EISDIR},
 		"interrupted": {fmt.Errorf("read: %w", context.Canceled), syscall.EINTR},
 		"timeout":     {fmt.Errorf("read: %w", context.DeadlineExceeded), syscall.EIO},
 		"camera":      {fmt.Errorf("read: %w", mtp.RespGeneralError), syscall.EIO},

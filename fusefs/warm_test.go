@@ -15,34 +15,34 @@ import (
 // warmCard is a camera with two cards: SD holds ten folders at its top
 // (the first eight by name are warmed), DCIM ten DCF folders (the first
 // eight are), PRIVATE one, and a level below those; card2 one DCF folder.
-func warmCard() *fakeCamera {
+func warmCard() *FakeCamera {
 	const sd, card2 = 0x00010001, 0x00020001
-	c := newFakeCamera()
-	c.addStorage(sd, "SD", "", 1<<30, 1<<20)
-	c.addStorage(card2, "card2", "", 1<<30, 1<<20)
-	dcim := c.add(sd, 0, "DCIM", true, nil, "", "")
-	c.add(sd, 0, "MISC", true, nil, "", "")
-	private := c.add(sd, 0, "PRIVATE", true, nil, "", "")
+	c := NewFakeCamera()
+	c.AddStorage(sd, "SD", "", 1<<30, 1<<20)
+	c.AddStorage(card2, "card2", "", 1<<30, 1<<20)
+	dcim := c.Add(sd, 0, "DCIM", true, nil, "", "")
+	c.Add(sd, 0, "MISC", true, nil, "", "")
+	private := c.Add(sd, 0, "PRIVATE", true, nil, "", "")
 	for i := range 7 {
-		c.add(sd, 0, fmt.Sprintf("Z%d", i), true, nil, "", "")
+		c.Add(sd, 0, fmt.Sprintf("Z%d", i), true, nil, "", "")
 	}
-	c.add(sd, 0, "TOP.TXT", false, []byte("top"), "", "")
+	c.Add(sd, 0, "TOP.TXT", false, []byte("top"), "", "")
 	for i := range 10 {
-		f := c.add(sd, dcim, fmt.Sprintf("%dMSDCF", 100+i), true, nil, "", "")
+		f := c.Add(sd, dcim, fmt.Sprintf("%dMSDCF", 100+i), true, nil, "", "")
 		for j := range 3 {
-			c.add(sd, f, fmt.Sprintf("DSC%05d.JPG", 10*i+j), false, []byte("photo"), "20240101T000000", "")
+			c.Add(sd, f, fmt.Sprintf("DSC%05d.JPG", 10*i+j), false, []byte("photo"), "20240101T000000", "")
 		}
 		if i == 0 {
-			sub := c.add(sd, f, "SUB", true, nil, "", "")
-			c.add(sd, sub, "DEEP.JPG", false, []byte("deep"), "", "")
+			sub := c.Add(sd, f, "SUB", true, nil, "", "")
+			c.Add(sd, sub, "DEEP.JPG", false, []byte("deep"), "", "")
 		}
 	}
-	c.add(sd, dcim, "DCIM.TXT", false, []byte("x"), "", "")
-	m4 := c.add(sd, private, "M4ROOT", true, nil, "", "")
-	c.add(sd, m4, "CLIP", true, nil, "", "")
-	d2 := c.add(card2, 0, "DCIM", true, nil, "", "")
-	f2 := c.add(card2, d2, "100B", true, nil, "", "")
-	c.add(card2, f2, "B.JPG", false, []byte("b"), "", "")
+	c.Add(sd, dcim, "DCIM.TXT", false, []byte("x"), "", "")
+	m4 := c.Add(sd, private, "M4ROOT", true, nil, "", "")
+	c.Add(sd, m4, "CLIP", true, nil, "", "")
+	d2 := c.Add(card2, 0, "DCIM", true, nil, "", "")
+	f2 := c.Add(card2, d2, "100B", true, nil, "", "")
+	c.Add(card2, f2, "B.JPG", false, []byte("b"), "", "")
 	return c
 }
 
@@ -94,7 +94,7 @@ func sorted(s ...[]string) []string {
 
 // warmTree is a tree of c logging into logs (debug included), with the root listed as
 // serve lists it before the warm listing starts.
-func warmTree(t *testing.T, c Camera, logs *syncBuffer) *Tree {
+func warmTree(t *testing.T, c Camera, logs *SyncBuffer) *Tree {
 	t.Helper()
 	tr := NewTree(c, TreeConfig{Location: time.UTC, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	t.Cleanup(tr.Close)
@@ -108,9 +108,9 @@ func warmTree(t *testing.T, c Camera, logs *syncBuffer) *Tree {
 // starts the warm listing of tr with ctx; done is closed when it returns.
 func startBlocked(ctx context.Context, c *propCamera, tr *Tree) (block, done chan struct{}) {
 	block, done = make(chan struct{}), make(chan struct{})
-	c.mu.Lock()
-	c.block = block
-	c.mu.Unlock()
+	c.Mu.Lock()
+	c.Block = block
+	c.Mu.Unlock()
 	go func() {
 		defer close(done)
 		tr.Warm(ctx)
@@ -139,7 +139,7 @@ func runWarm(t *testing.T, ctx context.Context, tr *Tree) {
 // it took.
 func TestWarmPropList(t *testing.T) {
 	c := newPropCamera(warmCard())
-	var logs syncBuffer
+	var logs SyncBuffer
 	tr := warmTree(t, c, &logs)
 	runWarm(t, context.Background(), tr)
 	want := sorted(warmLevels12, warmLevel3)
@@ -151,7 +151,7 @@ func TestWarmPropList(t *testing.T) {
 	}
 	// The top levels: GetObjectHandles, and GetObjectInfo of SD's 11
 	// objects and card2's DCIM.
-	if n, i := c.handleCalls.Load(), c.infoCalls.Load(); n != 2 || i != 12 {
+	if n, i := c.HandleCalls.Load(), c.InfoCalls.Load(); n != 2 || i != 12 {
 		t.Errorf("%d GetObjectHandles, %d GetObjectInfo, want 2 and 12 (the top levels)", n, i)
 	}
 	// Each listing counted as running while it ran (the watcher waits
@@ -167,7 +167,7 @@ func TestWarmPropList(t *testing.T) {
 // those: none of their objects is described.
 func TestWarmWithoutPropList(t *testing.T) {
 	c := warmCard()
-	var logs syncBuffer
+	var logs SyncBuffer
 	tr := warmTree(t, c, &logs)
 	runWarm(t, context.Background(), tr)
 	if got := listedDirs(tr); !slices.Equal(got, sorted(warmLevels12)) {
@@ -176,21 +176,21 @@ func TestWarmWithoutPropList(t *testing.T) {
 	// The objects described: those at the top levels and in the
 	// folders there but Z5 and Z6.
 	level2 := map[uint32]bool{}
-	for h, o := range c.objects {
-		if o.info.ParentObject == 0 && o.info.ObjectFormat == mtp.FormatAssociation && o.info.Filename != "Z5" && o.info.Filename != "Z6" {
+	for h, o := range c.Objects {
+		if o.Info.ParentObject == 0 && o.Info.ObjectFormat == mtp.FormatAssociation && o.Info.Filename != "Z5" && o.Info.Filename != "Z6" {
 			level2[h] = true
 		}
 	}
 	var want int64
-	for _, o := range c.objects {
-		if o.info.ParentObject == 0 || level2[o.info.ParentObject] {
+	for _, o := range c.Objects {
+		if o.Info.ParentObject == 0 || level2[o.Info.ParentObject] {
 			want++
 		}
 	}
-	if n := c.infoCalls.Load(); n != want {
+	if n := c.InfoCalls.Load(); n != want {
 		t.Errorf("%d GetObjectInfo, want %d (the top levels' objects and their folders')", n, want)
 	}
-	if n := c.handleCalls.Load(); n != int64(len(warmLevels12)) {
+	if n := c.HandleCalls.Load(); n != int64(len(warmLevels12)) {
 		t.Errorf("%d GetObjectHandles, want %d: a folder not listed costs nothing", n, len(warmLevels12))
 	}
 	if !strings.Contains(logs.String(), fmt.Sprintf("folders=%d skipped=%d", len(warmLevels12), len(warmLevel3))) {
@@ -207,21 +207,21 @@ func TestWarmWithoutPropList(t *testing.T) {
 // folder with one GetObjectHandles, level 3 included also without
 // GetObjectPropList, and describes nothing.
 func TestWarmMetaCache(t *testing.T) {
-	cameras(t, func(t *testing.T, fc *fakeCamera, c Camera, props func() int64) {
+	cameras(t, func(t *testing.T, fc *FakeCamera, c Camera, props func() int64) {
 		dir := t.TempDir()
-		tr, _ := metaTree(t, c, dir, testLogger(t))
+		tr, _ := metaTree(t, c, dir, Logger(t))
 		snapshot(t, tr)
 		tr.Close()
 		resetCounts(fc)
 		p0 := props()
-		tr, _ = metaTree(t, c, dir, testLogger(t))
+		tr, _ = metaTree(t, c, dir, Logger(t))
 		mustList(t, tr, tr.Root())
 		runWarm(t, context.Background(), tr)
 		// sampleCamera: SD, card3; DCIM, 2024-03-15; DCIM/100NIKON.
-		if n := fc.handleCalls.Load(); n != sampleFolders {
+		if n := fc.HandleCalls.Load(); n != sampleFolders {
 			t.Errorf("%d GetObjectHandles, want %d", n, sampleFolders)
 		}
-		if n, p := fc.infoCalls.Load(), props()-p0; n+p != 0 {
+		if n, p := fc.InfoCalls.Load(), props()-p0; n+p != 0 {
 			t.Errorf("%d GetObjectInfo, %d GetObjectPropList, want none", n, p)
 		}
 		if got := len(listedDirs(tr)); got != sampleFolders {
@@ -233,10 +233,10 @@ func TestWarmMetaCache(t *testing.T) {
 // A lookup in a directory the warm listing is listing joins that listing:
 // each directory costs one request however many ask.
 func TestWarmLookupJoins(t *testing.T) {
-	c := newPropCamera(sampleCamera())
-	tr := warmTree(t, c, &syncBuffer{})
+	c := newPropCamera(SampleCamera())
+	tr := warmTree(t, c, &SyncBuffer{})
 	block, done := startBlocked(context.Background(), c, tr)
-	requests := func() int64 { return c.handleCalls.Load() + c.propCalls.Load() }
+	requests := func() int64 { return c.HandleCalls.Load() + c.propCalls.Load() }
 	waitFor(t, "SD's listing", func() bool { return requests() == 1 })
 	sd := walk(t, tr, "SD")
 	found := make(chan error, 1)
@@ -262,14 +262,14 @@ func TestWarmLookupJoins(t *testing.T) {
 // A lookup that joined a warm listing which gave up (the folder needs one
 // GetObjectInfo per object) lists the folder itself.
 func TestWarmGiveUpJoined(t *testing.T) {
-	fc := sampleCamera()
+	fc := SampleCamera()
 	c := newPropCamera(fc)
 	c.drop[handleOf(t, fc, "DSC_0002.JPG")] = mtp.PropObjectSize
-	var logs syncBuffer
+	var logs SyncBuffer
 	tr := warmTree(t, c, &logs)
 	block, done := startBlocked(context.Background(), c, tr)
 	// SD, card3, 2024-03-15, DCIM; then DCIM/100NIKON waits.
-	requests := func() int64 { return fc.handleCalls.Load() + c.propCalls.Load() }
+	requests := func() int64 { return fc.HandleCalls.Load() + c.propCalls.Load() }
 	for i := range 4 {
 		block <- struct{}{}
 		waitFor(t, fmt.Sprintf("request %d", i+2), func() bool { return requests() == int64(i+2) })
@@ -290,7 +290,7 @@ func TestWarmGiveUpJoined(t *testing.T) {
 	}
 	<-done
 	// The top levels' 3 objects, and DSC_0002.JPG.
-	if n := fc.infoCalls.Load(); n != 4 {
+	if n := fc.InfoCalls.Load(); n != 4 {
 		t.Errorf("%d GetObjectInfo, want 4 (DSC_0002.JPG once, by the lookup's own listing)", n)
 	}
 	if n := c.propCalls.Load(); n != 4 {
@@ -310,12 +310,12 @@ func TestWarmStops(t *testing.T) {
 		"disconnect": func(tr *Tree, _ context.CancelFunc) { tr.Disconnect() },
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := newPropCamera(sampleCamera())
-			tr := warmTree(t, c, &syncBuffer{})
+			c := newPropCamera(SampleCamera())
+			tr := warmTree(t, c, &SyncBuffer{})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			block, done := startBlocked(ctx, c, tr)
-			requests := func() int64 { return c.handleCalls.Load() + c.propCalls.Load() }
+			requests := func() int64 { return c.HandleCalls.Load() + c.propCalls.Load() }
 			waitFor(t, "the first request", func() bool { return requests() == 1 })
 			stop(tr, cancel)
 			if name == "disconnect" {

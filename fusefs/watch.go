@@ -116,10 +116,10 @@ func (t *Tree) setNotify(fn func(Change)) {
 	t.notify, t.notifyAll = fn, nil
 }
 
-// setNotifyAll makes fn the receiver of the changes, those applied
+// OnChanges makes fn the receiver of the changes, those applied
 // together (a new folder and what is in it) in one call: the renamed tree
 // is then built again once for all of them.
-func (t *Tree) setNotifyAll(fn func([]Change)) {
+func (t *Tree) OnChanges(fn func([]Change)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.notify, t.notifyAll = nil, fn
@@ -346,7 +346,7 @@ func (w *watcher) add(ctx context.Context, h uint32) {
 		taken[c.Name] = true
 	}
 	o.Name = uniqueNames([]string{sanitizeName(info.Filename)}, []entryKey{{raw: info.Filename, mtime: o.Mtime.UnixNano(), size: o.Size, handle: h}}, taken)[0]
-	o.Ino = inodeOf(slot(o.Storage), o.Path())
+	o.Ino = inodeOf(Slot(o.Storage), o.Path())
 	t.installLocked(dir, append(slices.Clip(dir.children), o))
 	t.mu.Unlock()
 	t.listed.Add(1)
@@ -625,7 +625,7 @@ func (w *watcher) storages(ctx context.Context) {
 	present := map[uint16]bool{}
 	for _, id := range ids {
 		if id&0xFFFF != 0 {
-			present[slot(id)] = true
+			present[Slot(id)] = true
 		}
 	}
 	fresh, infos, err := t.describeStorages(ctx, cam, ids)
@@ -644,30 +644,30 @@ func (w *watcher) storages(ctx context.Context) {
 	var changes []Change
 	bySlot := map[uint16]*Object{}
 	for _, n := range fresh {
-		bySlot[slot(n.Storage)] = n
+		bySlot[Slot(n.Storage)] = n
 	}
 	for _, o := range slices.Clone(t.root.children) {
-		if n, ok := bySlot[slot(o.Storage)]; ok {
+		if n, ok := bySlot[Slot(o.Storage)]; ok {
 			o.cur = n.cur
-			delete(bySlot, slot(o.Storage))
+			delete(bySlot, Slot(o.Storage))
 			continue
 		}
-		if present[slot(o.Storage)] {
+		if present[Slot(o.Storage)] {
 			continue // not available for now
 		}
 		delete(t.storages, o.cur.storage)
 		changes = append(changes, Change{Dir: t.removeLocked(o), Obj: o, Removed: true})
 	}
 	for _, n := range fresh {
-		if bySlot[slot(n.Storage)] != n {
+		if bySlot[Slot(n.Storage)] != n {
 			continue
 		}
-		taken := map[string]bool{controlDirName: true, cameraDirName: true}
+		taken := map[string]bool{ControlDirName: true, CameraDirName: true}
 		for _, c := range t.root.children {
 			taken[c.Name] = true
 		}
 		n.Name = uniqueNames([]string{n.Name}, []entryKey{{raw: n.RawName, handle: n.Storage}}, taken)[0]
-		n.Ino = inodeOf(slot(n.Storage), n.Path())
+		n.Ino = inodeOf(Slot(n.Storage), n.Path())
 		t.installLocked(t.root, append(slices.Clip(t.root.children), n))
 		changes = append(changes, Change{Dir: t.root, Obj: n})
 	}

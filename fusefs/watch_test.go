@@ -56,14 +56,14 @@ func noChange(t *testing.T, changes <-chan Change) {
 // that: the tree follows, other files keep reading. A reported camera
 // (reported) makes the tree list the dated folder for its new file;
 // diffing looks at listed folders only.
-func checkAddRemove(t *testing.T, c *fakeCamera, tr *Tree, changes <-chan Change, reported bool, report func(mtp.EventCode, uint32)) {
+func checkAddRemove(t *testing.T, c *FakeCamera, tr *Tree, changes <-chan Change, reported bool, report func(mtp.EventCode, uint32)) {
 	t.Helper()
 	ctx := context.Background()
-	c.mu.Lock()
-	h := c.add(0x00010001, 2, "DSC_0004.JPG", false, []byte("fourth"), "20240317T101010", "")
-	other := c.add(0x00010001, 8, "IN_UNLISTED.JPG", false, []byte("x"), "", "")
-	c.storages[0x00010001].FreeSpaceInBytes -= 7 // as a camera does: diffing looks for it
-	c.mu.Unlock()
+	c.Mu.Lock()
+	h := c.Add(0x00010001, 2, "DSC_0004.JPG", false, []byte("fourth"), "20240317T101010", "")
+	other := c.Add(0x00010001, 8, "IN_UNLISTED.JPG", false, []byte("x"), "", "")
+	c.Storages[0x00010001].FreeSpaceInBytes -= 7 // as a camera does: diffing looks for it
+	c.Mu.Unlock()
 	report(mtp.EventObjectAdded, other)
 	report(mtp.EventObjectAdded, h)
 	ch := nextChange(t, changes)
@@ -86,10 +86,10 @@ func checkAddRemove(t *testing.T, c *fakeCamera, tr *Tree, changes <-chan Change
 		t.Errorf("100NIKON holds %d entries, want 6", got)
 	}
 
-	c.mu.Lock()
-	delete(c.objects, h)
-	c.storages[0x00010001].FreeSpaceInBytes += 6
-	c.mu.Unlock()
+	c.Mu.Lock()
+	delete(c.Objects, h)
+	c.Storages[0x00010001].FreeSpaceInBytes += 6
+	c.Mu.Unlock()
 	report(mtp.EventObjectRemoved, h)
 	ch = nextChange(t, changes)
 	if !ch.Removed || ch.Obj != o {
@@ -121,7 +121,7 @@ func mustList(t *testing.T, tr *Tree, dir *Object) []*Object {
 }
 
 func TestWatchEvents(t *testing.T) {
-	c := sampleCamera()
+	c := SampleCamera()
 	events := make(chan mtp.Event, 4)
 	tr, changes := watchTree(t, c, WatchConfig{Events: events})
 	checkAddRemove(t, c, tr, changes, true, func(code mtp.EventCode, h uint32) {
@@ -130,7 +130,7 @@ func TestWatchEvents(t *testing.T) {
 }
 
 func TestWatchPoll(t *testing.T) {
-	c := sampleCamera()
+	c := SampleCamera()
 	var mu sync.Mutex
 	var queued []mtp.Event
 	var polls atomic.Int64
@@ -154,14 +154,14 @@ func TestWatchPoll(t *testing.T) {
 }
 
 func TestWatchDiff(t *testing.T) {
-	c := sampleCamera()
+	c := SampleCamera()
 	tr, changes := watchTree(t, c, WatchConfig{Diff: true, DiffEvery: 10 * time.Millisecond})
 	checkAddRemove(t, c, tr, changes, false, func(mtp.EventCode, uint32) {}) // nothing reported: found by diffing
 	// A card taken out disappears.
-	c.mu.Lock()
-	c.ids = c.ids[1:]
-	delete(c.storages, 0x00010001)
-	c.mu.Unlock()
+	c.Mu.Lock()
+	c.IDs = c.IDs[1:]
+	delete(c.Storages, 0x00010001)
+	c.Mu.Unlock()
 	ch := nextChange(t, changes)
 	if !ch.Removed || ch.Obj.Path() != "SD" {
 		t.Fatalf("change %+v at %q, want SD removed", ch, ch.Obj.Path())
@@ -172,23 +172,23 @@ func TestWatchDiff(t *testing.T) {
 // lists no folder again until FullDiffEvery; a shot that moves it is found
 // at the next pass.
 func TestWatchDiffQuiet(t *testing.T) {
-	c := sampleCamera()
+	c := SampleCamera()
 	_, changes := watchTree(t, c, WatchConfig{Diff: true, DiffEvery: 10 * time.Millisecond})
 	// The first pass lists the listed folders; wait for it to end.
 	deadline := time.Now().Add(watchBound)
-	for c.handleCalls.Load() < 6 && time.Now().Before(deadline) {
+	for c.HandleCalls.Load() < 6 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	time.Sleep(50 * time.Millisecond)
-	before := c.handleCalls.Load()
+	before := c.HandleCalls.Load()
 	time.Sleep(200 * time.Millisecond) // about 20 diff periods
-	if n := c.handleCalls.Load() - before; n != 0 {
+	if n := c.HandleCalls.Load() - before; n != 0 {
 		t.Errorf("%d GetObjectHandles while nothing changed", n)
 	}
-	c.mu.Lock()
-	c.add(0x00010001, 2, "DSC_0004.JPG", false, []byte("fourth"), "", "")
-	c.storages[0x00010001].FreeSpaceInBytes -= 6
-	c.mu.Unlock()
+	c.Mu.Lock()
+	c.Add(0x00010001, 2, "DSC_0004.JPG", false, []byte("fourth"), "", "")
+	c.Storages[0x00010001].FreeSpaceInBytes -= 6
+	c.Mu.Unlock()
 	if ch := nextChange(t, changes); ch.Removed || ch.Obj.Path() != "SD/DCIM/100NIKON/DSC_0004.JPG" {
 		t.Fatalf("change %+v at %q", ch, ch.Obj.Path())
 	}
@@ -197,7 +197,7 @@ func TestWatchDiffQuiet(t *testing.T) {
 // settlingCamera answers GeneralError to the first fails GetObjectInfo of
 // handle h: a shot still being written.
 type settlingCamera struct {
-	*fakeCamera
+	*FakeCamera
 	h     uint32
 	fails atomic.Int32
 }
@@ -206,17 +206,17 @@ func (c *settlingCamera) ObjectInfo(ctx context.Context, h uint32) (*mtp.ObjectI
 	if h == c.h && c.fails.Add(-1) >= 0 {
 		return nil, mtp.RespGeneralError
 	}
-	return c.fakeCamera.ObjectInfo(ctx, h)
+	return c.FakeCamera.ObjectInfo(ctx, h)
 }
 
 func TestWatchShotSettles(t *testing.T) {
-	fc := sampleCamera()
-	c := &settlingCamera{fakeCamera: fc}
+	fc := SampleCamera()
+	c := &settlingCamera{FakeCamera: fc}
 	events := make(chan mtp.Event, 1)
 	_, changes := watchTree(t, c, WatchConfig{Events: events})
-	fc.mu.Lock()
-	c.h = fc.add(0x00010001, 2, "DSC_0009.JPG", false, []byte("nine"), "", "")
-	fc.mu.Unlock()
+	fc.Mu.Lock()
+	c.h = fc.Add(0x00010001, 2, "DSC_0009.JPG", false, []byte("nine"), "", "")
+	fc.Mu.Unlock()
 	c.fails.Store(3)
 	events <- mtp.Event{Code: mtp.EventObjectAdded, Params: []uint32{c.h}}
 	if ch := nextChange(t, changes); ch.Obj.Name != "DSC_0009.JPG" {
@@ -230,13 +230,13 @@ func TestWatchShotSettles(t *testing.T) {
 // TestWatchOldSession: changes reported by a session that has since been
 // lost are not applied.
 func TestWatchOldSession(t *testing.T) {
-	c := sampleCamera()
+	c := SampleCamera()
 	events := make(chan mtp.Event, 1)
 	tr, changes := watchTree(t, c, WatchConfig{Events: events})
 	tr.Disconnect()
-	c.mu.Lock()
-	h := c.add(0x00010001, 2, "DSC_0005.JPG", false, []byte("5"), "", "")
-	c.mu.Unlock()
+	c.Mu.Lock()
+	h := c.Add(0x00010001, 2, "DSC_0005.JPG", false, []byte("5"), "", "")
+	c.Mu.Unlock()
 	events <- mtp.Event{Code: mtp.EventObjectAdded, Params: []uint32{h}}
 	noChange(t, changes)
 }
@@ -288,7 +288,7 @@ func (infoTransport) Close() error             { return nil }
 // folderBlockingCamera holds GetObjectHandles of one folder until release
 // is closed: a listing that takes long.
 type folderBlockingCamera struct {
-	*fakeCamera
+	*FakeCamera
 	folder  uint32
 	release chan struct{}
 }
@@ -301,15 +301,15 @@ func (c *folderBlockingCamera) ObjectHandles(ctx context.Context, storage, paren
 			return nil, ctx.Err()
 		}
 	}
-	return c.fakeCamera.ObjectHandles(ctx, storage, parent)
+	return c.FakeCamera.ObjectHandles(ctx, storage, parent)
 }
 
 // While a listing runs, the watcher does not ask the camera for changes:
 // on cameras without events a listing is one round trip per object, and
 // diffing or polling in between would only slow it down.
 func TestWatchWaitsForListings(t *testing.T) {
-	fc := sampleCamera()
-	c := &folderBlockingCamera{fakeCamera: fc, folder: findHandle(t, fc, 0x00010001, "2024-03-15"), release: make(chan struct{})}
+	fc := SampleCamera()
+	c := &folderBlockingCamera{FakeCamera: fc, folder: FindHandle(t, fc, 0x00010001, "2024-03-15"), release: make(chan struct{})}
 	polls := atomic.Int32{}
 	poll := func(context.Context) ([]mtp.Event, error) { polls.Add(1); return nil, nil }
 	tr, _ := watchTree(t, c, WatchConfig{Diff: true, DiffEvery: 5 * time.Millisecond, Poll: poll, PollEvery: 5 * time.Millisecond})
@@ -325,9 +325,9 @@ func TestWatchWaitsForListings(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(20 * time.Millisecond) // a pass already started ends
-	storages, polled := fc.storageCalls.Load(), polls.Load()
+	storages, polled := fc.StorageCalls.Load(), polls.Load()
 	time.Sleep(100 * time.Millisecond) // about 20 periods of each
-	if n, p := fc.storageCalls.Load()-storages, polls.Load()-polled; n != 0 || p != 0 {
+	if n, p := fc.StorageCalls.Load()-storages, polls.Load()-polled; n != 0 || p != 0 {
 		t.Errorf("during a listing: %d storage checks, %d polls; want none", n, p)
 	}
 	close(c.release)
