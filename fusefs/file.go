@@ -10,6 +10,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // fileNode is a file on the camera. Its bytes are read through the block
@@ -17,7 +18,7 @@ import (
 type fileNode struct {
 	fs.Inode
 	fsys *filesystem
-	obj  *Object
+	obj  *tree.Object
 }
 
 // fileHandle is one open file: a cache reader, which tracks that file's
@@ -42,7 +43,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	}
 	t, o := n.fsys.tree, n.obj
 	n.fsys.order.Opened(t, o)
-	r := n.fsys.cache.NewReader(CacheObject(o))
+	r := n.fsys.cache.NewReader(tree.CacheObject(o))
 	r.SetNext(func() (cache.Object, bool) { return n.fsys.order.Next(t, o) })
 	return &fileHandle{r: r}, fuse.FOPEN_KEEP_CACHE, 0
 }

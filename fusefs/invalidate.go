@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/airnef-mount/airnef-mount/renamed"
+	"github.com/airnef-mount/airnef-mount/tree"
 	"github.com/hanwen/go-fuse/v2/fs"
 )
 
@@ -21,12 +23,12 @@ import (
 // call: the renamed tree is built again once for all of them. A new
 // folder alone changes nothing there: its files come as changes of their
 // own.
-func (f *filesystem) changedAll(cs []Change) {
-	var old, now *RenamedTree
-	if f.ren != nil && slices.ContainsFunc(cs, func(c Change) bool { return c.Removed || !c.Obj.IsDir() }) {
+func (f *filesystem) changedAll(cs []tree.Change) {
+	var old, now *renamed.RenamedTree
+	if f.ren != nil && slices.ContainsFunc(cs, func(c tree.Change) bool { return c.Removed || !c.Obj.IsDir() }) {
 		old, now = f.rebuildRenamed()
 	}
-	if f.ren != nil && slices.ContainsFunc(cs, func(c Change) bool { return !c.Removed && c.Obj.Kind == KindStorage }) {
+	if f.ren != nil && slices.ContainsFunc(cs, func(c tree.Change) bool { return !c.Removed && c.Obj.Kind == tree.KindStorage }) {
 		// A card put in while mounted: the renamed tree shows every
 		// file of the card, so the new card is listed whole, as at
 		// mount, away from the watcher, and the tree built again.
@@ -39,36 +41,36 @@ func (f *filesystem) changedAll(cs []Change) {
 
 // changedOne does changedAll's work for c; old and now are the renamed trees
 // before and after the changes (nil when not rebuilt).
-func (f *filesystem) changedOne(c Change, old, now *RenamedTree) {
+func (f *filesystem) changedOne(c tree.Change, old, now *renamed.RenamedTree) {
 	path := f.cameraPrefix + c.Obj.Path()
-	var renamed string
+	var renamedPath string
 	if n, ok := old.File(c.Obj); ok && c.Removed {
-		renamed = n.Path()
+		renamedPath = n.Path()
 	} else if n, ok := now.File(c.Obj); ok && !c.Removed {
-		renamed = n.Path()
+		renamedPath = n.Path()
 	}
 	if c.Removed {
 		// A folder deleted on the camera takes its files with it: their
 		// blocks go, and latest if it was one of them.
-		files := []*Object{c.Obj}
+		files := []*tree.Object{c.Obj}
 		if c.Obj.IsDir() {
 			files = f.tree.FilesBelow(c.Obj)
 		}
 		gone := map[string]bool{path: true}
 		for _, o := range files {
 			if f.cache != nil {
-				f.cache.Forget(cacheID(o))
+				f.cache.Forget(tree.CacheObject(o).ID)
 			}
 			gone[f.cameraPrefix+o.Path()] = true
 			if n, ok := old.File(o); ok {
 				gone[n.Path()] = true
 			}
 		}
-		if p := f.latest.Load(); p != nil && (gone[*p] || *p == renamed) {
+		if p := f.latest.Load(); p != nil && (gone[*p] || *p == renamedPath) {
 			f.latest.Store(nil)
 		}
-	} else if renamed != "" {
-		path = renamed
+	} else if renamedPath != "" {
+		path = renamedPath
 	}
 	if dir := f.inode(c.Dir); dir != nil {
 		// The camera tree: at the root, or at /.camera.
@@ -82,11 +84,11 @@ func (f *filesystem) changedOne(c Change, old, now *RenamedTree) {
 		// The directory's attributes (link count) changed.
 		dir.NotifyContent(0, 0)
 	}
-	if !c.Removed && c.Obj.Kind == KindFile {
+	if !c.Removed && c.Obj.Kind == tree.KindFile {
 		f.latest.Store(&path)
 		// The kernel may remember /.airnef/latest as absent.
 		if root := f.root.EmbeddedInode(); root.StableAttr().Ino != 0 {
-			if ctl := root.GetChild(ControlDirName); ctl != nil {
+			if ctl := root.GetChild(tree.ControlDirName); ctl != nil {
 				ctl.NotifyEntry(ctlLatest)
 			}
 		}
@@ -99,7 +101,7 @@ func (f *filesystem) changedOne(c Change, old, now *RenamedTree) {
 // inode returns the kernel-visible inode of directory o of the camera
 // tree, or nil when the kernel has not looked it up (so caches nothing
 // of it).
-func (f *filesystem) inode(o *Object) *fs.Inode {
+func (f *filesystem) inode(o *tree.Object) *fs.Inode {
 	if f.root == nil {
 		return nil
 	}
@@ -108,12 +110,12 @@ func (f *filesystem) inode(o *Object) *fs.Inode {
 		return nil // not mounted: no kernel to tell
 	}
 	if f.cameraPrefix != "" {
-		if n = n.GetChild(CameraDirName); n == nil {
+		if n = n.GetChild(tree.CameraDirName); n == nil {
 			return nil
 		}
 	}
 	var names []string
-	for p := o; p != nil && p.Kind != KindRoot; p = p.Parent() {
+	for p := o; p != nil && p.Kind != tree.KindRoot; p = p.Parent() {
 		names = append(names, p.Name)
 	}
 	for i := len(names) - 1; i >= 0 && n != nil; i-- {
@@ -125,7 +127,7 @@ func (f *filesystem) inode(o *Object) *fs.Inode {
 // rebuildRenamed builds the renamed tree again after changes, shows the
 // new tree and tells the kernel what changed in it. It returns the trees
 // before and after.
-func (f *filesystem) rebuildRenamed() (old, nt *RenamedTree) {
+func (f *filesystem) rebuildRenamed() (old, nt *renamed.RenamedTree) {
 	v := f.ren
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -147,12 +149,12 @@ func (f *filesystem) rebuildRenamed() (old, nt *RenamedTree) {
 // renamedDirChanged tells the kernel, if it holds the renamed directory
 // at path, what changed between its node in the old tree (od) and in the
 // new one (nd); either may be nil (made or taken out by the rebuild).
-func (f *filesystem) renamedDirChanged(path string, od, nd *RenamedNode) {
+func (f *filesystem) renamedDirChanged(path string, od, nd *renamed.RenamedNode) {
 	dir := f.renamedInode(path)
 	if dir == nil {
 		return // the kernel caches nothing of it
 	}
-	var oldEntries, newEntries []*RenamedNode
+	var oldEntries, newEntries []*renamed.RenamedNode
 	if od != nil {
 		oldEntries = od.Children()
 	}
@@ -161,7 +163,7 @@ func (f *filesystem) renamedDirChanged(path string, od, nd *RenamedNode) {
 	}
 	changed := (od == nil) != (nd == nil) || (od != nil && (!od.Mtime.Equal(nd.Mtime) || od.Subdirs() != nd.Subdirs()))
 	for _, o := range oldEntries {
-		var n *RenamedNode
+		var n *renamed.RenamedNode
 		ok := false
 		if nd != nil {
 			n, ok = nd.Lookup(o.Name)
@@ -223,23 +225,4 @@ func (f *filesystem) listForRenamed() {
 		return
 	}
 	f.rebuildRenamed()
-}
-
-// FilesBelow returns the files listed below directory o.
-func (t *Tree) FilesBelow(o *Object) []*Object {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var out []*Object
-	var walk func(d *Object)
-	walk = func(d *Object) {
-		for _, c := range d.children {
-			if c.Kind == KindFile {
-				out = append(out, c)
-			} else {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
-	return out
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/tree"
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
@@ -51,7 +52,7 @@ func Mount(dir string, root fs.InodeEmbedder, o MountOptions) (*fuse.Server, err
 		EntryTimeout:    &entry,
 		AttrTimeout:     &attr,
 		NegativeTimeout: &neg,
-		RootStableAttr:  &fs.StableAttr{Ino: RootIno, Mode: syscall.S_IFDIR},
+		RootStableAttr:  &fs.StableAttr{Ino: tree.RootIno, Mode: syscall.S_IFDIR},
 		MountOptions: fuse.MountOptions{
 			FsName:        FsName,
 			Name:          FsName,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"syscall"
 
+	"github.com/airnef-mount/airnef-mount/tree"
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
@@ -17,7 +18,7 @@ const (
 
 // fillAttr sets out from object o. Every attribute is set, Nlink and Mtime
 // included: tools like find and rsync rely on them.
-func (f *filesystem) fillAttr(o *Object, out *fuse.Attr) {
+func (f *filesystem) fillAttr(o *tree.Object, out *fuse.Attr) {
 	out.Ino = o.Ino
 	out.Uid, out.Gid = f.uid, f.gid
 	out.SetTimes(&o.Mtime, &o.Mtime, &o.Mtime)
@@ -42,7 +43,7 @@ func (f *filesystem) fillAttr(o *Object, out *fuse.Attr) {
 
 // newChild makes (or finds, by inode number) the inode of child o of
 // parent and fills out.
-func (f *filesystem) newChild(ctx context.Context, parent *fs.Inode, o *Object, out *fuse.EntryOut) *fs.Inode {
+func (f *filesystem) newChild(ctx context.Context, parent *fs.Inode, o *tree.Object, out *fuse.EntryOut) *fs.Inode {
 	var node fs.InodeEmbedder
 	mode := uint32(syscall.S_IFREG)
 	if o.IsDir() {

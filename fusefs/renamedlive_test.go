@@ -7,19 +7,22 @@ import (
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/renamed"
+	"github.com/airnef-mount/airnef-mount/tree"
+	"github.com/airnef-mount/airnef-mount/tree/treetest"
 )
 
 // While mounted with renaming, a new capture gets a renamed path, which
 // OnNew and /.airnef/latest give, and the directories the kernel holds
 // answer from the new tree; a deletion takes it out and clears latest.
 func TestRenamedFollowsChanges(t *testing.T) {
-	c := RenameCamera()
+	c := treetest.RenameCamera()
 	root, news, events := renamedLive(t, c, "@dlnum@_@filename@")
 	allDir := &renDirNode{fsys: root.fsys, path: "all"} // as the kernel would hold it
 	n, _ := allDir.node()
 	before := len(n.Children())
 
-	f101 := FindHandle(t, c, 0x00010001, "101NIKON")
+	f101 := treetest.FindHandle(t, c, 0x00010001, "101NIKON")
 	c.Mu.Lock()
 	h := c.Add(0x00010001, f101, "DSC_0009.NEF", false, []byte("nine"), "20200101T000000", "")
 	c.Mu.Unlock()
@@ -69,10 +72,10 @@ func TestRenamedFollowsChanges(t *testing.T) {
 // A folder deleted on the camera takes latest with it when the newest
 // capture was in it.
 func TestRenamedFolderDeletedClearsLatest(t *testing.T) {
-	c := RenameCamera()
+	c := treetest.RenameCamera()
 	root, news, events := renamedLive(t, c, "@dlnum@_@filename@")
 
-	f101 := FindHandle(t, c, 0x00010001, "101NIKON")
+	f101 := treetest.FindHandle(t, c, 0x00010001, "101NIKON")
 	c.Mu.Lock()
 	h := c.Add(0x00010001, f101, "DSC_0009.NEF", false, []byte("nine"), "20200101T000000", "")
 	c.Mu.Unlock()
@@ -106,7 +109,7 @@ func TestRenamedFolderDeletedClearsLatest(t *testing.T) {
 
 // A card put in while mounted shows its files in the renamed tree.
 func TestRenamedCardInserted(t *testing.T) {
-	c := RenameCamera()
+	c := treetest.RenameCamera()
 	c.Mu.Lock()
 	c.IDs = c.IDs[:1] // the second card is not in yet
 	card2 := c.Storages[0x00020001]
@@ -133,12 +136,12 @@ func TestRenamedCardInserted(t *testing.T) {
 // renamedLive builds the renamed tree (dirs "all", files fileSpec) of c's
 // tree and its root, which tells OnNew on news, and watches the tree for
 // the events sent on events until the test ends.
-func renamedLive(t *testing.T, c *FakeCamera, fileSpec string) (*renDirNode, chan string, chan mtp.Event) {
+func renamedLive(t *testing.T, c *treetest.FakeCamera, fileSpec string) (*renDirNode, chan string, chan mtp.Event) {
 	t.Helper()
 	tr := newTestTree(t, c)
-	r := NewRenamer(RenameConfig{
+	r := renamed.NewRenamer(renamed.RenameConfig{
 		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, fileSpec, true),
-		Camera: renameTestCamera, Logger: Logger(t),
+		Camera: renameTestCamera, Logger: treetest.Logger(t),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -147,11 +150,11 @@ func renamedLive(t *testing.T, c *FakeCamera, fileSpec string) (*renDirNode, cha
 		t.Fatal(err)
 	}
 	news := make(chan string, 4)
-	root := NewRenamedRoot(Config{Tree: tr, Logger: Logger(t), OnNew: func(p string) { news <- p }}, rt).(*renDirNode)
+	root := NewRenamedRoot(Config{Tree: tr, Logger: treetest.Logger(t), OnNew: func(p string) { news <- p }}, rt).(*renDirNode)
 	events := make(chan mtp.Event, 2)
 	wctx, wcancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { tr.Watch(wctx, WatchConfig{Events: events}) })
+	wg.Go(func() { tr.Watch(wctx, tree.WatchConfig{Events: events}) })
 	t.Cleanup(func() { wcancel(); wg.Wait() })
 	return root, news, events
 }

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/airnef-mount/airnef-mount/renamed"
+	"github.com/airnef-mount/airnef-mount/tree"
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
@@ -15,9 +17,9 @@ import (
 // control directory at /.airnef; neither is listed. A renamed file is the
 // camera's file under another name: it is read through cfg.Cache under
 // the camera object's key, so both names share cached blocks.
-func NewRenamedRoot(cfg Config, rt *RenamedTree) fs.InodeEmbedder {
+func NewRenamedRoot(cfg Config, rt *renamed.RenamedTree) fs.InodeEmbedder {
 	cam := NewRoot(cfg).(*dirNode)
-	cam.fsys.cameraPrefix = CameraDirName + "/"
+	cam.fsys.cameraPrefix = tree.CameraDirName + "/"
 	cam.fsys.ren = &renamedView{}
 	cam.fsys.ren.tree.Store(rt)
 	root := &renDirNode{fsys: cam.fsys, last: rt.Root(), camera: cam}
@@ -30,7 +32,7 @@ func NewRenamedRoot(cfg Config, rt *RenamedTree) fs.InodeEmbedder {
 // that a reader sees one tree or the next, never a mix.
 type renamedView struct {
 	mu   sync.Mutex // one rebuild at a time
-	tree atomic.Pointer[RenamedTree]
+	tree atomic.Pointer[renamed.RenamedTree]
 }
 
 // renDirNode is a directory of the renamed tree, known by its path: the
@@ -40,8 +42,8 @@ type renDirNode struct {
 	fs.Inode
 	readOnlyDir
 	fsys *filesystem
-	path string       // "" for the top
-	last *RenamedNode // the node when looked up: its attributes once gone
+	path string               // "" for the top
+	last *renamed.RenamedNode // the node when looked up: its attributes once gone
 	// camera is the camera tree's root, shown at /.camera; set on the
 	// root only.
 	camera *dirNode
@@ -49,7 +51,7 @@ type renDirNode struct {
 
 // node is the directory in the current tree; false (and the node it was)
 // when a rebuild has taken it out.
-func (d *renDirNode) node() (*RenamedNode, bool) {
+func (d *renDirNode) node() (*renamed.RenamedNode, bool) {
 	if n, ok := d.fsys.ren.tree.Load().Dir(d.path); ok {
 		return n, true
 	}
@@ -70,7 +72,7 @@ type cameraRootNode struct {
 	dirNode
 }
 
-func (f *filesystem) renDirAttr(n *RenamedNode, out *fuse.Attr) {
+func (f *filesystem) renDirAttr(n *renamed.RenamedNode, out *fuse.Attr) {
 	out.Ino = n.Ino
 	out.Uid, out.Gid = f.uid, f.gid
 	out.SetTimes(&n.Mtime, &n.Mtime, &n.Mtime)
@@ -82,7 +84,7 @@ func (f *filesystem) renDirAttr(n *RenamedNode, out *fuse.Attr) {
 
 // newRenChild makes (or finds, by inode number) the inode of entry n of
 // parent and fills out.
-func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *RenamedNode, out *fuse.EntryOut) *fs.Inode {
+func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *renamed.RenamedNode, out *fuse.EntryOut) *fs.Inode {
 	if n.IsDir() {
 		f.renDirAttr(n, &out.Attr)
 		return parent.NewInode(ctx, &renDirNode{fsys: f, path: n.Path(), last: n}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: n.Ino})
@@ -104,10 +106,10 @@ func (d *renDirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.At
 func (d *renDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	if d.camera != nil {
 		switch name {
-		case ControlDirName:
+		case tree.ControlDirName:
 			return d.fsys.controlDir(ctx, &d.Inode, out), 0
-		case CameraDirName:
-			ino := controlIno(CameraDirName)
+		case tree.CameraDirName:
+			ino := controlIno(tree.CameraDirName)
 			node := &cameraRootNode{dirNode: dirNode{fsys: d.fsys, obj: d.camera.obj}}
 			node.fillAttr(&out.Attr)
 			return d.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino}), 0
@@ -127,7 +129,7 @@ func (d *renDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 // Readdir lists the directory sorted by name; /.camera and /.airnef are
 // not listed.
 func (d *renDirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	var children []*RenamedNode
+	var children []*renamed.RenamedNode
 	if n, ok := d.node(); ok {
 		children = n.Children()
 	}
@@ -158,7 +160,7 @@ func (n *renFileNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.At
 
 func (n *cameraRootNode) fillAttr(out *fuse.Attr) {
 	n.fsys.fillAttr(n.obj, out)
-	out.Ino = controlIno(CameraDirName)
+	out.Ino = controlIno(tree.CameraDirName)
 }
 
 func (n *cameraRootNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
