@@ -17,7 +17,7 @@ var renameTestCamera = tree.NewCameraID("Nikon Corporation", "D7200", "003555132
 
 func newTestTree(t *testing.T, c tree.Camera) *tree.Tree {
 	t.Helper()
-	tr := tree.NewTree(c, tree.TreeConfig{Location: time.UTC})
+	tr := tree.New(c, tree.Config{Location: time.UTC})
 	t.Cleanup(tr.Close)
 	return tr
 }
@@ -41,10 +41,10 @@ func mustSpec(t *testing.T, s string, file bool) *pathspec.Spec {
 }
 
 // renameFiles maps each file of rt to its camera path.
-func renameFiles(rt *renamed.RenamedTree) map[string]string {
+func renameFiles(rt *renamed.Tree) map[string]string {
 	out := map[string]string{}
-	var walk func(n *renamed.RenamedNode)
-	walk = func(n *renamed.RenamedNode) {
+	var walk func(n *renamed.Node)
+	walk = func(n *renamed.Node) {
 		for _, c := range n.Children() {
 			if c.IsDir() {
 				walk(c)

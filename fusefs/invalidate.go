@@ -24,7 +24,7 @@ import (
 // folder alone changes nothing there: its files come as changes of their
 // own.
 func (f *filesystem) changedAll(cs []tree.Change) {
-	var old, now *renamed.RenamedTree
+	var old, now *renamed.Tree
 	if f.ren != nil && slices.ContainsFunc(cs, func(c tree.Change) bool { return c.Removed || !c.Obj.IsDir() }) {
 		old, now = f.rebuildRenamed()
 	}
@@ -41,7 +41,7 @@ func (f *filesystem) changedAll(cs []tree.Change) {
 
 // changedOne does changedAll's work for c; old and now are the renamed trees
 // before and after the changes (nil when not rebuilt).
-func (f *filesystem) changedOne(c tree.Change, old, now *renamed.RenamedTree) {
+func (f *filesystem) changedOne(c tree.Change, old, now *renamed.Tree) {
 	path := f.cameraPrefix + c.Obj.Path()
 	var renamedPath string
 	if n, ok := old.File(c.Obj); ok && c.Removed {
@@ -127,7 +127,7 @@ func (f *filesystem) inode(o *tree.Object) *fs.Inode {
 // rebuildRenamed builds the renamed tree again after changes, shows the
 // new tree and tells the kernel what changed in it. It returns the trees
 // before and after.
-func (f *filesystem) rebuildRenamed() (old, nt *renamed.RenamedTree) {
+func (f *filesystem) rebuildRenamed() (old, nt *renamed.Tree) {
 	v := f.ren
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -149,12 +149,12 @@ func (f *filesystem) rebuildRenamed() (old, nt *renamed.RenamedTree) {
 // renamedDirChanged tells the kernel, if it holds the renamed directory
 // at path, what changed between its node in the old tree (od) and in the
 // new one (nd); either may be nil (made or taken out by the rebuild).
-func (f *filesystem) renamedDirChanged(path string, od, nd *renamed.RenamedNode) {
+func (f *filesystem) renamedDirChanged(path string, od, nd *renamed.Node) {
 	dir := f.renamedInode(path)
 	if dir == nil {
 		return // the kernel caches nothing of it
 	}
-	var oldEntries, newEntries []*renamed.RenamedNode
+	var oldEntries, newEntries []*renamed.Node
 	if od != nil {
 		oldEntries = od.Children()
 	}
@@ -163,7 +163,7 @@ func (f *filesystem) renamedDirChanged(path string, od, nd *renamed.RenamedNode)
 	}
 	changed := (od == nil) != (nd == nil) || (od != nil && (!od.Mtime.Equal(nd.Mtime) || od.Subdirs() != nd.Subdirs()))
 	for _, o := range oldEntries {
-		var n *renamed.RenamedNode
+		var n *renamed.Node
 		ok := false
 		if nd != nil {
 			n, ok = nd.Lookup(o.Name)

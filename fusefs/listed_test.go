@@ -43,7 +43,7 @@ func (r *listedRecorder) take() []string {
 }
 
 func TestListedHookAndStats(t *testing.T) {
-	tr := newTestTree(t, treetest.SampleCamera())
+	tr := newTestTree(t, treetest.Sample())
 	ch, err := cache.New(cache.Config{Size: 16 * cache.BlockUnit, BlockSize: cache.BlockUnit}, tr.Source())
 	if err != nil {
 		t.Fatal(err)
@@ -90,13 +90,13 @@ func TestListedHookAndStats(t *testing.T) {
 // Under a renamed tree the hook gets the renamed paths, and the camera
 // tree's files under .camera/.
 func TestListedHookRenamed(t *testing.T) {
-	tr := newTestTree(t, treetest.SampleCamera())
+	tr := newTestTree(t, treetest.Sample())
 	ch, err := cache.New(cache.Config{Size: 16 * cache.BlockUnit, BlockSize: cache.BlockUnit}, tr.Source())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ch.Close() })
-	r := renamed.NewRenamer(renamed.RenameConfig{FileSpec: mustSpec(t, "@cameramodel@_@filename@", true), Camera: renameTestCamera, Logger: treetest.Logger(t)})
+	r := renamed.NewRenamer(renamed.Config{FileSpec: mustSpec(t, "@cameramodel@_@filename@", true), Camera: renameTestCamera, Logger: treetest.Logger(t)})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	rt, err := r.Build(ctx, tr)

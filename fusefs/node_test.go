@@ -60,7 +60,7 @@ func readdir(t *testing.T, d fs.NodeReaddirer) []string {
 
 func TestNodes(t *testing.T) {
 	ctx := context.Background()
-	root, _ := newTestRoot(t, treetest.SampleCamera())
+	root, _ := newTestRoot(t, treetest.Sample())
 
 	if got := strings.Join(readdir(t, root), ","); got != "SD,card3" {
 		t.Fatalf("root lists %q; the control directory must stay hidden", got)
@@ -165,7 +165,7 @@ func lookupDir(t *testing.T, d *dirNode, name string) *dirNode {
 // the rest fails with EIO.
 func TestNodesCameraGone(t *testing.T) {
 	ctx := context.Background()
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	root, _ := newTestRoot(t, c)
 	sd := lookupDir(t, root, "SD")
 	dcim := lookupDir(t, sd, "DCIM")

@@ -16,7 +16,7 @@ import (
 // OnNew and /.airnef/latest give, and the directories the kernel holds
 // answer from the new tree; a deletion takes it out and clears latest.
 func TestRenamedFollowsChanges(t *testing.T) {
-	c := treetest.RenameCamera()
+	c := treetest.RenameSample()
 	root, news, events := renamedLive(t, c, "@dlnum@_@filename@")
 	allDir := &renDirNode{fsys: root.fsys, path: "all"} // as the kernel would hold it
 	n, _ := allDir.node()
@@ -72,7 +72,7 @@ func TestRenamedFollowsChanges(t *testing.T) {
 // A folder deleted on the camera takes latest with it when the newest
 // capture was in it.
 func TestRenamedFolderDeletedClearsLatest(t *testing.T) {
-	c := treetest.RenameCamera()
+	c := treetest.RenameSample()
 	root, news, events := renamedLive(t, c, "@dlnum@_@filename@")
 
 	f101 := treetest.FindHandle(t, c, 0x00010001, "101NIKON")
@@ -109,7 +109,7 @@ func TestRenamedFolderDeletedClearsLatest(t *testing.T) {
 
 // A card put in while mounted shows its files in the renamed tree.
 func TestRenamedCardInserted(t *testing.T) {
-	c := treetest.RenameCamera()
+	c := treetest.RenameSample()
 	c.Mu.Lock()
 	c.IDs = c.IDs[:1] // the second card is not in yet
 	card2 := c.Storages[0x00020001]
@@ -136,10 +136,10 @@ func TestRenamedCardInserted(t *testing.T) {
 // renamedLive builds the renamed tree (dirs "all", files fileSpec) of c's
 // tree and its root, which tells OnNew on news, and watches the tree for
 // the events sent on events until the test ends.
-func renamedLive(t *testing.T, c *treetest.FakeCamera, fileSpec string) (*renDirNode, chan string, chan mtp.Event) {
+func renamedLive(t *testing.T, c *treetest.Camera, fileSpec string) (*renDirNode, chan string, chan mtp.Event) {
 	t.Helper()
 	tr := newTestTree(t, c)
-	r := renamed.NewRenamer(renamed.RenameConfig{
+	r := renamed.NewRenamer(renamed.Config{
 		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, fileSpec, true),
 		Camera: renameTestCamera, Logger: treetest.Logger(t),
 	})

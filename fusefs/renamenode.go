@@ -17,7 +17,7 @@ import (
 // control directory at /.airnef; neither is listed. A renamed file is the
 // camera's file under another name: it is read through cfg.Cache under
 // the camera object's key, so both names share cached blocks.
-func NewRenamedRoot(cfg Config, rt *renamed.RenamedTree) fs.InodeEmbedder {
+func NewRenamedRoot(cfg Config, rt *renamed.Tree) fs.InodeEmbedder {
 	cam := NewRoot(cfg).(*dirNode)
 	cam.fsys.cameraPrefix = tree.CameraDirName + "/"
 	cam.fsys.ren = &renamedView{}
@@ -32,7 +32,7 @@ func NewRenamedRoot(cfg Config, rt *renamed.RenamedTree) fs.InodeEmbedder {
 // that a reader sees one tree or the next, never a mix.
 type renamedView struct {
 	mu   sync.Mutex // one rebuild at a time
-	tree atomic.Pointer[renamed.RenamedTree]
+	tree atomic.Pointer[renamed.Tree]
 }
 
 // renDirNode is a directory of the renamed tree, known by its path: the
@@ -42,8 +42,8 @@ type renDirNode struct {
 	fs.Inode
 	readOnlyDir
 	fsys *filesystem
-	path string               // "" for the top
-	last *renamed.RenamedNode // the node when looked up: its attributes once gone
+	path string        // "" for the top
+	last *renamed.Node // the node when looked up: its attributes once gone
 	// camera is the camera tree's root, shown at /.camera; set on the
 	// root only.
 	camera *dirNode
@@ -51,7 +51,7 @@ type renDirNode struct {
 
 // node is the directory in the current tree; false (and the node it was)
 // when a rebuild has taken it out.
-func (d *renDirNode) node() (*renamed.RenamedNode, bool) {
+func (d *renDirNode) node() (*renamed.Node, bool) {
 	if n, ok := d.fsys.ren.tree.Load().Dir(d.path); ok {
 		return n, true
 	}
@@ -72,7 +72,7 @@ type cameraRootNode struct {
 	dirNode
 }
 
-func (f *filesystem) renDirAttr(n *renamed.RenamedNode, out *fuse.Attr) {
+func (f *filesystem) renDirAttr(n *renamed.Node, out *fuse.Attr) {
 	out.Ino = n.Ino
 	out.Uid, out.Gid = f.uid, f.gid
 	out.SetTimes(&n.Mtime, &n.Mtime, &n.Mtime)
@@ -84,7 +84,7 @@ func (f *filesystem) renDirAttr(n *renamed.RenamedNode, out *fuse.Attr) {
 
 // newRenChild makes (or finds, by inode number) the inode of entry n of
 // parent and fills out.
-func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *renamed.RenamedNode, out *fuse.EntryOut) *fs.Inode {
+func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *renamed.Node, out *fuse.EntryOut) *fs.Inode {
 	if n.IsDir() {
 		f.renDirAttr(n, &out.Attr)
 		return parent.NewInode(ctx, &renDirNode{fsys: f, path: n.Path(), last: n}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: n.Ino})
@@ -129,7 +129,7 @@ func (d *renDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 // Readdir lists the directory sorted by name; /.camera and /.airnef are
 // not listed.
 func (d *renDirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	var children []*renamed.RenamedNode
+	var children []*renamed.Node
 	if n, ok := d.node(); ok {
 		children = n.Children()
 	}

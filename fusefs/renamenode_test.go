@@ -26,7 +26,7 @@ func newRenamedTestRoot(t *testing.T, c tree.Camera, dir, file string) *renDirNo
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ch.Close() })
-	r := renamed.NewRenamer(renamed.RenameConfig{
+	r := renamed.NewRenamer(renamed.Config{
 		DirSpec: mustSpec(t, dir, false), FileSpec: mustSpec(t, file, true), Camera: renameTestCamera, Logger: treetest.Logger(t),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -62,7 +62,7 @@ func readAll(t *testing.T, n fs.InodeEmbedder) []byte {
 // the camera tree's file.
 func TestRenamedNodes(t *testing.T) {
 	ctx := context.Background()
-	c := treetest.RenameCamera()
+	c := treetest.RenameSample()
 	root := newRenamedTestRoot(t, c, "@capturedate_y@/@capturedate@", "@cameramodel@_@filename@")
 
 	if got := readdir(t, root); !slices.Equal(got, []string{"1970", "2015"}) {

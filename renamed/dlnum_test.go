@@ -20,7 +20,7 @@ import (
 // lifetimeNames builds the renamed tree of c with @dlnum_lifetime@ in
 // every name, on a fresh tree (a new mount), and returns renamed path ->
 // camera path.
-func lifetimeNames(t *testing.T, c *treetest.FakeCamera, dir string) map[string]string {
+func lifetimeNames(t *testing.T, c *treetest.Camera, dir string) map[string]string {
 	t.Helper()
 	lt := OpenLifetime(dir, renameTestCamera, treetest.Logger(t))
 	return renameFiles(buildRenamed(t, c, "", "@dlnum_lifetime@_@filename@", lt))
@@ -32,7 +32,7 @@ func lifetimeNames(t *testing.T, c *treetest.FakeCamera, dir string) map[string]
 // however old it is.
 func TestLifetimePersists(t *testing.T) {
 	dir := t.TempDir()
-	c := treetest.RenameCamera()
+	c := treetest.RenameSample()
 	first := lifetimeNames(t, c, dir)
 	want := map[string]string{
 		"SD/DCIM/100NIKON/0001_NODATE.JPG":    "SD/DCIM/100NIKON/NODATE.JPG",

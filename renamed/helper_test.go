@@ -14,7 +14,7 @@ const watchBound = 5 * time.Second
 
 func newTestTree(t *testing.T, c tree.Camera) *tree.Tree {
 	t.Helper()
-	tr := tree.NewTree(c, tree.TreeConfig{Location: time.UTC})
+	tr := tree.New(c, tree.Config{Location: time.UTC})
 	t.Cleanup(tr.Close)
 	return tr
 }

@@ -18,9 +18,9 @@ import (
 // nobody. Built from the watched tree's listing, without asking the
 // camera.
 func TestRenamedRebuildPins(t *testing.T) {
-	c := treetest.RenameCamera()
+	c := treetest.RenameSample()
 	tr := newTestTree(t, c)
-	r := NewRenamer(RenameConfig{
+	r := NewRenamer(Config{
 		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, "@filename@", true),
 		Camera: renameTestCamera, Logger: treetest.Logger(t),
 	})

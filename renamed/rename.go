@@ -42,8 +42,8 @@ import (
 // would name first, takes "NAME (2)" rather than moving the file that had
 // "NAME"; and a deletion never renumbers the others.
 
-// RenameConfig configures a Renamer.
-type RenameConfig struct {
+// Config configures a Renamer.
+type Config struct {
 	// DirSpec names each file's directory (components separated by '/'
 	// or '\'); nil keeps the camera's own: the storage and its folders.
 	DirSpec *pathspec.Spec
@@ -67,7 +67,7 @@ type RenameConfig struct {
 // again) gives known files the same numbers and new captures the next
 // ones.
 type Renamer struct {
-	cfg      RenameConfig
+	cfg      Config
 	log      *slog.Logger
 	lifetime *Lifetime
 
@@ -100,7 +100,7 @@ type numbered struct {
 }
 
 // NewRenamer returns a Renamer for cfg.
-func NewRenamer(cfg RenameConfig) *Renamer {
+func NewRenamer(cfg Config) *Renamer {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -115,33 +115,33 @@ func NewRenamer(cfg RenameConfig) *Renamer {
 	return &Renamer{cfg: cfg, log: log, lifetime: lt, dlnum: map[string]numbered{}, life: map[string]numbered{}, pinned: map[string]pinnedFile{}}
 }
 
-// RenamedTree is one renamed view of the card. It does not change once
+// Tree is one renamed view of the card. It does not change once
 // built: safe for any number of readers.
-type RenamedTree struct {
-	root  *RenamedNode
+type Tree struct {
+	root  *Node
 	files int
 	dirs  int
 
-	renamer  *Renamer                // builds the next tree (Rebuild)
-	dirIndex map[string]*RenamedNode // directories by path ("" the top)
-	byObject map[*tree.Object]*RenamedNode
+	renamer  *Renamer         // builds the next tree (Rebuild)
+	dirIndex map[string]*Node // directories by path ("" the top)
+	byObject map[*tree.Object]*Node
 }
 
 // Renamer is the Renamer that built the tree, which builds the next one.
-func (rt *RenamedTree) Renamer() *Renamer { return rt.renamer }
+func (rt *Tree) Renamer() *Renamer { return rt.renamer }
 
 // AllDirs yields every directory of the tree with its path ("" the top).
-func (rt *RenamedTree) AllDirs() iter.Seq2[string, *RenamedNode] { return maps.All(rt.dirIndex) }
+func (rt *Tree) AllDirs() iter.Seq2[string, *Node] { return maps.All(rt.dirIndex) }
 
 // Dir is the directory at path ("" the top), if the tree has it.
-func (rt *RenamedTree) Dir(path string) (*RenamedNode, bool) {
+func (rt *Tree) Dir(path string) (*Node, bool) {
 	n, ok := rt.dirIndex[path]
 	return n, ok
 }
 
 // File is the entry of camera file o, if the tree has it (a nil tree has
 // none).
-func (rt *RenamedTree) File(o *tree.Object) (*RenamedNode, bool) {
+func (rt *Tree) File(o *tree.Object) (*Node, bool) {
 	if rt == nil {
 		return nil, false
 	}
@@ -150,16 +150,16 @@ func (rt *RenamedTree) File(o *tree.Object) (*RenamedNode, bool) {
 }
 
 // Root is the top directory.
-func (rt *RenamedTree) Root() *RenamedNode { return rt.root }
+func (rt *Tree) Root() *Node { return rt.root }
 
 // Files is the number of files in the tree.
-func (rt *RenamedTree) Files() int { return rt.files }
+func (rt *Tree) Files() int { return rt.files }
 
 // Dirs is the number of directories in the tree, the top one excluded.
-func (rt *RenamedTree) Dirs() int { return rt.dirs }
+func (rt *Tree) Dirs() int { return rt.dirs }
 
-// RenamedNode is a directory or a file of a renamed tree.
-type RenamedNode struct {
+// Node is a directory or a file of a renamed tree.
+type Node struct {
 	// Name is unique in the parent directory and a valid Linux name.
 	Name string
 	// Ino is the inode number: for a directory a hash of its path, for
@@ -173,9 +173,9 @@ type RenamedNode struct {
 	// @dlnum_lifetime@ (0 for a directory).
 	DLNum, DLNumLifetime int
 
-	parent   *RenamedNode
-	children []*RenamedNode // sorted by Name
-	byName   map[string]*RenamedNode
+	parent   *Node
+	children []*Node // sorted by Name
+	byName   map[string]*Node
 	subdirs  int
 	pending  []*cardFile // files to name, in naming order (build only)
 	key      LifetimeKey // a file's identity and check (pins)
@@ -183,22 +183,22 @@ type RenamedNode struct {
 }
 
 // IsDir reports whether n is a directory.
-func (n *RenamedNode) IsDir() bool { return n.Object == nil }
+func (n *Node) IsDir() bool { return n.Object == nil }
 
 // Children are a directory's entries sorted by name. Do not modify.
-func (n *RenamedNode) Children() []*RenamedNode { return n.children }
+func (n *Node) Children() []*Node { return n.children }
 
 // Lookup returns the entry called name.
-func (n *RenamedNode) Lookup(name string) (*RenamedNode, bool) {
+func (n *Node) Lookup(name string) (*Node, bool) {
 	c, ok := n.byName[name]
 	return c, ok
 }
 
 // Subdirs is the number of directories in n.
-func (n *RenamedNode) Subdirs() int { return n.subdirs }
+func (n *Node) Subdirs() int { return n.subdirs }
 
 // Path is n's path from the top, names joined by "/".
-func (n *RenamedNode) Path() string {
+func (n *Node) Path() string {
 	if n.parent == nil {
 		return ""
 	}
@@ -223,7 +223,7 @@ type cardFile struct {
 // Build lists the whole card through t (each folder once, as browsing the
 // camera tree would: the listing is t's and is kept for it) and returns
 // the renamed tree. Progress is logged every ProgressEvery.
-func (r *Renamer) Build(ctx context.Context, t *tree.Tree) (*RenamedTree, error) {
+func (r *Renamer) Build(ctx context.Context, t *tree.Tree) (*Tree, error) {
 	start := time.Now()
 	files, err := r.listCard(ctx, t)
 	if err != nil {
@@ -237,7 +237,7 @@ func (r *Renamer) Build(ctx context.Context, t *tree.Tree) (*RenamedTree, error)
 // Rebuild builds the renamed tree again from what t has listed, asking
 // the camera nothing: after the camera reported a change. Files of the
 // last tree keep their paths, new ones get the next @dlnum@.
-func (r *Renamer) Rebuild(t *tree.Tree) *RenamedTree {
+func (r *Renamer) Rebuild(t *tree.Tree) *Tree {
 	start := time.Now()
 	rt := r.make(r.listListed(t))
 	r.log.Debug("renamed tree rebuilt", "files", rt.files, "dirs", rt.dirs, "dur", time.Since(start))
@@ -245,7 +245,7 @@ func (r *Renamer) Rebuild(t *tree.Tree) *RenamedTree {
 }
 
 // make numbers files and builds their tree.
-func (r *Renamer) make(files []*cardFile) *RenamedTree {
+func (r *Renamer) make(files []*cardFile) *Tree {
 	r.build.Lock()
 	defer r.build.Unlock()
 	// Naming order: oldest capture first, then slot, folder and name.
@@ -294,7 +294,7 @@ func (r *Renamer) assignLifetime(files []*cardFile) {
 
 // pin remembers where each file of rt is, for the next build; a file
 // not in rt (deleted) loses its pin. r.build must be held.
-func (r *Renamer) pin(rt *RenamedTree) {
+func (r *Renamer) pin(rt *Tree) {
 	pinned := make(map[string]pinnedFile, rt.files)
 	for _, n := range rt.byObject {
 		k := n.key
@@ -450,8 +450,8 @@ func (r *Renamer) meta(f *cardFile) pathspec.Meta {
 // buildTree makes the tree from files in naming order: the files of the
 // last tree at their pinned paths first, then the others named around
 // them. r.build must be held.
-func (r *Renamer) buildTree(files []*cardFile) *RenamedTree {
-	rt := &RenamedTree{root: &RenamedNode{Ino: tree.RootIno, byName: map[string]*RenamedNode{}}, renamer: r}
+func (r *Renamer) buildTree(files []*cardFile) *Tree {
+	rt := &Tree{root: &Node{Ino: tree.RootIno, byName: map[string]*Node{}}, renamer: r}
 	var fresh []*cardFile
 	for _, f := range files {
 		p, ok := r.pinned[f.place]
@@ -510,8 +510,8 @@ func (r *Renamer) buildTree(files []*cardFile) *RenamedTree {
 }
 
 // addFile makes file f's entry called name in d.
-func (rt *RenamedTree) addFile(d *RenamedNode, name string, f *cardFile) {
-	c := &RenamedNode{
+func (rt *Tree) addFile(d *Node, name string, f *cardFile) {
+	c := &Node{
 		Name: name, Ino: renamedFileIno(f.key), Mtime: f.obj.Mtime, Object: f.obj,
 		DLNum: f.dl, DLNumLifetime: f.dlLife, parent: d, key: f.key, place: f.place,
 	}
@@ -521,11 +521,11 @@ func (rt *RenamedTree) addFile(d *RenamedNode, name string, f *cardFile) {
 }
 
 // index fills the lookups of directories by path and files by object.
-func (rt *RenamedTree) index() {
-	rt.dirIndex = map[string]*RenamedNode{}
-	rt.byObject = make(map[*tree.Object]*RenamedNode, rt.files)
-	var walk func(d *RenamedNode, path string)
-	walk = func(d *RenamedNode, path string) {
+func (rt *Tree) index() {
+	rt.dirIndex = map[string]*Node{}
+	rt.byObject = make(map[*tree.Object]*Node, rt.files)
+	var walk func(d *Node, path string)
+	walk = func(d *Node, path string) {
 		rt.dirIndex[path] = d
 		for _, c := range d.children {
 			switch {
@@ -543,7 +543,7 @@ func (rt *RenamedTree) index() {
 
 // mkdir returns directory name in d, making it if needed. At the top, the
 // names of the control directories are never handed out.
-func (rt *RenamedTree) mkdir(d *RenamedNode, name string) *RenamedNode {
+func (rt *Tree) mkdir(d *Node, name string) *Node {
 	if d == rt.root && tree.Reserved(name) {
 		name = tree.NumberedName(name, 2)
 	}
@@ -560,7 +560,7 @@ func (rt *RenamedTree) mkdir(d *RenamedNode, name string) *RenamedNode {
 			return c
 		}
 	}
-	c := &RenamedNode{Name: name, parent: d, byName: map[string]*RenamedNode{}}
+	c := &Node{Name: name, parent: d, byName: map[string]*Node{}}
 	c.Ino = renamedDirIno(c.Path())
 	d.byName[name] = c
 	d.children = append(d.children, c)
@@ -571,7 +571,7 @@ func (rt *RenamedTree) mkdir(d *RenamedNode, name string) *RenamedNode {
 
 // finish names d's files and, depth first, its subdirectories', sorts
 // the entries and sets the directories' mtimes.
-func (rt *RenamedTree) finish(d *RenamedNode) {
+func (rt *Tree) finish(d *Node) {
 	// Subdirectories keep their names; files take theirs in naming
 	// order, so an older capture keeps a name and a newer one with the
 	// same name becomes "NAME (2).EXT".
@@ -599,7 +599,7 @@ func (rt *RenamedTree) finish(d *RenamedNode) {
 	if d.Mtime.IsZero() {
 		d.Mtime = tree.Epoch
 	}
-	slices.SortFunc(d.children, func(a, b *RenamedNode) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(d.children, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // safeDirs splits an expanded --dirnamespec into directory names that a
@@ -664,10 +664,10 @@ func hashIno(prefix, s string) uint64 {
 
 // String describes the tree for logs and test failures: one line per
 // file, "path size".
-func (rt *RenamedTree) String() string {
+func (rt *Tree) String() string {
 	var b strings.Builder
-	var walk func(n *RenamedNode)
-	walk = func(n *RenamedNode) {
+	var walk func(n *Node)
+	walk = func(n *Node) {
 		for _, c := range n.children {
 			if c.IsDir() {
 				walk(c)

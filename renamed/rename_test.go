@@ -19,10 +19,10 @@ var renameTestCamera = tree.NewCameraID("Nikon Corporation", "D7200", "003555132
 
 // renameFiles is a renamed tree's files: path -> the camera path of the
 // object behind it.
-func renameFiles(rt *RenamedTree) map[string]string {
+func renameFiles(rt *Tree) map[string]string {
 	out := map[string]string{}
-	var walk func(n *RenamedNode)
-	walk = func(n *RenamedNode) {
+	var walk func(n *Node)
+	walk = func(n *Node) {
 		for _, c := range n.Children() {
 			if c.IsDir() {
 				walk(c)
@@ -53,9 +53,9 @@ func mustSpec(t *testing.T, s string, file bool) *pathspec.Spec {
 	return sp
 }
 
-func buildRenamed(t *testing.T, c tree.Camera, dir, file string, lt *Lifetime) *RenamedTree {
+func buildRenamed(t *testing.T, c tree.Camera, dir, file string, lt *Lifetime) *Tree {
 	t.Helper()
-	r := NewRenamer(RenameConfig{
+	r := NewRenamer(Config{
 		DirSpec: mustSpec(t, dir, false), FileSpec: mustSpec(t, file, true), Camera: renameTestCamera,
 		DownloadTime: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Lifetime: lt, Logger: treetest.Logger(t),
 	})
@@ -169,7 +169,7 @@ func TestRenamedTree(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			rt := buildRenamed(t, treetest.RenameCamera(), tc.dir, tc.file, nil)
+			rt := buildRenamed(t, treetest.RenameSample(), tc.dir, tc.file, nil)
 			got := renameFiles(rt)
 			if !maps.Equal(got, tc.want) {
 				t.Errorf("renamed tree:\n%s\nwant:\n%s", dumpMap(got), dumpMap(tc.want))
@@ -195,8 +195,8 @@ func dumpMap(m map[string]string) string {
 // different), sizes, and mtimes (a directory's newest file's).
 func TestRenamedTreeAttributes(t *testing.T) {
 	const dir, file = "@capturedate_y@/@capturedate@", "@cameramodel@_@filename@"
-	rt := buildRenamed(t, treetest.RenameCamera(), dir, file, nil)
-	again := buildRenamed(t, treetest.RenameCamera(), dir, file, nil)
+	rt := buildRenamed(t, treetest.RenameSample(), dir, file, nil)
+	again := buildRenamed(t, treetest.RenameSample(), dir, file, nil)
 	root := rt.Root()
 	if got := names2(root.Children()); !slices.Equal(got, []string{"1970", "2015"}) {
 		t.Fatalf("top = %q", got)
@@ -224,8 +224,8 @@ func TestRenamedTreeAttributes(t *testing.T) {
 	}
 
 	inos := map[uint64]string{}
-	var walk func(a, b *RenamedNode)
-	walk = func(a, b *RenamedNode) {
+	var walk func(a, b *Node)
+	walk = func(a, b *Node) {
 		if a.Name != b.Name || a.Ino != b.Ino || !a.Mtime.Equal(b.Mtime) {
 			t.Errorf("%s differs between two builds: ino %d/%d mtime %v/%v", a.Path(), a.Ino, b.Ino, a.Mtime, b.Mtime)
 		}
@@ -247,7 +247,7 @@ func TestRenamedTreeAttributes(t *testing.T) {
 			}
 		}
 		ac, bc := a.Children(), b.Children()
-		if !slices.IsSortedFunc(ac, func(x, y *RenamedNode) int { return strings.Compare(x.Name, y.Name) }) {
+		if !slices.IsSortedFunc(ac, func(x, y *Node) int { return strings.Compare(x.Name, y.Name) }) {
 			t.Errorf("%s: entries not sorted", a.Path())
 		}
 		if len(ac) != len(bc) {
@@ -261,14 +261,14 @@ func TestRenamedTreeAttributes(t *testing.T) {
 
 	// A file's inode number follows its identity, not its new name:
 	// the same file named differently keeps it.
-	other := buildRenamed(t, treetest.RenameCamera(), "", "x_@filename@", nil)
+	other := buildRenamed(t, treetest.RenameSample(), "", "x_@filename@", nil)
 	o, ok := lookupPath(other.Root(), "SD/DCIM/101NIKON/x_DSC_0001.NEF")
 	if !ok || o.Ino != f.Ino {
 		t.Errorf("the same file under another name: ino %v, want %d", o, f.Ino)
 	}
 }
 
-func names2(ns []*RenamedNode) []string {
+func names2(ns []*Node) []string {
 	var out []string
 	for _, n := range ns {
 		out = append(out, n.Name)
@@ -276,7 +276,7 @@ func names2(ns []*RenamedNode) []string {
 	return out
 }
 
-func lookupPath(n *RenamedNode, p string) (*RenamedNode, bool) {
+func lookupPath(n *Node, p string) (*Node, bool) {
 	for _, name := range strings.Split(p, "/") {
 		var ok bool
 		if n, ok = n.Lookup(name); !ok {
@@ -291,7 +291,7 @@ func lookupPath(n *RenamedNode, p string) (*RenamedNode, bool) {
 // reach a name.
 func TestRenamedSafeNames(t *testing.T) {
 	long := strings.Repeat("é", 200) // 400 bytes
-	c := treetest.NewFakeCamera()
+	c := treetest.New()
 	c.AddStorage(0x00010001, "SD", "", 1<<30, 1<<30)
 	folder := c.Add(0x00010001, 0, "bad\xffname", true, nil, "", "")
 	c.Add(0x00010001, folder, "IMG_0001.JPG", false, []byte("x"), "20240101T000000", "")
@@ -351,8 +351,8 @@ func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 // folder, name); a later build after new captures keeps the numbers and
 // gives the new files the next ones, even a new file older than the rest.
 func TestRenamedDLNum(t *testing.T) {
-	c := treetest.RenameCamera()
-	r := NewRenamer(RenameConfig{
+	c := treetest.RenameSample()
+	r := NewRenamer(Config{
 		FileSpec: mustSpec(t, "@dlnum@_@filename@", true), Camera: renameTestCamera, Logger: treetest.Logger(t),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -395,7 +395,7 @@ func TestRenamedListingCost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	browse := treetest.RenameCamera()
+	browse := treetest.RenameSample()
 	tr := newTestTree(t, browse)
 	var browseAll func(o *tree.Object)
 	browseAll = func(o *tree.Object) {
@@ -411,10 +411,10 @@ func TestRenamedListingCost(t *testing.T) {
 	}
 	browseAll(tr.Root())
 
-	c := treetest.RenameCamera()
+	c := treetest.RenameSample()
 	tr2 := newTestTree(t, c)
 	var logBuf treetest.SyncBuffer
-	r := NewRenamer(RenameConfig{
+	r := NewRenamer(Config{
 		DirSpec: mustSpec(t, "@capturedate@", false), Camera: renameTestCamera,
 		ProgressEvery: time.Nanosecond, Logger: slog.New(slog.NewTextHandler(&logBuf, nil)),
 	})
@@ -447,9 +447,9 @@ func TestRenamedListingCost(t *testing.T) {
 
 // A camera that fails mid-listing fails the build.
 func TestRenamedBuildFails(t *testing.T) {
-	c := treetest.RenameCamera()
+	c := treetest.RenameSample()
 	c.Fail = treetest.ErrBroken
-	r := NewRenamer(RenameConfig{FileSpec: mustSpec(t, "@filename@", true), Camera: renameTestCamera})
+	r := NewRenamer(Config{FileSpec: mustSpec(t, "@filename@", true), Camera: renameTestCamera})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := r.Build(ctx, newTestTree(t, c)); err == nil {

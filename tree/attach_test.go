@@ -42,7 +42,7 @@ func TestWatchNewFolder(t *testing.T) {
 		"diffing":             {diff: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := treetest.SampleCamera()
+			c := treetest.Sample()
 			events := make(chan mtp.Event, 4)
 			cfg := WatchConfig{Events: events}
 			if tc.diff {
@@ -78,7 +78,7 @@ func TestWatchNewFolder(t *testing.T) {
 // tree walks up from the shot to the storage and lists the folders on the
 // way down, not the others, and reports the shot alone.
 func TestWatchUnlistedFolders(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	tr := newTestTree(t, c)
 	mustList(t, tr, tr.Root())
 	changes := make(chan Change, 16)
@@ -124,8 +124,8 @@ func TestWatchUnlistedFolders(t *testing.T) {
 // Nikon answers GeneralError to its GetObjectInfo for a while): the
 // folder's listing is retried until it answers, and the shot reported.
 func TestWatchNewFolderSettles(t *testing.T) {
-	fc := treetest.SampleCamera()
-	c := &settlingCamera{FakeCamera: fc}
+	fc := treetest.Sample()
+	c := &settlingCamera{Camera: fc}
 	events := make(chan mtp.Event, 1)
 	tr, changes := watchTree(t, c, WatchConfig{Events: events})
 	dcim := walk(t, tr, "SD", "DCIM")

@@ -13,7 +13,7 @@ import (
 // new object is of the next generation, the cache keys it apart, and the
 // old object's cache key no longer reads anything.
 func TestGenerationReusedName(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	events := make(chan mtp.Event, 4)
 	tr, changes := watchTree(t, c, WatchConfig{Events: events})
 	old := walk(t, tr, "SD", "DCIM", "100NIKON", "DSC_0001.JPG")

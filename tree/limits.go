@@ -27,7 +27,7 @@ const DefaultMaxObjects = 200_000
 const MaxDepth = 256
 
 // ErrTooManyObjects is returned by a listing that would make the tree hold
-// more objects than its cap (TreeConfig.MaxObjects).
+// more objects than its cap (Config.MaxObjects).
 var ErrTooManyObjects = errors.New("fusefs: too many objects")
 
 // maxBadLogged bounds how many bad objects are remembered (each is logged

@@ -12,16 +12,16 @@ import (
 	"github.com/airnef-mount/airnef-mount/tree/treetest"
 )
 
-// strayCamera is a fakeCamera whose folder listings also return the
+// strayCamera is a treetest.Camera whose folder listings also return the
 // handles in extra[parent], whatever their ParentObject says: a camera
 // whose handle lists and ObjectInfos disagree.
 type strayCamera struct {
-	*treetest.FakeCamera
+	*treetest.Camera
 	extra map[uint32][]uint32
 }
 
 func (c *strayCamera) ObjectHandles(ctx context.Context, storage, parent uint32) ([]uint32, error) {
-	hs, err := c.FakeCamera.ObjectHandles(ctx, storage, parent)
+	hs, err := c.Camera.ObjectHandles(ctx, storage, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func (c *strayCamera) ObjectHandles(ctx context.Context, storage, parent uint32)
 func limitsTree(t *testing.T, c Camera, maxObjects int) (*Tree, *treetest.SyncBuffer) {
 	t.Helper()
 	var buf treetest.SyncBuffer
-	tr := NewTree(c, TreeConfig{Location: time.UTC, Logger: slog.New(slog.NewTextHandler(&buf, nil)), MaxObjects: maxObjects})
+	tr := New(c, Config{Location: time.UTC, Logger: slog.New(slog.NewTextHandler(&buf, nil)), MaxObjects: maxObjects})
 	t.Cleanup(tr.Close)
 	return tr, &buf
 }
@@ -44,7 +44,7 @@ func limitsTree(t *testing.T, c Camera, maxObjects int) (*Tree, *treetest.SyncBu
 // often the folder is listed.
 func TestTreeSkipsParentCycles(t *testing.T) {
 	const sd = 0x00010001
-	c := treetest.NewFakeCamera()
+	c := treetest.New()
 	c.AddStorage(sd, "SD", "", 1<<30, 1<<29)
 	dcim := c.Add(sd, 0, "DCIM", true, nil, "", "")
 	c.Add(sd, dcim, "OK.JPG", false, []byte("fine"), "20240301T101010", "")
@@ -58,7 +58,7 @@ func TestTreeSkipsParentCycles(t *testing.T) {
 	c.Add(sd, inner, "X.JPG", false, []byte("x"), "", "")
 	// The top level also lists the looping objects, and INNER lists
 	// itself and DCIM again.
-	cam := &strayCamera{FakeCamera: c, extra: map[uint32][]uint32{0: {a, b, self}, inner: {inner, dcim}}}
+	cam := &strayCamera{Camera: c, extra: map[uint32][]uint32{0: {a, b, self}, inner: {inner, dcim}}}
 	tr, logs := limitsTree(t, cam, 0)
 
 	storage := walk(t, tr, "SD")
@@ -96,7 +96,7 @@ func TestTreeSkipsParentCycles(t *testing.T) {
 // one log line for the folder cut off.
 func TestTreeDepthCap(t *testing.T) {
 	const sd = 0x00010001
-	c := treetest.NewFakeCamera()
+	c := treetest.New()
 	c.AddStorage(sd, "SD", "", 1<<30, 1<<29)
 	parent := uint32(0)
 	for range MaxDepth + 50 {
@@ -129,7 +129,7 @@ func TestTreeDepthCap(t *testing.T) {
 // folder within the cap is listed.
 func TestTreeMaxObjects(t *testing.T) {
 	const sd = 0x00010001
-	c := treetest.NewFakeCamera()
+	c := treetest.New()
 	c.AddStorage(sd, "SD", "", 1<<30, 1<<29)
 	many := c.Add(sd, 0, "MANY", true, nil, "", "")
 	few := c.Add(sd, 0, "FEW", true, nil, "", "")

@@ -24,12 +24,12 @@ func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, n
 func metaTree(t *testing.T, c Camera, dir string, log *slog.Logger) (*Tree, *MetaCache) {
 	t.Helper()
 	m := OpenMetaCache(dir, metaTestCam, 0, log)
-	tr := NewTree(c, TreeConfig{Location: time.UTC, Logger: log, Meta: m})
+	tr := New(c, Config{Location: time.UTC, Logger: log, Meta: m})
 	t.Cleanup(tr.Close)
 	return tr, m
 }
 
-func resetCounts(c *treetest.FakeCamera) {
+func resetCounts(c *treetest.Camera) {
 	c.HandleCalls.Store(0)
 	c.InfoCalls.Store(0)
 	c.StorageCalls.Store(0)
@@ -38,7 +38,7 @@ func resetCounts(c *treetest.FakeCamera) {
 }
 
 // handleOf is the handle of the object called name (the first found).
-func handleOf(t *testing.T, c *treetest.FakeCamera, name string) uint32 {
+func handleOf(t *testing.T, c *treetest.Camera, name string) uint32 {
 	t.Helper()
 	for h := uint32(1); h < c.Next; h++ {
 		if o, ok := c.Objects[h]; ok && o.Info.Filename == name {
@@ -49,21 +49,21 @@ func handleOf(t *testing.T, c *treetest.FakeCamera, name string) uint32 {
 	return 0
 }
 
-// sampleFolders is how many directories of sampleCamera are listed with
+// sampleFolders is how many directories of treetest.Sample are listed with
 // GetObjectHandles on a remount: the two storages' top levels, DCIM,
 // DCIM/100NIKON and 2024-03-15.
 const sampleFolders = 5
 
-// cameras runs f with sampleCamera plain (one GetObjectInfo per object)
+// cameras runs f with treetest.Sample plain (one GetObjectInfo per object)
 // and with GetObjectPropList.
-func cameras(t *testing.T, f func(t *testing.T, fc *treetest.FakeCamera, c Camera, props func() int64)) {
+func cameras(t *testing.T, f func(t *testing.T, fc *treetest.Camera, c Camera, props func() int64)) {
 	t.Run("per object", func(t *testing.T) {
-		fc := treetest.SampleCamera()
+		fc := treetest.Sample()
 		f(t, fc, fc, func() int64 { return 0 })
 	})
 	t.Run("prop list", func(t *testing.T) {
-		pc := newPropCamera(treetest.SampleCamera())
-		f(t, pc.FakeCamera, pc, pc.propCalls.Load)
+		pc := newPropCamera(treetest.Sample())
+		f(t, pc.Camera, pc, pc.propCalls.Load)
 	})
 }
 
@@ -72,7 +72,7 @@ func cameras(t *testing.T, f func(t *testing.T, fc *treetest.FakeCamera, c Camer
 // else, and the same tree (names, sizes, mtimes, inode numbers).
 func TestMetaCacheRemount(t *testing.T) {
 	want := sampleSnapshot(t)
-	cameras(t, func(t *testing.T, fc *treetest.FakeCamera, c Camera, props func() int64) {
+	cameras(t, func(t *testing.T, fc *treetest.Camera, c Camera, props func() int64) {
 		dir := t.TempDir()
 		tr, m := metaTree(t, c, dir, treetest.Logger(t))
 		sameLines(t, snapshot(t, tr), want)
@@ -105,7 +105,7 @@ func TestMetaCacheRemount(t *testing.T) {
 
 // A file added to one folder: only that folder is described again.
 func TestMetaCacheFolderChanged(t *testing.T) {
-	cameras(t, func(t *testing.T, fc *treetest.FakeCamera, c Camera, props func() int64) {
+	cameras(t, func(t *testing.T, fc *treetest.Camera, c Camera, props func() int64) {
 		dir := t.TempDir()
 		tr, _ := metaTree(t, c, dir, treetest.Logger(t))
 		snapshot(t, tr)
@@ -140,7 +140,7 @@ func TestMetaCacheFolderChanged(t *testing.T) {
 func TestMetaCacheSpotCheck(t *testing.T) {
 	want := sampleSnapshot(t)
 	dir := t.TempDir()
-	fc := treetest.SampleCamera()
+	fc := treetest.Sample()
 	tr, _ := metaTree(t, fc, dir, treetest.Logger(t))
 	snapshot(t, tr)
 	tr.Close()
@@ -161,7 +161,7 @@ func TestMetaCacheSpotCheck(t *testing.T) {
 // check sees it and the folder is listed again, so every name reads its
 // own bytes.
 func TestMetaCacheRenumbered(t *testing.T) {
-	cameras(t, func(t *testing.T, fc *treetest.FakeCamera, c Camera, props func() int64) {
+	cameras(t, func(t *testing.T, fc *treetest.Camera, c Camera, props func() int64) {
 		dir := t.TempDir()
 		tr, _ := metaTree(t, c, dir, treetest.Logger(t))
 		snapshot(t, tr)
@@ -175,7 +175,7 @@ func TestMetaCacheRenumbered(t *testing.T) {
 			}
 		}
 		slices.Sort(hs)
-		old := map[uint32]*treetest.FakeObject{}
+		old := map[uint32]*treetest.Object{}
 		for _, h := range hs {
 			old[h] = fc.Objects[h]
 		}
@@ -236,7 +236,7 @@ func TestMetaCacheBadFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			var logs treetest.SyncBuffer
-			fc := treetest.SampleCamera()
+			fc := treetest.Sample()
 			tr, m := metaTree(t, fc, dir, slogTo(&logs))
 			if m.Path() != path {
 				t.Fatalf("cache file %s, want %s", m.Path(), path)
@@ -260,10 +260,10 @@ func TestMetaCacheBadFile(t *testing.T) {
 // for Close; it can be deleted at any time.
 func TestMetaCacheSavedAfterListing(t *testing.T) {
 	dir := t.TempDir()
-	fc := treetest.SampleCamera()
+	fc := treetest.Sample()
 	m := OpenMetaCache(dir, metaTestCam, 0, treetest.Logger(t))
 	m.saveDelay = 20 * time.Millisecond
-	tr := NewTree(fc, TreeConfig{Location: time.UTC, Meta: m})
+	tr := New(fc, Config{Location: time.UTC, Meta: m})
 	t.Cleanup(tr.Close)
 	snapshot(t, tr)
 	deadline := time.Now().Add(10 * time.Second)
@@ -289,9 +289,9 @@ func TestMetaCacheSavedAfterListing(t *testing.T) {
 // The file holds at most maxObjects descriptions.
 func TestMetaCacheBounded(t *testing.T) {
 	dir := t.TempDir()
-	fc := treetest.SampleCamera()
+	fc := treetest.Sample()
 	m := OpenMetaCache(dir, metaTestCam, 4, nil)
-	tr := NewTree(fc, TreeConfig{Location: time.UTC, Meta: m})
+	tr := New(fc, Config{Location: time.UTC, Meta: m})
 	snapshot(t, tr)
 	tr.Close()
 	b, err := os.ReadFile(m.Path())
@@ -317,7 +317,7 @@ func TestMetaCacheBounded(t *testing.T) {
 // The spot check compares dates as times: a camera may write one date
 // differently in GetObjectInfo and in a property list.
 func TestSameDate(t *testing.T) {
-	tr := newTestTree(t, treetest.NewFakeCamera())
+	tr := newTestTree(t, treetest.New())
 	for _, c := range []struct {
 		a, b string
 		same bool

@@ -14,10 +14,10 @@ import (
 	"github.com/airnef-mount/airnef-mount/tree/treetest"
 )
 
-// propCamera is a fakeCamera that also describes folders with one
+// propCamera is a treetest.Camera that also describes folders with one
 // GetObjectPropList (FolderDescriber), the way an MTP camera does.
 type propCamera struct {
-	*treetest.FakeCamera
+	*treetest.Camera
 	// everything answers depth 1 with every object of every storage, as
 	// libmtp notes some devices do.
 	everything bool
@@ -29,8 +29,8 @@ type propCamera struct {
 	propCalls atomic.Int64
 }
 
-func newPropCamera(c *treetest.FakeCamera) *propCamera {
-	return &propCamera{FakeCamera: c, drop: map[uint32]mtp.PropCode{}}
+func newPropCamera(c *treetest.Camera) *propCamera {
+	return &propCamera{Camera: c, drop: map[uint32]mtp.PropCode{}}
 }
 
 func (c *propCamera) DescribeFolder(ctx context.Context, parent uint32) ([]mtp.ObjectDesc, error) {
@@ -112,11 +112,11 @@ func snapshot(t *testing.T, tr *Tree) []string {
 	return out
 }
 
-// sampleSnapshot is the tree of sampleCamera listed the old way: one
+// sampleSnapshot is the tree of treetest.Sample listed the old way: one
 // GetObjectInfo per object, no cache.
 func sampleSnapshot(t *testing.T) []string {
 	t.Helper()
-	return snapshot(t, newTestTree(t, treetest.SampleCamera()))
+	return snapshot(t, newTestTree(t, treetest.Sample()))
 }
 
 func sameLines(t *testing.T, got, want []string) {
@@ -132,7 +132,7 @@ func sameLines(t *testing.T, got, want []string) {
 // ObjectSize round trip.
 func TestTreePropListListing(t *testing.T) {
 	want := sampleSnapshot(t)
-	c := newPropCamera(treetest.SampleCamera())
+	c := newPropCamera(treetest.Sample())
 	tr := newTestTree(t, c)
 	sameLines(t, snapshot(t, tr), want)
 	// Folders: DCIM, DCIM/100NIKON, 2024-03-15. Top levels: SD, card3.
@@ -154,7 +154,7 @@ func TestTreePropListListing(t *testing.T) {
 // A file over 4 GiB in a folder listed by property list takes its size
 // from ObjectSize: no extra round trip.
 func TestTreePropListHugeFile(t *testing.T) {
-	fc := treetest.NewFakeCamera()
+	fc := treetest.New()
 	fc.AddStorage(0x00010001, "SD", "", 1<<40, 1<<30)
 	dcim := fc.Add(0x00010001, 0, "DCIM", true, nil, "", "")
 	big := fc.Add(0x00010001, dcim, "MVI_0001.MOV", false, nil, "20240102T030405", "")
@@ -175,7 +175,7 @@ func TestTreePropListHugeFile(t *testing.T) {
 // own entries (belongs, strays), and the tree is the same.
 func TestTreePropListEveryObject(t *testing.T) {
 	want := sampleSnapshot(t)
-	c := newPropCamera(treetest.SampleCamera())
+	c := newPropCamera(treetest.Sample())
 	c.everything = true
 	tr := newTestTree(t, c)
 	sameLines(t, snapshot(t, tr), want)
@@ -185,7 +185,7 @@ func TestTreePropListEveryObject(t *testing.T) {
 // GetObjectInfo, and only that one.
 func TestTreePropListIncomplete(t *testing.T) {
 	want := sampleSnapshot(t)
-	fc := treetest.SampleCamera()
+	fc := treetest.Sample()
 	c := newPropCamera(fc)
 	var h uint32
 	for k, o := range fc.Objects {
@@ -217,10 +217,10 @@ func TestTreePropListFallback(t *testing.T) {
 		"unsupported": fmt.Errorf("describe folder: %w", errors.ErrUnsupported),
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := newPropCamera(treetest.SampleCamera())
+			c := newPropCamera(treetest.Sample())
 			c.err = err
 			var logs treetest.SyncBuffer
-			tr := NewTree(c, TreeConfig{Location: time.UTC, Logger: slogTo(&logs)})
+			tr := New(c, Config{Location: time.UTC, Logger: slogTo(&logs)})
 			t.Cleanup(tr.Close)
 			sameLines(t, snapshot(t, tr), want)
 			if n := c.propCalls.Load(); n != 1 {
@@ -232,7 +232,7 @@ func TestTreePropListFallback(t *testing.T) {
 		})
 	}
 	t.Run("transport error", func(t *testing.T) {
-		c := newPropCamera(treetest.SampleCamera())
+		c := newPropCamera(treetest.Sample())
 		c.err = fmt.Errorf("get object prop list: %w", treetest.ErrBroken)
 		tr := newTestTree(t, c)
 		sd := walk(t, tr, "SD")
@@ -252,7 +252,7 @@ func TestTreePropListFallback(t *testing.T) {
 // A size no file can have (beyond 2^63 bytes) leaves the file out instead
 // of showing a negative size.
 func TestTreePropListImpossibleSize(t *testing.T) {
-	fc := treetest.NewFakeCamera()
+	fc := treetest.New()
 	fc.AddStorage(0x00010001, "SD", "", 1<<40, 1<<30)
 	dcim := fc.Add(0x00010001, 0, "DCIM", true, nil, "", "")
 	bad := fc.Add(0x00010001, dcim, "BAD.MOV", false, nil, "", "")

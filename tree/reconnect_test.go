@@ -16,8 +16,8 @@ import (
 // reconnectCard fills a fake camera with the same card, handles numbered
 // from first: SD/DCIM/100MSDCF/{A.ARW,B.ARW,C.ARW} and SD/DCIM/EMPTY.
 // skip leaves a file out (it was deleted between the sessions).
-func reconnectCard(first uint32, skip string) *treetest.FakeCamera {
-	c := treetest.NewFakeCamera()
+func reconnectCard(first uint32, skip string) *treetest.Camera {
+	c := treetest.New()
 	c.Next = first
 	c.AddStorage(0x00010001, "SD", "", 1<<30, 1<<29)
 	dcim := c.Add(0x00010001, 0, "DCIM", true, nil, "", "")

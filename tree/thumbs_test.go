@@ -16,7 +16,7 @@ import (
 // thumbCamera is the fake camera with GetThumb: the thumbnail of object h
 // is "thumb of NAME", or big bytes for names starting with "HUGE".
 type thumbCamera struct {
-	*treetest.FakeCamera
+	*treetest.Camera
 	thumbCalls int
 }
 
@@ -43,10 +43,10 @@ func (c *thumbCamera) Thumb(ctx context.Context, h uint32, w io.Writer) error {
 
 func TestTreeThumb(t *testing.T) {
 	ctx := context.Background()
-	fc := treetest.SampleCamera()
+	fc := treetest.Sample()
 	f100 := uint32(2)
 	fc.Add(0x00010001, f100, "HUGE.JPG", false, []byte("x"), "", "")
-	cam := &thumbCamera{FakeCamera: fc}
+	cam := &thumbCamera{Camera: fc}
 	tr := newTestTree(t, cam)
 	file := walk(t, tr, "SD", "DCIM", "100NIKON", "DSC_0001.JPG")
 	got, err := tr.Thumb(ctx, file)
@@ -63,7 +63,7 @@ func TestTreeThumb(t *testing.T) {
 		t.Errorf("Thumb of an oversized thumbnail: %v", err)
 	}
 	// A camera without GetThumb.
-	plain := newTestTree(t, treetest.SampleCamera())
+	plain := newTestTree(t, treetest.Sample())
 	if _, err := plain.Thumb(ctx, walk(t, plain, "SD", "DCIM", "100NIKON", "DSC_0001.JPG")); !errors.Is(err, ErrNoThumbs) {
 		t.Errorf("Thumb without GetThumb: %v, want ErrNoThumbs", err)
 	}

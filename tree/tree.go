@@ -31,8 +31,8 @@ var ErrDisconnected = errors.New("fusefs: camera disconnected")
 // before asking the camera again: file managers call statfs often.
 const statfsMaxAge = 10 * time.Second
 
-// TreeConfig configures a Tree.
-type TreeConfig struct {
+// Config configures a Tree.
+type Config struct {
 	// Location is the camera's time zone: its dates are wall times
 	// without a zone. Nil means time.Local.
 	Location *time.Location
@@ -90,9 +90,9 @@ type Tree struct {
 	lim limits // the bounds on what a camera can make the tree hold
 }
 
-// NewTree makes the tree of the camera behind cam. Nothing is asked of the
+// New makes the tree of the camera behind cam. Nothing is asked of the
 // camera until a directory is listed.
-func NewTree(cam Camera, cfg TreeConfig) *Tree {
+func New(cam Camera, cfg Config) *Tree {
 	loc := cfg.Location
 	if loc == nil {
 		loc = time.Local

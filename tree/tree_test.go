@@ -17,7 +17,7 @@ import (
 
 func newTestTree(t *testing.T, c Camera) *Tree {
 	t.Helper()
-	tr := NewTree(c, TreeConfig{Location: time.UTC})
+	tr := New(c, Config{Location: time.UTC})
 	t.Cleanup(tr.Close)
 	return tr
 }
@@ -45,11 +45,11 @@ func names(objs []*Object) []string {
 }
 
 func TestTreeListing(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	tr := newTestTree(t, c)
 	ctx := context.Background()
 	if c.HandleCalls.Load() != 0 || c.StorageCalls.Load() != 0 {
-		t.Fatal("NewTree asked the camera before anything was listed")
+		t.Fatal("New asked the camera before anything was listed")
 	}
 	root, err := tr.List(ctx, tr.Root())
 	if err != nil {
@@ -131,7 +131,7 @@ func TestTreeListing(t *testing.T) {
 // Inode numbers are a hash of the place: identical in a new tree (a
 // remount), even when the camera numbers its handles differently.
 func TestTreeInodesStable(t *testing.T) {
-	inos := func(c *treetest.FakeCamera) map[string]uint64 {
+	inos := func(c *treetest.Camera) map[string]uint64 {
 		tr := newTestTree(t, c)
 		m := map[string]uint64{}
 		var rec func(o *Object)
@@ -151,10 +151,10 @@ func TestTreeInodesStable(t *testing.T) {
 		rec(tr.Root())
 		return m
 	}
-	a := inos(treetest.SampleCamera())
-	renumbered := treetest.SampleCamera()
+	a := inos(treetest.Sample())
+	renumbered := treetest.Sample()
 	objs := renumbered.Objects
-	renumbered.Objects = map[uint32]*treetest.FakeObject{}
+	renumbered.Objects = map[uint32]*treetest.Object{}
 	for h, o := range objs {
 		if o.Info.ParentObject != 0 {
 			o.Info.ParentObject += 1000
@@ -193,12 +193,12 @@ func TestInodeNeverReserved(t *testing.T) {
 }
 
 func TestTreeCameraTimeZone(t *testing.T) {
-	c := treetest.NewFakeCamera()
+	c := treetest.New()
 	c.AddStorage(0x00010001, "SD", "", 0, 0)
 	c.Add(0x00010001, 0, "A.JPG", false, []byte("x"), "20240315T143025", "")
 	c.Add(0x00010001, 0, "B.JPG", false, []byte("x"), "20240315T143025Z", "")
 	tokyo := time.FixedZone("JST", 9*3600)
-	tr := NewTree(c, TreeConfig{Location: tokyo})
+	tr := New(c, Config{Location: tokyo})
 	defer tr.Close()
 	a := walk(t, tr, "SD", "A.JPG")
 	b := walk(t, tr, "SD", "B.JPG")
@@ -213,7 +213,7 @@ func TestTreeCameraTimeZone(t *testing.T) {
 // Concurrent callers share one listing, and a slow listing does not block
 // answers from folders already listed.
 func TestTreeListOnceNoLockAcrossCamera(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	tr := newTestTree(t, c)
 	ctx := context.Background()
 	sd := walk(t, tr, "SD")
@@ -269,7 +269,7 @@ func TestTreeListOnceNoLockAcrossCamera(t *testing.T) {
 // A listing whose only caller was interrupted still completes, for the
 // next caller: the interrupt does not waste the camera's work.
 func TestTreeInterruptedListingCompletes(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	tr := newTestTree(t, c)
 	sd := walk(t, tr, "SD")
 	block := make(chan struct{})
@@ -301,7 +301,7 @@ func TestTreeInterruptedListingCompletes(t *testing.T) {
 
 // A failed listing is not cached: the next call asks again.
 func TestTreeListingErrorRetried(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	tr := newTestTree(t, c)
 	ctx := context.Background()
 	c.Fail = errors.New("ptpip: session broken")
@@ -319,7 +319,7 @@ func TestTreeListingErrorRetried(t *testing.T) {
 // An object deleted between GetObjectHandles and GetObjectInfo is left out;
 // objects of other folders (a camera ignoring the parent filter) too.
 func TestTreeSkipsGoneAndForeign(t *testing.T) {
-	c := treetest.NewFakeCamera()
+	c := treetest.New()
 	c.AddStorage(0x00010001, "SD", "", 0, 0)
 	keep := c.Add(0x00010001, 0, "KEEP.JPG", false, []byte("k"), "", "")
 	gone := c.Add(0x00010001, 0, "GONE.JPG", false, []byte("g"), "", "")
@@ -350,7 +350,7 @@ func TestTreeUnknownHugeSize(t *testing.T) {
 		"transport": {err: treetest.ErrBroken, listErr: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := treetest.NewFakeCamera()
+			c := treetest.New()
 			c.AddStorage(0x00010001, "SD", "", 0, 0)
 			c.Add(0x00010001, 0, "SMALL.JPG", false, []byte("s"), "", "")
 			huge := c.Add(0x00010001, 0, "HUGE.MOV", false, nil, "", "")
@@ -372,7 +372,7 @@ func TestTreeUnknownHugeSize(t *testing.T) {
 }
 
 func TestTreeReadThroughCache(t *testing.T) {
-	c := treetest.NewFakeCamera()
+	c := treetest.New()
 	c.AddStorage(0x00010001, "SD", "", 0, 0)
 	data := make([]byte, 3*cache.BlockUnit+1234)
 	for i := range data {
@@ -415,7 +415,7 @@ func TestTreeReadThroughCache(t *testing.T) {
 }
 
 func TestTreeUsage(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	tr := newTestTree(t, c)
 	u, err := tr.Usage(context.Background())
 	if err != nil {

@@ -16,9 +16,9 @@ import (
 // warmCard is a camera with two cards: SD holds ten folders at its top
 // (the first eight by name are warmed), DCIM ten DCF folders (the first
 // eight are), PRIVATE one, and a level below those; card2 one DCF folder.
-func warmCard() *treetest.FakeCamera {
+func warmCard() *treetest.Camera {
 	const sd, card2 = 0x00010001, 0x00020001
-	c := treetest.NewFakeCamera()
+	c := treetest.New()
 	c.AddStorage(sd, "SD", "", 1<<30, 1<<20)
 	c.AddStorage(card2, "card2", "", 1<<30, 1<<20)
 	dcim := c.Add(sd, 0, "DCIM", true, nil, "", "")
@@ -97,7 +97,7 @@ func sorted(s ...[]string) []string {
 // serve lists it before the warm listing starts.
 func warmTree(t *testing.T, c Camera, logs *treetest.SyncBuffer) *Tree {
 	t.Helper()
-	tr := NewTree(c, TreeConfig{Location: time.UTC, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	tr := New(c, Config{Location: time.UTC, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	t.Cleanup(tr.Close)
 	if _, err := tr.List(context.Background(), tr.Root()); err != nil {
 		t.Fatal(err)
@@ -208,7 +208,7 @@ func TestWarmWithoutPropList(t *testing.T) {
 // folder with one GetObjectHandles, level 3 included also without
 // GetObjectPropList, and describes nothing.
 func TestWarmMetaCache(t *testing.T) {
-	cameras(t, func(t *testing.T, fc *treetest.FakeCamera, c Camera, props func() int64) {
+	cameras(t, func(t *testing.T, fc *treetest.Camera, c Camera, props func() int64) {
 		dir := t.TempDir()
 		tr, _ := metaTree(t, c, dir, treetest.Logger(t))
 		snapshot(t, tr)
@@ -218,7 +218,7 @@ func TestWarmMetaCache(t *testing.T) {
 		tr, _ = metaTree(t, c, dir, treetest.Logger(t))
 		mustList(t, tr, tr.Root())
 		runWarm(t, context.Background(), tr)
-		// sampleCamera: SD, card3; DCIM, 2024-03-15; DCIM/100NIKON.
+		// treetest.Sample: SD, card3; DCIM, 2024-03-15; DCIM/100NIKON.
 		if n := fc.HandleCalls.Load(); n != sampleFolders {
 			t.Errorf("%d GetObjectHandles, want %d", n, sampleFolders)
 		}
@@ -234,7 +234,7 @@ func TestWarmMetaCache(t *testing.T) {
 // A lookup in a directory the warm listing is listing joins that listing:
 // each directory costs one request however many ask.
 func TestWarmLookupJoins(t *testing.T) {
-	c := newPropCamera(treetest.SampleCamera())
+	c := newPropCamera(treetest.Sample())
 	tr := warmTree(t, c, &treetest.SyncBuffer{})
 	block, done := startBlocked(context.Background(), c, tr)
 	requests := func() int64 { return c.HandleCalls.Load() + c.propCalls.Load() }
@@ -263,7 +263,7 @@ func TestWarmLookupJoins(t *testing.T) {
 // A lookup that joined a warm listing which gave up (the folder needs one
 // GetObjectInfo per object) lists the folder itself.
 func TestWarmGiveUpJoined(t *testing.T) {
-	fc := treetest.SampleCamera()
+	fc := treetest.Sample()
 	c := newPropCamera(fc)
 	c.drop[handleOf(t, fc, "DSC_0002.JPG")] = mtp.PropObjectSize
 	var logs treetest.SyncBuffer
@@ -311,7 +311,7 @@ func TestWarmStops(t *testing.T) {
 		"disconnect": func(tr *Tree, _ context.CancelFunc) { tr.Disconnect() },
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := newPropCamera(treetest.SampleCamera())
+			c := newPropCamera(treetest.Sample())
 			tr := warmTree(t, c, &treetest.SyncBuffer{})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()

@@ -17,7 +17,7 @@ import (
 // watcher's own periods (tens of milliseconds here).
 const watchBound = 5 * time.Second
 
-// watchTree is a tree of sampleCamera with /SD/DCIM/100NIKON listed and
+// watchTree is a tree of treetest.Sample with /SD/DCIM/100NIKON listed and
 // a Watch running with cfg; changes come out of the returned channel.
 func watchTree(t *testing.T, c Camera, cfg WatchConfig) (*Tree, <-chan Change) {
 	t.Helper()
@@ -57,7 +57,7 @@ func noChange(t *testing.T, changes <-chan Change) {
 // that: the tree follows, other files keep reading. A reported camera
 // (reported) makes the tree list the dated folder for its new file;
 // diffing looks at listed folders only.
-func checkAddRemove(t *testing.T, c *treetest.FakeCamera, tr *Tree, changes <-chan Change, reported bool, report func(mtp.EventCode, uint32)) {
+func checkAddRemove(t *testing.T, c *treetest.Camera, tr *Tree, changes <-chan Change, reported bool, report func(mtp.EventCode, uint32)) {
 	t.Helper()
 	ctx := context.Background()
 	c.Mu.Lock()
@@ -122,7 +122,7 @@ func mustList(t *testing.T, tr *Tree, dir *Object) []*Object {
 }
 
 func TestWatchEvents(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	events := make(chan mtp.Event, 4)
 	tr, changes := watchTree(t, c, WatchConfig{Events: events})
 	checkAddRemove(t, c, tr, changes, true, func(code mtp.EventCode, h uint32) {
@@ -131,7 +131,7 @@ func TestWatchEvents(t *testing.T) {
 }
 
 func TestWatchPoll(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	var mu sync.Mutex
 	var queued []mtp.Event
 	var polls atomic.Int64
@@ -155,7 +155,7 @@ func TestWatchPoll(t *testing.T) {
 }
 
 func TestWatchDiff(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	tr, changes := watchTree(t, c, WatchConfig{Diff: true, DiffEvery: 10 * time.Millisecond})
 	checkAddRemove(t, c, tr, changes, false, func(mtp.EventCode, uint32) {}) // nothing reported: found by diffing
 	// A card taken out disappears.
@@ -173,7 +173,7 @@ func TestWatchDiff(t *testing.T) {
 // lists no folder again until FullDiffEvery; a shot that moves it is found
 // at the next pass.
 func TestWatchDiffQuiet(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	_, changes := watchTree(t, c, WatchConfig{Diff: true, DiffEvery: 10 * time.Millisecond})
 	// The first pass lists the listed folders; wait for it to end.
 	deadline := time.Now().Add(watchBound)
@@ -198,7 +198,7 @@ func TestWatchDiffQuiet(t *testing.T) {
 // settlingCamera answers GeneralError to the first fails GetObjectInfo of
 // handle h: a shot still being written.
 type settlingCamera struct {
-	*treetest.FakeCamera
+	*treetest.Camera
 	h     uint32
 	fails atomic.Int32
 }
@@ -207,12 +207,12 @@ func (c *settlingCamera) ObjectInfo(ctx context.Context, h uint32) (*mtp.ObjectI
 	if h == c.h && c.fails.Add(-1) >= 0 {
 		return nil, mtp.RespGeneralError
 	}
-	return c.FakeCamera.ObjectInfo(ctx, h)
+	return c.Camera.ObjectInfo(ctx, h)
 }
 
 func TestWatchShotSettles(t *testing.T) {
-	fc := treetest.SampleCamera()
-	c := &settlingCamera{FakeCamera: fc}
+	fc := treetest.Sample()
+	c := &settlingCamera{Camera: fc}
 	events := make(chan mtp.Event, 1)
 	_, changes := watchTree(t, c, WatchConfig{Events: events})
 	fc.Mu.Lock()
@@ -231,7 +231,7 @@ func TestWatchShotSettles(t *testing.T) {
 // TestWatchOldSession: changes reported by a session that has since been
 // lost are not applied.
 func TestWatchOldSession(t *testing.T) {
-	c := treetest.SampleCamera()
+	c := treetest.Sample()
 	events := make(chan mtp.Event, 1)
 	tr, changes := watchTree(t, c, WatchConfig{Events: events})
 	tr.Disconnect()
@@ -289,7 +289,7 @@ func (infoTransport) Close() error             { return nil }
 // folderBlockingCamera holds GetObjectHandles of one folder until release
 // is closed: a listing that takes long.
 type folderBlockingCamera struct {
-	*treetest.FakeCamera
+	*treetest.Camera
 	folder  uint32
 	release chan struct{}
 }
@@ -302,15 +302,15 @@ func (c *folderBlockingCamera) ObjectHandles(ctx context.Context, storage, paren
 			return nil, ctx.Err()
 		}
 	}
-	return c.FakeCamera.ObjectHandles(ctx, storage, parent)
+	return c.Camera.ObjectHandles(ctx, storage, parent)
 }
 
 // While a listing runs, the watcher does not ask the camera for changes:
 // on cameras without events a listing is one round trip per object, and
 // diffing or polling in between would only slow it down.
 func TestWatchWaitsForListings(t *testing.T) {
-	fc := treetest.SampleCamera()
-	c := &folderBlockingCamera{FakeCamera: fc, folder: treetest.FindHandle(t, fc, 0x00010001, "2024-03-15"), release: make(chan struct{})}
+	fc := treetest.Sample()
+	c := &folderBlockingCamera{Camera: fc, folder: treetest.FindHandle(t, fc, 0x00010001, "2024-03-15"), release: make(chan struct{})}
 	polls := atomic.Int32{}
 	poll := func(context.Context) ([]mtp.Event, error) { polls.Add(1); return nil, nil }
 	tr, _ := watchTree(t, c, WatchConfig{Diff: true, DiffEvery: 5 * time.Millisecond, Poll: poll, PollEvery: 5 * time.Millisecond})

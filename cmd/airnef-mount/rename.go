@@ -65,7 +65,7 @@ func newRoot(ctx context.Context, o *options, tr *tree.Tree, cfg fusefs.Config, 
 		log.Warn("no state directory (set XDG_STATE_HOME or HOME): @dlnum_lifetime@ numbers hold for this mount only")
 	}
 	lifetime := renamed.OpenLifetime(dir, cam, log)
-	r := renamed.NewRenamer(renamed.RenameConfig{
+	r := renamed.NewRenamer(renamed.Config{
 		DirSpec: o.dirSpec, FileSpec: o.fileSpec, Camera: cam, DownloadTime: started,
 		Lifetime: lifetime, Logger: log,
 	})

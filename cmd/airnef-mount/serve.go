@@ -59,7 +59,7 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 		}
 	}
 	info := cs.info
-	tr := tree.NewTree(tree.DeviceCamera(cs.dev), tree.TreeConfig{
+	tr := tree.New(tree.DeviceCamera(cs.dev), tree.Config{
 		Location: m.loc, Logger: m.fuseLog, MaxObjects: o.maxObjects, Meta: m.metaCache(info),
 	})
 	defer tr.Close()

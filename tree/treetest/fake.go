@@ -10,13 +10,13 @@ import (
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
-// FakeCamera is an in-memory Camera: storages and objects by handle, with
+// Camera is an in-memory tree.Camera: storages and objects by handle, with
 // counters of the operations asked and hooks to block or fail them.
-type FakeCamera struct {
+type Camera struct {
 	Mu       sync.Mutex
 	Storages map[uint32]*mtp.StorageInfo
 	IDs      []uint32 // GetStorageIDs answer, empty slots included
-	Objects  map[uint32]*FakeObject
+	Objects  map[uint32]*Object
 	Next     uint32
 
 	// Block, when non-nil, is received from before each ObjectHandles
@@ -36,17 +36,17 @@ type FakeCamera struct {
 	SizeCalls    atomic.Int64
 }
 
-type FakeObject struct {
+type Object struct {
 	Info mtp.ObjectInfo
 	Data []byte // nil for folders; for "huge" objects see size
 	Size uint64 // the real size when info.CompressedSize is 0xFFFFFFFF
 }
 
-func NewFakeCamera() *FakeCamera {
-	return &FakeCamera{Storages: map[uint32]*mtp.StorageInfo{}, Objects: map[uint32]*FakeObject{}, Next: 1, Gone: map[uint32]bool{}}
+func New() *Camera {
+	return &Camera{Storages: map[uint32]*mtp.StorageInfo{}, Objects: map[uint32]*Object{}, Next: 1, Gone: map[uint32]bool{}}
 }
 
-func (c *FakeCamera) AddStorage(id uint32, desc, label string, capacity, free uint64) {
+func (c *Camera) AddStorage(id uint32, desc, label string, capacity, free uint64) {
 	c.IDs = append(c.IDs, id)
 	if id&0xFFFF == 0 {
 		return
@@ -55,10 +55,10 @@ func (c *FakeCamera) AddStorage(id uint32, desc, label string, capacity, free ui
 }
 
 // Add adds an object and returns its handle; parent 0 is the storage's top.
-func (c *FakeCamera) Add(storage, parent uint32, name string, folder bool, data []byte, capture, modified string) uint32 {
+func (c *Camera) Add(storage, parent uint32, name string, folder bool, data []byte, capture, modified string) uint32 {
 	h := c.Next
 	c.Next++
-	o := &FakeObject{Data: data}
+	o := &Object{Data: data}
 	o.Info = mtp.ObjectInfo{
 		StorageID: storage, ParentObject: parent, Filename: name,
 		CaptureDate: capture, ModificationDate: modified,
@@ -73,7 +73,7 @@ func (c *FakeCamera) Add(storage, parent uint32, name string, folder bool, data 
 	return h
 }
 
-func (c *FakeCamera) StorageIDs(ctx context.Context) ([]uint32, error) {
+func (c *Camera) StorageIDs(ctx context.Context) ([]uint32, error) {
 	c.StorageCalls.Add(1)
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
@@ -83,7 +83,7 @@ func (c *FakeCamera) StorageIDs(ctx context.Context) ([]uint32, error) {
 	return append([]uint32(nil), c.IDs...), nil
 }
 
-func (c *FakeCamera) StorageInfo(ctx context.Context, id uint32) (*mtp.StorageInfo, error) {
+func (c *Camera) StorageInfo(ctx context.Context, id uint32) (*mtp.StorageInfo, error) {
 	c.StorageCalls.Add(1)
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
@@ -98,7 +98,7 @@ func (c *FakeCamera) StorageInfo(ctx context.Context, id uint32) (*mtp.StorageIn
 	return &cp, nil
 }
 
-func (c *FakeCamera) ObjectHandles(ctx context.Context, storage, parent uint32) ([]uint32, error) {
+func (c *Camera) ObjectHandles(ctx context.Context, storage, parent uint32) ([]uint32, error) {
 	c.HandleCalls.Add(1)
 	c.Mu.Lock()
 	block := c.Block
@@ -129,7 +129,7 @@ func (c *FakeCamera) ObjectHandles(ctx context.Context, storage, parent uint32) 
 	return hs, nil
 }
 
-func (c *FakeCamera) ObjectInfo(ctx context.Context, h uint32) (*mtp.ObjectInfo, error) {
+func (c *Camera) ObjectInfo(ctx context.Context, h uint32) (*mtp.ObjectInfo, error) {
 	c.InfoCalls.Add(1)
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
@@ -144,7 +144,7 @@ func (c *FakeCamera) ObjectInfo(ctx context.Context, h uint32) (*mtp.ObjectInfo,
 	return &info, nil
 }
 
-func (c *FakeCamera) ObjectSize(ctx context.Context, h uint32, info *mtp.ObjectInfo) (uint64, error) {
+func (c *Camera) ObjectSize(ctx context.Context, h uint32, info *mtp.ObjectInfo) (uint64, error) {
 	c.SizeCalls.Add(1)
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
@@ -161,7 +161,7 @@ func (c *FakeCamera) ObjectSize(ctx context.Context, h uint32, info *mtp.ObjectI
 	return o.Size, nil
 }
 
-func (c *FakeCamera) ReadAt(ctx context.Context, h uint32, off int64, size uint32, w io.Writer) (int64, error) {
+func (c *Camera) ReadAt(ctx context.Context, h uint32, off int64, size uint32, w io.Writer) (int64, error) {
 	c.ReadCalls.Add(1)
 	c.Mu.Lock()
 	fail := c.Fail

@@ -2,10 +2,10 @@ package treetest
 
 import "testing"
 
-// SampleCamera is a camera with two cards, an empty slot, nested folders,
+// Sample is a camera with two cards, an empty slot, nested folders,
 // a duplicate name and a file over 4 GiB.
-func SampleCamera() *FakeCamera {
-	c := NewFakeCamera()
+func Sample() *Camera {
+	c := New()
 	c.AddStorage(0x00010001, "SD", "", 32<<30, 10<<30)
 	c.AddStorage(0x00020000, "", "", 0, 0) // empty slot
 	c.AddStorage(0x00030001, "", "", 64<<30, 1<<30)
@@ -23,12 +23,12 @@ func SampleCamera() *FakeCamera {
 	return c
 }
 
-// RenameCamera is a Nikon with two cards: the same file name in two
+// RenameSample is a Nikon with two cards: the same file name in two
 // folders with the same capture second (a tie broken by folder), the same
 // name on the second card a day earlier, a file without a date, and a
 // name with a backslash.
-func RenameCamera() *FakeCamera {
-	c := NewFakeCamera()
+func RenameSample() *Camera {
+	c := New()
 	c.AddStorage(0x00010001, "SD", "", 32<<30, 10<<30)
 	c.AddStorage(0x00020001, "SD2", "", 32<<30, 10<<30)
 	dcim := c.Add(0x00010001, 0, "DCIM", true, nil, "", "")
@@ -46,7 +46,7 @@ func RenameCamera() *FakeCamera {
 }
 
 // FindHandle is the handle of the object called name on storage.
-func FindHandle(t *testing.T, c *FakeCamera, storage uint32, name string) uint32 {
+func FindHandle(t *testing.T, c *Camera, storage uint32, name string) uint32 {
 	t.Helper()
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
