@@ -96,3 +96,15 @@ func (c deviceCamera) DescribeFolder(ctx context.Context, parent uint32) ([]mtp.
 }
 
 var _ = (FolderDescriber)(deviceCamera{})
+
+// ThumbCamera is a Camera that can send the thumbnail the camera keeps of
+// an object (PTP GetThumb). DeviceCamera's camera is one.
+type ThumbCamera interface {
+	Camera
+	// Thumb streams object h's thumbnail (usually a small JPEG) into w.
+	Thumb(ctx context.Context, h uint32, w io.Writer) error
+}
+
+func (c deviceCamera) Thumb(ctx context.Context, h uint32, w io.Writer) error {
+	return c.d.GetThumb(ctx, h, w)
+}

@@ -8,14 +8,6 @@ import (
 // RootIno is the FUSE root's inode number.
 const RootIno = 1
 
-// ControlDirName is the hidden control directory at the root: reachable
-// by name, never listed.
-const ControlDirName = ".airnef"
-
-// CameraDirName is the camera tree's directory at the root of a renamed
-// mount: reachable by name, never listed (design.md).
-const CameraDirName = ".camera"
-
 // inodeOf is the inode number of the object at path (names joined by "/",
 // "" for the storage's own directory) on the storage in slot: a hash of the
 // object's place, so the number survives reconnects and remounts while

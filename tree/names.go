@@ -149,3 +149,19 @@ func uniqueNames(names []string, keys []entryKey, reserved map[string]bool) []st
 	}
 	return out
 }
+
+// reservedRootNames are the control directories at the root: a storage
+// never takes their names.
+var reservedRootNames = map[string]bool{ControlDirName: true, CameraDirName: true}
+
+// Reserved reports whether name is one of the control directories at the
+// root, which neither a storage nor a renamed directory takes.
+func Reserved(name string) bool { return reservedRootNames[name] }
+
+// ControlDirName is the hidden control directory at the root: reachable
+// by name, never listed.
+const ControlDirName = ".airnef"
+
+// CameraDirName is the camera tree's directory at the root of a renamed
+// mount: reachable by name, never listed (design.md).
+const CameraDirName = ".camera"

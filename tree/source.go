@@ -2,6 +2,7 @@ package tree
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -61,3 +62,47 @@ func (s treeSource) FetchTo(ctx context.Context, obj cache.Object, off, n int64,
 }
 
 var _ cache.WriterSource = treeSource{}
+
+// ReadAt reads len(dst) bytes (fewer at the end) of file o from offset off
+// into dst, in one camera operation, on ctx.
+func (t *Tree) ReadAt(ctx context.Context, o *Object, off int64, dst []byte) (int, error) {
+	if o.Kind != KindFile {
+		return 0, fmt.Errorf("read %q: %w", o.Path(), ErrNotFile)
+	}
+	if off >= o.Size || len(dst) == 0 {
+		return 0, nil
+	}
+	if rest := o.Size - off; int64(len(dst)) > rest {
+		dst = dst[:rest]
+	}
+	cam, _, at, err := t.session(o)
+	if err != nil {
+		return 0, fmt.Errorf("read %q at %d: %w", o.Path(), off, err)
+	}
+	w := &sliceWriter{buf: dst}
+	_, err = cam.ReadAt(ctx, at.handle, off, uint32(len(dst)), w)
+	if err != nil {
+		return w.n, fmt.Errorf("read %q at %d: %w", o.Path(), off, err)
+	}
+	return w.n, nil
+}
+
+// sliceWriter is an io.Writer filling a fixed slice; writing past its end
+// is an error, never a reallocation.
+type sliceWriter struct {
+	buf []byte
+	n   int
+}
+
+var errOverrun = errors.New("fusefs: camera sent more than asked")
+
+func (w *sliceWriter) Write(p []byte) (int, error) {
+	n := copy(w.buf[w.n:], p)
+	w.n += n
+	if n < len(p) {
+		return n, errOverrun
+	}
+	return n, nil
+}
+
+var _ io.Writer = (*sliceWriter)(nil)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 )
 
 // Thumbnails (--thumbnails): the FUSE side only says which files a reader
@@ -12,18 +11,6 @@ import (
 // tree fetches a file's thumbnail from the camera (Tree.Thumb). Scaling and
 // the freedesktop cache are package thumbnail's; cmd/airnef-mount joins
 // the two.
-
-// ThumbCamera is a Camera that can send the thumbnail the camera keeps of
-// an object (PTP GetThumb). DeviceCamera's camera is one.
-type ThumbCamera interface {
-	Camera
-	// Thumb streams object h's thumbnail (usually a small JPEG) into w.
-	Thumb(ctx context.Context, h uint32, w io.Writer) error
-}
-
-func (c deviceCamera) Thumb(ctx context.Context, h uint32, w io.Writer) error {
-	return c.d.GetThumb(ctx, h, w)
-}
 
 // ErrNoThumbs is returned by Tree.Thumb when the tree's camera cannot send
 // thumbnails.
