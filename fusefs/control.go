@@ -8,9 +8,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/airnef-mount/airnef-mount/tree"
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // The control directory, /.airnef: reachable by name, not listed at the

@@ -4,25 +4,18 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hanwen/go-fuse/v2/fs"
+
 	"github.com/airnef-mount/airnef-mount/renamed"
 	"github.com/airnef-mount/airnef-mount/tree"
-	"github.com/hanwen/go-fuse/v2/fs"
 )
 
-// changedAll is told of each change the camera reported (Tree.Watch): it
-// makes the kernel forget what it cached of the directory and the name,
-// drops the cached blocks of a deleted file, builds the renamed tree
-// again when renaming, and for a new file updates /.airnef/latest and
-// tells OnNew, with the file's renamed path when renaming.
-//
-// The kernel is told through go-fuse's notify calls, which must not be
-// made from inside a FUSE request: changedAll runs on the watcher's
-// goroutine, outside the tree's lock.
-//
-// Changes applied together (a new folder and what is in it) come in one
-// call: the renamed tree is built again once for all of them. A new
-// folder alone changes nothing there: its files come as changes of their
-// own.
+// changedAll is told of the changes the camera reported (Tree.OnChanges):
+// it makes the kernel forget what it cached of the directory and the name,
+// drops a deleted file's cached blocks, builds the renamed tree again once
+// for all the changes, and for a new file updates /.airnef/latest and tells
+// OnNew. It runs on the watcher's goroutine, outside the tree's lock, as
+// go-fuse's notify calls must not be made from inside a FUSE request.
 func (f *filesystem) changedAll(cs []tree.Change) {
 	var old, now *renamed.Tree
 	if f.ren != nil && slices.ContainsFunc(cs, func(c tree.Change) bool { return c.Removed || !c.Obj.IsDir() }) {

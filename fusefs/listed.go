@@ -18,11 +18,3 @@ func (f *filesystem) reportListed(files []ListedFile) {
 	}
 	f.listed(files)
 }
-
-// joinPath joins a directory path from the mount root and a name.
-func joinPath(dir, name string) string {
-	if dir == "" {
-		return name
-	}
-	return dir + "/" + name
-}

@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hanwen/go-fuse/v2/fs"
+
 	"github.com/airnef-mount/airnef-mount/cache"
 	"github.com/airnef-mount/airnef-mount/renamed"
 	"github.com/airnef-mount/airnef-mount/tree"
 	"github.com/airnef-mount/airnef-mount/tree/treetest"
-	"github.com/hanwen/go-fuse/v2/fs"
 )
 
 // listedRecorder records what the Listed hook is told.

@@ -11,9 +11,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/airnef-mount/airnef-mount/tree"
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // Kernel cache lifetimes. Objects on a card do not change while mounted,
@@ -58,10 +59,9 @@ func Mount(dir string, root fs.InodeEmbedder, o MountOptions) (*fuse.Server, err
 			Name:          FsName,
 			AllowOther:    o.AllowOther,
 			DisableXAttrs: true,
-			// One FUSE read: the cache does the read-ahead, sized from
-			// the link. A larger kernel window would turn a 64 KiB peek
-			// at a header into several reads that look sequential to
-			// the cache, and fetch megabytes nobody asked for.
+			// The cache does the read-ahead, sized from the link: a
+			// larger kernel window makes a peek at a header look
+			// sequential and fetches what nobody asked for.
 			MaxReadAhead: 128 << 10,
 			Debug:        o.Debug,
 			Logger:       log.New(slogWriter{lg}, "", 0),

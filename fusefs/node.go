@@ -4,9 +4,10 @@ import (
 	"context"
 	"syscall"
 
-	"github.com/airnef-mount/airnef-mount/tree"
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // Modes: the mount is read-only (MS_RDONLY), so the write bits only say

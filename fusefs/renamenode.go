@@ -6,10 +6,11 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/airnef-mount/airnef-mount/renamed"
-	"github.com/airnef-mount/airnef-mount/tree"
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/airnef-mount/airnef-mount/renamed"
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // NewRenamedRoot returns the root node of a mount that shows the renamed

@@ -15,21 +15,16 @@ import (
 )
 
 // Lifetime is the store of @dlnum_lifetime@ numbers of one camera (model
-// and serial number): each object gets the next number the first time any
-// mount of that camera sees it, and keeps it on every later mount, so a
-// renamed tree that uses the number is the same every time and rsync never
-// recopies.
+// and serial number): an object gets the next number the first time any
+// mount of the camera sees it, and keeps it on every later mount. An
+// object is known by its place (slot, folder path, name), with its size
+// and capture date as a check: a reformatted card's new DSC_0001 gets a
+// new number.
 //
-// An object is known by its place, (slot, folder path, name), with its
-// size and capture date as a check: a place that now holds a different
-// file (the card was formatted and the camera counted from 0001 again)
-// gets a new number.
-//
-// The numbers live in one JSON file per camera in the state directory
-// ($XDG_STATE_HOME/airnef-mount/), read and written under an flock so
-// that two mounts of the same camera never hand out the same number, and
-// replaced atomically (temporary file, fsync, rename). A corrupt file is
-// moved aside with a warning and numbering starts again: never fatal.
+// The numbers are one JSON file per camera in the state directory, read
+// and written under an flock (two mounts never hand out one number) and
+// replaced durably. A corrupt file is moved aside with a warning and
+// numbering starts again.
 type Lifetime struct {
 	path string // "" keeps the numbers in memory only
 	cam  tree.CameraID
@@ -141,10 +136,8 @@ func (l *Lifetime) empty() *lifetimeFile {
 
 // Assign returns the lifetime number of each key, in order: the recorded
 // one when the key's place is known with the same size and capture date,
-// else the next number, recorded. The file is read, updated and written
-// under an exclusive lock. When it cannot be read or written the numbers
-// are still returned, with the error: they are then right for this mount
-// only.
+// else the next number, recorded. When the file cannot be read or written
+// the numbers are still returned, with the error: right for this mount only.
 func (l *Lifetime) Assign(keys []LifetimeKey) ([]int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

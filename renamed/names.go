@@ -20,10 +20,10 @@ func safeDirs(s string) []string {
 }
 
 // safeFileName makes an expanded --filenamespec a file name: '/' and '\'
-// (which can only come from the camera's metadata: ParseFilename refused
-// them in the spec), NUL and invalid UTF-8 become '_', "." and ".." get a
-// "_" prefix, and a name over 255 bytes is shortened keeping its
-// extension. It reports false for an empty name.
+// (from the camera's metadata: ParseFilename refuses them in the spec),
+// NUL and invalid UTF-8 become '_', "." and ".." get a "_" prefix, and a
+// name over 255 bytes is shortened keeping its extension. It reports
+// false for an empty name.
 func safeFileName(s string) (string, bool) {
 	if s == "" {
 		return "", false

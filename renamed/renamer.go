@@ -13,30 +13,6 @@ import (
 	"github.com/airnef-mount/airnef-mount/tree"
 )
 
-// The renamed tree (--dirnamespec, --filenamespec): the card's files under
-// the directories and names that Airnef's renaming language makes from
-// each file's metadata, built from the camera tree's listing at mount and
-// again after each change the camera reports. It is plain Go, tested
-// without FUSE; renamenode.go shows it.
-//
-// What a mount shows must be the same on every mount of the same card, so
-// that rsync never recopies: names come from the metadata and from numbers
-// that are themselves stable (@dlnum@ by capture order, @dlnum_lifetime@
-// from the Lifetime store), collisions are resolved in a fixed order, and
-// inode numbers are hashes of the renamed path (directories) or of the
-// object's identity (files).
-//
-// Directories exist only for the files in them: an empty folder of the
-// card is in /.camera, not in the renamed tree.
-//
-// While mounted the camera adds and deletes files: the tree is built again
-// (Rebuild) from the camera tree's own listing, without asking the camera.
-// A file keeps the path it had in the last tree whatever is added or
-// deleted around it (pinned): only new files are named, around the names
-// already taken. So an older capture arriving late, which a fresh mount
-// would name first, takes "NAME (2)" rather than moving the file that had
-// "NAME"; and a deletion never renumbers the others.
-
 // Config configures a Renamer.
 type Config struct {
 	// DirSpec names each file's directory (components separated by '/'

@@ -220,10 +220,8 @@ func (w *watcher) attach(ctx context.Context, cam Camera, h uint32, info *mtp.Ob
 }
 
 // settledList lists dir if it is not listed, retrying for up to
-// shotSettle while the camera answers GeneralError: a Nikon answers it
-// to GetObjectInfo of a shot it is still writing, which fails the
-// listing of the folder the shot is in (a RAW and a JPEG of one shot
-// arrive together).
+// shotSettle while the camera answers GeneralError: a Nikon answers it for
+// a shot it is still writing (a RAW and a JPEG of one shot arrive together).
 func (w *watcher) settledList(ctx context.Context, dir *Object) error {
 	deadline := time.Now().Add(shotSettle)
 	for {

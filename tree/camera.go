@@ -81,9 +81,9 @@ func (c deviceCamera) ReadAt(ctx context.Context, h uint32, off int64, size uint
 
 // DescribeFolder runs MTP GetObjectPropList(folder, any format, every
 // property, no group, depth 1): the folder's children with every property
-// in one round trip, where GetObjectInfo costs one per object (on WiFi,
-// 20 ms each). Only cameras whose DeviceInfo lists 0x9805 are asked: MTP
-// cameras (and Sony's) do; Nikon's and Canon's PTP firmware does not.
+// in one round trip, where GetObjectInfo costs one per object. Only cameras
+// whose DeviceInfo lists 0x9805 are asked: MTP cameras (and Sony's) do;
+// Nikon's and Canon's PTP firmware does not.
 func (c deviceCamera) DescribeFolder(ctx context.Context, parent uint32) ([]mtp.ObjectDesc, error) {
 	if !c.d.Info().Supports(mtp.OpGetObjectPropList) {
 		return nil, fmt.Errorf("describe folder %#x: GetObjectPropList not listed by the camera: %w", parent, errors.ErrUnsupported)

@@ -27,10 +27,7 @@ type described struct {
 //     mode.oneRequest (then errNotCheap).
 //
 // It returns the handles the camera listed, which the cache records and
-// checks the next time, and the descriptions in the camera's order. (A
-// camera that answers GetObjectPropList depth 1 with every object never
-// lists the same handles with GetObjectHandles: its folders are listed
-// from the camera on every mount, one operation each, never wrongly.)
+// checks the next time, and the descriptions in the camera's order.
 func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at address, key metaKey, mode listMode) ([]uint32, []described, error) {
 	var handles []uint32
 	haveHandles := false
@@ -56,13 +53,9 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 		}
 		t.log.Debug("metadata cache out of date: listing from the camera", "dir", "/"+dir.Path())
 	}
-	// A storage's top level keeps GetObjectHandles: GetObjectPropList
-	// has no StorageID parameter, so "the top level" would be handle 0
-	// (MTP 1.1 E.2.1.1: the root of every storage at once, which is what
-	// the simulator answers), on a dual-slot camera both cards mixed, and
-	// cameras differ in how they read handle 0. The top level holds one
-	// to three folders (DCIM, MISC, PRIVATE): the round trips saved would
-	// be few.
+	// A storage's top level keeps GetObjectHandles: GetObjectPropList has
+	// no StorageID, and its handle 0 means every storage's root at once
+	// (MTP 1.1 E.2.1.1); the top level holds only a few folders anyway.
 	if at.handle != storageRoot {
 		handles, descs, ok, err := t.describeByPropList(ctx, cam, dir, at, mode)
 		if err != nil || ok {
@@ -93,12 +86,10 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 
 // describeByPropList describes dir's objects with one GetObjectPropList.
 // ok is false, with no error, when the camera cannot or will not: the
-// caller then lists the old way. A response code stops the tree from
-// asking again in this session (a camera that refuses it once refuses it
-// for every folder: OperationNotSupported, SpecificationByGroupUnsupported,
-// InvalidObjectPropCode, ParameterNotSupported, GeneralError...); an
-// answer too large or malformed falls back for this folder only. A
-// transport error is an error: the session is gone.
+// caller then lists the old way. A response code stops it being asked
+// again this session (a camera that refuses it once refuses every folder);
+// an answer too large or malformed falls back for this folder only; a
+// transport error is an error.
 func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, at address, mode listMode) ([]uint32, []described, bool, error) {
 	fd, ok := cam.(FolderDescriber)
 	if !ok || t.noPropList.Load() {
@@ -178,11 +169,10 @@ func (t *Tree) describeEach(ctx context.Context, cam Camera, dir *Object, descs 
 }
 
 // spotCheck reports whether the cached listing rec still describes its
-// folder on a card that changed since it was recorded. Some cameras number
-// handles afresh in each session (design.md: an object's identity is its
-// place, not its handle): after a shot was taken or deleted, the same set
-// of handles may name other objects. One GetObjectInfo of the last object
-// recorded must agree with its cached name, format, parent, size and date.
+// folder on a card that changed since it was recorded: some cameras number
+// handles afresh in each session, so the same handles may name other
+// objects. One GetObjectInfo of the last object recorded must agree with
+// its cached name, format, parent, size and date.
 func (t *Tree) spotCheck(ctx context.Context, cam Camera, rec *metaFolder) (bool, error) {
 	last := rec.last()
 	if last == nil {

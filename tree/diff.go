@@ -32,12 +32,9 @@ func (w *watcher) diff(ctx context.Context) {
 	}
 	w.storages(ctx)
 	t.mu.Lock()
-	// Listing every listed folder costs one round trip each: on a
-	// WiFi link a card of 50 folders would keep the session busy half of
-	// every 2 s. A shot or a deletion moves the storage's free space, so
-	// the folders are listed again only when it moved, and at least
-	// every FullDiffEvery in case a camera reports its free space
-	// coarsely.
+	// Each folder costs a round trip: they are listed again only when a
+	// storage's free space moved (a shot or a deletion moves it), and at
+	// least every FullDiffEvery for a camera that reports it coarsely.
 	print := storagePrintLocked(t.storages)
 	if print == w.lastPrint && time.Since(w.lastFull) < FullDiffEvery {
 		t.mu.Unlock()

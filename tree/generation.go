@@ -5,18 +5,12 @@ import (
 	"hash/fnv"
 )
 
-// A name deleted on the camera can be taken again by a new capture
-// (DSC_0042.JPG deleted, the camera's counter reset, a new DSC_0042.JPG):
-// the new object has the old one's place, so its inode number, which is a
-// hash of the place, is the same. The kernel may still hold the old inode
-// (a file open, or just its inode cache), with its pages kept across
-// opens (FOPEN_KEEP_CACHE), and the block cache is keyed by object. So
-// each object also gets a generation: 0 for the first object at a place
-// during this mount, one more for each object at a place whose earlier
-// object was taken out. FUSE tells inodes apart by (node ID, generation):
-// go-fuse gives a node of another generation a new node ID, so the kernel
-// makes a new inode with an empty page cache; and the block cache keys a
-// later generation's blocks apart from the old object's.
+// A new capture can take a deleted file's name, and so its place and inode
+// number, while the kernel and the block cache still hold the old file.
+// Each object therefore has a generation: 0 for the first object at a
+// place during this mount, one more for each after it. FUSE tells inodes
+// apart by (node ID, generation), and the block cache keys a later
+// generation apart (cacheID).
 
 // bornLocked gives o, installed in the tree for the first time, the
 // generation of its place. t.mu must be held.

@@ -8,27 +8,23 @@ import (
 	"sync"
 )
 
-// What a camera may not make the tree do: hold more objects than the
-// --max-objects cap, nest folders deeper than MaxDepth, or loop through
-// ParentObject. A camera's firmware (or a hostile device posing as one)
-// decides what it lists; the tree bounds what it keeps, skips what cannot
-// be a tree, and says so once per bad object.
+// What a camera (or a hostile device posing as one) may not make the tree
+// do: hold more than --max-objects objects, nest folders deeper than
+// MaxDepth, or loop through ParentObject. Bad objects are skipped and
+// logged once each.
 
 // DefaultMaxObjects is the default cap on the objects the tree holds
-// (airnef-mount --max-objects): far beyond a full card (a 512 GB card of
-// 25 MB RAWs holds about 20,000), and about 100 MB of metadata.
+// (--max-objects): ten times a full card, about 100 MB of metadata.
 const DefaultMaxObjects = 200_000
 
 // MaxDepth is how many directory levels below the mount root the tree
-// shows (the storage directory is level 1). DCF cards use three
-// (storage/DCIM/100NIKON); a folder that would be deeper is skipped:
-// deeper paths approach PATH_MAX, and a 10,000-deep chain of folders is a
-// broken or hostile camera, not a card.
+// shows (the storage is level 1; DCF cards use three): a deeper folder is
+// skipped, as deeper paths approach PATH_MAX.
 const MaxDepth = 256
 
 // ErrTooManyObjects is returned by a listing that would make the tree hold
 // more objects than its cap (Config.MaxObjects).
-var ErrTooManyObjects = errors.New("fusefs: too many objects")
+var ErrTooManyObjects = errors.New("tree: too many objects")
 
 // maxBadLogged bounds how many bad objects are remembered (each is logged
 // once); past it they are logged at debug level only.
@@ -64,10 +60,8 @@ func (l *limits) refusedErr(dir *Object) error {
 }
 
 // checkCount refuses a listing of dir that returned n handles when the
-// tree, which holds held objects of which dir's old entries are old,
-// would then hold more than the cap. A refusal is remembered: the folder
-// answers the same error without asking the camera again, and it is
-// logged here once, with the numbers.
+// tree would then hold more than the cap. A refusal is remembered (the
+// folder is not asked again) and logged once.
 func (t *Tree) checkCount(dir *Object, n int) error {
 	t.mu.Lock()
 	held := len(t.byIno) - len(dir.children)

@@ -54,7 +54,7 @@ func (t *Tree) awaitListed(ctx context.Context, dir *Object, oneRequest bool) er
 
 // errNotCheap ends a listing that may cost only one request (awaitListed)
 // of a folder that needs one GetObjectInfo per object.
-var errNotCheap = errors.New("fusefs: folder not listed with one request")
+var errNotCheap = errors.New("tree: folder not listed with one request")
 
 // listing is one run of a directory listing that callers wait on.
 type listing struct {

@@ -17,28 +17,17 @@ import (
 
 // MetaCache is the metadata cache of one camera (model and serial number):
 // what the folders listed on earlier mounts held, so that a remount lists
-// a folder with one GetObjectHandles instead of describing every object
-// again (on WiFi, 20 ms per object).
+// a folder with one GetObjectHandles instead of describing every object.
 //
-// It records, per storage, the StorageInfo fingerprint (capacity, free
-// bytes, free images, description, label) and, per folder listed (keyed by
-// the storage's slot and the folder's path of raw camera names), the
-// handles the camera listed and each object's description. A folder is
-// reused when the camera lists the same handles again. A handle is only
-// valid in one session and some cameras number objects afresh in each, so
-// when the storage's fingerprint changed since the folder was recorded (a
-// shot was taken or deleted), one GetObjectInfo must also agree with the
-// cached description of the folder's last object (Tree.spotCheck). Two
-// folders with the same raw path (a camera that lists one name twice)
-// share a record: the handle check keeps either from taking the other's.
+// A folder's record (metafile.go) is reused when the camera lists the same
+// handles again; when the storage's fingerprint changed since (a shot was
+// taken or deleted), one GetObjectInfo must also agree with it
+// (Tree.spotCheck), as some cameras number handles afresh each session.
 //
-// The cache lives in one JSON file per camera in the cache directory
-// ($XDG_CACHE_HOME/airnef-mount/, see CacheDir), replaced atomically
-// (temporary file, rename) a little after the listings settle and at
-// Close. It is only ever a shortcut: deleting it costs one cold listing, a
-// corrupt or foreign-version file is ignored with one warning, and a file
-// that cannot be written is logged, never fatal. It holds at most
-// maxObjects object descriptions (--max-objects).
+// It is one JSON file per camera in CacheDir, replaced atomically a little
+// after the listings settle and at Close, holding at most maxObjects
+// descriptions. It is only a shortcut: a missing, corrupt or unwritable
+// file costs a listing from the camera and a warning, never a failure.
 type MetaCache struct {
 	path       string // "" keeps the cache in memory only (tests)
 	cam        CameraID
@@ -115,7 +104,7 @@ func (m *MetaCache) Path() string {
 
 // errMetaFile is a cache file that is not one this program wrote for
 // this camera.
-var errMetaFile = errors.New("fusefs: not a metadata cache of this version and camera")
+var errMetaFile = errors.New("tree: not a metadata cache of this version and camera")
 
 // load reads the file into m.folders. A missing file is no error.
 func (m *MetaCache) load() error {

@@ -97,10 +97,10 @@ func (a entryKey) less(b entryKey) bool {
 }
 
 // uniqueNames gives each of the sanitised names a unique name: a name that
-// occurs once is kept, and of a group that shares a name, the first (the
-// one the camera spelled that way, then by keys) keeps it and the others become "NAME (2).EXT", "NAME (3).EXT", ...
-// skipping any name already taken. reserved names are never handed out.
-// The result is indexed like names.
+// occurs once is kept; of a group that shares a name, the first (the one
+// the camera spelled that way, then by keys) keeps it and the others become
+// "NAME (2).EXT", "NAME (3).EXT", ..., skipping names taken. reserved names
+// are never handed out. The result is indexed like names.
 func uniqueNames(names []string, keys []entryKey, reserved map[string]bool) []string {
 	out := make([]string, len(names))
 	used := make(map[string]bool, len(names)+len(reserved))

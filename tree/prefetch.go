@@ -7,23 +7,12 @@ import (
 )
 
 // ReadOrder guesses which file of a folder is read after the one being
-// read, so the cache can prefetch it while a copy closes one file and opens
-// the next (cache.Reader.SetNext). Programs that copy a folder read its files
-// in one of two orders here:
-//   - by inode number: GNU cp -r (coreutils copy.c copy_dir) lists a folder
-//     with gnulib's savedir(SAVEDIR_SORT_FASTREAD), which on Linux sorts the
-//     entries by d_ino, to read a disk in its layout order. Our inode numbers
-//     are hashes, so this order looks random by name.
-//   - by name: rsync sorts its file list by name, and file managers read in
-//     readdir order, which is by name here (dirNode.Readdir).
-//
-// The order is learnt from the last move between two files of one folder:
-// was the new file the one after the previous by name or by inode number?
-// Before any move, inode order (cp -r, the commonest copy) is assumed. After
-// a move in neither order (a copy of the renamed tree, whose inode numbers
-// and names differ from the camera folder's) nothing is guessed until a move
-// fits one again: a wrong guess would spend the link on a file not wanted
-// yet.
+// read, so the cache can prefetch it (cache.Reader.SetNext). Copies read a
+// folder by inode number (GNU cp -r: gnulib's savedir sorts by d_ino) or
+// by name (rsync, file managers). The order is learnt from the last move
+// between two files of a folder; inode order is assumed before any, and
+// nothing is guessed after a move in neither order, since a wrong guess
+// spends the link on a file not wanted yet.
 type ReadOrder struct {
 	mu    sync.Mutex
 	prev  *Object             // the file opened last

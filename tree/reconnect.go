@@ -8,13 +8,10 @@ import (
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
-// A mount outlives its camera session: a Sony in "Send to Computer" drops
-// WiFi, a camera goes to sleep, and the next session numbers its objects
-// differently (handles are per session). The tree therefore knows an
-// object by its place, (storage slot, path), and on reconnection finds
-// each object it has listed at its place in the new session: inode
-// numbers, kernel caches and the block cache stay valid, and only the
-// handles change.
+// A mount outlives its camera session, and the next session may number
+// objects differently: on reconnection each listed object is found at its
+// place (storage slot, path), so inode numbers and cached blocks stay
+// valid and only the handles change.
 
 // Disconnect detaches the tree from its camera, whose session is lost:
 // from now on everything that needs the camera fails at once with
@@ -44,10 +41,8 @@ func (t *Tree) Connected() bool {
 // its Object (inode, cached blocks) with the new handle; an object not
 // found again is gone (ENOENT); a new one appears in its folder.
 //
-// The tree stays disconnected while it re-lists (a read fails with EIO
-// rather than reach the new session with an old handle); on error it
-// stays disconnected and Reconnect may be called again with another
-// session.
+// The tree stays disconnected while it re-lists, so no old handle reaches
+// the new session; on error it stays disconnected.
 func (t *Tree) Reconnect(ctx context.Context, cam Camera) error {
 	t.Disconnect()
 	start := time.Now()
@@ -68,10 +63,8 @@ func (t *Tree) Reconnect(ctx context.Context, cam Camera) error {
 	for o, at := range plan.found {
 		o.cur = at
 	}
-	// What changed while the camera was away (shots taken, pictures
-	// deleted on it) is told as the watcher tells it: the kernel forgets
-	// the names, the renamed tree is built again, --on-new runs for the
-	// new shots.
+	// What changed while the camera was away is told as the watcher tells
+	// its changes.
 	var changes []Change
 	for _, o := range plan.gone {
 		changes = append(changes, Change{Dir: o.parent, Obj: o, Removed: true})

@@ -10,11 +10,9 @@ import (
 	"github.com/airnef-mount/airnef-mount/cache"
 )
 
-// Source returns the tree as the cache's source of object bytes. A
-// cache.Object's ID is the file's inode number (its stable identity, not
-// its per-session handle), so cached blocks stay valid across reconnects;
-// for a later object at a reused place it also holds the generation
-// (generation.go).
+// Source returns the tree as the cache's source of object bytes. Objects
+// are keyed by CacheObject, from the inode number (not the per-session
+// handle), so cached blocks stay valid across reconnects.
 func (t *Tree) Source() cache.Source { return treeSource{t} }
 
 type treeSource struct{ t *Tree }
@@ -94,7 +92,7 @@ type sliceWriter struct {
 	n   int
 }
 
-var errOverrun = errors.New("fusefs: camera sent more than asked")
+var errOverrun = errors.New("tree: camera sent more than asked")
 
 func (w *sliceWriter) Write(p []byte) (int, error) {
 	n := copy(w.buf[w.n:], p)

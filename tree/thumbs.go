@@ -6,15 +6,9 @@ import (
 	"fmt"
 )
 
-// Thumbnails (--thumbnails): the FUSE side only says which files a reader
-// has just listed, with their paths in the mount (Config.Listed), and the
-// tree fetches a file's thumbnail from the camera (Tree.Thumb). Scaling and
-// the freedesktop cache are package thumbnail's; cmd/airnef-mount joins
-// the two.
-
 // ErrNoThumbs is returned by Tree.Thumb when the tree's camera cannot send
 // thumbnails.
-var ErrNoThumbs = errors.New("fusefs: the camera cannot send thumbnails")
+var ErrNoThumbs = errors.New("tree: the camera cannot send thumbnails")
 
 // MaxThumbSize bounds a thumbnail: cameras keep 160×120 JPEGs of a few KiB;
 // anything much larger is not one.

@@ -14,15 +14,15 @@ import (
 )
 
 // ErrNotFound is returned by Lookup for a name the directory does not hold.
-var ErrNotFound = errors.New("fusefs: no such object")
+var ErrNotFound = errors.New("tree: no such object")
 
 // ErrNotFile is returned by ReadAt for a directory.
-var ErrNotFile = errors.New("fusefs: not a file")
+var ErrNotFile = errors.New("tree: not a file")
 
 // ErrDisconnected is returned for anything that needs the camera while the
 // tree has no session (Disconnect until Reconnect): the files answer EIO
 // at once instead of waiting on a camera that is gone.
-var ErrDisconnected = errors.New("fusefs: camera disconnected")
+var ErrDisconnected = errors.New("tree: camera disconnected")
 
 // Config configures a Tree.
 type Config struct {
@@ -33,24 +33,18 @@ type Config struct {
 	// MaxObjects caps the objects the tree holds (0: DefaultMaxObjects);
 	// a listing beyond it fails with ErrTooManyObjects (limits.go).
 	MaxObjects int
-	// Meta is the metadata cache of this camera (metacache.go): folders
-	// listed on an earlier mount are checked with one GetObjectHandles
-	// and, when unchanged, described from it. Nil lists everything from
-	// the camera.
+	// Meta is the metadata cache of this camera (metacache.go); nil lists
+	// everything from the camera.
 	Meta *MetaCache
 }
 
 // Tree is the camera's object tree: root -> one directory per storage ->
 // the camera's folders -> files. Directories are listed from the camera on
-// first use and then kept. It needs no FUSE: the nodes in node.go are thin
-// adapters over it.
+// first use and then kept.
 //
-// Locking: mu guards every directory's listing state, the inode index,
-// the storage infos, the camera and every object's current address; it is
-// never held across a camera round trip. A
-// listing runs once per directory however many callers ask, on the tree's
-// own context, so an interrupted caller stops waiting without cancelling
-// it for the others.
+// mu guards every directory's listing state, the inode index, the storage
+// infos, the camera and every object's current address; it is never held
+// across a camera round trip.
 type Tree struct {
 	loc *time.Location
 	log *slog.Logger

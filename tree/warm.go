@@ -6,31 +6,16 @@ import (
 	"time"
 )
 
-// The warm listing lists, in the background as soon as the session is
-// open, what a file manager or a copy opens first, so that the user's
-// first lookups find it listed (or join its listing) instead of waiting,
-// folder after folder, for a round trip each plus the kernel's turnaround
-// between them:
-//
-//  1. each storage's top level;
-//  2. the first warmPerParent folders of each (DCIM, PRIVATE, ...);
-//  3. the first warmPerParent folders of each of those (DCIM/100MSDCF
-//     ...), only when a folder is listed with one request: one
-//     GetObjectPropList, or the metadata cache's GetObjectHandles. A
-//     folder that needs one GetObjectInfo per object (a Canon's folder of
-//     500 photos costs 500 round trips) is left for when it is opened:
-//     its listing gives up (errNotCheap) instead of competing with the
-//     user's own operations.
-//
-// "First" is name order, the order cp -r, rsync and file managers visit.
-// Every listing goes through awaitListed: a lookup of a folder being
-// warmed joins that listing, and each listing counts in t.listings only
-// while it runs, so event polling and handle diffing wait for one folder
-// at a time, never for the whole warm listing. The warm listing holds no
-// lock across a camera operation, stops when ctx ends, the tree is closed
-// or the session is lost, and never fails anything: a folder it could not
-// list is logged at debug level and listed (or its error reported) when
-// the user opens it, as without it.
+// The warm listing lists in the background, once the session is open, what
+// a file manager or a copy opens first, so the first lookups find it
+// listed or join its listing: each storage's top level, the first
+// warmPerParent folders of each (DCIM, ...), and the first warmPerParent
+// of those (DCIM/100MSDCF, ...) only when one request lists them (one
+// GetObjectPropList, or the metadata cache): a folder that needs one
+// GetObjectInfo per object waits until it is opened (errNotCheap).
+// "First" is name order, as cp -r, rsync and file managers visit. It goes
+// through awaitListed, so a lookup joins it, and it never fails anything:
+// a folder it could not list is listed when opened.
 
 // warmPerParent is how many folders of one directory the warm listing
 // lists, at levels 2 and 3.

@@ -8,29 +8,12 @@ import (
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
-// A camera keeps shooting while mounted. How it tells the host depends on
-// the make (protocol notes, section 6):
-//
-//   - most send ObjectAdded/ObjectRemoved/StoreAdded/StoreRemoved/
-//     StorageInfoChanged on the PTP/IP event connection;
-//   - Nikon bodies of the WU-1a era queue them for GetEvent (0x90C7), which
-//     the host polls;
-//   - others (Canon EOS over PTP/IP) send nothing: the host lists the
-//     handles of each folder again and compares.
-//
-// A new object in a folder the tree has listed is added to it. One in a
-// folder the tree knows but has not listed makes the tree list that
-// folder; one in a folder the tree does not know (the camera has just
-// made DCIM/101NIKON because 100NIKON is full, or the folders above were
-// never listed) is placed by walking up its ParentObject with
-// GetObjectInfo to a folder the tree knows, then listing the folders on
-// the way down: only the folders above the new object, never the whole
-// card. A folder the camera has just made holds only new captures: each
-// of its files is reported as new. Handle-list diffing sees only what is
-// in listed folders: a new folder in one is found, and listed at once.
-// Every change is applied under the tree's lock after the camera has
-// answered, never across a round trip, and told to the FUSE side
-// (Change), which invalidates the kernel's caches.
+// A camera keeps shooting while mounted and tells the host as its make does
+// (protocol notes, section 6): most on the PTP/IP event connection; Nikon
+// bodies of the WU-1a era queue events for GetEvent (0x90C7), polled; others
+// (Canon EOS over PTP/IP) send nothing, so listed folders are diffed
+// (diff.go). Changes are applied under the tree's lock once the camera has
+// answered and told to OnChanges (fusefs invalidates the kernel's caches).
 
 // Watch defaults.
 const (
@@ -133,8 +116,8 @@ func (t *Tree) changedAll(cs []Change) {
 }
 
 // Watch applies the changes the camera of the current session reports, as
-// cfg says, until ctx ends or the tree is closed. Start it after Connect
-// or Reconnect, and stop it when that session is lost: changes reported
+// cfg says, until ctx ends or the tree is closed. Start it after New or
+// Reconnect, and stop it when that session is lost: changes reported
 // by an older session are dropped.
 func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 	t.mu.Lock()

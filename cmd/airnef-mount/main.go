@@ -8,7 +8,7 @@
 //
 // It stays in the foreground until the filesystem is unmounted (Ctrl-C,
 // SIGTERM, or fusermount3 -u / umount). This file only wires flags to the
-// constructors of packages ptpip, mtp, fusefs and cache; connect.go opens
+// constructors of packages ptpip, mtp, tree, fusefs and cache; connect.go opens
 // a camera session (Sony's GUID retry and Send-to-Computer sequence),
 // serve.go mounts one session and keeps it, discover.go finds cameras and
 // wait.go mounts them as they announce themselves.

@@ -36,16 +36,19 @@ type Camera struct {
 	SizeCalls    atomic.Int64
 }
 
+// Object is one object of the camera.
 type Object struct {
 	Info mtp.ObjectInfo
 	Data []byte // nil for folders; for "huge" objects see size
 	Size uint64 // the real size when info.CompressedSize is 0xFFFFFFFF
 }
 
+// New returns a camera without storages.
 func New() *Camera {
 	return &Camera{Storages: map[uint32]*mtp.StorageInfo{}, Objects: map[uint32]*Object{}, Next: 1, Gone: map[uint32]bool{}}
 }
 
+// AddStorage adds storage id; an id with zero low 16 bits is an empty slot.
 func (c *Camera) AddStorage(id uint32, desc, label string, capacity, free uint64) {
 	c.IDs = append(c.IDs, id)
 	if id&0xFFFF == 0 {

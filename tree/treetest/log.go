@@ -26,6 +26,7 @@ func (s *SyncBuffer) String() string {
 	return s.b.String()
 }
 
+// Logger logs to t.
 func Logger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
 }

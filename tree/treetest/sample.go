@@ -46,6 +46,7 @@ func RenameSample() *Camera {
 }
 
 // FindHandle is the handle of the object called name on storage.
+// FindHandle is the handle of the object called name on storage.
 func FindHandle(t *testing.T, c *Camera, storage uint32, name string) uint32 {
 	t.Helper()
 	c.Mu.Lock()
