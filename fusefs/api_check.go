@@ -77,5 +77,3 @@ var _ = (fs.NodeReaddirer)((*cameraRootNode)(nil))
 var _ = (fs.InodeEmbedder)((*ctlLinkNode)(nil))
 var _ = (fs.NodeGetattrer)((*ctlLinkNode)(nil))
 var _ = (fs.NodeReadlinker)((*ctlLinkNode)(nil))
-
-var _ = (FolderDescriber)(deviceCamera{})

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // The control directory, /.airnef: reachable by name, not listed at the
@@ -48,8 +50,8 @@ type ctlLinkNode struct {
 }
 
 func (f *filesystem) controlDir(ctx context.Context, parent *fs.Inode, out *fuse.EntryOut) *fs.Inode {
-	f.ctlAttr(controlIno(controlDirName), true, 0, &out.Attr)
-	return parent.NewInode(ctx, &ctlDirNode{fsys: f}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: controlIno(controlDirName)})
+	f.ctlAttr(controlIno(tree.ControlDirName), true, 0, &out.Attr)
+	return parent.NewInode(ctx, &ctlDirNode{fsys: f}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: controlIno(tree.ControlDirName)})
 }
 
 func (f *filesystem) ctlAttr(ino uint64, dir bool, size int, out *fuse.Attr) {
@@ -71,7 +73,7 @@ func (f *filesystem) ctlAttr(ino uint64, dir bool, size int, out *fuse.Attr) {
 var ctlFiles = []string{ctlStats}
 
 func (d *ctlDirNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	d.fsys.ctlAttr(controlIno(controlDirName), true, 0, &out.Attr)
+	d.fsys.ctlAttr(controlIno(tree.ControlDirName), true, 0, &out.Attr)
 	return 0
 }
 
@@ -85,7 +87,7 @@ func (d *ctlDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 		if !ok {
 			return nil, syscall.ENOENT
 		}
-		ino := controlIno(controlDirName + "/" + name)
+		ino := controlIno(tree.ControlDirName + "/" + name)
 		d.fsys.linkAttr(ino, target, &out.Attr)
 		out.SetAttrTimeout(0)
 		out.SetEntryTimeout(0)
@@ -94,7 +96,7 @@ func (d *ctlDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 		return nil, syscall.ENOENT
 	}
 	n := &ctlFileNode{fsys: d.fsys, name: name, content: content}
-	ino := controlIno(controlDirName + "/" + name)
+	ino := controlIno(tree.ControlDirName + "/" + name)
 	d.fsys.ctlAttr(ino, false, len(content()), &out.Attr)
 	out.SetAttrTimeout(0)
 	out.SetEntryTimeout(0)
@@ -104,7 +106,7 @@ func (d *ctlDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 func (d *ctlDirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	entries := make([]fuse.DirEntry, len(ctlFiles))
 	for i, name := range ctlFiles {
-		entries[i] = fuse.DirEntry{Name: name, Mode: syscall.S_IFREG, Ino: controlIno(controlDirName + "/" + name)}
+		entries[i] = fuse.DirEntry{Name: name, Mode: syscall.S_IFREG, Ino: controlIno(tree.ControlDirName + "/" + name)}
 	}
 	return fs.NewListDirStream(entries), 0
 }
@@ -116,7 +118,7 @@ func (n *ctlFileNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.At
 	} else {
 		size = len(n.content())
 	}
-	n.fsys.ctlAttr(controlIno(controlDirName+"/"+n.name), false, size, &out.Attr)
+	n.fsys.ctlAttr(controlIno(tree.ControlDirName+"/"+n.name), false, size, &out.Attr)
 	out.SetTimeout(0)
 	return 0
 }
@@ -179,7 +181,7 @@ func (n *ctlLinkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 
 func (n *ctlLinkNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	target, _ := n.fsys.latestTarget()
-	n.fsys.linkAttr(controlIno(controlDirName+"/"+ctlLatest), target, &out.Attr)
+	n.fsys.linkAttr(controlIno(tree.ControlDirName+"/"+ctlLatest), target, &out.Attr)
 	out.SetTimeout(0)
 	return 0
 }
@@ -190,7 +192,7 @@ func (f *filesystem) statsText() []byte {
 	if f.status != nil {
 		fmt.Fprintf(&b, "session %s\n", f.status())
 	}
-	if f.camera != (CameraID{}) {
+	if f.camera != (tree.CameraID{}) {
 		fmt.Fprintf(&b, "camera_make %s\ncamera_model %s\ncamera_serial %s\n", f.camera.Make, f.camera.Model, f.camera.Serial)
 	}
 	fmt.Fprintf(&b, "mounted_at %s\n", f.started.Format(time.RFC3339))

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // dirNode is a directory of the camera's tree: the root, a storage or a
@@ -14,7 +16,7 @@ type dirNode struct {
 	fs.Inode
 	readOnlyDir
 	fsys *filesystem
-	obj  *Object
+	obj  *tree.Object
 }
 
 func (d *dirNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -25,7 +27,7 @@ func (d *dirNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOu
 // Lookup finds name in the folder, listing it from the camera the first
 // time.
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	if d.obj.Kind == KindRoot && name == controlDirName {
+	if d.obj.Kind == tree.KindRoot && name == tree.ControlDirName {
 		return d.fsys.controlDir(ctx, &d.Inode, out), 0
 	}
 	o, err := d.fsys.tree.Lookup(ctx, d.obj, name)
@@ -82,6 +84,6 @@ func (f *filesystem) statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Er
 	out.Bavail = out.Bfree
 	out.Files = uint64(f.tree.ObjectsListed())
 	out.Ffree = 0
-	out.NameLen = maxNameLen
+	out.NameLen = tree.MaxNameLen
 	return 0
 }

@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // errnoMapper is the one place where errors become syscall.Errno (rclone's
@@ -43,9 +44,9 @@ func (m *errnoMapper) errno(op string, err error) syscall.Errno {
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, ErrNotFound), errors.Is(err, mtp.RespInvalidObjectHandle):
+	case errors.Is(err, tree.ErrNotFound), errors.Is(err, mtp.RespInvalidObjectHandle):
 		return syscall.ENOENT
-	case errors.Is(err, errNotFile):
+	case errors.Is(err, tree.ErrNotFile):
 		return syscall.EISDIR
 	case errors.Is(err, mtp.RespAccessDenied):
 		// A Nikon Z answers AccessDenied to reads of images not

@@ -10,6 +10,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // fileNode is a file on the camera. Its bytes are read through the block
@@ -17,7 +18,7 @@ import (
 type fileNode struct {
 	fs.Inode
 	fsys *filesystem
-	obj  *Object
+	obj  *tree.Object
 }
 
 // fileHandle is one open file: a cache reader, which tracks that file's
@@ -41,9 +42,9 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 		return nil, 0, syscall.EROFS
 	}
 	t, o := n.fsys.tree, n.obj
-	n.fsys.order.opened(t, o)
-	r := n.fsys.cache.NewReader(cacheObject(o))
-	r.SetNext(func() (cache.Object, bool) { return n.fsys.order.next(t, o) })
+	n.fsys.order.Opened(t, o)
+	r := n.fsys.cache.NewReader(tree.CacheObject(o))
+	r.SetNext(func() (cache.Object, bool) { return n.fsys.order.Next(t, o) })
 	return &fileHandle{r: r}, fuse.FOPEN_KEEP_CACHE, 0
 }
 
@@ -58,7 +59,7 @@ func (n *fileNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off i
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, n.fsys.errs.errno("read", err)
 	}
-	n.fsys.served.add(n.obj, got)
+	n.fsys.served.Add(n.obj, got)
 	return fuse.ReadResultData(dest[:got]), 0
 }
 

@@ -5,28 +5,23 @@ import (
 	"strings"
 
 	"github.com/hanwen/go-fuse/v2/fs"
+
+	"github.com/airnef-mount/airnef-mount/renamed"
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
-// changedAll is told of each change the camera reported (Tree.Watch): it
-// makes the kernel forget what it cached of the directory and the name,
-// drops the cached blocks of a deleted file, builds the renamed tree
-// again when renaming, and for a new file updates /.airnef/latest and
-// tells OnNew, with the file's renamed path when renaming.
-//
-// The kernel is told through go-fuse's notify calls, which must not be
-// made from inside a FUSE request: changedAll runs on the watcher's
-// goroutine, outside the tree's lock.
-//
-// Changes applied together (a new folder and what is in it) come in one
-// call: the renamed tree is built again once for all of them. A new
-// folder alone changes nothing there: its files come as changes of their
-// own.
-func (f *filesystem) changedAll(cs []Change) {
-	var old, now *RenamedTree
-	if f.ren != nil && slices.ContainsFunc(cs, func(c Change) bool { return c.Removed || !c.Obj.IsDir() }) {
+// changedAll is told of the changes the camera reported (Tree.OnChanges):
+// it makes the kernel forget what it cached of the directory and the name,
+// drops a deleted file's cached blocks, builds the renamed tree again once
+// for all the changes, and for a new file updates /.airnef/latest and tells
+// OnNew. It runs on the watcher's goroutine, outside the tree's lock, as
+// go-fuse's notify calls must not be made from inside a FUSE request.
+func (f *filesystem) changedAll(cs []tree.Change) {
+	var old, now *renamed.Tree
+	if f.ren != nil && slices.ContainsFunc(cs, func(c tree.Change) bool { return c.Removed || !c.Obj.IsDir() }) {
 		old, now = f.rebuildRenamed()
 	}
-	if f.ren != nil && slices.ContainsFunc(cs, func(c Change) bool { return !c.Removed && c.Obj.Kind == KindStorage }) {
+	if f.ren != nil && slices.ContainsFunc(cs, func(c tree.Change) bool { return !c.Removed && c.Obj.Kind == tree.KindStorage }) {
 		// A card put in while mounted: the renamed tree shows every
 		// file of the card, so the new card is listed whole, as at
 		// mount, away from the watcher, and the tree built again.
@@ -39,36 +34,36 @@ func (f *filesystem) changedAll(cs []Change) {
 
 // changedOne does changedAll's work for c; old and now are the renamed trees
 // before and after the changes (nil when not rebuilt).
-func (f *filesystem) changedOne(c Change, old, now *RenamedTree) {
+func (f *filesystem) changedOne(c tree.Change, old, now *renamed.Tree) {
 	path := f.cameraPrefix + c.Obj.Path()
-	var renamed string
+	var renamedPath string
 	if n, ok := old.File(c.Obj); ok && c.Removed {
-		renamed = n.Path()
+		renamedPath = n.Path()
 	} else if n, ok := now.File(c.Obj); ok && !c.Removed {
-		renamed = n.Path()
+		renamedPath = n.Path()
 	}
 	if c.Removed {
 		// A folder deleted on the camera takes its files with it: their
 		// blocks go, and latest if it was one of them.
-		files := []*Object{c.Obj}
+		files := []*tree.Object{c.Obj}
 		if c.Obj.IsDir() {
-			files = f.tree.filesBelow(c.Obj)
+			files = f.tree.FilesBelow(c.Obj)
 		}
 		gone := map[string]bool{path: true}
 		for _, o := range files {
 			if f.cache != nil {
-				f.cache.Forget(cacheID(o))
+				f.cache.Forget(tree.CacheObject(o).ID)
 			}
 			gone[f.cameraPrefix+o.Path()] = true
 			if n, ok := old.File(o); ok {
 				gone[n.Path()] = true
 			}
 		}
-		if p := f.latest.Load(); p != nil && (gone[*p] || *p == renamed) {
+		if p := f.latest.Load(); p != nil && (gone[*p] || *p == renamedPath) {
 			f.latest.Store(nil)
 		}
-	} else if renamed != "" {
-		path = renamed
+	} else if renamedPath != "" {
+		path = renamedPath
 	}
 	if dir := f.inode(c.Dir); dir != nil {
 		// The camera tree: at the root, or at /.camera.
@@ -82,11 +77,11 @@ func (f *filesystem) changedOne(c Change, old, now *RenamedTree) {
 		// The directory's attributes (link count) changed.
 		dir.NotifyContent(0, 0)
 	}
-	if !c.Removed && c.Obj.Kind == KindFile {
+	if !c.Removed && c.Obj.Kind == tree.KindFile {
 		f.latest.Store(&path)
 		// The kernel may remember /.airnef/latest as absent.
 		if root := f.root.EmbeddedInode(); root.StableAttr().Ino != 0 {
-			if ctl := root.GetChild(controlDirName); ctl != nil {
+			if ctl := root.GetChild(tree.ControlDirName); ctl != nil {
 				ctl.NotifyEntry(ctlLatest)
 			}
 		}
@@ -99,7 +94,7 @@ func (f *filesystem) changedOne(c Change, old, now *RenamedTree) {
 // inode returns the kernel-visible inode of directory o of the camera
 // tree, or nil when the kernel has not looked it up (so caches nothing
 // of it).
-func (f *filesystem) inode(o *Object) *fs.Inode {
+func (f *filesystem) inode(o *tree.Object) *fs.Inode {
 	if f.root == nil {
 		return nil
 	}
@@ -108,12 +103,12 @@ func (f *filesystem) inode(o *Object) *fs.Inode {
 		return nil // not mounted: no kernel to tell
 	}
 	if f.cameraPrefix != "" {
-		if n = n.GetChild(cameraDirName); n == nil {
+		if n = n.GetChild(tree.CameraDirName); n == nil {
 			return nil
 		}
 	}
 	var names []string
-	for p := o; p != nil && p.Kind != KindRoot; p = p.parent {
+	for p := o; p != nil && p.Kind != tree.KindRoot; p = p.Parent() {
 		names = append(names, p.Name)
 	}
 	for i := len(names) - 1; i >= 0 && n != nil; i-- {
@@ -125,18 +120,19 @@ func (f *filesystem) inode(o *Object) *fs.Inode {
 // rebuildRenamed builds the renamed tree again after changes, shows the
 // new tree and tells the kernel what changed in it. It returns the trees
 // before and after.
-func (f *filesystem) rebuildRenamed() (old, nt *RenamedTree) {
+func (f *filesystem) rebuildRenamed() (old, nt *renamed.Tree) {
 	v := f.ren
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	old = v.tree.Load()
-	nt = old.renamer.Rebuild(f.tree)
+	nt = old.Renamer().Rebuild(f.tree)
 	v.tree.Store(nt)
-	for p, od := range old.dirIndex {
-		f.renamedDirChanged(p, od, nt.dirIndex[p])
+	for p, od := range old.AllDirs() {
+		nd, _ := nt.Dir(p)
+		f.renamedDirChanged(p, od, nd)
 	}
-	for p, nd := range nt.dirIndex {
-		if _, ok := old.dirIndex[p]; !ok {
+	for p, nd := range nt.AllDirs() {
+		if _, ok := old.Dir(p); !ok {
 			f.renamedDirChanged(p, nil, nd)
 		}
 	}
@@ -146,21 +142,21 @@ func (f *filesystem) rebuildRenamed() (old, nt *RenamedTree) {
 // renamedDirChanged tells the kernel, if it holds the renamed directory
 // at path, what changed between its node in the old tree (od) and in the
 // new one (nd); either may be nil (made or taken out by the rebuild).
-func (f *filesystem) renamedDirChanged(path string, od, nd *RenamedNode) {
+func (f *filesystem) renamedDirChanged(path string, od, nd *renamed.Node) {
 	dir := f.renamedInode(path)
 	if dir == nil {
 		return // the kernel caches nothing of it
 	}
-	var oldEntries, newEntries []*RenamedNode
+	var oldEntries, newEntries []*renamed.Node
 	if od != nil {
-		oldEntries = od.children
+		oldEntries = od.Children()
 	}
 	if nd != nil {
-		newEntries = nd.children
+		newEntries = nd.Children()
 	}
-	changed := (od == nil) != (nd == nil) || (od != nil && (!od.Mtime.Equal(nd.Mtime) || od.subdirs != nd.subdirs))
+	changed := (od == nil) != (nd == nil) || (od != nil && (!od.Mtime.Equal(nd.Mtime) || od.Subdirs() != nd.Subdirs()))
 	for _, o := range oldEntries {
-		var n *RenamedNode
+		var n *renamed.Node
 		ok := false
 		if nd != nil {
 			n, ok = nd.Lookup(o.Name)
@@ -216,29 +212,10 @@ func (f *filesystem) renamedInode(path string) *fs.Inode {
 // in while mounted), on the tree's own context, and builds the renamed
 // tree again.
 func (f *filesystem) listForRenamed() {
-	r := f.ren.tree.Load().renamer
-	if _, err := r.listCard(f.tree.ctx, f.tree); err != nil {
+	r := f.ren.tree.Load().Renamer()
+	if err := r.ListCard(f.tree.Context(), f.tree); err != nil {
 		f.log.Warn("listing a new card for the renamed tree failed; its files show under /.camera", "err", err)
 		return
 	}
 	f.rebuildRenamed()
-}
-
-// filesBelow returns the files listed below directory o.
-func (t *Tree) filesBelow(o *Object) []*Object {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var out []*Object
-	var walk func(d *Object)
-	walk = func(d *Object) {
-		for _, c := range d.children {
-			if c.Kind == KindFile {
-				out = append(out, c)
-			} else {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
-	return out
 }

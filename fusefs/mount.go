@@ -13,6 +13,8 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // Kernel cache lifetimes. Objects on a card do not change while mounted,
@@ -51,16 +53,15 @@ func Mount(dir string, root fs.InodeEmbedder, o MountOptions) (*fuse.Server, err
 		EntryTimeout:    &entry,
 		AttrTimeout:     &attr,
 		NegativeTimeout: &neg,
-		RootStableAttr:  &fs.StableAttr{Ino: rootIno, Mode: syscall.S_IFDIR},
+		RootStableAttr:  &fs.StableAttr{Ino: tree.RootIno, Mode: syscall.S_IFDIR},
 		MountOptions: fuse.MountOptions{
 			FsName:        FsName,
 			Name:          FsName,
 			AllowOther:    o.AllowOther,
 			DisableXAttrs: true,
-			// One FUSE read: the cache does the read-ahead, sized from
-			// the link. A larger kernel window would turn a 64 KiB peek
-			// at a header into several reads that look sequential to
-			// the cache, and fetch megabytes nobody asked for.
+			// The cache does the read-ahead, sized from the link: a
+			// larger kernel window makes a peek at a header look
+			// sequential and fetches what nobody asked for.
 			MaxReadAhead: 128 << 10,
 			Debug:        o.Debug,
 			Logger:       log.New(slogWriter{lg}, "", 0),

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // Modes: the mount is read-only (MS_RDONLY), so the write bits only say
@@ -17,7 +19,7 @@ const (
 
 // fillAttr sets out from object o. Every attribute is set, Nlink and Mtime
 // included: tools like find and rsync rely on them.
-func (f *filesystem) fillAttr(o *Object, out *fuse.Attr) {
+func (f *filesystem) fillAttr(o *tree.Object, out *fuse.Attr) {
 	out.Ino = o.Ino
 	out.Uid, out.Gid = f.uid, f.gid
 	out.SetTimes(&o.Mtime, &o.Mtime, &o.Mtime)
@@ -42,7 +44,7 @@ func (f *filesystem) fillAttr(o *Object, out *fuse.Attr) {
 
 // newChild makes (or finds, by inode number) the inode of child o of
 // parent and fills out.
-func (f *filesystem) newChild(ctx context.Context, parent *fs.Inode, o *Object, out *fuse.EntryOut) *fs.Inode {
+func (f *filesystem) newChild(ctx context.Context, parent *fs.Inode, o *tree.Object, out *fuse.EntryOut) *fs.Inode {
 	var node fs.InodeEmbedder
 	mode := uint32(syscall.S_IFREG)
 	if o.IsDir() {
@@ -52,5 +54,5 @@ func (f *filesystem) newChild(ctx context.Context, parent *fs.Inode, o *Object, 
 		node = &fileNode{fsys: f, obj: o}
 	}
 	f.fillAttr(o, &out.Attr)
-	return parent.NewInode(ctx, node, fs.StableAttr{Mode: mode, Ino: o.Ino, Gen: o.gen})
+	return parent.NewInode(ctx, node, fs.StableAttr{Mode: mode, Ino: o.Ino, Gen: o.Gen()})
 }

@@ -12,11 +12,13 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/tree"
+	"github.com/airnef-mount/airnef-mount/tree/treetest"
 )
 
 // newTestRoot builds the node tree over c without mounting: go-fuse's
 // NodeFS initialises the root so that its methods can be called directly.
-func newTestRoot(t *testing.T, c Camera) (*dirNode, *cache.Cache) {
+func newTestRoot(t *testing.T, c tree.Camera) (*dirNode, *cache.Cache) {
 	t.Helper()
 	tr := newTestTree(t, c)
 	ch, err := cache.New(cache.Config{Size: 16 * cache.BlockUnit, BlockSize: cache.BlockUnit}, tr.Source())
@@ -24,7 +26,7 @@ func newTestRoot(t *testing.T, c Camera) (*dirNode, *cache.Cache) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ch.Close() })
-	root := NewRoot(Config{Tree: tr, Cache: ch, Status: func() string { return "connected TEST" }, Logger: testLogger(t)})
+	root := NewRoot(Config{Tree: tr, Cache: ch, Status: func() string { return "connected TEST" }, Logger: treetest.Logger(t)})
 	fs.NewNodeFS(root, &fs.Options{})
 	return root.(*dirNode), ch
 }
@@ -58,7 +60,7 @@ func readdir(t *testing.T, d fs.NodeReaddirer) []string {
 
 func TestNodes(t *testing.T) {
 	ctx := context.Background()
-	root, _ := newTestRoot(t, sampleCamera())
+	root, _ := newTestRoot(t, treetest.Sample())
 
 	if got := strings.Join(readdir(t, root), ","); got != "SD,card3" {
 		t.Fatalf("root lists %q; the control directory must stay hidden", got)
@@ -133,7 +135,7 @@ func TestNodes(t *testing.T) {
 	}
 
 	// The control directory: reachable by name.
-	ctlIn, _ := lookup(t, root, controlDirName)
+	ctlIn, _ := lookup(t, root, tree.ControlDirName)
 	ctl := ctlIn.Operations().(*ctlDirNode)
 	if got := readdir(t, ctl); len(got) != 1 || got[0] != "stats" {
 		t.Errorf(".airnef lists %q", got)
@@ -163,7 +165,7 @@ func lookupDir(t *testing.T, d *dirNode, name string) *dirNode {
 // the rest fails with EIO.
 func TestNodesCameraGone(t *testing.T) {
 	ctx := context.Background()
-	c := sampleCamera()
+	c := treetest.Sample()
 	root, _ := newTestRoot(t, c)
 	sd := lookupDir(t, root, "SD")
 	dcim := lookupDir(t, sd, "DCIM")
@@ -174,9 +176,9 @@ func TestNodesCameraGone(t *testing.T) {
 	if _, errno := file.Read(ctx, fh, make([]byte, 4), 0); errno != 0 {
 		t.Fatal(errno)
 	}
-	c.mu.Lock()
-	c.fail = errBroken
-	c.mu.Unlock()
+	c.Mu.Lock()
+	c.Fail = treetest.ErrBroken
+	c.Mu.Unlock()
 	if got := readdir(t, f100); len(got) != 5 {
 		t.Errorf("listed folder with the camera gone: %q", got)
 	}

@@ -7,22 +7,25 @@ import (
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/renamed"
+	"github.com/airnef-mount/airnef-mount/tree"
+	"github.com/airnef-mount/airnef-mount/tree/treetest"
 )
 
 // While mounted with renaming, a new capture gets a renamed path, which
 // OnNew and /.airnef/latest give, and the directories the kernel holds
 // answer from the new tree; a deletion takes it out and clears latest.
 func TestRenamedFollowsChanges(t *testing.T) {
-	c := renameCamera()
+	c := treetest.RenameSample()
 	root, news, events := renamedLive(t, c, "@dlnum@_@filename@")
 	allDir := &renDirNode{fsys: root.fsys, path: "all"} // as the kernel would hold it
 	n, _ := allDir.node()
 	before := len(n.Children())
 
-	f101 := findHandle(t, c, 0x00010001, "101NIKON")
-	c.mu.Lock()
-	h := c.add(0x00010001, f101, "DSC_0009.NEF", false, []byte("nine"), "20200101T000000", "")
-	c.mu.Unlock()
+	f101 := treetest.FindHandle(t, c, 0x00010001, "101NIKON")
+	c.Mu.Lock()
+	h := c.Add(0x00010001, f101, "DSC_0009.NEF", false, []byte("nine"), "20200101T000000", "")
+	c.Mu.Unlock()
 	events <- mtp.Event{Code: mtp.EventObjectAdded, Params: []uint32{h}}
 	var got string
 	select {
@@ -44,9 +47,9 @@ func TestRenamedFollowsChanges(t *testing.T) {
 		t.Error("the held directory does not find the new capture")
 	}
 
-	c.mu.Lock()
-	delete(c.objects, h)
-	c.mu.Unlock()
+	c.Mu.Lock()
+	delete(c.Objects, h)
+	c.Mu.Unlock()
 	events <- mtp.Event{Code: mtp.EventObjectRemoved, Params: []uint32{h}}
 	deadline := time.Now().Add(watchBound)
 	for {
@@ -69,13 +72,13 @@ func TestRenamedFollowsChanges(t *testing.T) {
 // A folder deleted on the camera takes latest with it when the newest
 // capture was in it.
 func TestRenamedFolderDeletedClearsLatest(t *testing.T) {
-	c := renameCamera()
+	c := treetest.RenameSample()
 	root, news, events := renamedLive(t, c, "@dlnum@_@filename@")
 
-	f101 := findHandle(t, c, 0x00010001, "101NIKON")
-	c.mu.Lock()
-	h := c.add(0x00010001, f101, "DSC_0009.NEF", false, []byte("nine"), "20200101T000000", "")
-	c.mu.Unlock()
+	f101 := treetest.FindHandle(t, c, 0x00010001, "101NIKON")
+	c.Mu.Lock()
+	h := c.Add(0x00010001, f101, "DSC_0009.NEF", false, []byte("nine"), "20200101T000000", "")
+	c.Mu.Unlock()
 	events <- mtp.Event{Code: mtp.EventObjectAdded, Params: []uint32{h}}
 	select {
 	case <-news:
@@ -85,13 +88,13 @@ func TestRenamedFolderDeletedClearsLatest(t *testing.T) {
 	if _, ok := root.fsys.latestTarget(); !ok {
 		t.Fatal("no latest after the capture")
 	}
-	c.mu.Lock()
-	for oh, o := range c.objects {
-		if oh == f101 || o.info.ParentObject == f101 {
-			delete(c.objects, oh)
+	c.Mu.Lock()
+	for oh, o := range c.Objects {
+		if oh == f101 || o.Info.ParentObject == f101 {
+			delete(c.Objects, oh)
 		}
 	}
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	events <- mtp.Event{Code: mtp.EventObjectRemoved, Params: []uint32{f101}}
 	for deadline := time.Now().Add(watchBound); ; time.Sleep(10 * time.Millisecond) {
 		target, latest := root.fsys.latestTarget()
@@ -106,18 +109,18 @@ func TestRenamedFolderDeletedClearsLatest(t *testing.T) {
 
 // A card put in while mounted shows its files in the renamed tree.
 func TestRenamedCardInserted(t *testing.T) {
-	c := renameCamera()
-	c.mu.Lock()
-	c.ids = c.ids[:1] // the second card is not in yet
-	card2 := c.storages[0x00020001]
-	delete(c.storages, 0x00020001)
-	c.mu.Unlock()
+	c := treetest.RenameSample()
+	c.Mu.Lock()
+	c.IDs = c.IDs[:1] // the second card is not in yet
+	card2 := c.Storages[0x00020001]
+	delete(c.Storages, 0x00020001)
+	c.Mu.Unlock()
 	root, _, events := renamedLive(t, c, "@filename@")
 
-	c.mu.Lock()
-	c.ids = append(c.ids, 0x00020001)
-	c.storages[0x00020001] = card2
-	c.mu.Unlock()
+	c.Mu.Lock()
+	c.IDs = append(c.IDs, 0x00020001)
+	c.Storages[0x00020001] = card2
+	c.Mu.Unlock()
 	events <- mtp.Event{Code: mtp.EventStoreAdded, Params: []uint32{0x00020001}}
 	for deadline := time.Now().Add(watchBound); ; time.Sleep(10 * time.Millisecond) {
 		files := renameFiles(root.fsys.ren.tree.Load())
@@ -133,12 +136,12 @@ func TestRenamedCardInserted(t *testing.T) {
 // renamedLive builds the renamed tree (dirs "all", files fileSpec) of c's
 // tree and its root, which tells OnNew on news, and watches the tree for
 // the events sent on events until the test ends.
-func renamedLive(t *testing.T, c *fakeCamera, fileSpec string) (*renDirNode, chan string, chan mtp.Event) {
+func renamedLive(t *testing.T, c *treetest.Camera, fileSpec string) (*renDirNode, chan string, chan mtp.Event) {
 	t.Helper()
 	tr := newTestTree(t, c)
-	r := NewRenamer(RenameConfig{
+	r := renamed.NewRenamer(renamed.Config{
 		DirSpec: mustSpec(t, "all", false), FileSpec: mustSpec(t, fileSpec, true),
-		Camera: renameTestCamera, Logger: testLogger(t),
+		Camera: renameTestCamera, Logger: treetest.Logger(t),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -147,11 +150,11 @@ func renamedLive(t *testing.T, c *fakeCamera, fileSpec string) (*renDirNode, cha
 		t.Fatal(err)
 	}
 	news := make(chan string, 4)
-	root := NewRenamedRoot(Config{Tree: tr, Logger: testLogger(t), OnNew: func(p string) { news <- p }}, rt).(*renDirNode)
+	root := NewRenamedRoot(Config{Tree: tr, Logger: treetest.Logger(t), OnNew: func(p string) { news <- p }}, rt).(*renDirNode)
 	events := make(chan mtp.Event, 2)
 	wctx, wcancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { tr.Watch(wctx, WatchConfig{Events: events}) })
+	wg.Go(func() { tr.Watch(wctx, tree.WatchConfig{Events: events}) })
 	t.Cleanup(func() { wcancel(); wg.Wait() })
 	return root, news, events
 }

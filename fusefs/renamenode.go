@@ -8,20 +8,19 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
-)
 
-// cameraDirName is the camera tree's directory at the root of a renamed
-// mount: reachable by name, never listed (design.md).
-const cameraDirName = ".camera"
+	"github.com/airnef-mount/airnef-mount/renamed"
+	"github.com/airnef-mount/airnef-mount/tree"
+)
 
 // NewRenamedRoot returns the root node of a mount that shows the renamed
 // tree rt. The camera tree of cfg.Tree stays reachable at /.camera and the
 // control directory at /.airnef; neither is listed. A renamed file is the
 // camera's file under another name: it is read through cfg.Cache under
 // the camera object's key, so both names share cached blocks.
-func NewRenamedRoot(cfg Config, rt *RenamedTree) fs.InodeEmbedder {
+func NewRenamedRoot(cfg Config, rt *renamed.Tree) fs.InodeEmbedder {
 	cam := NewRoot(cfg).(*dirNode)
-	cam.fsys.cameraPrefix = cameraDirName + "/"
+	cam.fsys.cameraPrefix = tree.CameraDirName + "/"
 	cam.fsys.ren = &renamedView{}
 	cam.fsys.ren.tree.Store(rt)
 	root := &renDirNode{fsys: cam.fsys, last: rt.Root(), camera: cam}
@@ -34,7 +33,7 @@ func NewRenamedRoot(cfg Config, rt *RenamedTree) fs.InodeEmbedder {
 // that a reader sees one tree or the next, never a mix.
 type renamedView struct {
 	mu   sync.Mutex // one rebuild at a time
-	tree atomic.Pointer[RenamedTree]
+	tree atomic.Pointer[renamed.Tree]
 }
 
 // renDirNode is a directory of the renamed tree, known by its path: the
@@ -44,8 +43,8 @@ type renDirNode struct {
 	fs.Inode
 	readOnlyDir
 	fsys *filesystem
-	path string       // "" for the top
-	last *RenamedNode // the node when looked up: its attributes once gone
+	path string        // "" for the top
+	last *renamed.Node // the node when looked up: its attributes once gone
 	// camera is the camera tree's root, shown at /.camera; set on the
 	// root only.
 	camera *dirNode
@@ -53,7 +52,7 @@ type renDirNode struct {
 
 // node is the directory in the current tree; false (and the node it was)
 // when a rebuild has taken it out.
-func (d *renDirNode) node() (*RenamedNode, bool) {
+func (d *renDirNode) node() (*renamed.Node, bool) {
 	if n, ok := d.fsys.ren.tree.Load().Dir(d.path); ok {
 		return n, true
 	}
@@ -74,7 +73,7 @@ type cameraRootNode struct {
 	dirNode
 }
 
-func (f *filesystem) renDirAttr(n *RenamedNode, out *fuse.Attr) {
+func (f *filesystem) renDirAttr(n *renamed.Node, out *fuse.Attr) {
 	out.Ino = n.Ino
 	out.Uid, out.Gid = f.uid, f.gid
 	out.SetTimes(&n.Mtime, &n.Mtime, &n.Mtime)
@@ -86,7 +85,7 @@ func (f *filesystem) renDirAttr(n *RenamedNode, out *fuse.Attr) {
 
 // newRenChild makes (or finds, by inode number) the inode of entry n of
 // parent and fills out.
-func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *RenamedNode, out *fuse.EntryOut) *fs.Inode {
+func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *renamed.Node, out *fuse.EntryOut) *fs.Inode {
 	if n.IsDir() {
 		f.renDirAttr(n, &out.Attr)
 		return parent.NewInode(ctx, &renDirNode{fsys: f, path: n.Path(), last: n}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: n.Ino})
@@ -94,7 +93,7 @@ func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *Renam
 	f.fillAttr(n.Object, &out.Attr)
 	out.Attr.Ino = n.Ino
 	node := &renFileNode{fileNode: fileNode{fsys: f, obj: n.Object}, ino: n.Ino}
-	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino, Gen: n.Object.gen})
+	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino, Gen: n.Object.Gen()})
 }
 
 func (d *renDirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -108,10 +107,10 @@ func (d *renDirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.At
 func (d *renDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	if d.camera != nil {
 		switch name {
-		case controlDirName:
+		case tree.ControlDirName:
 			return d.fsys.controlDir(ctx, &d.Inode, out), 0
-		case cameraDirName:
-			ino := controlIno(cameraDirName)
+		case tree.CameraDirName:
+			ino := controlIno(tree.CameraDirName)
 			node := &cameraRootNode{dirNode: dirNode{fsys: d.fsys, obj: d.camera.obj}}
 			node.fillAttr(&out.Attr)
 			return d.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino}), 0
@@ -131,7 +130,7 @@ func (d *renDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 // Readdir lists the directory sorted by name; /.camera and /.airnef are
 // not listed.
 func (d *renDirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	var children []*RenamedNode
+	var children []*renamed.Node
 	if n, ok := d.node(); ok {
 		children = n.Children()
 	}
@@ -162,7 +161,7 @@ func (n *renFileNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.At
 
 func (n *cameraRootNode) fillAttr(out *fuse.Attr) {
 	n.fsys.fillAttr(n.obj, out)
-	out.Ino = controlIno(cameraDirName)
+	out.Ino = controlIno(tree.CameraDirName)
 }
 
 func (n *cameraRootNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {

@@ -11,11 +11,14 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/renamed"
+	"github.com/airnef-mount/airnef-mount/tree"
+	"github.com/airnef-mount/airnef-mount/tree/treetest"
 )
 
 // newRenamedTestRoot builds the renamed mount's nodes over c without
 // mounting.
-func newRenamedTestRoot(t *testing.T, c Camera, dir, file string) *renDirNode {
+func newRenamedTestRoot(t *testing.T, c tree.Camera, dir, file string) *renDirNode {
 	t.Helper()
 	tr := newTestTree(t, c)
 	ch, err := cache.New(cache.Config{Size: 16 * cache.BlockUnit, BlockSize: cache.BlockUnit}, tr.Source())
@@ -23,8 +26,8 @@ func newRenamedTestRoot(t *testing.T, c Camera, dir, file string) *renDirNode {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ch.Close() })
-	r := NewRenamer(RenameConfig{
-		DirSpec: mustSpec(t, dir, false), FileSpec: mustSpec(t, file, true), Camera: renameTestCamera, Logger: testLogger(t),
+	r := renamed.NewRenamer(renamed.Config{
+		DirSpec: mustSpec(t, dir, false), FileSpec: mustSpec(t, file, true), Camera: renameTestCamera, Logger: treetest.Logger(t),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -32,7 +35,7 @@ func newRenamedTestRoot(t *testing.T, c Camera, dir, file string) *renDirNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := NewRenamedRoot(Config{Tree: tr, Cache: ch, Logger: testLogger(t)}, rt)
+	root := NewRenamedRoot(Config{Tree: tr, Cache: ch, Logger: treetest.Logger(t)}, rt)
 	fs.NewNodeFS(root, &fs.Options{})
 	return root.(*renDirNode)
 }
@@ -59,14 +62,14 @@ func readAll(t *testing.T, n fs.InodeEmbedder) []byte {
 // the camera tree's file.
 func TestRenamedNodes(t *testing.T) {
 	ctx := context.Background()
-	c := renameCamera()
+	c := treetest.RenameSample()
 	root := newRenamedTestRoot(t, c, "@capturedate_y@/@capturedate@", "@cameramodel@_@filename@")
 
 	if got := readdir(t, root); !slices.Equal(got, []string{"1970", "2015"}) {
 		t.Fatalf("root lists %q; .camera and .airnef must stay hidden", got)
 	}
 	var rattr fuse.AttrOut
-	if errno := root.Getattr(ctx, nil, &rattr); errno != 0 || rattr.Ino != rootIno || rattr.Nlink != 4 || rattr.Mode != dirMode {
+	if errno := root.Getattr(ctx, nil, &rattr); errno != 0 || rattr.Ino != tree.RootIno || rattr.Nlink != 4 || rattr.Mode != dirMode {
 		t.Errorf("root attr %+v, %v", rattr.Attr, errno)
 	}
 
@@ -96,11 +99,11 @@ func TestRenamedNodes(t *testing.T) {
 	if got := string(readAll(t, fIn.Operations())); got != "one in 101" {
 		t.Errorf("renamed file reads %q", got)
 	}
-	reads := c.readCalls.Load()
+	reads := c.ReadCalls.Load()
 
 	// The camera tree at /.camera, with the same file, from the cache.
 	camIn, camOut := lookup(t, root, ".camera")
-	if camOut.Attr.Mode != dirMode || camOut.Attr.Ino == rootIno || camOut.Attr.Ino != camIn.StableAttr().Ino {
+	if camOut.Attr.Mode != dirMode || camOut.Attr.Ino == tree.RootIno || camOut.Attr.Ino != camIn.StableAttr().Ino {
 		t.Errorf("/.camera attr %+v", camOut.Attr)
 	}
 	var cattr fuse.AttrOut
@@ -121,11 +124,11 @@ func TestRenamedNodes(t *testing.T) {
 	if got := string(readAll(t, camFileIn.Operations())); got != "one in 101" {
 		t.Errorf("camera file reads %q", got)
 	}
-	if c.readCalls.Load() != reads {
+	if c.ReadCalls.Load() != reads {
 		t.Errorf("reading the camera file after the renamed one asked the camera again: the cache is not shared")
 	}
 
-	if _, out := lookup(t, root, controlDirName); out.Attr.Mode&syscall.S_IFDIR == 0 {
+	if _, out := lookup(t, root, tree.ControlDirName); out.Attr.Mode&syscall.S_IFDIR == 0 {
 		t.Errorf("/.airnef attr %+v", out.Attr)
 	}
 

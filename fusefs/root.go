@@ -9,12 +9,13 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 
 	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // Config is what the FUSE side needs: the tree, the cache its files are
 // read through, and where to report.
 type Config struct {
-	Tree  *Tree
+	Tree  *tree.Tree
 	Cache *cache.Cache
 	// Status describes the camera session for /.airnef/stats (e.g.
 	// "connected NIKON D7200"); nil prints nothing.
@@ -24,9 +25,9 @@ type Config struct {
 	Logger   *slog.Logger
 
 	// Camera names the camera in /.airnef/stats.
-	Camera CameraID
+	Camera tree.CameraID
 	// Served counts the bytes and files read; nil: counted internally.
-	Served *Served
+	Served *tree.Served
 	// Listed, when set, is told of the files of each directory a reader
 	// lists (readdir), with their paths in the mount; --thumbnails queues
 	// their thumbnails there. It must not block.
@@ -41,7 +42,7 @@ type Config struct {
 
 // filesystem is the state every node shares.
 type filesystem struct {
-	tree    *Tree
+	tree    *tree.Tree
 	cache   *cache.Cache
 	status  func() string
 	uid     uint32
@@ -50,8 +51,8 @@ type filesystem struct {
 	errs    *errnoMapper
 	started time.Time // mtime of the control files
 
-	camera    CameraID
-	served    *Served
+	camera    tree.CameraID
+	served    *tree.Served
 	listed    func([]ListedFile)
 	moreStats func() string
 	// cameraPrefix is where the camera tree is in the mount: "" at the
@@ -60,7 +61,7 @@ type filesystem struct {
 
 	onNew func(path string)
 	// order guesses the file a copy reads next, for the cache's prefetch.
-	order readOrder
+	order tree.ReadOrder
 	// root is the mount's root node: the camera tree's, or the renamed
 	// tree's.
 	root fs.InodeEmbedder
@@ -89,11 +90,11 @@ func NewRoot(cfg Config) fs.InodeEmbedder {
 		camera:  cfg.Camera, served: cfg.Served, listed: cfg.Listed, moreStats: cfg.MoreStats,
 	}
 	if fsys.served == nil {
-		fsys.served = new(Served)
+		fsys.served = new(tree.Served)
 	}
 	fsys.onNew = cfg.OnNew
 	root := &dirNode{fsys: fsys, obj: cfg.Tree.Root()}
 	fsys.root = root
-	cfg.Tree.setNotifyAll(fsys.changedAll)
+	cfg.Tree.OnChanges(fsys.changedAll)
 	return root
 }

@@ -213,7 +213,7 @@ func TestHostileDeep(t *testing.T) {
 	}
 	dir.Close()
 	if levels != 256 {
-		t.Errorf("the chain stops at level %d, want 256 (fusefs.MaxDepth)", levels)
+		t.Errorf("the chain stops at level %d, want 256 (tree.MaxDepth)", levels)
 	}
 	hostileAlive(t, cam, storage, run)
 	if n, log := hostileLogLines(run, 1, "object skipped", "nested deeper than"); n != 1 {

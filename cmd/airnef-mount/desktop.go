@@ -13,6 +13,7 @@ import (
 	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/thumbnail"
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // desktopOptions are the flags for daily use on a desktop: the config file
@@ -42,7 +43,7 @@ type desktop struct {
 	camera  string
 	mnt     string
 	started time.Time
-	served  *fusefs.Served
+	served  *tree.Served
 	maker   *thumbnail.Maker // nil without --thumbnails
 }
 
@@ -51,13 +52,13 @@ type desktop struct {
 // /.airnef/stats and the import summary, and with --thumbnails the hook that
 // makes the thumbnails of the pictures a reader lists. Call finish at
 // unmount.
-func startDesktop(o *options, mnt string, tree *fusefs.Tree, info *mtp.DeviceInfo, cfg *fusefs.Config, log *slog.Logger) (*desktop, error) {
-	cam := fusefs.NewCameraID(info.Manufacturer, info.Model, info.SerialNumber)
+func startDesktop(o *options, mnt string, tr *tree.Tree, info *mtp.DeviceInfo, cfg *fusefs.Config, log *slog.Logger) (*desktop, error) {
+	cam := tree.NewCameraID(info.Manufacturer, info.Model, info.SerialNumber)
 	d := &desktop{
 		camera:  strings.TrimSpace(cam.Make + " " + cam.Model),
 		mnt:     mnt,
 		started: time.Now(),
-		served:  new(fusefs.Served),
+		served:  new(tree.Served),
 	}
 	// /.airnef/stats names the camera as the mounted line does: its own
 	// serial, not the renaming language's (which drops leading zeros).
@@ -90,7 +91,7 @@ func startDesktop(o *options, mnt string, tree *fusefs.Tree, info *mtp.DeviceInf
 			jobs = append(jobs, thumbnail.Job{
 				Entry: thumbnail.Entry{URI: thumbnail.FileURI(p), MTime: obj.Mtime.Unix(), Size: obj.Size},
 				Name:  p,
-				Fetch: func(ctx context.Context) ([]byte, error) { return tree.Thumb(ctx, obj) },
+				Fetch: func(ctx context.Context) ([]byte, error) { return tr.Thumb(ctx, obj) },
 			})
 		}
 		d.maker.Add(jobs)
@@ -140,7 +141,7 @@ var rawExts = map[string]bool{
 // isPicture reports whether o is a picture the camera keeps a thumbnail
 // of: an image format code (0x38xx, Canon's RAW codes) or a picture's
 // file name extension.
-func isPicture(o *fusefs.Object) bool {
+func isPicture(o *tree.Object) bool {
 	switch f := o.Format; {
 	case f&0xFF00 == 0x3800:
 		return true

@@ -18,8 +18,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // writeConfig makes $XDG_CONFIG_HOME/airnef-mount/config with text.
@@ -192,7 +192,7 @@ func TestIsPicture(t *testing.T) {
 		"text":          {"notes.txt", mtp.FormatText, false},
 	}
 	for name, tc := range tests {
-		if got := isPicture(&fusefs.Object{Name: tc.name, Format: tc.format}); got != tc.want {
+		if got := isPicture(&tree.Object{Name: tc.name, Format: tc.format}); got != tc.want {
 			t.Errorf("%s: isPicture = %v", name, got)
 		}
 	}

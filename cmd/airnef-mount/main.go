@@ -8,7 +8,7 @@
 //
 // It stays in the foreground until the filesystem is unmounted (Ctrl-C,
 // SIGTERM, or fusermount3 -u / umount). This file only wires flags to the
-// constructors of packages ptpip, mtp, fusefs and cache; connect.go opens
+// constructors of packages ptpip, mtp, tree, fusefs and cache; connect.go opens
 // a camera session (Sony's GUID retry and Send-to-Computer sequence),
 // serve.go mounts one session and keeps it, discover.go finds cameras and
 // wait.go mounts them as they announce themselves.
@@ -31,6 +31,7 @@ import (
 	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/ptpip"
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -128,7 +129,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fl.StringVar(&o.guid, "guid", "", "host `GUID` sent to the camera, 32 hex digits (default: this host's, kept in "+stateDirHint()+")")
 	fl.StringVar(&o.name, "name", "", "friendly `name` sent to the camera (default: the host name)")
 	fl.BoolVar(&o.allowOther, "allow-other", false, "let other users read the mount (needs user_allow_other in /etc/fuse.conf for a normal user)")
-	fl.IntVar(&o.maxObjects, "max-objects", fusefs.DefaultMaxObjects, "most camera `objects` the mount holds; a folder beyond it answers EIO (a broken or hostile camera)")
+	fl.IntVar(&o.maxObjects, "max-objects", tree.DefaultMaxObjects, "most camera `objects` the mount holds; a folder beyond it answers EIO (a broken or hostile camera)")
 	fl.BoolVar(&o.metadataCache, "metadata-cache", true, "remember each camera's folder listings in ~/.cache/airnef-mount, so that a remount lists a folder with one camera operation instead of one per file")
 	fl.StringVar(&o.cameraTZ, "camera-tz", "", "the camera clock's time `zone` (e.g. Europe/Paris; default: this computer's)")
 	fl.Var(o.debug, "debug", "debug logs for a comma-separated `list` of ptp,fuse,cache (or all)")

@@ -12,6 +12,8 @@ import (
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/pathspec"
 	"github.com/airnef-mount/airnef-mount/ptpip"
+	"github.com/airnef-mount/airnef-mount/renamed"
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // renameOptions are the renaming flags: with either spec, the mount shows
@@ -52,23 +54,23 @@ func (o *renameOptions) renaming() bool { return o.dirSpec != nil || o.fileSpec 
 // renamed tree, built from a listing of the whole card (before the mount
 // is ready; fusefs builds it again from the tree's listing after each
 // change the camera reports) with the camera tree at /.camera.
-func newRoot(ctx context.Context, o *options, tree *fusefs.Tree, cfg fusefs.Config, info *mtp.DeviceInfo, log *slog.Logger) (fs.InodeEmbedder, error) {
+func newRoot(ctx context.Context, o *options, tr *tree.Tree, cfg fusefs.Config, info *mtp.DeviceInfo, log *slog.Logger) (fs.InodeEmbedder, error) {
 	if !o.renaming() {
 		return fusefs.NewRoot(cfg), nil
 	}
 	started := time.Now()
-	cam := fusefs.NewCameraID(info.Manufacturer, info.Model, info.SerialNumber)
+	cam := tree.NewCameraID(info.Manufacturer, info.Model, info.SerialNumber)
 	dir := ptpip.StateDir()
 	if dir == "" {
 		log.Warn("no state directory (set XDG_STATE_HOME or HOME): @dlnum_lifetime@ numbers hold for this mount only")
 	}
-	lifetime := fusefs.OpenLifetime(dir, cam, log)
-	r := fusefs.NewRenamer(fusefs.RenameConfig{
+	lifetime := renamed.OpenLifetime(dir, cam, log)
+	r := renamed.NewRenamer(renamed.Config{
 		DirSpec: o.dirSpec, FileSpec: o.fileSpec, Camera: cam, DownloadTime: started,
 		Lifetime: lifetime, Logger: log,
 	})
 	log.Info("listing the whole card for the renamed tree")
-	rt, err := r.Build(ctx, tree)
+	rt, err := r.Build(ctx, tr)
 	if err != nil {
 		return nil, failErr("listing the card of the camera failed: %v; check that the camera is still on and in reach", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/ptpip"
+	"github.com/airnef-mount/airnef-mount/tree"
 )
 
 // mounter mounts camera sessions.
@@ -58,11 +59,11 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 		}
 	}
 	info := cs.info
-	tree := fusefs.NewTree(fusefs.DeviceCamera(cs.dev), fusefs.TreeConfig{
+	tr := tree.New(tree.DeviceCamera(cs.dev), tree.Config{
 		Location: m.loc, Logger: m.fuseLog, MaxObjects: o.maxObjects, Meta: m.metaCache(info),
 	})
-	defer tree.Close()
-	storages, err := tree.List(ctx, tree.Root())
+	defer tr.Close()
+	storages, err := tr.List(ctx, tr.Root())
 	if err != nil {
 		endSession()
 		return failErr("listing the storages of the camera at %s failed: %v; check that a card is in the camera", cs.addr, err)
@@ -70,7 +71,7 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 	if len(storages) == 0 {
 		log.Warn("the camera reports no card: the mount will be empty")
 	}
-	blocks, err := cache.New(cache.Config{Size: int64(o.cacheSize), BlockSize: int(o.blockSize), Logger: m.cacheLog}, tree.Source())
+	blocks, err := cache.New(cache.Config{Size: int64(o.cacheSize), BlockSize: int(o.blockSize), Logger: m.cacheLog}, tr.Source())
 	if err != nil {
 		endSession()
 		return usageErr("%v", err)
@@ -82,7 +83,7 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 	// has round trips to size its first requests from). It is not started
 	// again after a reconnection: Reconnect lists again what was listed,
 	// the rest is listed when opened.
-	stopWarm := warm(ctx, tree)
+	stopWarm := warm(ctx, tr)
 	defer stopWarm()
 
 	var onNew func(string)
@@ -92,11 +93,11 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 		onNew = r.add
 	}
 	cfg := fusefs.Config{
-		Tree: tree, Cache: blocks, Logger: m.fuseLog, OnNew: onNew,
+		Tree: tr, Cache: blocks, Logger: m.fuseLog, OnNew: onNew,
 		Status: func() string {
 			s := cur.Load()
 			switch {
-			case s == nil || !tree.Connected():
+			case s == nil || !tr.Connected():
 				return "disconnected: waiting for the camera"
 			case s.sess.Err() != nil:
 				return "broken: " + s.sess.Err().Error()
@@ -106,13 +107,13 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 	}
 	// The desktop's part: thumbnails, the stats' camera and counters, the
 	// import summary at the end.
-	dt, err := startDesktop(o, mnt, tree, info, &cfg, log)
+	dt, err := startDesktop(o, mnt, tr, info, &cfg, log)
 	if err != nil {
 		endSession()
 		return err
 	}
 	defer dt.close()
-	root, err := newRoot(ctx, o, tree, cfg, info, log)
+	root, err := newRoot(ctx, o, tr, cfg, info, log)
 	if err != nil {
 		endSession()
 		return err
@@ -131,7 +132,7 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 	}
 
 	// New pictures and deletions on the camera, while mounted.
-	stopWatch := m.watch(ctx, tree, cs)
+	stopWatch := m.watch(ctx, tr, cs)
 	defer func() { stopWatch() }()
 
 	served := make(chan struct{})
@@ -163,7 +164,7 @@ loop:
 			stopWatch()
 			stopWatch = func() {}
 			s := cur.Swap(nil)
-			tree.Disconnect()
+			tr.Disconnect()
 			log.Warn("the camera session was lost", "err", s.sess.Err())
 			s.sess.Close()
 			if !mode.reconnect {
@@ -172,7 +173,7 @@ loop:
 			}
 			go m.reconnect(rctx, s, back)
 		case s := <-back:
-			if err := tree.Reconnect(ctx, fusefs.DeviceCamera(s.dev)); err != nil {
+			if err := tr.Reconnect(ctx, tree.DeviceCamera(s.dev)); err != nil {
 				log.Warn("re-listing the card after reconnecting failed; waiting for the camera again", "err", err)
 				s.close(o.timeout, false, log)
 				go m.reconnect(rctx, s, back)
@@ -181,7 +182,7 @@ loop:
 			observeLink(s, blocks)
 			cur.Store(s)
 			lost = s.sess.Done()
-			stopWatch = m.watch(ctx, tree, s)
+			stopWatch = m.watch(ctx, tr, s)
 		}
 	}
 	stopReconnect()
@@ -192,7 +193,7 @@ loop:
 		detached, err := fusefs.Unmount(srv, mnt, m.fuseLog)
 		if err != nil {
 			blocks.Close()
-			tree.Close()
+			tr.Close()
 			endSession()
 			return failErr("unmounting %s failed: %v; unmount it with fusermount3 -u -z %s", mnt, err, mnt)
 		}
@@ -203,7 +204,7 @@ loop:
 	}
 	dt.close()
 	blocks.Close()
-	tree.Close()
+	tr.Close()
 	endSession()
 	dt.finish(ctx, log, mode.execStatus)
 	return nil
@@ -213,31 +214,31 @@ loop:
 // returns nil with --metadata-cache=false. The file is named by the
 // camera's model and its own serial (leading zeros kept, as status shows
 // it).
-func (m *mounter) metaCache(info *mtp.DeviceInfo) *fusefs.MetaCache {
+func (m *mounter) metaCache(info *mtp.DeviceInfo) *tree.MetaCache {
 	if !m.o.metadataCache {
 		return nil
 	}
-	dir := fusefs.CacheDir()
+	dir := tree.CacheDir()
 	if dir == "" {
 		m.log.Warn("no cache directory (set XDG_CACHE_HOME or HOME): every mount lists the card from the camera")
 		return nil
 	}
-	cam := fusefs.CameraID{Model: strings.TrimSpace(info.Model), Serial: strings.TrimSpace(info.SerialNumber)}
-	return fusefs.OpenMetaCache(dir, cam, m.o.maxObjects, m.fuseLog)
+	cam := tree.CameraID{Model: strings.TrimSpace(info.Model), Serial: strings.TrimSpace(info.SerialNumber)}
+	return tree.OpenMetaCache(dir, cam, m.o.maxObjects, m.fuseLog)
 }
 
 // watch applies, until the returned function is called (it waits for the
 // watcher to end), the changes the camera of session s reports: new
 // pictures appear in tree, deleted ones disappear. How they are learnt
-// depends on the camera (fusefs.WatchFor).
-func (m *mounter) watch(ctx context.Context, tree *fusefs.Tree, s *camSession) func() {
-	cfg := fusefs.WatchFor(s.dev, s.sess.Events())
+// depends on the camera (tree.WatchFor).
+func (m *mounter) watch(ctx context.Context, tr *tree.Tree, s *camSession) func() {
+	cfg := tree.WatchFor(s.dev, s.sess.Events())
 	m.log.Info("watching the camera for new pictures", "by", cfg.Mechanism())
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tree.Watch(wctx, cfg)
+		tr.Watch(wctx, cfg)
 	}()
 	return func() {
 		cancel()
@@ -344,9 +345,9 @@ func observeLink(cs *camSession, blocks *cache.Cache) {
 	cs.sess.Observe(func(_ mtp.OpCode, n int64, d time.Duration) { blocks.ObserveRoundTrip(n, d) })
 }
 
-// warm runs the tree's warm listing (fusefs.Tree.Warm) until it is done or
+// warm runs the tree's warm listing (tree.Tree.Warm) until it is done or
 // the returned function is called, which waits for it to end.
-func warm(ctx context.Context, tree *fusefs.Tree) func() {
+func warm(ctx context.Context, tree *tree.Tree) func() {
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

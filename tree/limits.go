@@ -1,0 +1,154 @@
+package tree
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+)
+
+// What a camera (or a hostile device posing as one) may not make the tree
+// do: hold more than --max-objects objects, nest folders deeper than
+// MaxDepth, or loop through ParentObject. Bad objects are skipped and
+// logged once each.
+
+// DefaultMaxObjects is the default cap on the objects the tree holds
+// (--max-objects): ten times a full card, about 100 MB of metadata.
+const DefaultMaxObjects = 200_000
+
+// MaxDepth is how many directory levels below the mount root the tree
+// shows (the storage is level 1; DCF cards use three): a deeper folder is
+// skipped, as deeper paths approach PATH_MAX.
+const MaxDepth = 256
+
+// ErrTooManyObjects is returned by a listing that would make the tree hold
+// more objects than its cap (Config.MaxObjects).
+var ErrTooManyObjects = errors.New("tree: too many objects")
+
+// maxBadLogged bounds how many bad objects are remembered (each is logged
+// once); past it they are logged at debug level only.
+const maxBadLogged = 10_000
+
+// limits is the tree's bookkeeping for the bounds above.
+type limits struct {
+	maxObjects int
+
+	mu      sync.Mutex
+	refused map[*Object]error // folders refused for their size: not asked again
+	logged  map[badKey]bool   // bad objects already logged
+}
+
+// badKey identifies one bad object in one folder listing.
+type badKey struct {
+	storage, handle uint32
+	why             string
+}
+
+func newLimits(maxObjects int) limits {
+	if maxObjects <= 0 {
+		maxObjects = DefaultMaxObjects
+	}
+	return limits{maxObjects: maxObjects, refused: map[*Object]error{}, logged: map[badKey]bool{}}
+}
+
+// refusedErr is the error dir was refused with for its size, if it was.
+func (l *limits) refusedErr(dir *Object) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.refused[dir]
+}
+
+// checkCount refuses a listing of dir that returned n handles when the
+// tree would then hold more than the cap. A refusal is remembered (the
+// folder is not asked again) and logged once.
+func (t *Tree) checkCount(dir *Object, n int) error {
+	t.mu.Lock()
+	held := len(t.byIno) - len(dir.children)
+	t.mu.Unlock()
+	if held+n <= t.lim.maxObjects {
+		return nil
+	}
+	err := fmt.Errorf("%w: the camera lists %d objects in %q and the mount holds %d; the cap is %d (--max-objects)",
+		ErrTooManyObjects, n, "/"+dir.Path(), held, t.lim.maxObjects)
+	t.lim.mu.Lock()
+	_, before := t.lim.refused[dir]
+	t.lim.refused[dir] = err
+	t.lim.mu.Unlock()
+	if !before {
+		t.log.Error("folder not listed: too many objects; it answers EIO (raise --max-objects to list it)",
+			"dir", "/"+dir.Path(), "objects", n, "held", held, "max_objects", t.lim.maxObjects)
+	}
+	return err
+}
+
+// depth is how many levels below the mount root o is (root 0, storage 1).
+func depth(o *Object) int {
+	d := 0
+	for p := o; p != nil && p.Kind != KindRoot; p = p.parent {
+		d++
+	}
+	return d
+}
+
+// ancestorHandles are the handles of dir and the folders above it in the
+// current session (not the storage level, whose "handle" is the
+// storage-root marker).
+func (t *Tree) ancestorHandles(dir *Object) map[uint32]bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	anc := map[uint32]bool{}
+	for p := dir; p != nil && p.Kind == KindFolder; p = p.parent {
+		anc[p.cur.handle] = true
+	}
+	return anc
+}
+
+// skipBad logs, once per object, that an object the camera listed in dir
+// was skipped and why.
+func (t *Tree) skipBad(dir *Object, storage, h uint32, why string, attrs ...any) {
+	k := badKey{storage: storage, handle: h, why: why}
+	t.lim.mu.Lock()
+	first := !t.lim.logged[k] && len(t.lim.logged) < maxBadLogged
+	if first {
+		t.lim.logged[k] = true
+	}
+	t.lim.mu.Unlock()
+	lvl := slog.LevelDebug
+	if first {
+		lvl = slog.LevelWarn
+	}
+	args := append([]any{"dir", "/" + dir.Path(), "handle", fmt.Sprintf("%#x", h), "why", why}, attrs...)
+	t.log.Log(t.ctx, lvl, "object skipped", args...)
+}
+
+// parentCycles returns the handles among strays (handle -> ParentObject,
+// the objects a folder listing returned that are not in that folder) whose
+// chain of parents, followed through strays, comes back to themselves.
+func parentCycles(strays map[uint32]uint32) []uint32 {
+	var out []uint32
+	for h, p := range strays {
+		for range len(strays) {
+			if p == h {
+				out = append(out, h)
+				break
+			}
+			next, ok := strays[p]
+			if !ok {
+				break
+			}
+			p = next
+		}
+	}
+	return out
+}
+
+// reportCycles logs the objects of strays (see parentCycles) whose
+// ParentObject chain loops: they belong to no folder and are skipped.
+func (t *Tree) reportCycles(dir *Object, storage uint32, strays map[uint32]uint32) {
+	cycles := parentCycles(strays)
+	slices.Sort(cycles)
+	for _, h := range cycles {
+		t.skipBad(dir, storage, h, "parent cycle: its ParentObject chain loops", "parent", fmt.Sprintf("%#x", strays[h]))
+	}
+}

@@ -1,0 +1,228 @@
+package tree
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
+)
+
+// A camera keeps shooting while mounted and tells the host as its make does
+// (protocol notes, section 6): most on the PTP/IP event connection; Nikon
+// bodies of the WU-1a era queue events for GetEvent (0x90C7), polled; others
+// (Canon EOS over PTP/IP) send nothing, so listed folders are diffed
+// (diff.go). Changes are applied under the tree's lock once the camera has
+// answered and told to OnChanges (fusefs invalidates the kernel's caches).
+
+// Watch defaults.
+const (
+	// PollEvery is how often GetEvent is polled.
+	PollEvery = time.Second
+	// DiffEvery is how often listed folders are listed again on a
+	// camera that reports nothing.
+	DiffEvery = 2 * time.Second
+)
+
+// Change is one change of the tree the camera reported: Obj was added to
+// or removed from directory Dir.
+type Change struct {
+	Dir     *Object
+	Obj     *Object
+	Removed bool
+}
+
+// WatchConfig says how a camera session reports changes; see WatchFor.
+type WatchConfig struct {
+	// Events is the event connection's events; nil: none.
+	Events <-chan mtp.Event
+	// Poll returns the events queued on the camera (Nikon GetEvent);
+	// nil: not polled.
+	Poll      func(ctx context.Context) ([]mtp.Event, error)
+	PollEvery time.Duration // 0: PollEvery
+	// Diff lists every listed folder again each DiffEvery and applies
+	// the differences, for a camera that reports nothing.
+	Diff      bool
+	DiffEvery time.Duration // 0: DiffEvery
+}
+
+// WatchFor chooses, from the DeviceInfo of d's session, how changes are
+// learnt: GetEvent polling when the camera lists 0x90C7, handle-list
+// diffing when it lists no ObjectAdded event, and always whatever arrives
+// on events (the session's event connection). A Sony in Send to Computer
+// takes no pictures: it is not watched.
+func WatchFor(d *mtp.Device, events <-chan mtp.Event) WatchConfig {
+	info := d.Info()
+	if info == nil || d.Vendor() == mtp.VendorSony {
+		return WatchConfig{}
+	}
+	cfg := WatchConfig{Events: events}
+	switch {
+	case info.Supports(mtp.OpNikonGetEvent):
+		cfg.Poll = d.NikonGetEvent
+	case !slices.Contains(info.EventsSupported, mtp.EventObjectAdded):
+		cfg.Diff = true
+	}
+	return cfg
+}
+
+// Mechanism names the ways cfg learns of changes, for the log.
+func (cfg WatchConfig) Mechanism() string {
+	switch {
+	case cfg.Poll != nil:
+		return "GetEvent polling"
+	case cfg.Diff:
+		return "handle-list diffing"
+	case cfg.Events != nil:
+		return "event connection"
+	}
+	return "none"
+}
+
+// setNotify makes fn the receiver of every Change (the FUSE side).
+func (t *Tree) setNotify(fn func(Change)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.notify, t.notifyAll = fn, nil
+}
+
+// OnChanges makes fn the receiver of the changes, those applied
+// together (a new folder and what is in it) in one call: the renamed tree
+// is then built again once for all of them.
+func (t *Tree) OnChanges(fn func([]Change)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.notify, t.notifyAll = nil, fn
+}
+
+func (t *Tree) changed(c Change) { t.changedAll([]Change{c}) }
+
+// changedAll tells of changes applied together, in order.
+func (t *Tree) changedAll(cs []Change) {
+	t.mu.Lock()
+	fn, all := t.notify, t.notifyAll
+	t.mu.Unlock()
+	for _, c := range cs {
+		t.log.Info("camera change", "removed", c.Removed, "path", "/"+c.Obj.Path())
+	}
+	switch {
+	case all != nil:
+		all(cs)
+	case fn != nil:
+		for _, c := range cs {
+			fn(c)
+		}
+	}
+}
+
+// Watch applies the changes the camera of the current session reports, as
+// cfg says, until ctx ends or the tree is closed. Start it after New or
+// Reconnect, and stop it when that session is lost: changes reported
+// by an older session are dropped.
+func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
+	t.mu.Lock()
+	gen := t.gen
+	t.mu.Unlock()
+	w := &watcher{t: t, gen: gen, seen: map[uint32]bool{}}
+	var poll, diff <-chan time.Time
+	if cfg.Poll != nil {
+		tk := time.NewTicker(cmpOr(cfg.PollEvery, PollEvery))
+		defer tk.Stop()
+		poll = tk.C
+	}
+	if cfg.Diff {
+		tk := time.NewTicker(cmpOr(cfg.DiffEvery, DiffEvery))
+		defer tk.Stop()
+		diff = tk.C
+	}
+	events := cfg.Events
+	pollFailed := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			w.apply(ctx, ev)
+		case <-poll:
+			if t.listings.Load() > 0 {
+				// The camera is busy answering a listing, one
+				// round trip per object on these cameras: ask
+				// after it (a Nikon keeps its events until asked).
+				continue
+			}
+			evs, err := cfg.Poll(ctx)
+			if err != nil {
+				if !pollFailed && ctx.Err() == nil {
+					t.log.Warn("polling the camera's events failed", "err", err)
+				}
+				pollFailed = true
+				continue
+			}
+			pollFailed = false
+			for _, ev := range evs {
+				w.apply(ctx, ev)
+			}
+		case <-diff:
+			if t.listings.Load() > 0 {
+				continue // as for polling: after the listing
+			}
+			w.diff(ctx)
+		}
+	}
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// watcher is the state of one Watch: the session generation it applies
+// changes of, and the handles it has already looked at (diffing).
+type watcher struct {
+	t    *Tree
+	gen  uint64
+	seen map[uint32]bool
+
+	// Handle-list diffing: the storages' fingerprint at the last folder
+	// pass, and when that pass ran.
+	lastPrint string
+	lastFull  time.Time
+}
+
+// camera returns the session's camera, or nil once the session is gone.
+func (w *watcher) camera() Camera {
+	w.t.mu.Lock()
+	defer w.t.mu.Unlock()
+	if w.t.gen != w.gen {
+		return nil
+	}
+	return w.t.cam
+}
+
+// apply applies one reported event.
+func (w *watcher) apply(ctx context.Context, ev mtp.Event) {
+	w.t.log.Debug("camera event", "event", ev.Code, "params", ev.Params)
+	var p uint32
+	if len(ev.Params) > 0 {
+		p = ev.Params[0]
+	}
+	switch ev.Code {
+	case mtp.EventObjectAdded:
+		w.add(ctx, p)
+	case mtp.EventObjectRemoved:
+		w.remove(p)
+	case mtp.EventStoreAdded, mtp.EventStoreRemoved, mtp.EventStorageInfoChanged:
+		w.t.mu.Lock()
+		w.t.statAt = time.Time{} // statfs asks the camera again
+		w.t.mu.Unlock()
+		w.storages(ctx)
+	}
+}
