@@ -13,6 +13,7 @@ import (
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/ptpip"
 	"github.com/airnef-mount/airnef-mount/sonyauth"
+	"github.com/airnef-mount/airnef-mount/ssdp"
 )
 
 // connectOptions are the flags of finding, opening and ending a camera
@@ -31,7 +32,7 @@ func (o *connectOptions) connectFlags(fl *flag.FlagSet) {
 	fl.BoolVar(&o.wait, "wait", false, "keep running and mount each camera that announces itself at MOUNTPOINT/MODEL-SERIAL")
 	fl.StringVar(&o.exec, "exec", "", "with --wait: run the shell `command` with the camera's mount path as its last argument, then unmount (and put a Sony to sleep)")
 	fl.DurationVar(&o.quietPeriod, "quiet-period", defaultQuietPeriod, "with --wait: after a camera left, ignore its announcements until it has been silent this long")
-	fl.DurationVar(&o.listenTime, "listen-time", ptpip.DefaultListenTime, "how long to listen for cameras announcing themselves when no --camera is given")
+	fl.DurationVar(&o.listenTime, "listen-time", ssdp.DefaultListenTime, "how long to listen for cameras announcing themselves when no --camera is given")
 	fl.StringVar(&o.interfaces, "ssdp-interface", "", "comma-separated network `interfaces` to look for cameras on (default: every one that is up)")
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/airnef-mount/airnef-mount/cache"
 	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/mtp"
-	"github.com/airnef-mount/airnef-mount/ptpip"
+	"github.com/airnef-mount/airnef-mount/ssdp"
 )
 
 // mounter mounts camera sessions.
@@ -278,8 +278,8 @@ func (m *mounter) reconnect(ctx context.Context, old *camSession, back chan<- *c
 		if !watch {
 			return
 		}
-		err := ptpip.Watch(wctx, ptpip.DiscoverConfig{Interfaces: m.o.ssdpInterfaces(), Logger: m.ptpLog}, func(a ptpip.Announcement) {
-			if a.Kind == ptpip.AnnounceAlive && !a.Camera.Smartphone && a.Camera.Host == host && a.Time.After(since) {
+		err := ssdp.Watch(wctx, ssdp.Config{Interfaces: m.o.ssdpInterfaces(), Logger: m.ptpLog}, func(a ssdp.Announcement) {
+			if a.Kind == ssdp.AnnounceAlive && !a.Camera.Smartphone && a.Camera.Host == host && a.Time.After(since) {
 				select {
 				case announced <- struct{}{}:
 				default:

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/fusefs"
-	"github.com/airnef-mount/airnef-mount/ptpip"
+	"github.com/airnef-mount/airnef-mount/ssdp"
 )
 
 // waitLoop is --wait: it watches for cameras announcing themselves and
@@ -30,7 +30,7 @@ import (
 // session the camera no longer answers.
 func (m *mounter) waitLoop(ctx context.Context) error {
 	type event struct {
-		a    ptpip.Announcement
+		a    ssdp.Announcement
 		done *waitJob // a mount that ended
 	}
 	events := make(chan event, 64)
@@ -38,7 +38,7 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 	defer cancel()
 	watchErr := make(chan error, 1)
 	go func() {
-		watchErr <- ptpip.Watch(wctx, ptpip.DiscoverConfig{Interfaces: m.o.ssdpInterfaces(), Logger: m.ptpLog}, func(a ptpip.Announcement) {
+		watchErr <- ssdp.Watch(wctx, ssdp.Config{Interfaces: m.o.ssdpInterfaces(), Logger: m.ptpLog}, func(a ssdp.Announcement) {
 			select {
 			case events <- event{a: a}:
 			case <-wctx.Done():
@@ -74,7 +74,7 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 		}
 		a := e.a
 		cam := a.Camera
-		if a.Kind == ptpip.AnnounceByeBye {
+		if a.Kind == ssdp.AnnounceByeBye {
 			for _, j := range active {
 				if j.usns[cam.USN] || (cam.Host != "" && cam.Host == j.host) {
 					m.log.Info("the camera said byebye", "host", j.host)
@@ -128,7 +128,7 @@ func (j *waitJob) leave() { j.once.Do(func() { close(j.left) }) }
 
 // mountAnnounced connects to an announced camera, mounts it under the
 // --wait directory, runs --exec and unmounts.
-func (m *mounter) mountAnnounced(ctx context.Context, cam ptpip.Camera, j *waitJob) {
+func (m *mounter) mountAnnounced(ctx context.Context, cam ssdp.Camera, j *waitJob) {
 	log := m.log.With("host", cam.Host)
 	cs, err := m.conn.connect(ctx, cam.Addr, cam.Vendor)
 	if err != nil {
