@@ -3,6 +3,8 @@ package ssdp
 import (
 	"fmt"
 	"time"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
 // AnnouncementKind says whether a camera came or left.
@@ -38,10 +40,34 @@ type Announcement struct {
 	From string
 	// Search is set for an answer to our M-SEARCH, clear for a NOTIFY.
 	Search bool
-	// Time is when the message arrived (before its description was
-	// fetched). Messages can be reported out of arrival order, since an
-	// alive waits for its description: compare Time, and ignore alive
-	// announcements older than the moment a camera was put to sleep (a
-	// camera repeats NOTIFYs that may still be in flight).
+	// Time is when the message arrived. An alive waits for its description,
+	// so reports can be out of order: compare Time (a camera put to sleep
+	// may have NOTIFYs still in flight).
 	Time time.Time
+}
+
+// Camera is a camera found by SSDP whose device description was fetched.
+type Camera struct {
+	// Addr is the PTP/IP address, LOCATION's host with port 15740; empty
+	// when Smartphone is set.
+	Addr string
+	// Host is LOCATION's host (an IP address for every camera seen).
+	Host string
+	// Location is the URL of the device description.
+	Location string
+	// Service is the service type as announced (ST or NT).
+	Service string
+	// USN is the unique service name as announced.
+	USN string
+	// From the device description.
+	UDN          string
+	Manufacturer string
+	Model        string
+	Serial       string // empty when the camera does not say
+	FriendlyName string
+	// Vendor is the make told by Manufacturer.
+	Vendor mtp.Vendor
+	// Smartphone is a Sony in "Send to Smartphone" or remote-control mode:
+	// no PTP/IP; the user has to choose "Send to Computer" instead.
+	Smartphone bool
 }

@@ -19,6 +19,9 @@ import (
 	"github.com/airnef-mount/airnef-mount/ptpip"
 )
 
+// maxDescription bounds the device description read from a LOCATION.
+const maxDescription = 64 << 10
+
 // locationHost returns the host of a LOCATION URL, which must be http.
 func locationHost(location string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(location))
