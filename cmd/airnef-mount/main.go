@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/camera"
 	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/ptpip"
@@ -38,12 +39,11 @@ var version = "dev"
 
 // Exit statuses.
 const (
-	exitOK        = 0
-	exitFailure   = 1 // the camera cannot be reached, or the session failed
-	exitUsage     = 2 // misuse: a bad flag or argument
-	exitRefused   = 3 // the camera refused this computer (Init Fail)
-	usageLine     = "usage: airnef-mount [flags] [--camera HOST[:PORT]] MOUNTPOINT | airnef-mount --wait [--exec CMD] [flags] DIR | airnef-mount discover [--listen-time 3s]"
-	minSessionAge = time.Second
+	exitOK      = 0
+	exitFailure = 1 // the camera cannot be reached, or the session failed
+	exitUsage   = 2 // misuse: a bad flag or argument
+	exitRefused = 3 // the camera refused this computer (Init Fail)
+	usageLine   = "usage: airnef-mount [flags] [--camera HOST[:PORT]] MOUNTPOINT | airnef-mount --wait [--exec CMD] [flags] DIR | airnef-mount discover [--listen-time 3s]"
 	// memoryMargin is the memory allowed beyond the cache: fetch
 	// buffers, the tree, FUSE request buffers.
 	memoryMargin = 64 << 20
@@ -252,7 +252,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	m := &mounter{
 		o: o, loc: loc, stdout: stdout,
 		log: log, ptpLog: ptpLog, fuseLog: fuseLog, cacheLog: cacheLog,
-		conn: &connector{o: o, ids: ids, log: log, ptpLog: ptpLog},
+		conn: camera.NewConnector(camera.Config{
+			Identities: ids, Name: o.name, ConnectTimeout: o.connectTimeout, Timeout: o.timeout,
+			Interfaces: o.ssdpInterfaces(), Logger: log, PTPLogger: ptpLog,
+		}),
 	}
 	if o.wait {
 		return m.waitLoop(ctx)
@@ -266,9 +269,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		addr, hint = cam.Addr, cam.Vendor
 		log.Info("camera found", "addr", addr, "manufacturer", cam.Manufacturer, "model", cam.Model)
 	}
-	cs, err := m.conn.connect(ctx, addr, hint)
+	cs, err := m.conn.Connect(ctx, addr, hint)
 	if err != nil {
-		return err
+		return connectErr(err)
 	}
 	return m.serve(ctx, cs, o.mountpoint, serveMode{reconnect: true})
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camera"
 	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/ssdp"
 )
@@ -130,19 +131,19 @@ func (j *waitJob) leave() { j.once.Do(func() { close(j.left) }) }
 // --wait directory, runs --exec and unmounts.
 func (m *mounter) mountAnnounced(ctx context.Context, cam ssdp.Camera, j *waitJob) {
 	log := m.log.With("host", cam.Host)
-	cs, err := m.conn.connect(ctx, cam.Addr, cam.Vendor)
+	cs, err := m.conn.Connect(ctx, cam.Addr, cam.Vendor)
 	if err != nil {
 		log.Warn("cannot open a session with the camera that announced itself", "err", err)
 		return
 	}
-	name := mountName(cs.info.Model, cs.info.SerialNumber, cam.Host)
+	name := mountName(cs.Info.Model, cs.Info.SerialNumber, cam.Host)
 	dir := filepath.Join(m.o.mountpoint, name)
 	created := false
 	if err := os.Mkdir(dir, 0o755); err == nil {
 		created = true
 	} else if !errors.Is(err, os.ErrExist) {
 		log.Error("cannot make the mount point", "dir", dir, "err", err)
-		cs.close(m.o.timeout, false, log)
+		cs.Close(false)
 		return
 	}
 	if _, err := fusefs.CleanStale(dir); err != nil {
@@ -179,9 +180,9 @@ func (m *mounter) mountAnnounced(ctx context.Context, cam ssdp.Camera, j *waitJo
 // runExec runs --exec as `sh -c 'CMD "$@"' airnef-mount MOUNT`: the mount
 // path is the command's last argument (and $AIRNEF_MOUNT), and logs its
 // exit status. It returns the outcome for the import summary.
-func (m *mounter) runExec(ctx context.Context, mnt string, cs *camSession, log *slog.Logger) string {
+func (m *mounter) runExec(ctx context.Context, mnt string, cs *camera.Session, log *slog.Logger) string {
 	cmd := exec.CommandContext(ctx, "sh", "-c", m.o.exec+` "$@"`, "airnef-mount", mnt)
-	cmd.Env = append(os.Environ(), "AIRNEF_MOUNT="+mnt, "AIRNEF_MODEL="+cs.info.Model, "AIRNEF_SERIAL="+cs.info.SerialNumber)
+	cmd.Env = append(os.Environ(), "AIRNEF_MOUNT="+mnt, "AIRNEF_MODEL="+cs.Info.Model, "AIRNEF_SERIAL="+cs.Info.SerialNumber)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
