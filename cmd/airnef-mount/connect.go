@@ -27,14 +27,10 @@ func (o *connectOptions) connectFlags(fl *flag.FlagSet) {
 	fl.BoolVar(&o.cameraSleep, "camera-sleep", true, "at unmount, put a Sony camera to sleep (it leaves Send to Computer); false leaves it on")
 	fl.BoolVar(&o.wait, "wait", false, "keep running and mount each camera that announces itself at MOUNTPOINT/MODEL-SERIAL")
 	fl.StringVar(&o.exec, "exec", "", "with --wait: run the shell `command` with the camera's mount path as its last argument, then unmount (and put a Sony to sleep)")
-	fl.DurationVar(&o.quietPeriod, "quiet-period", defaultQuietPeriod, "with --wait: after a camera left, ignore its announcements until it has been silent this long")
+	fl.DurationVar(&o.quietPeriod, "quiet-period", camera.DefaultQuietPeriod, "with --wait: after a camera left, ignore its announcements until it has been silent this long")
 	fl.DurationVar(&o.listenTime, "listen-time", ssdp.DefaultListenTime, "how long to listen for cameras announcing themselves when no --camera is given")
 	fl.StringVar(&o.interfaces, "ssdp-interface", "", "comma-separated network `interfaces` to look for cameras on (default: every one that is up)")
 }
-
-// defaultQuietPeriod is long enough for the NOTIFYs a camera sent before
-// it went to sleep to have arrived.
-const defaultQuietPeriod = 30 * time.Second
 
 func (o *options) checkConnect() error {
 	switch {

@@ -19,16 +19,10 @@ import (
 	"github.com/airnef-mount/airnef-mount/ssdp"
 )
 
-// waitLoop is --wait: it watches for cameras announcing themselves and
-// mounts each at MOUNTPOINT/<model>-<serial>, until ctx ends. With --exec
-// the command runs on the mount and the camera is unmounted (and a Sony
-// put to sleep) when it ends; without, the mount stays until the camera
-// leaves (byebye, or its session ends).
-//
-// A camera that just left is ignored until it has been silent for
-// --quiet-period: a camera repeats its NOTIFYs, and one sent just before
-// it went to sleep may arrive after; connecting then would start a
-// session the camera no longer answers.
+// waitLoop is --wait: until ctx ends, it mounts each camera that announces
+// itself (camera.Arrivals says which) at MOUNTPOINT/<model>-<serial>. With
+// --exec the camera is unmounted (a Sony put to sleep) when the command
+// ends; without, when the camera leaves (byebye, or its session ends).
 func (m *mounter) waitLoop(ctx context.Context) error {
 	type event struct {
 		a    ssdp.Announcement
@@ -49,8 +43,8 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 	m.log.Info("waiting for cameras to announce themselves", "dir", m.o.mountpoint)
 	fmt.Fprintf(m.stdout, "waiting for cameras at %s\n", m.o.mountpoint)
 
-	active := map[string]*waitJob{}     // by host
-	lastHeard := map[string]time.Time{} // hosts that left: when last heard of
+	active := map[string]*waitJob{} // by host
+	arrivals := camera.NewArrivals(m.o.quietPeriod, m.log)
 	var jobs sync.WaitGroup
 	defer func() {
 		cancel() // unmounts every camera (and puts a Sony to sleep)
@@ -70,15 +64,15 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 		}
 		if j := e.done; j != nil {
 			delete(active, j.host)
-			lastHeard[j.host] = time.Now()
+			arrivals.Ended(j.host, time.Now())
 			continue
 		}
 		a := e.a
 		cam := a.Camera
 		if a.Kind == ssdp.AnnounceByeBye {
-			for _, j := range active {
-				if j.usns[cam.USN] || (cam.Host != "" && cam.Host == j.host) {
-					m.log.Info("the camera said byebye", "host", j.host)
+			for _, host := range arrivals.ByeBye(a) {
+				if j := active[host]; j != nil {
+					m.log.Info("the camera said byebye", "host", host)
 					j.leave()
 				}
 			}
@@ -88,22 +82,10 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 			m.log.Warn(smartphoneAdvice(cam))
 			continue
 		}
-		if j, ok := active[cam.Host]; ok {
-			j.usns[cam.USN] = true
+		if !arrivals.Alive(a) {
 			continue
 		}
-		if t, ok := lastHeard[cam.Host]; ok {
-			if a.Time.After(t) {
-				lastHeard[cam.Host] = a.Time
-			}
-			if a.Time.Sub(t) < m.o.quietPeriod {
-				m.log.Info("ignoring an announcement of a camera that just left", "host", cam.Host,
-					"silent", a.Time.Sub(t).Round(time.Millisecond), "quiet-period", m.o.quietPeriod)
-				continue
-			}
-			delete(lastHeard, cam.Host)
-		}
-		j := &waitJob{host: cam.Host, usns: map[string]bool{cam.USN: true}, left: make(chan struct{})}
+		j := &waitJob{host: cam.Host, left: make(chan struct{})}
 		active[cam.Host] = j
 		jobs.Add(1)
 		go func() {
@@ -120,7 +102,6 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 // waitJob is one camera mounted by --wait.
 type waitJob struct {
 	host string
-	usns map[string]bool // owned by waitLoop
 	once sync.Once
 	left chan struct{}
 }
