@@ -18,13 +18,11 @@ const (
 	reconnectMax   = 30 * time.Second
 )
 
-// Reconnect waits for the camera of the lost session old to come back and
-// sends the new session on back (unless ctx ends first). A Sony is dialled
-// only when it announces itself again: in the same Send to Computer it never
-// answers a second Init Command Request. A Canon is dialled on backoff and
-// when it announces itself; other cameras (Nikon) on backoff only, and no
-// SSDP is sent for them. A session of another camera at the address is
-// closed and the wait goes on.
+// Reconnect waits for the camera of the lost session old and sends its new
+// session on back, unless ctx ends. A Sony is dialled only when it announces
+// itself (it never answers a second Init in one Send to Computer), a Canon
+// also on backoff, others (Nikon) on backoff only, without SSDP. Another
+// camera answering at the address is closed, and the wait goes on.
 func (c *Connector) Reconnect(ctx context.Context, old *Session, back chan<- *Session) {
 	r := redial{first: reconnectFirst, max: reconnectMax, connect: c.Connect, watch: c.watch, log: c.log}
 	r.run(ctx, old, back)

@@ -6,12 +6,10 @@
 //	airnef-mount discover                  (list the cameras that announce themselves)
 //	airnef-mount --wait --exec CMD ~/cams  (mount each camera as it comes)
 //
-// It stays in the foreground until the filesystem is unmounted (Ctrl-C,
-// SIGTERM, or fusermount3 -u / umount). This file only wires flags to the
-// constructors of packages ptpip, mtp, fusefs and cache; connect.go opens
-// a camera session (Sony's GUID retry and Send-to-Computer sequence),
-// serve.go mounts one session and keeps it, discover.go finds cameras and
-// wait.go mounts them as they announce themselves.
+// It stays in the foreground until unmounted (Ctrl-C, SIGTERM, fusermount3
+// -u). It wires flags to package camera (the session's life), ssdp, the tree,
+// the FUSE nodes and the cache: serve.go mounts one session, wait.go each
+// camera that announces itself, discover.go lists them.
 package main
 
 import (
@@ -221,9 +219,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log, ptpLog, fuseLog, cacheLog := loggers(stderr, o.debug)
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// The cache is the only large allocation and recycles its
-		// blocks; the limit keeps garbage from growing the heap to twice
-		// the cache under GOGC's default.
+		// The cache is the only large allocation: the limit keeps GOGC
+		// from growing the heap to twice it.
 		debug.SetMemoryLimit(int64(o.cacheSize) + memoryMargin)
 	}
 

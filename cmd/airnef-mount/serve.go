@@ -27,11 +27,9 @@ type mounter struct {
 
 // serveMode says how a mount ends.
 type serveMode struct {
-	// reconnect keeps the mount when the session is lost: files answer
-	// EIO until the camera is back (it announces itself again, or for a
-	// camera that does not announce itself, answers again), and the tree
-	// is re-attached to the new session. Without it a lost session ends
-	// the mount (--wait: the camera left).
+	// reconnect keeps the mount when the session is lost (files answer EIO
+	// until camera.Connector.Reconnect brings it back); without, the mount
+	// ends (--wait: the camera left).
 	reconnect bool
 	// leave, when closed, unmounts (--wait: the camera said byebye, or
 	// --exec finished).
@@ -76,11 +74,8 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 	}
 	defer blocks.Close()
 	observeLink(cs, blocks)
-	// The warm listing lists the top folders while the filesystem is
-	// being mounted, so the first lookups find them listed (and the cache
-	// has round trips to size its first requests from). It is not started
-	// again after a reconnection: Reconnect lists again what was listed,
-	// the rest is listed when opened.
+	// The top folders are listed while mounting, so first lookups find them
+	// (and the cache its first round trips); a reconnection re-lists instead.
 	stopWarm := warm(ctx, tree)
 	defer stopWarm()
 
