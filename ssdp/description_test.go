@@ -243,3 +243,27 @@ func TestVerify(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseDescription: any body is refused or accepted without a panic; an
+// accepted one fits the bound and names a manufacturer and a model.
+func FuzzParseDescription(f *testing.F) {
+	for _, name := range []string{"sony-a7s.xml", "canon-6d.xml", "sony-remote-dd.xml", "latin1.xml", "no-model.xml"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := parseDescription(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		dv := d.Device
+		if len(b) > maxDescription || dv.Manufacturer == "" || dv.ModelName == "" ||
+			dv.Manufacturer != strings.TrimSpace(dv.Manufacturer) || dv.ModelName != strings.TrimSpace(dv.ModelName) {
+			t.Errorf("accepted %d bytes: %+v", len(b), dv)
+		}
+		d.sonyCamera()
+	})
+}
