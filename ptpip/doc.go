@@ -4,8 +4,8 @@
 //
 // It holds the packet codec (packet.go), the client session with its
 // handshake, transactions, data phases, event connection and keep-alive
-// (session.go), the host identity every camera sees (guid.go), and finding
-// cameras that announce themselves by SSDP (discover.go).
+// (session.go) and the host identity every camera sees (guid.go). Finding
+// cameras by SSDP is package ssdp.
 //
 // A Session implements mtp.Transport: it moves operations, data phases and
 // responses, and reports transport failures (I/O errors, timeouts,

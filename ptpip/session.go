@@ -193,6 +193,9 @@ type Session struct {
 
 var _ mtp.Transport = (*Session)(nil)
 
+// Port is the TCP port of PTP/IP (CIPA DC-X005).
+const Port = 15740
+
 // Dial connects to the camera at addr (host:port, port 15740 for PTP/IP),
 // runs the PTP/IP handshake on the command and event connections and
 // returns the session. It does not open a PTP session (OpenSession): that

@@ -25,6 +25,7 @@ import (
 
 	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/ptpip"
+	"github.com/airnef-mount/airnef-mount/ssdp"
 )
 
 // discNetnsEnv names the test a re-executed test binary runs in the
@@ -103,7 +104,7 @@ func discGSSDP(t *testing.T, st, usn, location string) {
 	if err := exec.Command(py, "-c", `import gi; gi.require_version("GSSDP", "1.6")`).Run(); err != nil {
 		t.Skip("GSSDP 1.6 introspection data not installed (gir1.2-gssdp-1.6, python3-gi)")
 	}
-	cmd := exec.Command(py, "../ptpip/testdata/ssdp/announce.py", st, usn, location)
+	cmd := exec.Command(py, "../ssdp/testdata/announce.py", st, usn, location)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -139,19 +140,19 @@ func TestDiscoverThirdPartyAnnouncer(t *testing.T) {
 	if !discNetns(t, 40*time.Second) {
 		return
 	}
-	desc, err := os.ReadFile("../ptpip/testdata/ssdp/sony-a7s.xml")
+	desc, err := os.ReadFile("../ssdp/testdata/sony-a7s.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(desc) }))
 	t.Cleanup(srv.Close)
-	const usn = "uuid:00000000-0001-0010-8000-98f17039c6fc::" + ptpip.ServiceSony
-	discGSSDP(t, ptpip.ServiceSony, usn, srv.URL+"/DeviceDescription.xml")
+	const usn = "uuid:00000000-0001-0010-8000-98f17039c6fc::" + ssdp.ServiceSony
+	discGSSDP(t, ssdp.ServiceSony, usn, srv.URL+"/DeviceDescription.xml")
 	stdout, stderr, code := discRun(t, 20*time.Second, "discover", "--listen-time", "2s")
 	if code != 0 {
 		t.Fatalf("discover: exit status %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	want := "127.0.0.1:15740\tSony Corporation\tILCE-7S\t" + ptpip.ServiceSony + "\n"
+	want := "127.0.0.1:15740\tSony Corporation\tILCE-7S\t" + ssdp.ServiceSony + "\n"
 	if stdout != want {
 		t.Errorf("discover printed %q, want %q", stdout, want)
 	}
@@ -185,13 +186,13 @@ func TestDiscoverSmartphoneMode(t *testing.T) {
 	if !discNetns(t, 40*time.Second) {
 		return
 	}
-	desc, err := os.ReadFile("../ptpip/testdata/ssdp/sony-smartphone-dms.xml")
+	desc, err := os.ReadFile("../ssdp/testdata/sony-smartphone-dms.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(desc) }))
 	t.Cleanup(srv.Close)
-	discGSSDP(t, ptpip.ServiceSonyPush, "uuid:00000000-0000-1010-8000-f0bf97e7e9d0::"+ptpip.ServiceSonyPush, srv.URL+"/dms.xml")
+	discGSSDP(t, ssdp.ServiceSonyPush, "uuid:00000000-0000-1010-8000-f0bf97e7e9d0::"+ssdp.ServiceSonyPush, srv.URL+"/dms.xml")
 	stdout, stderr, code := discRun(t, 20*time.Second, "discover", "--listen-time", "2s")
 	if code != 1 || stdout != "" {
 		t.Errorf("discover: exit status %d, stdout %q; want 1, nothing", code, stdout)
@@ -237,7 +238,7 @@ func TestDiscoverSimulator(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, gssdp, "-i", "lo", "-t", ptpip.ServiceSony, "-n", "3").CombinedOutput()
+	out, err := exec.CommandContext(ctx, gssdp, "-i", "lo", "-t", ssdp.ServiceSony, "-n", "3").CombinedOutput()
 	if err != nil {
 		t.Fatalf("gssdp-discover: %v\n%s", err, out)
 	}
@@ -246,7 +247,7 @@ func TestDiscoverSimulator(t *testing.T) {
 	}
 
 	stdout, stderr, code := discRun(t, 20*time.Second, "discover", "--listen-time", "1500ms")
-	want := "127.0.0.1:15740\tSony Corporation\tILCE-7S\t" + ptpip.ServiceSony + "\n"
+	want := "127.0.0.1:15740\tSony Corporation\tILCE-7S\t" + ssdp.ServiceSony + "\n"
 	if code != 0 || stdout != want {
 		t.Errorf("discover: exit status %d, stdout %q, want %q\n%s", code, stdout, want, stderr)
 	}

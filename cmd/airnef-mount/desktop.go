@@ -113,10 +113,8 @@ func (d *desktop) close() {
 	}
 }
 
-// finish reports the import once the mount has ended: files and bytes
-// read, how long it took, and the --exec command's outcome (execStatus may
-// be nil: no --exec). The report is made even when ctx has ended (the
-// unmount that SIGTERM asks for is an import's end too).
+// finish reports the import once the mount has ended (files, bytes, time,
+// and --exec's outcome if execStatus is set), even after ctx ended (SIGTERM).
 func (d *desktop) finish(ctx context.Context, log *slog.Logger, execStatus func() string) {
 	d.close()
 	var exec string

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/airnef-mount/airnef-mount/ptpip"
+	"github.com/airnef-mount/airnef-mount/ssdp"
 )
 
 const discoverUsage = "usage: airnef-mount discover [--listen-time 3s] [--ssdp-interface IFACE,...] [--debug ptp]"
@@ -32,7 +32,7 @@ func runDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fl := flag.NewFlagSet("airnef-mount discover", flag.ContinueOnError)
 	fl.SetOutput(io.Discard)
 	fl.Usage = func() {}
-	listen := fl.Duration("listen-time", ptpip.DefaultListenTime, "how long to listen for cameras")
+	listen := fl.Duration("listen-time", ssdp.DefaultListenTime, "how long to listen for cameras")
 	ifaces := fl.String("ssdp-interface", "", "comma-separated network `interfaces` to search (default: every one that is up)")
 	debug := debugFlags{}
 	fl.Var(debug, "debug", "debug logs for a comma-separated `list` of ptp (or all)")
@@ -74,8 +74,8 @@ func runDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // discover searches for cameras for o.listenTime.
-func discover(ctx context.Context, o *connectOptions, log *slog.Logger) ([]ptpip.Camera, error) {
-	cams, err := ptpip.Discover(ctx, ptpip.DiscoverConfig{
+func discover(ctx context.Context, o *connectOptions, log *slog.Logger) ([]ssdp.Camera, error) {
+	cams, err := ssdp.Discover(ctx, ssdp.Config{
 		Interfaces: o.ssdpInterfaces(), ListenTime: o.listenTime, Logger: log,
 	})
 	if err != nil {
@@ -86,7 +86,7 @@ func discover(ctx context.Context, o *connectOptions, log *slog.Logger) ([]ptpip
 
 // smartphoneAdvice is the sentence for a Sony in "Send to Smartphone" (or
 // remote control) mode.
-func smartphoneAdvice(c ptpip.Camera) string {
+func smartphoneAdvice(c ssdp.Camera) string {
 	name := strings.TrimSpace(c.Manufacturer + " " + c.Model)
 	return fmt.Sprintf("%s at %s is in \"Send to Smartphone\" mode, which offers no PTP/IP: "+
 		"choose \"Send to Computer\" in the camera's menu instead (Network > Send to Computer)", name, c.Host)
@@ -95,13 +95,13 @@ func smartphoneAdvice(c ptpip.Camera) string {
 // findCamera is the camera to mount when no --camera is given: the one
 // that announces itself. None is exit status 1 with advice; several are
 // listed, exit status 2 (choose one with --camera).
-func findCamera(ctx context.Context, o *options, stderr io.Writer, log *slog.Logger) (ptpip.Camera, error) {
+func findCamera(ctx context.Context, o *options, stderr io.Writer, log *slog.Logger) (ssdp.Camera, error) {
 	log.Info("no --camera: looking for a camera that announces itself", "listen", o.listenTime.Round(time.Millisecond))
 	cams, err := discover(ctx, &o.connectOptions, log)
 	if err != nil {
-		return ptpip.Camera{}, err
+		return ssdp.Camera{}, err
 	}
-	var ptp []ptpip.Camera
+	var ptp []ssdp.Camera
 	for _, c := range cams {
 		if c.Smartphone {
 			fmt.Fprintln(stderr, smartphoneAdvice(c))
@@ -111,7 +111,7 @@ func findCamera(ctx context.Context, o *options, stderr io.Writer, log *slog.Log
 	}
 	switch len(ptp) {
 	case 0:
-		return ptpip.Camera{}, failErr("%s", noCameraAdvice)
+		return ssdp.Camera{}, failErr("%s", noCameraAdvice)
 	case 1:
 		return ptp[0], nil
 	}
@@ -119,5 +119,5 @@ func findCamera(ctx context.Context, o *options, stderr io.Writer, log *slog.Log
 	for _, c := range ptp {
 		fmt.Fprintf(&b, "\n  --camera %s\t(%s %s)", c.Host, c.Manufacturer, c.Model)
 	}
-	return ptpip.Camera{}, usageErr("%d cameras announce themselves; choose one with --camera:%s", len(ptp), b.String())
+	return ssdp.Camera{}, usageErr("%d cameras announce themselves; choose one with --camera:%s", len(ptp), b.String())
 }

@@ -6,12 +6,10 @@
 //	airnef-mount discover                  (list the cameras that announce themselves)
 //	airnef-mount --wait --exec CMD ~/cams  (mount each camera as it comes)
 //
-// It stays in the foreground until the filesystem is unmounted (Ctrl-C,
-// SIGTERM, or fusermount3 -u / umount). This file only wires flags to the
-// constructors of packages ptpip, mtp, tree, fusefs and cache; connect.go opens
-// a camera session (Sony's GUID retry and Send-to-Computer sequence),
-// serve.go mounts one session and keeps it, discover.go finds cameras and
-// wait.go mounts them as they announce themselves.
+// It stays in the foreground until unmounted (Ctrl-C, SIGTERM, fusermount3
+// -u). It wires flags to package camera (the session's life), ssdp, the tree,
+// the FUSE nodes and the cache: serve.go mounts one session, wait.go each
+// camera that announces itself, discover.go lists them.
 package main
 
 import (
@@ -28,6 +26,7 @@ import (
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/camera"
 	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/ptpip"
@@ -39,12 +38,11 @@ var version = "dev"
 
 // Exit statuses.
 const (
-	exitOK        = 0
-	exitFailure   = 1 // the camera cannot be reached, or the session failed
-	exitUsage     = 2 // misuse: a bad flag or argument
-	exitRefused   = 3 // the camera refused this computer (Init Fail)
-	usageLine     = "usage: airnef-mount [flags] [--camera HOST[:PORT]] MOUNTPOINT | airnef-mount --wait [--exec CMD] [flags] DIR | airnef-mount discover [--listen-time 3s]"
-	minSessionAge = time.Second
+	exitOK      = 0
+	exitFailure = 1 // the camera cannot be reached, or the session failed
+	exitUsage   = 2 // misuse: a bad flag or argument
+	exitRefused = 3 // the camera refused this computer (Init Fail)
+	usageLine   = "usage: airnef-mount [flags] [--camera HOST[:PORT]] MOUNTPOINT | airnef-mount --wait [--exec CMD] [flags] DIR | airnef-mount discover [--listen-time 3s]"
 	// memoryMargin is the memory allowed beyond the cache: fetch
 	// buffers, the tree, FUSE request buffers.
 	memoryMargin = 64 << 20
@@ -222,9 +220,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log, ptpLog, fuseLog, cacheLog := loggers(stderr, o.debug)
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// The cache is the only large allocation and recycles its
-		// blocks; the limit keeps garbage from growing the heap to twice
-		// the cache under GOGC's default.
+		// The cache is the only large allocation: the limit keeps GOGC
+		// from growing the heap to twice it.
 		debug.SetMemoryLimit(int64(o.cacheSize) + memoryMargin)
 	}
 
@@ -253,7 +250,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	m := &mounter{
 		o: o, loc: loc, stdout: stdout,
 		log: log, ptpLog: ptpLog, fuseLog: fuseLog, cacheLog: cacheLog,
-		conn: &connector{o: o, ids: ids, log: log, ptpLog: ptpLog},
+		conn: camera.NewConnector(camera.Config{
+			Identities: ids, Name: o.name, ConnectTimeout: o.connectTimeout, Timeout: o.timeout,
+			Interfaces: o.ssdpInterfaces(), Logger: log, PTPLogger: ptpLog,
+		}),
 	}
 	if o.wait {
 		return m.waitLoop(ctx)
@@ -267,9 +267,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		addr, hint = cam.Addr, cam.Vendor
 		log.Info("camera found", "addr", addr, "manufacturer", cam.Manufacturer, "model", cam.Model)
 	}
-	cs, err := m.conn.connect(ctx, addr, hint)
+	cs, err := m.conn.Connect(ctx, addr, hint)
 	if err != nil {
-		return err
+		return connectErr(err)
 	}
 	return m.serve(ctx, cs, o.mountpoint, serveMode{reconnect: true})
 }

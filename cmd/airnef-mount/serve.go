@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/camera"
 	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/mtp"
-	"github.com/airnef-mount/airnef-mount/ptpip"
 	"github.com/airnef-mount/airnef-mount/tree"
 )
 
@@ -22,18 +21,16 @@ type mounter struct {
 	o      *options
 	loc    *time.Location
 	stdout io.Writer
-	conn   *connector
+	conn   *camera.Connector
 
 	log, ptpLog, fuseLog, cacheLog *slog.Logger
 }
 
 // serveMode says how a mount ends.
 type serveMode struct {
-	// reconnect keeps the mount when the session is lost: files answer
-	// EIO until the camera is back (it announces itself again, or for a
-	// camera that does not announce itself, answers again), and the tree
-	// is re-attached to the new session. Without it a lost session ends
-	// the mount (--wait: the camera left).
+	// reconnect keeps the mount when the session is lost (files answer EIO
+	// until camera.Connector.Reconnect brings it back); without, the mount
+	// ends (--wait: the camera left).
 	reconnect bool
 	// leave, when closed, unmounts (--wait: the camera said byebye, or
 	// --exec finished).
@@ -49,24 +46,24 @@ type serveMode struct {
 // is unmounted from outside, ctx ends, mode.leave is closed, or (without
 // mode.reconnect) the session is lost. It then unmounts, and ends the
 // session (a Sony is put to sleep, unless --camera-sleep=false).
-func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode serveMode) error {
+func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mode serveMode) error {
 	o, log := m.o, m.log
-	var cur atomic.Pointer[camSession]
+	var cur atomic.Pointer[camera.Session]
 	cur.Store(cs)
 	endSession := func() {
 		if s := cur.Swap(nil); s != nil {
-			s.close(o.timeout, o.cameraSleep, log)
+			s.Close(o.cameraSleep)
 		}
 	}
-	info := cs.info
-	tr := tree.New(tree.DeviceCamera(cs.dev), tree.Config{
+	info := cs.Info
+	tr := tree.New(tree.DeviceCamera(cs.Device), tree.Config{
 		Location: m.loc, Logger: m.fuseLog, MaxObjects: o.maxObjects, Meta: m.metaCache(info),
 	})
 	defer tr.Close()
 	storages, err := tr.List(ctx, tr.Root())
 	if err != nil {
 		endSession()
-		return failErr("listing the storages of the camera at %s failed: %v; check that a card is in the camera", cs.addr, err)
+		return failErr("listing the storages of the camera at %s failed: %v; check that a card is in the camera", cs.Addr, err)
 	}
 	if len(storages) == 0 {
 		log.Warn("the camera reports no card: the mount will be empty")
@@ -78,11 +75,8 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 	}
 	defer blocks.Close()
 	observeLink(cs, blocks)
-	// The warm listing lists the top folders while the filesystem is
-	// being mounted, so the first lookups find them listed (and the cache
-	// has round trips to size its first requests from). It is not started
-	// again after a reconnection: Reconnect lists again what was listed,
-	// the rest is listed when opened.
+	// The top folders are listed while mounting, so first lookups find them
+	// (and the cache its first round trips); a reconnection re-lists instead.
 	stopWarm := warm(ctx, tr)
 	defer stopWarm()
 
@@ -99,8 +93,8 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 			switch {
 			case s == nil || !tr.Connected():
 				return "disconnected: waiting for the camera"
-			case s.sess.Err() != nil:
-				return "broken: " + s.sess.Err().Error()
+			case s.PTP.Err() != nil:
+				return "broken: " + s.PTP.Err().Error()
 			}
 			return fmt.Sprintf("connected %s %s", info.Manufacturer, info.Model)
 		},
@@ -141,10 +135,10 @@ func (m *mounter) serve(ctx context.Context, cs *camSession, mnt string, mode se
 		close(served)
 	}()
 	// back delivers the sessions of a reconnection, one at a time.
-	back := make(chan *camSession)
+	back := make(chan *camera.Session)
 	rctx, stopReconnect := context.WithCancel(ctx)
 	defer stopReconnect()
-	lost := cs.sess.Done()
+	lost := cs.PTP.Done()
 	unmount := false
 loop:
 	for {
@@ -165,23 +159,23 @@ loop:
 			stopWatch = func() {}
 			s := cur.Swap(nil)
 			tr.Disconnect()
-			log.Warn("the camera session was lost", "err", s.sess.Err())
-			s.sess.Close()
+			log.Warn("the camera session was lost", "err", s.PTP.Err())
+			s.PTP.Close()
 			if !mode.reconnect {
 				unmount = true
 				break loop
 			}
-			go m.reconnect(rctx, s, back)
+			go m.conn.Reconnect(rctx, s, back)
 		case s := <-back:
-			if err := tr.Reconnect(ctx, tree.DeviceCamera(s.dev)); err != nil {
+			if err := tr.Reconnect(ctx, tree.DeviceCamera(s.Device)); err != nil {
 				log.Warn("re-listing the card after reconnecting failed; waiting for the camera again", "err", err)
-				s.close(o.timeout, false, log)
-				go m.reconnect(rctx, s, back)
+				s.Close(false)
+				go m.conn.Reconnect(rctx, s, back)
 				continue
 			}
 			observeLink(s, blocks)
 			cur.Store(s)
-			lost = s.sess.Done()
+			lost = s.PTP.Done()
 			stopWatch = m.watch(ctx, tr, s)
 		}
 	}
@@ -231,8 +225,8 @@ func (m *mounter) metaCache(info *mtp.DeviceInfo) *tree.MetaCache {
 // watcher to end), the changes the camera of session s reports: new
 // pictures appear in tree, deleted ones disappear. How they are learnt
 // depends on the camera (tree.WatchFor).
-func (m *mounter) watch(ctx context.Context, tr *tree.Tree, s *camSession) func() {
-	cfg := tree.WatchFor(s.dev, s.sess.Events())
+func (m *mounter) watch(ctx context.Context, tr *tree.Tree, s *camera.Session) func() {
+	cfg := tree.WatchFor(s.Device, s.PTP.Events())
 	m.log.Info("watching the camera for new pictures", "by", cfg.Mechanism())
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -246,103 +240,11 @@ func (m *mounter) watch(ctx context.Context, tr *tree.Tree, s *camSession) func(
 	}
 }
 
-// A camera that does not announce itself is dialled again after its
-// session was lost, first after reconnectFirst, then at doubling intervals
-// up to reconnectMax: a camera back from a WiFi drop is found within a
-// second or two, one switched off for the night is not dialled every few
-// seconds.
-const (
-	reconnectFirst = time.Second
-	reconnectMax   = 30 * time.Second
-)
-
-// reconnect waits for the camera of the lost session old to come back and
-// sends the new session on back (unless ctx ends first). A Sony is only
-// dialled when it announces itself again: in the same Send to Computer it
-// never answers a second Init Command Request, so dialling it blindly would
-// only hang; the user presses Send to Computer again and the camera
-// announces itself. Any camera that announces itself is also taken then;
-// one that does not (Nikon) is dialled every few seconds.
-func (m *mounter) reconnect(ctx context.Context, old *camSession, back chan<- *camSession) {
-	host, _, err := net.SplitHostPort(old.addr)
-	if err != nil {
-		host = old.addr
-	}
-	since := time.Now()
-	announced := make(chan struct{}, 1)
-	wctx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	// Only cameras that announce themselves are watched for: SSDP is
-	// never sent on the network for the others.
-	watch := old.vendor == mtp.VendorSony || old.vendor == mtp.VendorCanon
-	go func() {
-		if !watch {
-			return
-		}
-		err := ptpip.Watch(wctx, ptpip.DiscoverConfig{Interfaces: m.o.ssdpInterfaces(), Logger: m.ptpLog}, func(a ptpip.Announcement) {
-			if a.Kind == ptpip.AnnounceAlive && !a.Camera.Smartphone && a.Camera.Host == host && a.Time.After(since) {
-				select {
-				case announced <- struct{}{}:
-				default:
-				}
-			}
-		})
-		if err != nil && wctx.Err() == nil {
-			m.log.Warn("cannot watch for the camera's announcements", "err", err)
-		}
-	}()
-	var (
-		tick  <-chan time.Time
-		timer *time.Timer
-		delay = reconnectFirst
-	)
-	if old.vendor != mtp.VendorSony {
-		timer = time.NewTimer(delay)
-		defer timer.Stop()
-		tick = timer.C
-	}
-	// again schedules the next dial, later than the last one.
-	again := func() {
-		if timer != nil {
-			delay = min(2*delay, reconnectMax)
-			timer.Reset(delay)
-		}
-	}
-	m.log.Info("waiting for the camera to come back (for a Sony: choose Send to Computer on it again)", "addr", old.addr)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-announced:
-		case <-tick:
-		}
-		s, err := m.conn.connect(ctx, old.addr, old.vendor)
-		if err != nil {
-			again()
-			m.log.Info("reconnecting failed; waiting again", "err", err, "next_try", delay)
-			continue
-		}
-		if !old.same(s.info) {
-			m.log.Warn("another camera answered at the address; waiting for the one mounted", "model", s.info.Model, "serial", s.info.SerialNumber)
-			s.close(m.o.timeout, false, m.log)
-			again()
-			continue
-		}
-		select {
-		case back <- s:
-			m.log.Info("camera back", "addr", old.addr)
-		case <-ctx.Done():
-			s.close(m.o.timeout, false, m.log)
-		}
-		return
-	}
-}
-
 // observeLink passes the session's operations to the cache as round trips
 // for its link estimate (cache.Cache.ObserveRoundTrip): the listing's
 // small operations measure the round trip before the first file is read.
-func observeLink(cs *camSession, blocks *cache.Cache) {
-	cs.sess.Observe(func(_ mtp.OpCode, n int64, d time.Duration) { blocks.ObserveRoundTrip(n, d) })
+func observeLink(cs *camera.Session, blocks *cache.Cache) {
+	cs.PTP.Observe(func(_ mtp.OpCode, n int64, d time.Duration) { blocks.ObserveRoundTrip(n, d) })
 }
 
 // warm runs the tree's warm listing (tree.Tree.Warm) until it is done or

@@ -10,10 +10,8 @@ import (
 // Makefile does, from git).
 var commit = ""
 
-// versionLine is what --version prints: the version and the commit it was
-// built from. The Makefile stamps both; a plain `go install` gets them
-// from the build info instead (the module version, and the VCS revision
-// Go records when building from a checkout).
+// versionLine is what --version prints: the version and commit the Makefile
+// stamps, or else those of the build info (`go install`).
 func versionLine() string {
 	v, c := version, commit
 	if bi, ok := debug.ReadBuildInfo(); ok {

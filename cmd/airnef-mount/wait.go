@@ -14,23 +14,18 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camera"
 	"github.com/airnef-mount/airnef-mount/fusefs"
-	"github.com/airnef-mount/airnef-mount/ptpip"
+	"github.com/airnef-mount/airnef-mount/ssdp"
 )
 
-// waitLoop is --wait: it watches for cameras announcing themselves and
-// mounts each at MOUNTPOINT/<model>-<serial>, until ctx ends. With --exec
-// the command runs on the mount and the camera is unmounted (and a Sony
-// put to sleep) when it ends; without, the mount stays until the camera
-// leaves (byebye, or its session ends).
-//
-// A camera that just left is ignored until it has been silent for
-// --quiet-period: a camera repeats its NOTIFYs, and one sent just before
-// it went to sleep may arrive after; connecting then would start a
-// session the camera no longer answers.
+// waitLoop is --wait: until ctx ends, it mounts each camera that announces
+// itself (camera.Arrivals says which) at MOUNTPOINT/<model>-<serial>. With
+// --exec the camera is unmounted (a Sony put to sleep) when the command
+// ends; without, when the camera leaves (byebye, or its session ends).
 func (m *mounter) waitLoop(ctx context.Context) error {
 	type event struct {
-		a    ptpip.Announcement
+		a    ssdp.Announcement
 		done *waitJob // a mount that ended
 	}
 	events := make(chan event, 64)
@@ -38,7 +33,7 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 	defer cancel()
 	watchErr := make(chan error, 1)
 	go func() {
-		watchErr <- ptpip.Watch(wctx, ptpip.DiscoverConfig{Interfaces: m.o.ssdpInterfaces(), Logger: m.ptpLog}, func(a ptpip.Announcement) {
+		watchErr <- ssdp.Watch(wctx, ssdp.Config{Interfaces: m.o.ssdpInterfaces(), Logger: m.ptpLog}, func(a ssdp.Announcement) {
 			select {
 			case events <- event{a: a}:
 			case <-wctx.Done():
@@ -48,8 +43,8 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 	m.log.Info("waiting for cameras to announce themselves", "dir", m.o.mountpoint)
 	fmt.Fprintf(m.stdout, "waiting for cameras at %s\n", m.o.mountpoint)
 
-	active := map[string]*waitJob{}     // by host
-	lastHeard := map[string]time.Time{} // hosts that left: when last heard of
+	active := map[string]*waitJob{} // by host
+	arrivals := camera.NewArrivals(m.o.quietPeriod, m.log)
 	var jobs sync.WaitGroup
 	defer func() {
 		cancel() // unmounts every camera (and puts a Sony to sleep)
@@ -69,15 +64,15 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 		}
 		if j := e.done; j != nil {
 			delete(active, j.host)
-			lastHeard[j.host] = time.Now()
+			arrivals.Ended(j.host, time.Now())
 			continue
 		}
 		a := e.a
 		cam := a.Camera
-		if a.Kind == ptpip.AnnounceByeBye {
-			for _, j := range active {
-				if j.usns[cam.USN] || (cam.Host != "" && cam.Host == j.host) {
-					m.log.Info("the camera said byebye", "host", j.host)
+		if a.Kind == ssdp.AnnounceByeBye {
+			for _, host := range arrivals.ByeBye(a) {
+				if j := active[host]; j != nil {
+					m.log.Info("the camera said byebye", "host", host)
 					j.leave()
 				}
 			}
@@ -87,22 +82,10 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 			m.log.Warn(smartphoneAdvice(cam))
 			continue
 		}
-		if j, ok := active[cam.Host]; ok {
-			j.usns[cam.USN] = true
+		if !arrivals.Alive(a) {
 			continue
 		}
-		if t, ok := lastHeard[cam.Host]; ok {
-			if a.Time.After(t) {
-				lastHeard[cam.Host] = a.Time
-			}
-			if a.Time.Sub(t) < m.o.quietPeriod {
-				m.log.Info("ignoring an announcement of a camera that just left", "host", cam.Host,
-					"silent", a.Time.Sub(t).Round(time.Millisecond), "quiet-period", m.o.quietPeriod)
-				continue
-			}
-			delete(lastHeard, cam.Host)
-		}
-		j := &waitJob{host: cam.Host, usns: map[string]bool{cam.USN: true}, left: make(chan struct{})}
+		j := &waitJob{host: cam.Host, left: make(chan struct{})}
 		active[cam.Host] = j
 		jobs.Add(1)
 		go func() {
@@ -119,7 +102,6 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 // waitJob is one camera mounted by --wait.
 type waitJob struct {
 	host string
-	usns map[string]bool // owned by waitLoop
 	once sync.Once
 	left chan struct{}
 }
@@ -128,21 +110,21 @@ func (j *waitJob) leave() { j.once.Do(func() { close(j.left) }) }
 
 // mountAnnounced connects to an announced camera, mounts it under the
 // --wait directory, runs --exec and unmounts.
-func (m *mounter) mountAnnounced(ctx context.Context, cam ptpip.Camera, j *waitJob) {
+func (m *mounter) mountAnnounced(ctx context.Context, cam ssdp.Camera, j *waitJob) {
 	log := m.log.With("host", cam.Host)
-	cs, err := m.conn.connect(ctx, cam.Addr, cam.Vendor)
+	cs, err := m.conn.Connect(ctx, cam.Addr, cam.Vendor)
 	if err != nil {
 		log.Warn("cannot open a session with the camera that announced itself", "err", err)
 		return
 	}
-	name := mountName(cs.info.Model, cs.info.SerialNumber, cam.Host)
+	name := mountName(cs.Info.Model, cs.Info.SerialNumber, cam.Host)
 	dir := filepath.Join(m.o.mountpoint, name)
 	created := false
 	if err := os.Mkdir(dir, 0o755); err == nil {
 		created = true
 	} else if !errors.Is(err, os.ErrExist) {
 		log.Error("cannot make the mount point", "dir", dir, "err", err)
-		cs.close(m.o.timeout, false, log)
+		cs.Close(false)
 		return
 	}
 	if _, err := fusefs.CleanStale(dir); err != nil {
@@ -179,9 +161,9 @@ func (m *mounter) mountAnnounced(ctx context.Context, cam ptpip.Camera, j *waitJ
 // runExec runs --exec as `sh -c 'CMD "$@"' airnef-mount MOUNT`: the mount
 // path is the command's last argument (and $AIRNEF_MOUNT), and logs its
 // exit status. It returns the outcome for the import summary.
-func (m *mounter) runExec(ctx context.Context, mnt string, cs *camSession, log *slog.Logger) string {
+func (m *mounter) runExec(ctx context.Context, mnt string, cs *camera.Session, log *slog.Logger) string {
 	cmd := exec.CommandContext(ctx, "sh", "-c", m.o.exec+` "$@"`, "airnef-mount", mnt)
-	cmd.Env = append(os.Environ(), "AIRNEF_MOUNT="+mnt, "AIRNEF_MODEL="+cs.info.Model, "AIRNEF_SERIAL="+cs.info.SerialNumber)
+	cmd.Env = append(os.Environ(), "AIRNEF_MOUNT="+mnt, "AIRNEF_MODEL="+cs.Info.Model, "AIRNEF_SERIAL="+cs.Info.SerialNumber)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }

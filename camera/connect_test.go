@@ -1,0 +1,171 @@
+package camera
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/sonyauth"
+	"github.com/airnef-mount/airnef-mount/ssdp"
+	"github.com/airnef-mount/airnef-mount/camsim"
+)
+
+// startSim serves a simulated camera on 127.0.0.1:0 until the test ends.
+func startSim(t *testing.T, cfg camsim.Config) (*camsim.Camera, string) {
+	t.Helper()
+	cfg.Generate = &camsim.CardSpec{Photos: 1, Size: 256 << 10}
+	cfg.Logger = testLog(t)
+	cam, err := camsim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := cam.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cam.Close() })
+	return cam, addr
+}
+
+func testLog(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), nil))
+}
+
+func testConnector(t *testing.T, ids *Identities) *Connector {
+	return NewConnector(Config{Identities: ids, ConnectTimeout: 10 * time.Second, Timeout: 10 * time.Second,
+		Logger: testLog(t), PTPLogger: testLog(t)})
+}
+
+var testHost = [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+
+// A Sony paired with this machine under another system refuses this host's
+// GUID and its zero tail, and takes the MAC-derived GUID, which Connect then
+// offers first at the next Send to Computer. Close(true) puts it to sleep.
+func TestConnectSonyIdentityOrder(t *testing.T) {
+	mac := sonyauth.Candidate{Iface: "eth9", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 7}}
+	mac.GUID, _ = sonyauth.MACGUID(mac.MAC)
+	cam, addr := startSim(t, camsim.Config{Personality: camsim.Sony(), SonyPairedMAC: mac.MAC})
+	c := testConnector(t, &Identities{first: testHost, persisted: testHost, locals: []sonyauth.Candidate{mac}, retry: true})
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	s, err := c.Connect(ctx, addr, mtp.VendorGeneric)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Vendor != mtp.VendorSony || s.Info.Model != "ILCE-7S" {
+		t.Errorf("session vendor %v model %q", s.Vendor, s.Info.Model)
+	}
+	if st, _ := cam.SonyState(); st != camsim.SonySending {
+		t.Errorf("Sony state %q after Connect, want %q", st, camsim.SonySending)
+	}
+	s.Close(true)
+	if st, _ := cam.SonyState(); st != camsim.SonyAsleep {
+		t.Errorf("Sony state %q after Close(true), want %q", st, camsim.SonyAsleep)
+	}
+
+	if err := cam.Press(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = c.Connect(ctx, addr, mtp.VendorSony)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close(false)
+	want := [][16]byte{testHost, sonyauth.ZeroTail(testHost), mac.GUID, mac.GUID}
+	if got := cam.SonyInitGUIDs(); !slices.Equal(got, want) {
+		t.Errorf("GUIDs offered %x, want %x", got, want)
+	}
+}
+
+// A refusal is a *RefusedError that says what to do: a GUID given alone is
+// not retried; when every GUID is refused, the camera is paired elsewhere.
+func TestConnectRefused(t *testing.T) {
+	tests := map[string]struct {
+		ids    *Identities
+		offers int
+		say    string
+	}{
+		"fixed":    {FixedIdentity(testHost), 1, "refused this computer (GUID"},
+		"all sent": {&Identities{first: testHost, persisted: testHost, locals: []sonyauth.Candidate{}, retry: true}, 2, "paired with another computer"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			cam, addr := startSim(t, camsim.Config{Personality: camsim.Sony(), SonyPairedMAC: net.HardwareAddr{2, 0, 0, 0, 0, 9}})
+			_, err := testConnector(t, tc.ids).Connect(t.Context(), addr, mtp.VendorGeneric)
+			var refused *RefusedError
+			if !errors.As(err, &refused) || !strings.Contains(err.Error(), tc.say) {
+				t.Fatalf("Connect = %v, want a *RefusedError saying %q", err, tc.say)
+			}
+			if n := len(cam.SonyInitGUIDs()); n != tc.offers {
+				t.Errorf("%d GUIDs offered, want %d", n, tc.offers)
+			}
+		})
+	}
+}
+
+// Nothing listening: an error that says what was tried, not a refusal.
+func TestConnectNoCamera(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = testConnector(t, FixedIdentity(testHost)).Connect(t.Context(), addr, mtp.VendorGeneric)
+	var refused *RefusedError
+	if err == nil || errors.As(err, &refused) || !strings.Contains(err.Error(), "could not connect to a camera at "+addr) {
+		t.Fatalf("Connect = %v", err)
+	}
+}
+
+// Another camera answering at the address is closed, and the camera that
+// was mounted is waited for.
+func TestRedialOtherCamera(t *testing.T) {
+	a, addrA := startSim(t, camsim.Config{Personality: camsim.Nikon(), Serial: "1111"})
+	b, addrB := startSim(t, camsim.Config{Personality: camsim.Nikon(), Serial: "2222"})
+	c := testConnector(t, FixedIdentity(testHost))
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	old, err := c.Connect(ctx, addrA, mtp.VendorGeneric)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close(false)
+
+	var dials []string
+	r := &redial{first: 10 * time.Millisecond, max: 10 * time.Millisecond, log: testLog(t),
+		connect: func(ctx context.Context, addr string, hint mtp.Vendor) (*Session, error) {
+			// The address answers with camera B first, then A again.
+			to := addrA
+			if len(dials) == 0 {
+				to = addrB
+			}
+			dials = append(dials, to)
+			return c.Connect(ctx, to, hint)
+		},
+		watch: func(context.Context, func(ssdp.Announcement)) error {
+			t.Error("watched SSDP for a Nikon")
+			return nil
+		},
+	}
+	back := make(chan *Session, 1)
+	r.run(ctx, old, back)
+	s := <-back
+	defer s.Close(false)
+	if s.Info.SerialNumber != "1111" || len(dials) != 2 {
+		t.Fatalf("back serial %q after dialling %v", s.Info.SerialNumber, dials)
+	}
+	if n := b.OpenSessions(); n != 0 {
+		t.Errorf("camera B has %d open sessions, want its session closed", n)
+	}
+	if n := a.OpenSessions(); n != 1 {
+		t.Errorf("camera A has %d open sessions, want 1", n)
+	}
+}
