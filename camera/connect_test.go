@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/sonyauth"
 	"github.com/airnef-mount/airnef-mount/ssdp"
-	"github.com/airnef-mount/airnef-mount/camsim"
 )
 
 // startSim serves a simulated camera on 127.0.0.1:0 until the test ends.
