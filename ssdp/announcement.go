@@ -1,32 +1,23 @@
 package ssdp
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
+
+//go:generate go run ../internal/codenames -type AnnouncementKind -trimprefix Announce -linecomment
 
 // AnnouncementKind says whether a camera came or left.
 type AnnouncementKind int
 
 const (
 	// AnnounceAlive is an ssdp:alive NOTIFY or an answer to M-SEARCH.
-	AnnounceAlive AnnouncementKind = iota + 1
+	AnnounceAlive AnnouncementKind = iota + 1 // alive
 	// AnnounceByeBye is an ssdp:byebye NOTIFY: the camera is leaving
 	// (Canon sends it when it goes to sleep).
-	AnnounceByeBye
+	AnnounceByeBye // byebye
 )
-
-func (k AnnouncementKind) String() string {
-	switch k {
-	case AnnounceAlive:
-		return "alive"
-	case AnnounceByeBye:
-		return "byebye"
-	}
-	return fmt.Sprintf("AnnouncementKind(%d)", int(k))
-}
 
 // Announcement is one SSDP message about a camera, reported by Watch.
 type Announcement struct {
