@@ -10,8 +10,8 @@ import (
 	"github.com/airnef-mount/airnef-mount/tree"
 )
 
-// Modes: the mount is read-only (MS_RDONLY), so the write bits only say
-// what a copy of the file should get.
+// Modes (less Config.Umask): the mount is read-only (MS_RDONLY), so the
+// write bits only say what a copy of the file should get.
 const (
 	fileMode = syscall.S_IFREG | 0o644
 	dirMode  = syscall.S_IFDIR | 0o755
@@ -25,7 +25,7 @@ func (f *filesystem) fillAttr(o *tree.Object, out *fuse.Attr) {
 	out.SetTimes(&o.Mtime, &o.Mtime, &o.Mtime)
 	out.Blksize = 128 << 10
 	if o.IsDir() {
-		out.Mode = dirMode
+		out.Mode = f.dirMode
 		out.Size = 4096
 		// 2 + subdirectories once known; 1 ("unknown", as btrfs and
 		// many FUSE filesystems say) before the folder is listed, so
@@ -36,7 +36,7 @@ func (f *filesystem) fillAttr(o *tree.Object, out *fuse.Attr) {
 		}
 		return
 	}
-	out.Mode = fileMode
+	out.Mode = f.fileMode
 	out.Nlink = 1
 	out.Size = uint64(o.Size)
 	out.Blocks = (out.Size + 511) / 512

@@ -78,7 +78,7 @@ func (f *filesystem) renDirAttr(n *renamed.Node, out *fuse.Attr) {
 	out.Uid, out.Gid = f.uid, f.gid
 	out.SetTimes(&n.Mtime, &n.Mtime, &n.Mtime)
 	out.Blksize = 128 << 10
-	out.Mode = dirMode
+	out.Mode = f.dirMode
 	out.Size = 4096
 	out.Nlink = uint32(2 + n.Subdirs())
 }

@@ -22,7 +22,10 @@ type Config struct {
 	Status func() string
 	// UID and GID own every file; default the mounting process's.
 	UID, GID uint32
-	Logger   *slog.Logger
+	// Umask takes permission bits from every file (0644) and folder
+	// (0755), as FUSE's umask option does.
+	Umask  uint32
+	Logger *slog.Logger
 
 	// Camera names the camera in /.airnef/stats.
 	Camera tree.CameraID
@@ -42,14 +45,15 @@ type Config struct {
 
 // filesystem is the state every node shares.
 type filesystem struct {
-	tree    *tree.Tree
-	cache   *cache.Cache
-	status  func() string
-	uid     uint32
-	gid     uint32
-	log     *slog.Logger
-	errs    *errnoMapper
-	started time.Time // mtime of the control files
+	tree              *tree.Tree
+	cache             *cache.Cache
+	status            func() string
+	uid               uint32
+	gid               uint32
+	fileMode, dirMode uint32 // with the type bits, Config.Umask applied
+	log               *slog.Logger
+	errs              *errnoMapper
+	started           time.Time // mtime of the control files
 
 	camera    tree.CameraID
 	served    *tree.Served
@@ -86,6 +90,7 @@ func NewRoot(cfg Config) fs.InodeEmbedder {
 	fsys := &filesystem{
 		tree: cfg.Tree, cache: cfg.Cache, status: cfg.Status,
 		uid: uid, gid: gid, log: log, errs: newErrnoMapper(log),
+		fileMode: fileMode &^ (cfg.Umask & 0o777), dirMode: dirMode &^ (cfg.Umask & 0o777),
 		started: time.Now(),
 		camera:  cfg.Camera, served: cfg.Served, listed: cfg.Listed, moreStats: cfg.MoreStats,
 	}
