@@ -3,12 +3,13 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // The config file holds flags, one per line, in either form:
@@ -19,8 +20,8 @@ import (
 //	thumbnails
 //	exec = "rsync -a %s/ ~/Pictures/"
 //
-// It is read before the command line, so a flag given on the command line
-// wins. A bare boolean flag means true. A value may be quoted with ' or ";
+// A flag given on the command line (or by mount(8)'s -o) wins over the
+// file. A bare boolean flag means true. A value may be quoted with ' or ";
 // a leading ~/ is the home directory. Anything else is an error naming
 // file:line, exit status 2.
 
@@ -41,33 +42,13 @@ func defaultConfigPath() string {
 	return filepath.Join(base, configName)
 }
 
-// configPath finds --config in args (before the first argument that is not
-// a flag, as the flag package parses) and returns its value, or the default
-// path. explicit says the user named the file, so it must exist.
-func configPath(args []string) (path string, explicit bool) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
-			break
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if name != "config" {
-			continue
-		}
-		if !hasValue && i+1 < len(args) {
-			value = args[i+1]
-		}
-		return value, true
-	}
-	return defaultConfigPath(), false
-}
-
-// applyConfig sets the flags of fl from the config file (--config in args,
-// or the default one). A missing default file is not an error.
-func applyConfig(fl *flag.FlagSet, args []string) error {
-	path, explicit := configPath(args)
-	if path == "" && explicit {
-		return usageErr("--config: empty file name")
+// applyConfig sets the flags of fl from the config file: path (given with
+// --config, so it must exist), or the default one when path is "". Flags
+// in skip (given on the command line) are left as they are.
+func applyConfig(fl *pflag.FlagSet, path string, skip map[string]bool) error {
+	explicit := path != ""
+	if !explicit {
+		path = defaultConfigPath()
 	}
 	if path == "" {
 		return nil
@@ -82,7 +63,7 @@ func applyConfig(fl *flag.FlagSet, args []string) error {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
-		if err := applyConfigLine(fl, sc.Text()); err != nil {
+		if err := applyConfigLine(fl, sc.Text(), skip); err != nil {
 			return usageErr("%s:%d: %v", path, n, err)
 		}
 	}
@@ -93,7 +74,7 @@ func applyConfig(fl *flag.FlagSet, args []string) error {
 }
 
 // applyConfigLine sets the flag one line of the config file names.
-func applyConfigLine(fl *flag.FlagSet, line string) error {
+func applyConfigLine(fl *pflag.FlagSet, line string, skip map[string]bool) error {
 	line = strings.TrimSpace(line)
 	if line == "" || strings.HasPrefix(line, "#") {
 		return nil
@@ -112,18 +93,15 @@ func applyConfigLine(fl *flag.FlagSet, line string) error {
 	switch {
 	case fv == nil:
 		return fmt.Errorf("unknown flag --%s", name)
-	case name == "config" || name == "version":
-		return fmt.Errorf("--%s cannot be set in the config file", name)
+	case noConfigFlags[fv.Name]:
+		return fmt.Errorf("--%s cannot be set in the config file", fv.Name)
 	}
-	isBool := false
-	if b, ok := fv.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-		isBool = true
-	}
+	name = fv.Name
 	if !hasValue || value == "" {
-		if !isBool {
+		if fv.NoOptDefVal == "" {
 			return fmt.Errorf("--%s needs a value", name)
 		}
-		value = "true"
+		value = fv.NoOptDefVal
 	}
 	value = unquote(value)
 	if rest, ok := strings.CutPrefix(value, "~/"); ok {
@@ -131,11 +109,21 @@ func applyConfigLine(fl *flag.FlagSet, line string) error {
 			value = filepath.Join(home, rest)
 		}
 	}
+	if skip[name] {
+		return nil
+	}
 	if err := fl.Set(name, value); err != nil {
+		var inv *pflag.InvalidValueError
+		if errors.As(err, &inv) {
+			err = inv.Unwrap()
+		}
 		return fmt.Errorf("--%s %s: %v", name, value, err)
 	}
 	return nil
 }
+
+// noConfigFlags are flags the config file cannot set.
+var noConfigFlags = map[string]bool{"config": true, "version": true, "help": true, "options": true}
 
 // unquote removes one pair of matching ' or " around s.
 func unquote(s string) string {

@@ -2,9 +2,10 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/airnef-mount/airnef-mount/camera"
 	"github.com/airnef-mount/airnef-mount/ptpip"
@@ -23,12 +24,12 @@ type connectOptions struct {
 	interfaces  string // comma-separated SSDP interfaces; "" all
 }
 
-func (o *connectOptions) connectFlags(fl *flag.FlagSet) {
+func (o *connectOptions) connectFlags(fl *pflag.FlagSet) {
 	fl.BoolVar(&o.cameraSleep, "camera-sleep", true, "at unmount, put a Sony camera to sleep (it leaves Send to Computer); false leaves it on")
-	fl.BoolVar(&o.wait, "wait", false, "keep running and mount each camera that announces itself at MOUNTPOINT/MODEL-SERIAL")
+	fl.BoolVarP(&o.wait, "wait", "w", false, "keep running and mount each camera that announces itself at MOUNTPOINT/MODEL-SERIAL")
 	fl.StringVar(&o.exec, "exec", "", "with --wait: run the shell `command` with the camera's mount path as its last argument, then unmount (and put a Sony to sleep)")
-	fl.DurationVar(&o.quietPeriod, "quiet-period", camera.DefaultQuietPeriod, "with --wait: after a camera left, ignore its announcements until it has been silent this long")
-	fl.DurationVar(&o.listenTime, "listen-time", ssdp.DefaultListenTime, "how long to listen for cameras announcing themselves when no --camera is given")
+	durationVar(fl, &o.quietPeriod, "quiet-period", camera.DefaultQuietPeriod, "with --wait: after a camera left, ignore its announcements until it has been silent this long")
+	durationVar(fl, &o.listenTime, "listen-time", ssdp.DefaultListenTime, "how long to listen for cameras announcing themselves when no --camera is given")
 	fl.StringVar(&o.interfaces, "ssdp-interface", "", "comma-separated network `interfaces` to look for cameras on (default: every one that is up)")
 }
 

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"path"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/mtp"
@@ -21,11 +22,9 @@ import (
 type desktopOptions struct {
 	configFile string
 	thumbnails bool
-	flagSet    *flag.FlagSet // every flag, for --help and its tests
 }
 
-func (o *desktopOptions) desktopFlags(fl *flag.FlagSet) {
-	o.flagSet = fl
+func (o *desktopOptions) desktopFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&o.configFile, "config", "", "read flags from this `file`, one per line (default "+configHint()+")")
 	fl.BoolVar(&o.thumbnails, "thumbnails", false, "as a folder is listed, put the camera's own thumbnail of each picture in the desktop's thumbnail cache (~/.cache/thumbnails), so file managers show pictures without reading the files")
 }

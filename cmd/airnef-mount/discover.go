@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,8 +10,6 @@ import (
 
 	"github.com/airnef-mount/airnef-mount/ssdp"
 )
-
-const discoverUsage = "usage: airnef-mount discover [--listen-time 3s] [--ssdp-interface IFACE,...] [--debug ptp]"
 
 // noCameraAdvice is what to check when no camera answered.
 const noCameraAdvice = "no camera announced itself; check that the camera's WiFi is on in PC mode " +
@@ -28,32 +24,11 @@ const noCameraAdvice = "no camera announced itself; check that the camera's WiFi
 //
 // and tells a Sony in a smartphone mode to choose Send to Computer. It
 // exits 1 with advice when it finds no camera that speaks PTP/IP.
-func runDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("airnef-mount discover", flag.ContinueOnError)
-	fl.SetOutput(io.Discard)
-	fl.Usage = func() {}
-	listen := fl.Duration("listen-time", ssdp.DefaultListenTime, "how long to listen for cameras")
-	ifaces := fl.String("ssdp-interface", "", "comma-separated network `interfaces` to search (default: every one that is up)")
-	debug := debugFlags{}
-	fl.Var(debug, "debug", "debug logs for a comma-separated `list` of ptp (or all)")
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, discoverUsage)
-			fmt.Fprintln(stderr, "Lists the cameras that announce themselves on the network (SSDP): ADDRESS MANUFACTURER MODEL SERVICE.")
-			fl.SetOutput(stderr)
-			fl.PrintDefaults()
-			return err
-		}
-		return &exitError{exitUsage, fmt.Errorf("discover: %w", err)}
-	}
-	if fl.NArg() != 0 {
-		return usageErr("discover takes no arguments, got %q", fl.Args())
-	}
-	if *listen <= 0 {
+func runDiscover(ctx context.Context, o *connectOptions, debug debugFlags, stdout, stderr io.Writer) error {
+	if o.listenTime <= 0 {
 		return usageErr("--listen-time must be positive")
 	}
-	_, ptpLog, _, _ := loggers(stderr, debug)
-	o := &connectOptions{listenTime: *listen, interfaces: *ifaces}
+	_, ptpLog, _, _ := newLogSetup(stderr, slog.LevelInfo, debug).loggers()
 	cams, err := discover(ctx, o, ptpLog)
 	if err != nil {
 		return err

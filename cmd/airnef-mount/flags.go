@@ -2,11 +2,16 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"net"
+	"os/user"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // byteSize is a flag holding a size in bytes, written with a unit or
@@ -74,10 +79,10 @@ func formatSize(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-// debugFlags is the -debug list: subsystems whose debug records are shown.
+// debugFlags is the --debug list: subsystems whose debug records are shown.
 type debugFlags map[string]bool
 
-// debugSubsystems are the names -debug accepts.
+// debugSubsystems are the names --debug accepts.
 var debugSubsystems = []string{"ptp", "fuse", "cache"}
 
 func (d debugFlags) Set(s string) error {
@@ -135,3 +140,119 @@ func cameraAddr(s string) (string, error) {
 	}
 	return net.JoinHostPort(host, defaultPort), nil
 }
+
+func (b *byteSize) Type() string { return "size" }
+
+func (d debugFlags) Type() string { return "list" }
+
+// durationFlag is a flag holding a duration written with its unit, as
+// time.ParseDuration reads it ("30s", "2m", "1h30m"); a bare number gets
+// a hint rather than a parse error.
+type durationFlag time.Duration
+
+func (d *durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		if _, nerr := strconv.ParseFloat(strings.TrimSpace(s), 64); nerr == nil {
+			return fmt.Errorf("%s has no unit; did you mean %ss?", s, strings.TrimSpace(s))
+		}
+		return fmt.Errorf("%q is not a duration (write e.g. 30s, 2m or 1h)", s)
+	}
+	*d = durationFlag(v)
+	return nil
+}
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+func (d *durationFlag) Type() string   { return "duration" }
+
+// durationVar defines a duration flag with the hint for a missing unit.
+func durationVar(fl *pflag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fl.Var((*durationFlag)(p), name, usage)
+}
+
+// idFlag is --uid or --gid: a number, or a user or group name.
+type idFlag struct {
+	id    *uint32
+	set   *bool
+	group bool
+}
+
+func (f idFlag) Set(s string) error {
+	s = strings.TrimSpace(s)
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		lookup, what := func(n string) (string, error) {
+			u, err := user.Lookup(n)
+			if err != nil {
+				return "", err
+			}
+			return u.Uid, nil
+		}, "user"
+		if f.group {
+			lookup, what = func(n string) (string, error) {
+				g, err := user.LookupGroup(n)
+				if err != nil {
+					return "", err
+				}
+				return g.Gid, nil
+			}, "group"
+		}
+		id, lerr := lookup(s)
+		if lerr != nil {
+			return fmt.Errorf("%q is not a number nor a known %s", s, what)
+		}
+		if n, err = strconv.ParseUint(id, 10, 32); err != nil {
+			return fmt.Errorf("%s %q has id %q", what, s, id)
+		}
+	}
+	*f.id, *f.set = uint32(n), true
+	return nil
+}
+
+func (f idFlag) String() string {
+	if f.set == nil || !*f.set {
+		return ""
+	}
+	return strconv.FormatUint(uint64(*f.id), 10)
+}
+
+func (f idFlag) Type() string { return "id" }
+
+// umaskFlag is --umask: permission bits taken away from every file and
+// folder, in octal.
+type umaskFlag uint32
+
+func (u *umaskFlag) Set(s string) error {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 8, 32)
+	if err != nil || n > 0o777 {
+		return fmt.Errorf("%q is not an octal umask (write e.g. 022 or 077)", s)
+	}
+	*u = umaskFlag(n)
+	return nil
+}
+
+func (u *umaskFlag) String() string { return fmt.Sprintf("%03o", uint32(*u)) }
+func (u *umaskFlag) Type() string   { return "octal" }
+
+// logLevel is --log-level: the least level logged.
+type logLevel struct{ slog.Level }
+
+func (l *logLevel) Set(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		l.Level = slog.LevelDebug
+	case "info":
+		l.Level = slog.LevelInfo
+	case "warn", "warning":
+		l.Level = slog.LevelWarn
+	case "error":
+		l.Level = slog.LevelError
+	default:
+		return fmt.Errorf("%q is not a level (debug, info, warning or error)", s)
+	}
+	return nil
+}
+
+func (l *logLevel) String() string { return strings.ToLower(l.Level.String()) }
+func (l *logLevel) Type() string   { return "level" }

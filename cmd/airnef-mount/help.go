@@ -1,10 +1,11 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // flagExamples gives each flag of the command line an example of use, shown
@@ -12,6 +13,15 @@ import (
 // same). A flag without one fails the package's tests.
 var flagExamples = map[string]string{
 	"camera":          "--camera 192.168.1.1 (or 192.168.1.1:15740, or [fe80::1%wlan0])",
+	"daemon":          "--daemon (or -d): airnef-mount -d -c 192.168.1.1 ~/camera && rsync -a ~/camera/ ~/Pictures/",
+	"foreground":      "--foreground (mount -t fuse.airnef-mount ... -o foreground stays in the foreground)",
+	"options":         "-o cache_size=512MiB,thumbnails,allow_other,uid=1000",
+	"uid":             "--uid 1000 (or --uid alice)",
+	"gid":             "--gid photos",
+	"umask":           "--umask 027 (files 0640, folders 0750)",
+	"log-level":       "--log-level warning",
+	"quiet":           "--quiet (or -q)",
+	"log-file":        "--log-file ~/.local/state/airnef-mount/log",
 	"cache-size":      "--cache-size 512MiB",
 	"block-size":      "--block-size 256KiB",
 	"timeout":         "--timeout 30s",
@@ -39,17 +49,29 @@ var flagExamples = map[string]string{
 
 // helpText is --help after the usage line; %s is the flag list.
 const helpText = `Mounts a WiFi camera as a read-only filesystem over PTP/IP and stays in the
-foreground until it is unmounted.
+foreground until it is unmounted (with --daemon, returns once mounted).
 
   airnef-mount --camera 192.168.1.1 ~/camera   mount the camera at that address
   airnef-mount ~/camera                        mount the one camera that announces itself
+  airnef-mount -d -c 192.168.1.1 ~/camera      the same, returning once mounted
   airnef-mount --wait ~/Cameras                mount each camera under ~/Cameras/MODEL-SERIAL
                                                as it announces itself ("Send to Computer")
   airnef-mount discover                        list the cameras that announce themselves
   airnef-mount status ~/camera                 what a running mount is doing
+  airnef-mount help | version | completion bash|zsh|fish
 
-Flags (they may also be written in %s, one per line, e.g. "cache-size 512MiB";
-the command line wins):
+mount(8) and /etc/fstab (type fuse.airnef-mount; SOURCE is the camera's address,
+or auto for the one that announces itself; -o takes the flags below with _ or -,
+and the usual mount options):
+
+  mount -t fuse.airnef-mount 192.168.1.1 ~/camera -o cache_size=512MiB
+  192.168.1.1  /home/u/camera  fuse.airnef-mount  noauto,user,cache_size=512MiB  0 0
+
+In that form (SOURCE MOUNTPOINT) it returns once mounted, as mount does.
+
+Flags may come before or after the mount point, long ones as --flag or -flag.
+They may also be written in %s,
+one per line, e.g. "cache-size 512MiB"; the command line wins:
 
 %s
 Sony cameras ("Send to Computer"):
@@ -63,7 +85,7 @@ Sony cameras ("Send to Computer"):
      choose "Send to Computer" on the camera. It shows "Sending..." while mounted.
   4. Unmount when done: the camera is put to sleep (--camera-sleep).
 
-Unmounting: press Ctrl-C, or run "fusermount3 -u MOUNTPOINT" (as root: umount).
+Unmounting: press Ctrl-C, or run "fusermount3 -u MOUNTPOINT" (or umount).
 A mount still in use is detached and ends when its last file is closed.
 
 Deleting: the camera is mounted read-only, always. airnef-mount never writes to
@@ -78,16 +100,26 @@ See airnef-mount(1) for more.
 // printHelp writes --help: the usage line, what the command does, every
 // flag of fl with its description, default and an example, then how to
 // pair a Sony, unmount, and why nothing is deleted.
-func printHelp(w io.Writer, fl *flag.FlagSet) {
+func printHelp(w io.Writer, fl *pflag.FlagSet) {
 	var flags strings.Builder
-	fl.VisitAll(func(f *flag.Flag) {
-		arg, usage := flag.UnquoteUsage(f)
-		fmt.Fprintf(&flags, "  --%s", f.Name)
+	fl.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		arg, usage := pflag.UnquoteUsage(f)
+		if f.NoOptDefVal != "" {
+			arg = "" // a boolean: --flag, or --flag=false
+		}
+		flags.WriteString("  ")
+		if f.Shorthand != "" {
+			fmt.Fprintf(&flags, "-%s, ", f.Shorthand)
+		}
+		fmt.Fprintf(&flags, "--%s", f.Name)
 		if arg != "" {
 			fmt.Fprintf(&flags, " %s", arg)
 		}
 		fmt.Fprintf(&flags, "\n      %s", usage)
-		if d := f.DefValue; d != "" && d != "false" && d != "0" {
+		if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "[]" && d != "000" {
 			fmt.Fprintf(&flags, " (default %s)", d)
 		}
 		if ex := flagExamples[f.Name]; ex != "" {

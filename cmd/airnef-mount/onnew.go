@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // onNewOptions is --on-new: tethered shooting.
@@ -17,7 +18,7 @@ type onNewOptions struct {
 	onNew string
 }
 
-func (o *onNewOptions) onNewFlags(fl *flag.FlagSet) {
+func (o *onNewOptions) onNewFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&o.onNew, "on-new", "", "run the shell `command` for each picture the camera takes while mounted, with the file's path in the mount as its last argument")
 }
 

@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/spf13/pflag"
 
 	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/mtp"
@@ -25,7 +25,7 @@ type renameOptions struct {
 	fileSpec     *pathspec.Spec
 }
 
-func (o *renameOptions) renameFlags(fl *flag.FlagSet) {
+func (o *renameOptions) renameFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&o.dirnamespec, "dirnamespec", "", "show files under directories named by Airnef's renaming `spec`, e.g. '@capturedate_y@/@capturedate@' ('/' or '\\' separate directories)")
 	fl.StringVar(&o.filenamespec, "filenamespec", "", "name files by Airnef's renaming `spec`, e.g. '@cameramodel@_@filename@'")
 }

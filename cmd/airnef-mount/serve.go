@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/airnef-mount/airnef-mount/cache"
 	"github.com/airnef-mount/airnef-mount/camera"
 	"github.com/airnef-mount/airnef-mount/fusefs"
+	"github.com/airnef-mount/airnef-mount/internal/service"
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/tree"
 )
@@ -22,6 +24,10 @@ type mounter struct {
 	loc    *time.Location
 	stdout io.Writer
 	conn   *camera.Connector
+	svc    *service.Notifier // readiness: background, systemd
+	// detached is what stdout and stderr become once ready in the
+	// background (service.Notifier.Ready).
+	detached *os.File
 
 	log, ptpLog, fuseLog, cacheLog *slog.Logger
 }
@@ -88,6 +94,7 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 	}
 	cfg := fusefs.Config{
 		Tree: tr, Cache: blocks, Logger: m.fuseLog, OnNew: onNew,
+		UID: o.owner(), GID: o.group(), Umask: uint32(o.umask),
 		Status: func() string {
 			s := cur.Load()
 			switch {
@@ -120,7 +127,7 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		return failErr("mounting at %s failed: %s; check that fuse3 is installed and that you may use /dev/fuse (mode 0666 on Debian, or be root)%s",
 			mnt, strings.TrimSpace(err.Error()), allowOtherHint(o.allowOther))
 	}
-	fmt.Fprintf(m.stdout, "mounted %s %s (serial %s) at %s\n", info.Manufacturer, info.Model, info.SerialNumber, mnt)
+	m.announce(fmt.Sprintf("mounted %s %s (serial %s) at %s", info.Manufacturer, info.Model, info.SerialNumber, mnt))
 	if mode.ready != nil {
 		mode.ready(mnt)
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,31 +17,15 @@ const statusUsage = "usage: airnef-mount status [--interval 1s] MOUNTPOINT"
 // /.airnef/stats and prints the camera, the session's state, objects
 // listed, bytes read, the cache hit rate and the transfer rate (over
 // --interval, and on average since the mount).
-func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
-	fl := flag.NewFlagSet("airnef-mount status", flag.ContinueOnError)
-	fl.SetOutput(io.Discard)
-	interval := fl.Duration("interval", time.Second, "measure the transfer rate over this `duration` (0: average only)")
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, statusUsage)
-			fmt.Fprintln(stdout, "Prints what the airnef-mount serving MOUNTPOINT is doing, from MOUNTPOINT/.airnef/stats.")
-			fl.SetOutput(stdout)
-			fl.PrintDefaults()
-			return err
-		}
-		return usageErr("status: %v (%s)", err, statusUsage)
-	}
-	if fl.NArg() != 1 {
-		return usageErr("status: one mount point expected (%s)", statusUsage)
-	}
-	file := filepath.Join(fl.Arg(0), ".airnef", "stats")
+func runStatus(ctx context.Context, mnt string, interval time.Duration, stdout io.Writer) error {
+	file := filepath.Join(mnt, ".airnef", "stats")
 	first, err := readStats(file)
 	if err != nil {
-		return failErr("%s is not an airnef-mount mount, or it does not answer: %v", fl.Arg(0), err)
+		return failErr("%s is not an airnef-mount mount, or it does not answer: %v", mnt, err)
 	}
 	var now *statsSample
-	if *interval > 0 {
-		t := time.NewTimer(*interval)
+	if interval > 0 {
+		t := time.NewTimer(interval)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
@@ -52,7 +34,7 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		second, err := readStats(file)
 		if err != nil {
-			return failErr("%s stopped answering: %v", fl.Arg(0), err)
+			return failErr("%s stopped answering: %v", mnt, err)
 		}
 		now = &statsSample{first: first, second: second}
 		first = second

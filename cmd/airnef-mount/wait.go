@@ -41,7 +41,7 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 		})
 	}()
 	m.log.Info("waiting for cameras to announce themselves", "dir", m.o.mountpoint)
-	fmt.Fprintf(m.stdout, "waiting for cameras at %s\n", m.o.mountpoint)
+	m.announce(fmt.Sprintf("waiting for cameras at %s", m.o.mountpoint))
 
 	active := map[string]*waitJob{} // by host
 	arrivals := camera.NewArrivals(m.o.quietPeriod, m.log)
