@@ -50,13 +50,17 @@ func dailyFiles(t *testing.T, dir string) []string {
 	return files
 }
 
-// make install DESTDIR=... installs exactly the program, its man page and
-// the user service; make uninstall removes them.
+// make install DESTDIR=... installs exactly the program, its man page, the
+// user service, the .desktop file and the shell completions; make
+// uninstall removes them.
 func TestDailyInstall(t *testing.T) {
 	dest := t.TempDir()
 	bin := t.TempDir()
 	dailyMake(t, "install", "DESTDIR="+dest, "BIN="+bin)
-	want := []string{"usr/local/bin/airnef-mount", "usr/local/lib/systemd/user/airnef-mount.service", "usr/local/share/man/man1/airnef-mount.1"}
+	want := []string{"usr/local/bin/airnef-mount", "usr/local/lib/systemd/user/airnef-mount.service",
+		"usr/local/share/applications/airnef-mount.desktop", "usr/local/share/bash-completion/completions/airnef-mount",
+		"usr/local/share/fish/vendor_completions.d/airnef-mount.fish", "usr/local/share/man/man1/airnef-mount.1",
+		"usr/local/share/zsh/site-functions/_airnef-mount"}
 	if got := dailyFiles(t, dest); !slices.Equal(got, want) {
 		t.Fatalf("installed %q, want exactly %q", got, want)
 	}
@@ -72,9 +76,28 @@ func TestDailyInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"ExecStart=/usr/local/bin/airnef-mount --wait --thumbnails %h/Cameras\n", "Restart=on-failure\n"} {
+	for _, w := range []string{"ExecStart=/usr/local/bin/airnef-mount --wait --thumbnails %h/Cameras\n", "Restart=on-failure\n",
+		"Type=notify\n", "RestartPreventExitStatus=2 3\n"} {
 		if !strings.Contains(string(unit), w) {
 			t.Errorf("unit lacks %q:\n%s", w, unit)
+		}
+	}
+	for _, f := range want[1:] {
+		if fi, _ := os.Stat(filepath.Join(dest, f)); fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v", f, fi.Mode())
+		}
+	}
+	// The notifications name the desktop entry airnef-mount.
+	desktop := filepath.Join(dest, "usr/local/share/applications/airnef-mount.desktop")
+	if dfv, err := exec.LookPath("desktop-file-validate"); err == nil {
+		mountRunCmd(t, time.Minute, nil, dfv, desktop)
+	}
+	t.Run("bash completion", func(t *testing.T) {
+		dailyBashComplete(t, dest, prog)
+	})
+	for _, shell := range []string{"zsh", "fish"} {
+		if sh, err := exec.LookPath(shell); err == nil { // not installed by make deps
+			mountRunCmd(t, time.Minute, nil, sh, "-n", filepath.Join(dest, want[map[string]int{"zsh": 6, "fish": 4}[shell]]))
 		}
 	}
 	dailyMake(t, "uninstall", "DESTDIR="+dest)
@@ -98,6 +121,11 @@ func TestDailyInstall(t *testing.T) {
 		if !strings.Contains(string(b), "ExecStart="+prefix+"/bin/airnef-mount ") {
 			t.Fatalf("ExecStart is not the installed program:\n%s", b)
 		}
+		// The man page's FILES name what was installed where.
+		man, _ := os.ReadFile(filepath.Join(prefix, "share/man/man1/airnef-mount.1"))
+		if !strings.Contains(string(man), prefix+"/lib/systemd/user/airnef-mount.service") || strings.Contains(string(man), "/usr/local/") {
+			t.Errorf("the installed man page does not follow PREFIX %s", prefix)
+		}
 		run := t.TempDir()
 		os.Chmod(run, 0o700)
 		// MANPATH: the unit's Documentation=man:airnef-mount(1) is
@@ -113,6 +141,58 @@ func TestDailyInstall(t *testing.T) {
 			t.Errorf("systemd-analyze accepted a unit without its program:\n%s", out)
 		}
 	})
+}
+
+// dailyBashComplete completes command lines in bash with the installed
+// completion script, as bash-completion would load it.
+func dailyBashComplete(t *testing.T, dest, prog string) {
+	bash := mountRequireTool(t, "bash")
+	const lib = "/usr/share/bash-completion/bash_completion" // cobra's script needs it
+	if _, err := os.Stat(lib); err != nil {
+		t.Skip("bash-completion is not installed (make deps installs it)")
+	}
+	script := filepath.Join(dest, "usr/local/share/bash-completion/completions/airnef-mount")
+	complete := func(words ...string) []string {
+		t.Helper()
+		// The script calls the program (its __complete command) by
+		// name: PATH finds the installed one.
+		cmd := fmt.Sprintf(`source `+lib+`; source %q; COMP_WORDS=(%s); COMP_CWORD=%d; COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}; __start_airnef-mount; printf '%%s\n' "${COMPREPLY[@]}"`,
+			script, dailyQuoteWords(words), len(words)-1)
+		c := exec.Command(bash, "-c", cmd)
+		c.Env = append(os.Environ(), "PATH="+filepath.Dir(prog)+":"+os.Getenv("PATH"))
+		out, err := c.Output() // compopt complains on stderr outside a real completion
+		if err != nil {
+			t.Fatalf("bash: %v", err)
+		}
+		return strings.Fields(string(out))
+	}
+	if got := complete("airnef-mount", "dis"); !slices.Equal(got, []string{"discover"}) {
+		t.Errorf("airnef-mount dis<TAB>: %q", got)
+	}
+	if got := complete("airnef-mount", "--debug", ""); !slices.Equal(got, []string{"ptp", "fuse", "cache", "all"}) {
+		t.Errorf("--debug <TAB>: %q", got)
+	}
+	if got := complete("airnef-mount", "--log-l"); !slices.Equal(got, []string{"--log-level"}) && !slices.Equal(got, []string{"--log-level="}) {
+		t.Errorf("--log-l<TAB>: %q", got)
+	}
+	if got := complete("airnef-mount", "completion", ""); !slices.Contains(got, "bash") || !slices.Contains(got, "fish") {
+		t.Errorf("completion <TAB>: %q", got)
+	}
+	// The mount point after a SOURCE: directories only.
+	os.WriteFile(filepath.Join(dest, "usr-file"), nil, 0o644)
+	if got := complete("airnef-mount", "192.168.1.1", filepath.Join(dest, "us")); !slices.Equal(got, []string{filepath.Join(dest, "usr")}) {
+		t.Errorf("airnef-mount 192.168.1.1 %s/us<TAB>: %q", dest, got)
+	}
+	os.Remove(filepath.Join(dest, "usr-file"))
+}
+
+// dailyQuoteWords quotes words for a bash array.
+func dailyQuoteWords(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
 }
 
 // dailyGIOThumb asks GIO, as a file manager does, for the thumbnail of
