@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf16"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
@@ -32,12 +33,17 @@ import (
 //	            packet cut short, then the connection ends
 //	oversized   OVERSIZED.JPG: a read is answered with an Operation Response
 //	            whose Length field says ~4 GiB, then the connection ends
+//	slow        SLOW.JPG: a read is answered with Start Data, then one data
+//	            byte every HostileTrickle, never more
+//	probes      PROBES.JPG: a read is answered with a Probe Request every
+//	            HostileTrickle on the command connection, never data
 //
 // Hostile objects have handles from 0x7E000000 up, which no card object
 // gets. Their data bytes are HostileByte(offset).
 
 // HostileKinds are the kinds Config.Hostile accepts ("all" is every one).
-var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized"}
+var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized",
+	"slow", "probes"}
 
 // Sizes of the hostile kinds.
 const (
@@ -46,6 +52,9 @@ const (
 	HostileHugeSize = 0xFFFFFFF0
 	// HostileFileSize is the size of the small hostile files.
 	HostileFileSize = 4096
+	// HostileTrickle is the pause between the pieces of a slow answer:
+	// shorter than any --timeout, far below any usable rate.
+	HostileTrickle = 500 * time.Millisecond
 )
 
 // Handle ranges of the hostile objects.
@@ -78,6 +87,8 @@ const (
 	hData      hmode = iota // its bytes
 	hTruncated              // a cut-short Data packet
 	hOversized              // a response claiming ~4 GiB
+	hSlow                   // a byte every HostileTrickle
+	hProbes                 // a Probe Request every HostileTrickle
 )
 
 type hobj struct {
@@ -167,6 +178,12 @@ func newHostile(c *Camera, kinds []string) (*hostile, error) {
 	}
 	if h.kinds["oversized"] {
 		h.add(0, units("OVERSIZED.JPG"), false, HostileFileSize, hOversized, true)
+	}
+	if h.kinds["slow"] {
+		h.add(0, units("SLOW.JPG"), false, HostileFileSize, hSlow, true)
+	}
+	if h.kinds["probes"] {
+		h.add(0, units("PROBES.JPG"), false, HostileFileSize, hProbes, true)
 	}
 	for _, op := range []mtp.OpCode{mtp.OpGetObjectHandles, mtp.OpGetNumObjects, mtp.OpGetObjectInfo,
 		mtp.OpGetObject, mtp.OpGetPartialObject, mtp.OpAndroidGetPartialObject64, mtp.OpNikonGetPartialObjectEx,
@@ -366,6 +383,33 @@ func (h *hostile) read(s *session, t *txn, o hobj, off, n uint64, partial bool) 
 		b = binary.LittleEndian.AppendUint16(b, uint16(mtp.RespOK))
 		b = binary.LittleEndian.AppendUint32(b, t.tid)
 		return reply{raw: b}
+	case o.mode == hSlow:
+		return reply{stream: func(w *wire) error {
+			b, _ := (&ptpip.StartData{TransactionID: t.tid, TotalLength: n}).AppendBinary(nil)
+			b = binary.LittleEndian.AppendUint32(b, uint32(ptpip.DataHeaderSize+n))
+			b = binary.LittleEndian.AppendUint32(b, uint32(ptpip.PacketEndData))
+			b = binary.LittleEndian.AppendUint32(b, t.tid)
+			for i := uint64(0); ; i++ {
+				if err := w.write(b); err != nil || i == n {
+					return err
+				}
+				if err := sleepUntil(time.Now().Add(HostileTrickle), w.done); err != nil {
+					return err
+				}
+				b = []byte{HostileByte(int64(off + i))}
+			}
+		}}
+	case o.mode == hProbes:
+		return reply{stream: func(w *wire) error {
+			for {
+				if err := w.send(&ptpip.ProbeRequest{}); err != nil {
+					return err
+				}
+				if err := sleepUntil(time.Now().Add(HostileTrickle), w.done); err != nil {
+					return err
+				}
+			}
+		}}
 	}
 	return reply{code: mtp.RespOK, params: params, data: io.NewSectionReader(hostileData{}, int64(off), int64(n))}
 }

@@ -53,10 +53,16 @@ type Config struct {
 	// before the camera answers the Init Command Request.
 	ConnectTimeout time.Duration
 	// Timeout is the longest time one read or write on the command
-	// connection may go without progress (default 10 s). It is reset on
-	// every packet and every chunk of data, so it bounds a stall, not a
-	// transfer.
+	// connection may wait (default 10 s), and a transaction's allowance
+	// before its data counts: a transaction may last Timeout plus one
+	// second per MinRate data bytes it moved. Probe Requests and empty
+	// packets move nothing, so a camera that trickles or only probes
+	// fails within about Timeout, while a long transfer lives as long as
+	// its data keeps MinRate.
 	Timeout time.Duration
+	// MinRate is the slowest data rate, in bytes per second, a
+	// transaction may keep (default DefaultMinRate).
+	MinRate int64
 	// KeepAlive is the idle time after which the session runs GetDeviceInfo
 	// by itself (default 5 s; negative disables it).
 	KeepAlive time.Duration
@@ -74,6 +80,10 @@ const (
 	DefaultTimeout        = 10 * time.Second
 	DefaultKeepAlive      = 5 * time.Second
 	DefaultMaxPacket      = 16<<20 + HeaderSize
+	// DefaultMinRate is a quarter of 802.11b's slowest rate (1 Mbit/s):
+	// an honest link at the edge of WiFi range stays above it, a camera
+	// that trickles bytes to hold the session falls below it.
+	DefaultMinRate = 32 << 10
 )
 
 // probeAutoWait is how long ProbeAuto waits for a Probe Response.
@@ -101,6 +111,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
+	}
+	if c.MinRate <= 0 {
+		c.MinRate = DefaultMinRate
 	}
 	if c.KeepAlive == 0 {
 		c.KeepAlive = DefaultKeepAlive
@@ -558,6 +571,7 @@ func (s *Session) doLocked(ctx context.Context, req mtp.Request, dataOut io.Read
 	tid := s.nextTIDLocked()
 	start := time.Now()
 	release := s.cmd.bind(ctx, s.cfg.Timeout)
+	s.cmd.budget(start, s.cfg.MinRate)
 	tx := transaction{s: s, tid: tid}
 	resp, err := tx.run(req, dataOut, dataOutSize, dataIn)
 	cause := release()
@@ -566,6 +580,9 @@ func (s *Session) doLocked(ctx context.Context, req mtp.Request, dataOut io.Read
 		switch {
 		case cause != nil:
 			err = withCause(cause, err)
+		case errors.Is(err, os.ErrDeadlineExceeded) && s.cmd.exhausted():
+			err = fmt.Errorf("too slow: %d data bytes in %v, under %d bytes/s after %v: %w",
+				tx.in+tx.out, time.Since(start).Round(time.Millisecond), s.cfg.MinRate, s.cfg.Timeout, err)
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			err = fmt.Errorf("no progress for %v: %w", s.cfg.Timeout, err)
 		}
@@ -675,6 +692,7 @@ func (t *transaction) send(r io.Reader, size int64) error {
 			return fmt.Errorf("sending %s: %w", typ, err)
 		}
 		t.out += int64(n)
+		s.cmd.moved(int64(n))
 		if typ == PacketEndData {
 			return nil
 		}
@@ -761,7 +779,9 @@ func (t *transaction) receive(dataIn io.Writer) (mtp.Response, error) {
 			return mtp.Response{Code: mtp.ResponseCode(p.Code), TransactionID: p.TransactionID, Params: p.Params}, nil
 		case *ProbeRequest:
 			// Probes may come on either connection; answer so the
-			// camera keeps the session.
+			// camera keeps the session. A probe is no progress: it
+			// extends neither the transaction's allowance nor, beyond
+			// the next read, its wait.
 			b, _ := (&ProbeResponse{}).AppendBinary(s.buf[:0])
 			if _, err := s.cmd.Write(b); err != nil {
 				return mtp.Response{}, fmt.Errorf("answering a probe: %w", err)
@@ -796,6 +816,7 @@ func (t *transaction) copy(dst io.Writer, n int64) error {
 			}
 		}
 		t.in += int64(k)
+		s.cmd.moved(int64(k))
 		n -= int64(k)
 	}
 	return nil
@@ -884,11 +905,17 @@ type guardedConn struct {
 	progress time.Duration // longest wait of one Read or Write; 0: none
 	limit    time.Time     // the context's deadline; zero: none
 	cause    error         // set when the context ended: I/O fails with it
+
+	// The transaction's allowance (budget): it ends progress after
+	// start, plus one second per minRate bytes moved. minRate 0: none.
+	start   time.Time
+	minRate int64
+	bytes   int64
 }
 
-// arm sets the deadline for the next Read or Write: progress from now
-// (so a long transfer lives as long as bytes keep moving), but never later
-// than the context's deadline.
+// arm sets the deadline for the next Read or Write: progress from now,
+// but never later than the transaction's allowance (so a transfer lives
+// as long as its data keeps the minimum rate) or the context's deadline.
 func (c *guardedConn) arm() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -900,8 +927,44 @@ func (c *guardedConn) arm() error {
 		if p := time.Now().Add(c.progress); d.IsZero() || p.Before(d) {
 			d = p
 		}
+		if e, ok := c.budgetEndLocked(); ok && e.Before(d) {
+			d = e
+		}
 	}
 	return c.Conn.SetDeadline(d)
+}
+
+// budgetEndLocked is when the transaction's allowance runs out; false
+// without one. c.mu must be held.
+func (c *guardedConn) budgetEndLocked() (time.Time, bool) {
+	if c.minRate <= 0 || c.progress <= 0 {
+		return time.Time{}, false
+	}
+	return c.start.Add(c.progress + time.Duration(float64(c.bytes)/float64(c.minRate)*float64(time.Second))), true
+}
+
+// exhausted reports whether the last transaction's allowance has run out.
+func (c *guardedConn) exhausted() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.budgetEndLocked()
+	return ok && !time.Now().Before(e)
+}
+
+// budget starts the allowance of the transaction bound now (bind): it
+// began at start and must move minRate bytes a second after its first
+// progress interval.
+func (c *guardedConn) budget(start time.Time, minRate int64) {
+	c.mu.Lock()
+	c.start, c.minRate, c.bytes = start, minRate, 0
+	c.mu.Unlock()
+}
+
+// moved credits n data bytes of the transaction to its allowance.
+func (c *guardedConn) moved(n int64) {
+	c.mu.Lock()
+	c.bytes += n
+	c.mu.Unlock()
 }
 
 func (c *guardedConn) Read(p []byte) (int, error) {

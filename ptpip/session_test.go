@@ -876,9 +876,9 @@ func TestSilentCameraTimeout(t *testing.T) {
 	assertBroken(t, s, err)
 }
 
-// TestTimeoutIsProgressBased: a transfer longer than Timeout succeeds as
-// long as each piece arrives within it.
-func TestTimeoutIsProgressBased(t *testing.T) {
+// TestTimeoutIsRateBased: a transfer longer than Timeout succeeds as long
+// as its data keeps MinRate.
+func TestTimeoutIsRateBased(t *testing.T) {
 	cam := newFakeCamera(t, func(c *fakeCamera) {
 		c.handle = func(w net.Conn, op received) {
 			tid := op.req.TransactionID
@@ -892,13 +892,59 @@ func TestTimeoutIsProgressBased(t *testing.T) {
 	})
 	cfg := testConfig()
 	cfg.Timeout = 250 * time.Millisecond
+	cfg.MinRate = 10 // each byte buys 100 ms
 	s := dial(t, cam, cfg)
 	var got bytes.Buffer
+	start := time.Now()
 	if _, err := s.Do(testContext(t), mtp.Request{Code: mtp.OpGetObject}, nil, 0, &got); err != nil {
 		t.Fatalf("Do: %v", err)
 	}
 	if got.String() != "xxxxxx" {
 		t.Errorf("got %q", got.String())
+	}
+	if d := time.Since(start); d < cfg.Timeout {
+		t.Errorf("the transfer took %v, not longer than Timeout: the test proves nothing", d)
+	}
+}
+
+// TestSlowCameraTimeout: a camera that answers in pieces each within
+// Timeout of the last, but too slowly (a byte every 50 ms, or only Probe
+// Requests), fails within about Timeout and breaks the session.
+func TestSlowCameraTimeout(t *testing.T) {
+	for name, trickle := range map[string]func(w net.Conn, tid uint32) error{
+		"bytes": func(w net.Conn, tid uint32) error {
+			return WritePacket(w, &Data{TransactionID: tid, Payload: []byte("x")})
+		},
+		"empty packets": func(w net.Conn, tid uint32) error {
+			return WritePacket(w, &Data{TransactionID: tid})
+		},
+		"probes": func(w net.Conn, tid uint32) error {
+			return WritePacket(w, &ProbeRequest{})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cam := newFakeCamera(t, func(c *fakeCamera) {
+				c.handle = func(w net.Conn, op received) {
+					tid := op.req.TransactionID
+					send(w, &StartData{TransactionID: tid, TotalLength: 1 << 20})
+					for trickle(w, tid) == nil {
+						time.Sleep(50 * time.Millisecond)
+					}
+				}
+			})
+			cfg := testConfig()
+			cfg.Timeout = 300 * time.Millisecond
+			s := dial(t, cam, cfg)
+			start := time.Now()
+			_, err := s.Do(testContext(t), mtp.Request{Code: mtp.OpGetObject}, nil, 0, io.Discard)
+			if d := time.Since(start); d < 250*time.Millisecond || d > 1500*time.Millisecond {
+				t.Errorf("ended after %v, want about 300ms", d)
+			}
+			if !errors.Is(err, os.ErrDeadlineExceeded) || !strings.Contains(err.Error(), "too slow") {
+				t.Errorf("Do: %v, want a \"too slow\" os.ErrDeadlineExceeded", err)
+			}
+			assertBroken(t, s, err)
+		})
 	}
 }
 

@@ -249,4 +249,6 @@ const hostileHelp = `Hostile kinds (--hostile KIND,...; objects added to the top
   huge        HUGE.MOV: CompressedSize 0xFFFFFFF0, bytes computed when read
   truncated   TRUNCATED.JPG: reads get a Data packet cut short, then the connection ends
   oversized   OVERSIZED.JPG: reads get a response whose Length says ~4 GiB, then the end
+  slow        SLOW.JPG: reads get Start Data, then one data byte every half second
+  probes      PROBES.JPG: reads get a Probe Request every half second, never data
 `

@@ -1,0 +1,100 @@
+package test
+
+// More hostile cameras (camsim --hostile): slow answers, floods, bad
+// objects, hostile strings. Each test checks what every hostile case must
+// keep: no panic, no hang past --timeout, bounded memory, an unmount within
+// seconds, no path outside its folder, and only operations that read.
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/camsim"
+	"github.com/airnef-mount/airnef-mount/mtp"
+)
+
+// hostileReadOps are the operations airnef-mount may send: each only reads.
+var hostileReadOps = []mtp.OpCode{
+	mtp.OpGetDeviceInfo, mtp.OpOpenSession, mtp.OpCloseSession, mtp.OpGetStorageIDs,
+	mtp.OpGetStorageInfo, mtp.OpGetNumObjects, mtp.OpGetObjectHandles, mtp.OpGetObjectInfo,
+	mtp.OpGetObject, mtp.OpGetThumb, mtp.OpGetPartialObject, mtp.OpGetObjectPropsSupported,
+	mtp.OpGetObjectPropDesc, mtp.OpGetObjectPropValue, mtp.OpGetObjectPropList,
+	mtp.OpAndroidGetPartialObject64, mtp.OpNikonGetEvent, mtp.OpNikonGetObjectSize,
+	mtp.OpNikonGetPartialObjectEx, mtp.OpCanonEOSGetObjectInfo64, mtp.OpCanonEOSGetPartialObject64,
+	mtp.OpCanonEOSGetPartialObjectEx64,
+}
+
+// hostileEnd checks that the camera received only operations that read,
+// then stops airnef-mount (SIGTERM) and checks that it unmounted and
+// exited cleanly within seconds.
+func hostileEnd(t *testing.T, cam *camsim.Camera, run *mountRun) {
+	t.Helper()
+	for op, n := range cam.OpCounts() {
+		if !slices.Contains(hostileReadOps, op) {
+			t.Errorf("the camera received %v %d times: not an operation that only reads", op, n)
+		}
+	}
+	start := time.Now()
+	run.cmd.Process.Signal(syscall.SIGTERM)
+	if code := run.exitCode(15 * time.Second); code != 0 {
+		t.Errorf("airnef-mount exited with %d after SIGTERM", code)
+	}
+	t.Logf("unmounted and exited %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+	if mountIsMounted(t, run.mnt) {
+		t.Errorf("%s still mounted after airnef-mount exited", run.mnt)
+	}
+}
+
+// A camera that answers a read with a byte every half second, or only
+// with Probe Requests, each piece well within --timeout: the read fails
+// with EIO within about --timeout, df meanwhile answers, the mount
+// reconnects and serves the card.
+func TestHostileSlow(t *testing.T) {
+	mountRequireFUSE(t)
+	for kind, name := range map[string]string{"slow": "SLOW.JPG", "probes": "PROBES.JPG"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel() // each waits for airnef-mount's redial
+			cam, storage, run := hostileMount(t, kind)
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(faultTimeout / 4) // the read holds the session
+				faultTimed(t, "df", 5*faultTimeout, func() error {
+					ctx, cancel := context.WithTimeout(context.Background(), 10*faultTimeout)
+					defer cancel()
+					out, err := exec.CommandContext(ctx, "df", run.mnt).CombinedOutput()
+					if err != nil {
+						t.Logf("df: %v: %s", err, out)
+					}
+					return err
+				})
+			}()
+			start := time.Now()
+			err := faultTimed(t, "reading "+name, 5*faultTimeout, func() error {
+				_, err := os.ReadFile(filepath.Join(storage, name))
+				return err
+			})
+			if !errors.Is(err, syscall.EIO) {
+				t.Errorf("reading %s: %v, want EIO", name, err)
+			}
+			if d := time.Since(start); d > 3*faultTimeout {
+				t.Errorf("EIO after %v, want about --timeout (%v)", d, faultTimeout)
+			}
+			wg.Wait()
+			hostileAlive(t, cam, storage, run)
+			if n, log := hostileLogLines(run, 1, "session broken", "too slow"); n < 1 {
+				t.Errorf("no \"too slow\" broken session in the log:\n%s", log)
+			}
+			hostileEnd(t, cam, run)
+		})
+	}
+}
