@@ -37,13 +37,15 @@ import (
 //	            byte every HostileTrickle, never more
 //	probes      PROBES.JPG: a read is answered with a Probe Request every
 //	            HostileTrickle on the command connection, never data
+//	events      once a session opens, HostileEvents ObjectAdded events as
+//	            fast as the link carries them, for handles no object has
 //
 // Hostile objects have handles from 0x7E000000 up, which no card object
 // gets. Their data bytes are HostileByte(offset).
 
 // HostileKinds are the kinds Config.Hostile accepts ("all" is every one).
 var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized",
-	"slow", "probes"}
+	"slow", "probes", "events"}
 
 // Sizes of the hostile kinds.
 const (
@@ -55,6 +57,9 @@ const (
 	// HostileTrickle is the pause between the pieces of a slow answer:
 	// shorter than any --timeout, far below any usable rate.
 	HostileTrickle = 500 * time.Millisecond
+	// HostileEvents is how many events the events kind floods a session
+	// with.
+	HostileEvents = 200_000
 )
 
 // Handle ranges of the hostile objects.
@@ -62,6 +67,7 @@ const (
 	hostileBase = 0x7E000001 // explicit objects
 	manyBase    = 0x7E100000 // MANY's files
 	deepBase    = 0x7E200000 // DEEP and the folders below it
+	floodBase   = 0x7E300000 // the events kind's handles: no object has them
 )
 
 // HostileByte is byte off of every hostile file.
@@ -185,6 +191,16 @@ func newHostile(c *Camera, kinds []string) (*hostile, error) {
 	if h.kinds["probes"] {
 		h.add(0, units("PROBES.JPG"), false, HostileFileSize, hProbes, true)
 	}
+	if h.kinds["events"] {
+		orig := c.ops[mtp.OpOpenSession]
+		c.ops[mtp.OpOpenSession] = func(s *session, t *txn) reply {
+			r := orig(s, t)
+			if r.code == mtp.RespOK {
+				h.flood(c, s)
+			}
+			return r
+		}
+	}
 	for _, op := range []mtp.OpCode{mtp.OpGetObjectHandles, mtp.OpGetNumObjects, mtp.OpGetObjectInfo,
 		mtp.OpGetObject, mtp.OpGetPartialObject, mtp.OpAndroidGetPartialObject64, mtp.OpNikonGetPartialObjectEx,
 		mtp.OpCanonEOSGetPartialObject64, mtp.OpCanonEOSGetPartialObjectEx64} {
@@ -200,6 +216,33 @@ func newHostile(c *Camera, kinds []string) (*hostile, error) {
 		}
 	}))
 	return h, nil
+}
+
+// flood sends HostileEvents ObjectAdded events on s's event connection,
+// in the background, as fast as the link carries them.
+func (h *hostile) flood(c *Camera, s *session) {
+	c.mu.Lock()
+	w := s.evt
+	c.mu.Unlock()
+	if w == nil {
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		var b []byte
+		for i := range uint32(HostileEvents) {
+			ev := &ptpip.Event{Code: uint16(mtp.EventObjectAdded), TransactionID: 0xFFFFFFFF, Params: []uint32{floodBase + i}}
+			b, _ = ev.AppendBinary(b)
+			if len(b) >= 64<<10 || i == HostileEvents-1 {
+				if err := w.write(b); err != nil {
+					return
+				}
+				b = b[:0]
+			}
+		}
+		c.log.Info("hostile: event flood sent", "events", HostileEvents)
+	}()
 }
 
 // add makes an explicit object in parent (0: the top level) and lists it

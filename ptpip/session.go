@@ -96,6 +96,10 @@ const bufSize = 64 << 10
 // eventBuffer is the capacity of the Events channel.
 const eventBuffer = 64
 
+// dropLogEvery is how often a flood of dropped events is logged: one
+// line with the count, not one per event.
+const dropLogEvery = 10 * time.Second
+
 // maxParams is the largest number of parameters of an operation.
 const maxParams = 5
 
@@ -196,6 +200,8 @@ type Session struct {
 	hdr    [HeaderSize]byte
 
 	observe atomic.Pointer[func(op mtp.OpCode, bytes int64, dur time.Duration)] // Observe's f
+
+	dropped drops // events dropped for want of a reader
 
 	state sync.Mutex
 	cause error         // why the session is broken; nil while it works
@@ -462,6 +468,7 @@ func (s *Session) readEvents() {
 			default:
 				s.log.Warn("event connection ended", "err", err)
 			}
+			s.dropped.flush(s.log)
 			return
 		}
 		p, err := Unmarshal(b)
@@ -477,7 +484,7 @@ func (s *Session) readEvents() {
 			case s.events <- ev:
 				s.log.Debug("ptp event", "event", ev.Code, "params", ev.Params)
 			default:
-				s.log.Warn("event dropped: nobody is reading events", "event", ev.Code, "params", ev.Params)
+				s.dropped.add(s.log, ev)
 			}
 		case *ProbeRequest:
 			// The camera checks that we are alive: answer, or it may drop us.
@@ -833,8 +840,58 @@ func unexpected(err error) error {
 
 // Events returns the camera's events. The channel is closed when the event
 // connection ends (the session broke or was closed, or the camera closed
-// it). Events that arrive while the channel is full are dropped and logged.
+// it). Events that arrive while the channel is full are dropped, counted
+// (DroppedEvents) and logged once per dropLogEvery.
 func (s *Session) Events() <-chan mtp.Event { return s.events }
+
+// DroppedEvents is how many events arrived while the Events channel was
+// full and were dropped.
+func (s *Session) DroppedEvents() uint64 { return s.dropped.total.Load() }
+
+// drops counts dropped events and logs them: the first at once, then the
+// count of those since once per dropLogEvery (a flood of events must not
+// become a flood of log lines).
+type drops struct {
+	total atomic.Uint64
+
+	mu      sync.Mutex
+	pending uint64      // dropped since the last line
+	last    time.Time   // the last line
+	timer   *time.Timer // logs pending at last+dropLogEvery; nil: none set
+}
+
+func (d *drops) add(log *slog.Logger, ev mtp.Event) {
+	d.total.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pending++
+	switch {
+	case d.timer != nil:
+	case time.Since(d.last) >= dropLogEvery:
+		log.Warn("event dropped: events arrive faster than they are handled; further drops are counted",
+			"event", ev.Code, "params", ev.Params, "dropped", d.pending, "total", d.total.Load())
+		d.pending, d.last = 0, time.Now()
+		fallthrough
+	default:
+		d.timer = time.AfterFunc(time.Until(d.last.Add(dropLogEvery)), func() { d.flush(log) })
+	}
+}
+
+// flush logs the drops not logged yet, if any.
+func (d *drops) flush(log *slog.Logger) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	if d.pending == 0 {
+		return
+	}
+	log.Warn("events dropped: events arrive faster than they are handled", "dropped", d.pending,
+		"total", d.total.Load(), "since", time.Since(d.last).Round(time.Second))
+	d.pending, d.last = 0, time.Now()
+}
 
 // ConnectionNumber is the number the camera gave this connection in its
 // Init Command Ack.

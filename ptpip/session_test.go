@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -1134,6 +1135,67 @@ func TestEventsNeverBlock(t *testing.T) {
 	within(t, "probe answer after a flood of events", cam.probeResponses, 2*time.Second)
 	if n := len(s.Events()); n != eventBuffer {
 		t.Errorf("%d events buffered, want %d", n, eventBuffer)
+	}
+}
+
+// lineCounter counts the log records whose message holds a word.
+type lineCounter struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lineCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (l *lineCounter) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *lineCounter) WithGroup(string) slog.Handler            { return l }
+func (l *lineCounter) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	line := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		line += " " + a.String()
+		return true
+	})
+	l.lines = append(l.lines, line)
+	return nil
+}
+
+func (l *lineCounter) count(word string) (int, []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.lines {
+		if strings.Contains(line, word) {
+			out = append(out, line)
+		}
+	}
+	return len(out), out
+}
+
+// TestDroppedEventsCounted: a flood of events nobody reads is counted and
+// logged in a line or two, not a line per event.
+func TestDroppedEventsCounted(t *testing.T) {
+	cam := newFakeCamera(t)
+	logs := &lineCounter{}
+	cfg := testConfig()
+	cfg.Logger = slog.New(logs)
+	s := dial(t, cam, cfg)
+	evt := cam.eventConn(t)
+	const flood = 5000
+	for i := range flood {
+		send(evt, &Event{Code: 0x4002, Params: []uint32{uint32(i)}})
+	}
+	send(evt, &ProbeRequest{})
+	within(t, "probe answer after a flood of events", cam.probeResponses, 2*time.Second)
+	if n := s.DroppedEvents(); n != flood-eventBuffer {
+		t.Errorf("DroppedEvents() = %d, want %d", n, flood-eventBuffer)
+	}
+	if n, lines := logs.count("dropped"); n != 1 {
+		t.Errorf("%d lines about dropped events during the flood, want 1: %q", n, lines)
+	}
+	s.Close()
+	n, lines := logs.count("dropped")
+	if n != 2 || !strings.Contains(lines[1], fmt.Sprintf("total=%d", flood-eventBuffer)) {
+		t.Errorf("after the session ended: %q, want a second line with the total %d", lines, flood-eventBuffer)
 	}
 }
 

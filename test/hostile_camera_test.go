@@ -8,6 +8,7 @@ package test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,4 +98,29 @@ func TestHostileSlow(t *testing.T) {
 			hostileEnd(t, cam, run)
 		})
 	}
+}
+
+// A flood of events: the ones the mount cannot take are dropped, counted
+// in /.airnef/stats and logged in a line or two, not a line each.
+func TestHostileEvents(t *testing.T) {
+	mountRequireFUSE(t)
+	cam, storage, run := hostileMount(t, "events")
+	var dropped int64
+	faultEventually(t, "events dropped in /.airnef/stats", 30*time.Second, func() error {
+		n := mountStatInt(t, mountStats(t, run.mnt), "events_dropped")
+		if n == 0 || n != dropped {
+			dropped = n // not yet, or still growing
+			return fmt.Errorf("events_dropped %d", n)
+		}
+		return nil
+	})
+	t.Logf("%d of %d events dropped", dropped, camsim.HostileEvents)
+	if n, log := hostileLogLines(run, 1, "dropped"); n < 1 || n > 3 {
+		t.Errorf("%d lines about dropped events, want 1 to 3 (one per 10 s):\n%.3000s", n, log)
+	}
+	hostileAlive(t, cam, storage, run)
+	if hwm := mountVmHWM(t, run.cmd.Process.Pid); hwm > 150<<20 {
+		t.Errorf("peak RSS %d MiB", hwm>>20)
+	}
+	hostileEnd(t, cam, run)
 }

@@ -107,6 +107,20 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		return err
 	}
 	defer dt.close()
+	// Events dropped in a flood, over every session of the mount.
+	var droppedBefore atomic.Uint64
+	more := cfg.MoreStats
+	cfg.MoreStats = func() string {
+		n := droppedBefore.Load()
+		if s := cur.Load(); s != nil {
+			n += s.PTP.DroppedEvents()
+		}
+		out := fmt.Sprintf("events_dropped %d\n", n)
+		if more != nil {
+			out = more() + out
+		}
+		return out
+	}
 	root, err := newRoot(ctx, o, tr, cfg, info, log)
 	if err != nil {
 		endSession()
@@ -158,6 +172,7 @@ loop:
 			stopWatch()
 			stopWatch = func() {}
 			s := cur.Swap(nil)
+			droppedBefore.Add(s.PTP.DroppedEvents())
 			tr.Disconnect()
 			log.Warn("the camera session was lost", "err", s.PTP.Err())
 			s.PTP.Close()

@@ -251,4 +251,5 @@ const hostileHelp = `Hostile kinds (--hostile KIND,...; objects added to the top
   oversized   OVERSIZED.JPG: reads get a response whose Length says ~4 GiB, then the end
   slow        SLOW.JPG: reads get Start Data, then one data byte every half second
   probes      PROBES.JPG: reads get a Probe Request every half second, never data
+  events      200,000 ObjectAdded events for handles no object has, once a session opens
 `
