@@ -39,13 +39,16 @@ import (
 //	            HostileTrickle on the command connection, never data
 //	events      once a session opens, HostileEvents ObjectAdded events as
 //	            fast as the link carries them, for handles no object has
+//	proplist    PROPLIST/: its GetObjectPropList answer is just under 64 MiB
+//	            of 9-byte entries, each of another object (HostilePropList
+//	            objects; computed, never stored); its handle list is empty
 //
 // Hostile objects have handles from 0x7E000000 up, which no card object
 // gets. Their data bytes are HostileByte(offset).
 
 // HostileKinds are the kinds Config.Hostile accepts ("all" is every one).
 var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized",
-	"slow", "probes", "events"}
+	"slow", "probes", "events", "proplist"}
 
 // Sizes of the hostile kinds.
 const (
@@ -60,7 +63,14 @@ const (
 	// HostileEvents is how many events the events kind floods a session
 	// with.
 	HostileEvents = 200_000
+	// HostilePropList is how many objects PROPLIST's property list
+	// describes: as many 9-byte entries as fit in 64 MiB.
+	HostilePropList = (64<<20 - 4) / propEntrySize
 )
+
+// propEntrySize is the size of one entry of PROPLIST's property list:
+// handle, property code, data type, a UINT8 value.
+const propEntrySize = 4 + 2 + 2 + 1
 
 // Handle ranges of the hostile objects.
 const (
@@ -68,6 +78,7 @@ const (
 	manyBase    = 0x7E100000 // MANY's files
 	deepBase    = 0x7E200000 // DEEP and the folders below it
 	floodBase   = 0x7E300000 // the events kind's handles: no object has them
+	propBase    = 0x7E400000 // the objects PROPLIST's property list describes
 )
 
 // HostileByte is byte off of every hostile file.
@@ -82,6 +93,31 @@ type hostileData struct{}
 func (hostileData) ReadAt(p []byte, off int64) (int, error) {
 	for i := range p {
 		p[i] = HostileByte(off + int64(i))
+	}
+	return len(p), nil
+}
+
+// hostilePropList is PROPLIST's property list, computed when read: the
+// count, then entry i says that object propBase+i has ObjectFormat 1.
+type hostilePropList struct{}
+
+func (hostilePropList) ReadAt(p []byte, off int64) (int, error) {
+	var e [propEntrySize]byte
+	binary.LittleEndian.PutUint16(e[4:], uint16(mtp.PropObjectFormat))
+	binary.LittleEndian.PutUint16(e[6:], uint16(mtp.TypeUint8))
+	e[8] = 1
+	for i := range p {
+		at := off + int64(i)
+		if at < 4 {
+			p[i] = byte(uint32(HostilePropList) >> (8 * at))
+			continue
+		}
+		k, j := (at-4)/propEntrySize, (at-4)%propEntrySize
+		if j < 4 {
+			p[i] = byte((propBase + uint32(k)) >> (8 * j))
+		} else {
+			p[i] = e[j]
+		}
 	}
 	return len(p), nil
 }
@@ -113,6 +149,7 @@ type hostile struct {
 	top      []uint32            // added to the top-level handle list
 	children map[uint32][]uint32 // handle lists of explicit folders, as sent
 	many     uint32              // MANY's handle (0: none)
+	proplist uint32              // PROPLIST's handle (0: none)
 	next     uint32
 }
 
@@ -201,7 +238,10 @@ func newHostile(c *Camera, kinds []string) (*hostile, error) {
 			return r
 		}
 	}
-	for _, op := range []mtp.OpCode{mtp.OpGetObjectHandles, mtp.OpGetNumObjects, mtp.OpGetObjectInfo,
+	if h.kinds["proplist"] {
+		h.proplist = h.add(0, units("PROPLIST"), true, 0, hData, true)
+	}
+	for _, op := range []mtp.OpCode{mtp.OpGetObjectPropList, mtp.OpGetObjectHandles, mtp.OpGetNumObjects, mtp.OpGetObjectInfo,
 		mtp.OpGetObject, mtp.OpGetPartialObject, mtp.OpAndroidGetPartialObject64, mtp.OpNikonGetPartialObjectEx,
 		mtp.OpCanonEOSGetPartialObject64, mtp.OpCanonEOSGetPartialObjectEx64} {
 		if orig, ok := c.ops[op]; ok {
@@ -307,6 +347,13 @@ func (h *hostile) wrap(op mtp.OpCode, orig opFunc) opFunc {
 			}
 			b, _ := mtp.AppendUint32Array(nil, hs)
 			return okData(b)
+		}
+	case mtp.OpGetObjectPropList:
+		return func(s *session, t *txn) reply {
+			if h.proplist == 0 || t.param(0) != h.proplist {
+				return orig(s, t)
+			}
+			return reply{code: mtp.RespOK, data: io.NewSectionReader(hostilePropList{}, 0, 4+HostilePropList*propEntrySize)}
 		}
 	case mtp.OpGetObjectInfo:
 		return func(s *session, t *txn) reply {

@@ -87,6 +87,22 @@ func (r *readBuf) str(what string) string {
 	return string(utf16.Decode(units))
 }
 
+// skipStr skips a PTP string, refusing what str refuses, without
+// decoding it.
+func (r *readBuf) skipStr(what string) {
+	n := int(r.u8(what + " length"))
+	p := r.take(2*n, what)
+	if n <= MaxStringUnits || p == nil {
+		return
+	}
+	for i := 0; i < n; i++ {
+		if le.Uint16(p[2*i:]) == 0 {
+			return
+		}
+	}
+	r.fail("%s: 255 units without a terminating NUL", what)
+}
+
 // appendStr appends a named PTP string field, naming the field in the error.
 func appendStr(b []byte, s, what string) ([]byte, error) {
 	b, err := AppendString(b, s)

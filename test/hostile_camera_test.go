@@ -124,3 +124,35 @@ func TestHostileEvents(t *testing.T) {
 	}
 	hostileEnd(t, cam, run)
 }
+
+// A GetObjectPropList answer of 64 MiB describing 7.4 million objects,
+// fetched by the warm listing without anyone asking: it is refused as it
+// decodes, in bounded memory; the folder lists (empty, as its handle
+// list is) and the mount goes on.
+func TestHostilePropList(t *testing.T) {
+	mountRequireFUSE(t)
+	cam, storage, run := hostileMount(t, "proplist")
+	faultEventually(t, "the warm listing's GetObjectPropList", 30*time.Second, func() error {
+		if cam.OpCount(mtp.OpGetObjectPropList) == 0 {
+			return errors.New("not asked yet")
+		}
+		return nil
+	})
+	err := faultTimed(t, "listing PROPLIST", 5*faultTimeout, func() error {
+		_, err := os.ReadDir(filepath.Join(storage, "PROPLIST"))
+		return err
+	})
+	if err != nil {
+		t.Errorf("listing PROPLIST: %v", err)
+	}
+	hostileAlive(t, cam, storage, run)
+	hwm := mountVmHWM(t, run.cmd.Process.Pid)
+	t.Logf("peak RSS %d MiB", hwm>>20)
+	if hwm > 150<<20 {
+		t.Errorf("peak RSS %d MiB", hwm>>20)
+	}
+	if n, log := hostileLogLines(run, 1, "GetObjectPropList", "too many objects"); n != 1 {
+		t.Errorf("%d lines about the refused answer, want 1:\n%s", n, log)
+	}
+	hostileEnd(t, cam, run)
+}

@@ -33,7 +33,7 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 	haveHandles := false
 	if rec := t.meta.folder(key); rec != nil {
 		var err error
-		if handles, err = cam.ObjectHandles(ctx, at.storage, at.handle); err != nil {
+		if handles, err = t.objectHandles(ctx, cam, dir, at); err != nil {
 			return nil, nil, err
 		}
 		haveHandles = true
@@ -67,7 +67,7 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 	}
 	if !haveHandles {
 		var err error
-		if handles, err = cam.ObjectHandles(ctx, at.storage, at.handle); err != nil {
+		if handles, err = t.objectHandles(ctx, cam, dir, at); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -92,7 +92,7 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 // transport error is an error.
 func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, at address, mode listMode) ([]uint32, []described, bool, error) {
 	fd, ok := cam.(FolderDescriber)
-	if !ok || t.noPropList.Load() {
+	if !ok || t.noPropList.Load() || t.lim.propListUnusable(dir, false) {
 		return nil, nil, false, nil
 	}
 	list, err := fd.DescribeFolder(ctx, at.handle)
@@ -111,7 +111,10 @@ func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, 
 				"dir", "/"+dir.Path(), "err", err)
 		}
 		return nil, nil, false, nil
-	case errors.Is(err, mtp.ErrTooLarge), errors.Is(err, mtp.ErrMalformed):
+	case errors.Is(err, mtp.ErrTooLarge), errors.Is(err, mtp.ErrMalformed), errors.Is(err, mtp.ErrTooManyObjects):
+		// Not asked again for this folder: a hostile answer costs its
+		// transfer once.
+		t.lim.propListUnusable(dir, true)
 		t.log.Warn("GetObjectPropList answer unusable: listing the folder with one GetObjectInfo per object",
 			"dir", "/"+dir.Path(), "err", err)
 		return nil, nil, false, nil

@@ -1,11 +1,14 @@
 package tree
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
 // What a camera (or a hostile device posing as one) may not make the tree
@@ -34,9 +37,10 @@ const maxBadLogged = 10_000
 type limits struct {
 	maxObjects int
 
-	mu      sync.Mutex
-	refused map[*Object]error // folders refused for their size: not asked again
-	logged  map[badKey]bool   // bad objects already logged
+	mu          sync.Mutex
+	refused     map[*Object]error // folders refused for their size: not asked again
+	logged      map[badKey]bool   // bad objects already logged
+	badPropList map[*Object]bool  // folders whose GetObjectPropList answer was unusable
 }
 
 // badKey identifies one bad object in one folder listing.
@@ -49,7 +53,31 @@ func newLimits(maxObjects int) limits {
 	if maxObjects <= 0 {
 		maxObjects = DefaultMaxObjects
 	}
-	return limits{maxObjects: maxObjects, refused: map[*Object]error{}, logged: map[badKey]bool{}}
+	return limits{maxObjects: maxObjects, refused: map[*Object]error{}, logged: map[badKey]bool{}, badPropList: map[*Object]bool{}}
+}
+
+// propListUnusable reports whether dir's GetObjectPropList answer was
+// unusable (too large, malformed, too many objects); set records that it
+// was.
+func (l *limits) propListUnusable(dir *Object, set bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if set {
+		l.badPropList[dir] = true
+	}
+	return l.badPropList[dir]
+}
+
+// objectLimiter is a Camera whose answers can be bounded while they
+// decode: deviceCamera.
+type objectLimiter interface{ limitObjects(n int) }
+
+// limitCamera makes cam refuse, while it decodes, an answer of more
+// objects than the tree may hold.
+func (t *Tree) limitCamera(cam Camera) {
+	if l, ok := cam.(objectLimiter); ok {
+		l.limitObjects(t.lim.maxObjects)
+	}
 }
 
 // refusedErr is the error dir was refused with for its size, if it was.
@@ -71,13 +99,30 @@ func (t *Tree) checkCount(dir *Object, n int) error {
 	}
 	err := fmt.Errorf("%w: the camera lists %d objects in %q and the mount holds %d; the cap is %d (--max-objects)",
 		ErrTooManyObjects, n, "/"+dir.Path(), held, t.lim.maxObjects)
+	return t.refuse(dir, err, "objects", n, "held", held)
+}
+
+// objectHandles lists dir's handles. A list longer than the cap, refused
+// by the camera layer while it decodes (mtp.ErrTooManyObjects), refuses
+// dir as checkCount does.
+func (t *Tree) objectHandles(ctx context.Context, cam Camera, dir *Object, at address) ([]uint32, error) {
+	hs, err := cam.ObjectHandles(ctx, at.storage, at.handle)
+	if errors.Is(err, mtp.ErrTooManyObjects) {
+		return nil, t.refuse(dir, fmt.Errorf("%w: %q: %w", ErrTooManyObjects, "/"+dir.Path(), err), "err", err)
+	}
+	return hs, err
+}
+
+// refuse remembers that dir was refused for its size with err (it is not
+// asked again) and logs it once.
+func (t *Tree) refuse(dir *Object, err error, attrs ...any) error {
 	t.lim.mu.Lock()
 	_, before := t.lim.refused[dir]
 	t.lim.refused[dir] = err
 	t.lim.mu.Unlock()
 	if !before {
 		t.log.Error("folder not listed: too many objects; it answers EIO (raise --max-objects to list it)",
-			"dir", "/"+dir.Path(), "objects", n, "held", held, "max_objects", t.lim.maxObjects)
+			append([]any{"dir", "/" + dir.Path()}, append(attrs, "max_objects", t.lim.maxObjects)...)...)
 	}
 	return err
 }
