@@ -42,13 +42,17 @@ import (
 //	proplist    PROPLIST/: its GetObjectPropList answer is just under 64 MiB
 //	            of 9-byte entries, each of another object (HostilePropList
 //	            objects; computed, never stored); its handle list is empty
+//	badinfo     BADINFO/: GOOD.JPG, and three files whose GetObjectInfo
+//	            answers AccessDenied (as a Nikon Z for photos not marked
+//	            for upload), GeneralError, and a dataset cut short
+//	denied      DENIED/: its GetObjectHandles answers AccessDenied
 //
 // Hostile objects have handles from 0x7E000000 up, which no card object
 // gets. Their data bytes are HostileByte(offset).
 
 // HostileKinds are the kinds Config.Hostile accepts ("all" is every one).
 var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized",
-	"slow", "probes", "events", "proplist"}
+	"slow", "probes", "events", "proplist", "badinfo", "denied"}
 
 // Sizes of the hostile kinds.
 const (
@@ -139,7 +143,19 @@ type hobj struct {
 	dir    bool
 	size   int64
 	mode   hmode
+	info   hinfo // how its GetObjectInfo is answered
+	denied bool  // a folder whose GetObjectHandles answers AccessDenied
 }
+
+// hinfo is how GetObjectInfo of a hostile object is answered.
+type hinfo int
+
+const (
+	iOK      hinfo = iota // its ObjectInfo
+	iDenied               // AccessDenied
+	iGeneral              // GeneralError
+	iGarbled              // an ObjectInfo cut short after 20 bytes
+)
 
 // hostile is the hostile part of a camera.
 type hostile struct {
@@ -240,6 +256,18 @@ func newHostile(c *Camera, kinds []string) (*hostile, error) {
 	}
 	if h.kinds["proplist"] {
 		h.proplist = h.add(0, units("PROPLIST"), true, 0, hData, true)
+	}
+	if h.kinds["badinfo"] {
+		d := h.add(0, units("BADINFO"), true, 0, hData, true)
+		h.add(d, units("GOOD.JPG"), false, HostileFileSize, hData, false)
+		for i, name := range []string{"DENIED.JPG", "GENERAL.JPG", "GARBLED.JPG"} {
+			h.objs[h.add(d, units(name), false, HostileFileSize, hData, false)].info = iDenied + hinfo(i)
+		}
+	}
+	if h.kinds["denied"] {
+		d := h.add(0, units("DENIED"), true, 0, hData, true)
+		h.objs[d].denied = true
+		h.add(d, units("HIDDEN.JPG"), false, HostileFileSize, hData, false)
 	}
 	for _, op := range []mtp.OpCode{mtp.OpGetObjectPropList, mtp.OpGetObjectHandles, mtp.OpGetNumObjects, mtp.OpGetObjectInfo,
 		mtp.OpGetObject, mtp.OpGetPartialObject, mtp.OpAndroidGetPartialObject64, mtp.OpNikonGetPartialObjectEx,
@@ -361,6 +389,14 @@ func (h *hostile) wrap(op mtp.OpCode, orig opFunc) opFunc {
 			if !found {
 				return orig(s, t)
 			}
+			switch o.info {
+			case iDenied:
+				return fail(mtp.RespAccessDenied)
+			case iGeneral:
+				return fail(mtp.RespGeneralError)
+			case iGarbled:
+				return okData(h.info(o)[:20])
+			}
 			return okData(h.info(o))
 		}
 	}
@@ -396,6 +432,9 @@ func (h *hostile) selectHandles(s *session, t *txn) ([]uint32, mtp.ResponseCode)
 		}
 		if storage != h.storage && storage != 0xFFFFFFFF {
 			return nil, mtp.RespInvalidStorageID
+		}
+		if o.denied {
+			return nil, mtp.RespAccessDenied
 		}
 		return h.list(parent), mtp.RespOK
 	}

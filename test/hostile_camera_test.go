@@ -7,6 +7,7 @@ package test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -154,5 +155,45 @@ func TestHostilePropList(t *testing.T) {
 	if n, log := hostileLogLines(run, 1, "GetObjectPropList", "too many objects"); n != 1 {
 		t.Errorf("%d lines about the refused answer, want 1:\n%s", n, log)
 	}
+	hostileEnd(t, cam, run)
+}
+
+// Objects the camera refuses to describe (AccessDenied, GeneralError) or
+// describes with a malformed ObjectInfo are left out of their folder with
+// one log line each; the rest is listed. A folder the camera refuses to
+// list answers EACCES, logged once.
+func TestHostileBadInfo(t *testing.T) {
+	mountRequireFUSE(t)
+	cam, addr := faultSim(t, camsim.Config{Generate: &camsim.CardSpec{Photos: 2, Seed: 3, Size: camsim.MinGeneratedSize}, Hostile: []string{"badinfo", "denied"}})
+	run := mountStart(t, addr, mountDir(t), "--timeout", faultTimeout.String())
+	storage := mountStorage(t, run.mnt)
+	var names []string
+	faultTimed(t, "listing BADINFO", 5*faultTimeout+4*time.Second, func() error {
+		names = hostileNames(t, filepath.Join(storage, "BADINFO"))
+		return nil
+	})
+	if !slices.Equal(names, []string{"GOOD.JPG"}) {
+		t.Errorf("BADINFO holds %q, want [GOOD.JPG]", names)
+	}
+	if b, err := os.ReadFile(filepath.Join(storage, "BADINFO", "GOOD.JPG")); err != nil || sha256.Sum256(b) != hostileSum(0, camsim.HostileFileSize) {
+		t.Errorf("GOOD.JPG: %d bytes, %v", len(b), err)
+	}
+	for _, name := range []string{"DENIED.JPG", "GENERAL.JPG", "GARBLED.JPG"} {
+		if _, err := os.Stat(filepath.Join(storage, "BADINFO", name)); !errors.Is(err, syscall.ENOENT) {
+			t.Errorf("stat %s: %v, want ENOENT", name, err)
+		}
+	}
+	if n, log := hostileLogLines(run, 3, "object skipped", "BADINFO"); n != 3 {
+		t.Errorf("%d skip lines, want 3:\n%s", n, log)
+	}
+	for range 2 {
+		if _, err := os.ReadDir(filepath.Join(storage, "DENIED")); !errors.Is(err, syscall.EACCES) {
+			t.Errorf("listing DENIED: %v, want EACCES", err)
+		}
+	}
+	if n, log := hostileLogLines(run, 1, "refuses to list it", "DENIED"); n != 1 {
+		t.Errorf("%d lines about DENIED, want 1:\n%s", n, log)
+	}
+	hostileAlive(t, cam, storage, run)
 	hostileEnd(t, cam, run)
 }

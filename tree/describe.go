@@ -3,6 +3,7 @@ package tree
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
@@ -14,6 +15,9 @@ type described struct {
 	h    uint32
 	info *mtp.ObjectInfo
 	size uint64 // 0: unknown (then CompressedSize, or ObjectSize beyond 4 GiB)
+	// refused: the camera would not describe it (left out, logged); the
+	// listing is not recorded, so the next one asks again.
+	refused bool
 }
 
 // describeFolder describes the objects of dir, which is at in cam's
@@ -145,6 +149,7 @@ func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, 
 func (t *Tree) describeEach(ctx context.Context, cam Camera, dir *Object, descs []described, oneRequest bool) error {
 	anc := t.ancestorHandles(dir)
 	seen := make(map[uint32]bool, len(descs))
+	var settle time.Time // the listing's one wait for shots being written
 	prog := newProgress(t.log, "listing a folder", ProgressEvery)
 	for i := range descs {
 		d := &descs[i]
@@ -159,9 +164,13 @@ func (t *Tree) describeEach(ctx context.Context, cam Camera, dir *Object, descs 
 		if oneRequest {
 			return errNotCheap
 		}
-		info, err := cam.ObjectInfo(ctx, d.h)
+		info, err := t.settledObjectInfo(ctx, cam, d.h, &settle)
 		if errors.Is(err, mtp.RespInvalidObjectHandle) {
 			continue // deleted on the camera since it was listed
+		}
+		if t.leftOut(dir, d.h, err) {
+			d.refused = true
+			continue
 		}
 		if err != nil {
 			return err

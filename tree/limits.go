@@ -167,6 +167,55 @@ func (t *Tree) skipBad(dir *Object, storage, h uint32, why string, attrs ...any)
 	t.log.Log(t.ctx, lvl, "object skipped", args...)
 }
 
+// leftOut reports whether err, the camera's answer to GetObjectInfo of
+// object h listed in dir, leaves only that object out of the listing: a
+// refusal (GeneralError; AccessDenied, which a Nikon Z answers for photos
+// not marked for upload) or an ObjectInfo that does not decode. It is
+// logged once. A transport error fails the listing instead.
+func (t *Tree) leftOut(dir *Object, h uint32, err error) bool {
+	var refused mtp.ResponseCode
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &refused):
+		t.skipBad(dir, t.storageOf(dir), h, "the camera refuses to describe it", "err", err)
+	case errors.Is(err, mtp.ErrMalformed), errors.Is(err, mtp.ErrTooLarge):
+		t.skipBad(dir, t.storageOf(dir), h, "its ObjectInfo is malformed", "err", err)
+	default:
+		return false
+	}
+	return true
+}
+
+// listingRefused logs, once per folder, a listing the camera refused
+// with AccessDenied: the folder answers EACCES, which would otherwise
+// leave no trace.
+func (t *Tree) listingRefused(dir *Object, err error) {
+	if !errors.Is(err, mtp.RespAccessDenied) {
+		return
+	}
+	k := badKey{storage: t.storageOf(dir), handle: dir.Handle, why: "listing refused"}
+	t.lim.mu.Lock()
+	first := !t.lim.logged[k] && len(t.lim.logged) < maxBadLogged
+	if first {
+		t.lim.logged[k] = true
+	}
+	t.lim.mu.Unlock()
+	lvl := slog.LevelDebug
+	if first {
+		lvl = slog.LevelWarn
+	}
+	t.log.Log(t.ctx, lvl, "folder not listed: the camera refuses to list it (AccessDenied); it answers EACCES",
+		"dir", "/"+dir.Path(), "err", err)
+}
+
+// storageOf is the storage dir is on in the current session.
+func (t *Tree) storageOf(dir *Object) uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return dir.cur.storage
+}
+
 // parentCycles returns the handles among strays (handle -> ParentObject,
 // the objects a folder listing returned that are not in that folder) whose
 // chain of parents, followed through strays, comes back to themselves.

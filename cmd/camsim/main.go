@@ -254,4 +254,7 @@ const hostileHelp = `Hostile kinds (--hostile KIND,...; objects added to the top
   events      200,000 ObjectAdded events for handles no object has, once a session opens
   proplist    PROPLIST/: its GetObjectPropList answer describes 7.4 million objects in
               just under 64 MiB (computed); its handle list is empty
+  badinfo     BADINFO/: GOOD.JPG, and files whose GetObjectInfo answers AccessDenied,
+              GeneralError, and a dataset cut short
+  denied      DENIED/: its GetObjectHandles answers AccessDenied
 `
