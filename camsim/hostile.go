@@ -46,13 +46,18 @@ import (
 //	            answers AccessDenied (as a Nikon Z for photos not marked
 //	            for upload), GeneralError, and a dataset cut short
 //	denied      DENIED/: its GetObjectHandles answers AccessDenied
+//	alike       ALIKE/: Config.HostileAlike files all named SAME.JPG
+//	            (handles computed, never stored)
+//	storages    GetStorageIDs lists HostileStorages storages after the
+//	            card: each answers a StorageInfo called HOSTILE and holds
+//	            nothing
 //
 // Hostile objects have handles from 0x7E000000 up, which no card object
 // gets. Their data bytes are HostileByte(offset).
 
 // HostileKinds are the kinds Config.Hostile accepts ("all" is every one).
 var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized",
-	"slow", "probes", "events", "proplist", "badinfo", "denied"}
+	"slow", "probes", "events", "proplist", "badinfo", "denied", "alike", "storages"}
 
 // Sizes of the hostile kinds.
 const (
@@ -70,6 +75,10 @@ const (
 	// HostilePropList is how many objects PROPLIST's property list
 	// describes: as many 9-byte entries as fit in 64 MiB.
 	HostilePropList = (64<<20 - 4) / propEntrySize
+	// DefaultHostileAlike is how many files ALIKE/ holds by default.
+	DefaultHostileAlike = 10_000
+	// HostileStorages is how many storages the storages kind lists.
+	HostileStorages = 1_000_000
 )
 
 // propEntrySize is the size of one entry of PROPLIST's property list:
@@ -83,7 +92,12 @@ const (
 	deepBase    = 0x7E200000 // DEEP and the folders below it
 	floodBase   = 0x7E300000 // the events kind's handles: no object has them
 	propBase    = 0x7E400000 // the objects PROPLIST's property list describes
+	alikeBase   = 0x7E500000 // ALIKE's files
 )
+
+// hostileStorage is the storage ID of the storages kind's storage i: slot
+// i+2, after the card's.
+func hostileStorage(i uint32) uint32 { return (i+2)<<16 | 1 }
 
 // HostileByte is byte off of every hostile file.
 func HostileByte(off int64) byte {
@@ -122,6 +136,27 @@ func (hostilePropList) ReadAt(p []byte, off int64) (int, error) {
 		} else {
 			p[i] = e[j]
 		}
+	}
+	return len(p), nil
+}
+
+// hostileStorageIDs is the storages kind's GetStorageIDs answer, computed
+// when read: the count, the card's ID, then HostileStorages more.
+type hostileStorageIDs struct{}
+
+func (hostileStorageIDs) ReadAt(p []byte, off int64) (int, error) {
+	for i := range p {
+		at := off + int64(i)
+		var v uint32
+		switch k := at/4 - 1; {
+		case k < 0:
+			v = HostileStorages + 1
+		case k == 0:
+			v = storageID
+		default:
+			v = hostileStorage(uint32(k - 1))
+		}
+		p[i] = byte(v >> (8 * (at % 4)))
 	}
 	return len(p), nil
 }
@@ -166,6 +201,8 @@ type hostile struct {
 	children map[uint32][]uint32 // handle lists of explicit folders, as sent
 	many     uint32              // MANY's handle (0: none)
 	proplist uint32              // PROPLIST's handle (0: none)
+	alike    uint32              // ALIKE's handle (0: none)
+	nAlike   uint32              // how many files ALIKE holds
 	next     uint32
 }
 
@@ -264,6 +301,26 @@ func newHostile(c *Camera, kinds []string) (*hostile, error) {
 			h.objs[h.add(d, units(name), false, HostileFileSize, hData, false)].info = iDenied + hinfo(i)
 		}
 	}
+	if h.kinds["alike"] {
+		h.alike = h.add(0, units("ALIKE"), true, 0, hData, true)
+		h.nAlike = uint32(DefaultHostileAlike)
+		if n := c.s.HostileAlike; n > 0 {
+			h.nAlike = uint32(min(n, 1<<20))
+		}
+	}
+	if h.kinds["storages"] {
+		c.ops[mtp.OpGetStorageIDs] = func(s *session, t *txn) reply {
+			return reply{code: mtp.RespOK, data: io.NewSectionReader(hostileStorageIDs{}, 0, 4+4*(HostileStorages+1))}
+		}
+		orig := c.ops[mtp.OpGetStorageInfo]
+		c.ops[mtp.OpGetStorageInfo] = func(s *session, t *txn) reply {
+			if id := t.param(0); id&0xFFFF != 1 || id>>16 < 2 || id>>16 >= HostileStorages+2 {
+				return orig(s, t)
+			}
+			return encode(&mtp.StorageInfo{StorageType: 0x0004, FilesystemType: 0x0002, AccessCapability: 0x0001,
+				MaxCapacity: 1 << 30, FreeSpaceInBytes: 1 << 29, StorageDescription: "HOSTILE"})
+		}
+	}
 	if h.kinds["denied"] {
 		d := h.add(0, units("DENIED"), true, 0, hData, true)
 		h.objs[d].denied = true
@@ -335,6 +392,9 @@ func (h *hostile) lookup(hd uint32) (hobj, bool) {
 	if h.many != 0 && hd >= manyBase && hd < manyBase+HostileMany {
 		return hobj{parent: h.many, name: units(fmt.Sprintf("F%06d.JPG", hd-manyBase)), size: HostileFileSize}, true
 	}
+	if h.alike != 0 && hd >= alikeBase && hd < alikeBase+h.nAlike {
+		return hobj{parent: h.alike, name: units("SAME.JPG"), size: HostileFileSize}, true
+	}
 	if h.kinds["deep"] && hd >= deepBase && hd < deepBase+HostileDepth {
 		if hd == deepBase {
 			return hobj{name: units("DEEP"), dir: true}, true
@@ -351,6 +411,12 @@ func (h *hostile) list(hd uint32) []uint32 {
 		out := make([]uint32, HostileMany)
 		for i := range out {
 			out[i] = manyBase + uint32(i)
+		}
+		return out
+	case hd == h.alike && h.alike != 0:
+		out := make([]uint32, h.nAlike)
+		for i := range out {
+			out[i] = alikeBase + uint32(i)
 		}
 		return out
 	case hd >= deepBase && hd < deepBase+HostileDepth:
@@ -426,6 +492,9 @@ func (h *hostile) wrap(op mtp.OpCode, orig opFunc) opFunc {
 // DEEP's computed objects are left out of it).
 func (h *hostile) selectHandles(s *session, t *txn) ([]uint32, mtp.ResponseCode) {
 	storage, parent := t.param(0), t.param(2)
+	if h.kinds["storages"] && storage&0xFFFF == 1 && storage>>16 >= 2 && storage>>16 < HostileStorages+2 {
+		return nil, mtp.RespOK // a hostile storage holds nothing
+	}
 	if o, found := h.lookup(parent); found {
 		if !o.dir {
 			return nil, mtp.RespInvalidParentObject

@@ -197,3 +197,55 @@ func TestHostileBadInfo(t *testing.T) {
 	hostileAlive(t, cam, storage, run)
 	hostileEnd(t, cam, run)
 }
+
+// Thousands of files named alike list in time linear in their number, each
+// under its own name.
+func TestHostileAlike(t *testing.T) {
+	mountRequireFUSE(t)
+	cam, storage, run := hostileMount(t, "alike")
+	var names []string
+	faultTimed(t, "listing ALIKE", time.Minute, func() error {
+		names = hostileNames(t, filepath.Join(storage, "ALIKE"))
+		return nil
+	})
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			t.Errorf("duplicate name %q", n)
+		}
+		seen[n] = true
+	}
+	if len(names) != camsim.DefaultHostileAlike || !seen["SAME.JPG"] || !seen[fmt.Sprintf("SAME (%d).JPG", camsim.DefaultHostileAlike)] {
+		t.Errorf("ALIKE holds %d names, want SAME.JPG to SAME (%d).JPG", len(names), camsim.DefaultHostileAlike)
+	}
+	hostileAlive(t, cam, storage, run)
+	hostileEnd(t, cam, run)
+}
+
+// A camera listing a million storages: the first 64 are mounted, with one
+// log line, in bounded time and memory.
+func TestHostileStorages(t *testing.T) {
+	mountRequireFUSE(t)
+	cam, addr := faultSim(t, camsim.Config{Generate: &camsim.CardSpec{Photos: 2, Seed: 3, Size: camsim.MinGeneratedSize}, Hostile: []string{"storages"}})
+	start := time.Now()
+	run := mountStart(t, addr, mountDir(t), "--timeout", faultTimeout.String())
+	t.Logf("mounted in %v", time.Since(start).Round(time.Millisecond))
+	des, err := os.ReadDir(run.mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(des) != mtp.MaxStorageIDs || des[0].Name() != "Card 1" || des[1].Name() != "HOSTILE" {
+		t.Errorf("the root holds %d entries from %q, want %d from Card 1, HOSTILE", len(des), des[0].Name(), mtp.MaxStorageIDs)
+	}
+	if n := cam.OpCount(mtp.OpGetStorageInfo); n > 2*mtp.MaxStorageIDs {
+		t.Errorf("%d GetStorageInfo", n)
+	}
+	if n, log := hostileLogLines(run, 1, "more storages"); n != 1 {
+		t.Errorf("%d lines about the storages, want 1:\n%.3000s", n, log)
+	}
+	hostileAlive(t, cam, filepath.Join(run.mnt, "Card 1"), run)
+	if hwm := mountVmHWM(t, run.cmd.Process.Pid); hwm > 150<<20 {
+		t.Errorf("peak RSS %d MiB", hwm>>20)
+	}
+	hostileEnd(t, cam, run)
+}

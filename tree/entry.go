@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
@@ -61,11 +63,22 @@ func (t *Tree) buildEntries(ctx context.Context, cam Camera, dir *Object, at add
 	}
 	t.reportCycles(dir, at.storage, strays)
 	unique := uniqueNames(names, keys, nil)
+	named := objs[:0]
+	left := map[string]int{} // names with more than MaxAlike entries: those left out
 	for i, o := range objs {
+		if unique[i] == "" {
+			left[names[i]]++
+			continue
+		}
 		o.Name = unique[i]
 		o.Ino = inodeOf(Slot(o.Storage), o.Path())
+		named = append(named, o)
 	}
-	return objs, nil
+	for _, n := range slices.Sorted(maps.Keys(left)) {
+		t.log.Warn("objects left out: more entries of the folder share one name than it may hold",
+			"dir", "/"+dir.Path(), "name", n, "left_out", left[n], "max_alike", MaxAlike)
+	}
+	return named, nil
 }
 
 // newEntry makes the Object, not yet named, of object h of dir, which is

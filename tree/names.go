@@ -96,11 +96,19 @@ func (a entryKey) less(b entryKey) bool {
 	return a.handle < b.handle
 }
 
+// MaxAlike is the most entries of one folder that share a name: past it,
+// the rest of the group gets no name (left out). Numbering is linear, so
+// this only bounds a hostile camera's names, e.g. "SAME (100000).JPG".
+const MaxAlike = 100_000
+
 // uniqueNames gives each of the sanitised names a unique name: a name that
 // occurs once is kept; of a group that shares a name, the first (the one
 // the camera spelled that way, then by keys) keeps it and the others become
-// "NAME (2).EXT", "NAME (3).EXT", ..., skipping names taken. reserved names
-// are never handed out. The result is indexed like names.
+// "NAME (2).EXT", "NAME (3).EXT", ..., skipping names taken, up to MaxAlike
+// of them: the rest get "" (the caller leaves them out). reserved names
+// are never handed out. The result is indexed like names. It takes time
+// linear in len(names) (and a sort): the search for a free number
+// resumes where the group's last one ended.
 func uniqueNames(names []string, keys []entryKey, reserved map[string]bool) []string {
 	out := make([]string, len(names))
 	used := make(map[string]bool, len(names)+len(reserved))
@@ -131,23 +139,49 @@ func uniqueNames(names []string, keys []entryKey, reserved map[string]bool) []st
 		}
 		return keys[i].less(keys[j])
 	})
+	// A group's numbers are tried in order, resuming where its last name
+	// ended, so that naming stays linear. Groups whose numbered names a
+	// shortened stem would make alike share their count.
+	next := map[string]int{}
+	members := map[string]int{}
 	for _, i := range order {
 		n := names[i]
+		if members[n]++; members[n] > MaxAlike {
+			continue // out[i] = "": left out
+		}
 		if !used[n] {
 			out[i] = n
 			used[n] = true
 			continue
 		}
-		for k := 2; ; k++ {
-			c := NumberedName(n, k)
-			if !used[c] {
+		fam := numberFamily(n)
+		k := max(next[fam], 2)
+		for ; ; k++ {
+			if c := NumberedName(n, k); !used[c] {
 				out[i] = c
 				used[c] = true
 				break
 			}
 		}
+		next[fam] = k + 1
 	}
 	return out
+}
+
+// numberFamily is what names n's numbered names by: n itself, unless
+// NumberedName may shorten its stem, then the stem as short as any number
+// below ten million shortens it (names alike up to there may number
+// alike).
+func numberFamily(n string) string {
+	ext := path.Ext(n)
+	if len(ext) > maxExtLen || len(ext) == len(n) {
+		ext = ""
+	}
+	const widest = len(" (9999999)")
+	if len(n)+widest <= MaxNameLen {
+		return n
+	}
+	return truncateUTF8(n[:len(n)-len(ext)], MaxNameLen-len(ext)-widest) + "\x00" + ext
 }
 
 // reservedRootNames are the control directories at the root: a storage
