@@ -51,13 +51,17 @@ import (
 //	storages    GetStorageIDs lists HostileStorages storages after the
 //	            card: each answers a StorageInfo called HOSTILE and holds
 //	            nothing
+//	strings     a make, model and serial (DeviceInfo, the Init Command
+//	            Ack's name) and a card name (StorageDescription) holding
+//	            newlines, terminal escapes and bidirectional overrides;
+//	            STRINGS/: files named so (HostileStringNames)
 //
 // Hostile objects have handles from 0x7E000000 up, which no card object
 // gets. Their data bytes are HostileByte(offset).
 
 // HostileKinds are the kinds Config.Hostile accepts ("all" is every one).
 var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized",
-	"slow", "probes", "events", "proplist", "badinfo", "denied", "alike", "storages"}
+	"slow", "probes", "events", "proplist", "badinfo", "denied", "alike", "storages", "strings"}
 
 // Sizes of the hostile kinds.
 const (
@@ -94,6 +98,21 @@ const (
 	propBase    = 0x7E400000 // the objects PROPLIST's property list describes
 	alikeBase   = 0x7E500000 // ALIKE's files
 )
+
+// The strings kind's camera strings: each tries to forge a line of the
+// mounted line, of /.airnef/stats or of a log, or to command a terminal.
+const (
+	HostileManufacturer = "Evil\nmounted Fake Camera (serial 1) at /tmp/x"
+	HostileModel        = "\x1b[31mRED\x1b[0m\x1b]0;pwned\x07\u202Eldom"
+	HostileSerial       = "123\r\ncamera_serial 999"
+	HostileCardName     = "Card\x1b[2J\n1"
+)
+
+// HostileStringNames are the names of the files in STRINGS/.
+var HostileStringNames = []string{
+	"ESC\x1b[2J.JPG", "NL\nmounted.JPG", "BIDI\u202Egpj.exe", "BELL\x07.JPG",
+	"C1\u009b31m.JPG", "LS\u2028PS\u2029.JPG", "TAB\tDEL\x7f.JPG",
+}
 
 // hostileStorage is the storage ID of the storages kind's storage i: slot
 // i+2, after the card's.
@@ -319,6 +338,28 @@ func newHostile(c *Camera, kinds []string) (*hostile, error) {
 			}
 			return encode(&mtp.StorageInfo{StorageType: 0x0004, FilesystemType: 0x0002, AccessCapability: 0x0001,
 				MaxCapacity: 1 << 30, FreeSpaceInBytes: 1 << 29, StorageDescription: "HOSTILE"})
+		}
+	}
+	if h.kinds["strings"] {
+		c.s.Manufacturer, c.s.Model, c.s.Serial = HostileManufacturer, HostileModel, HostileSerial
+		d := h.add(0, units("STRINGS"), true, 0, hData, true)
+		for _, n := range HostileStringNames {
+			h.add(d, units(n), false, HostileFileSize, hData, false)
+		}
+		orig := c.ops[mtp.OpGetStorageInfo]
+		c.ops[mtp.OpGetStorageInfo] = func(s *session, t *txn) reply {
+			r := orig(s, t)
+			if t.param(0) != storageID || r.code != mtp.RespOK {
+				return r
+			}
+			var si mtp.StorageInfo
+			b := make([]byte, r.data.Size())
+			r.data.ReadAt(b, 0)
+			if si.UnmarshalBinary(b) != nil {
+				return r
+			}
+			si.StorageDescription = HostileCardName
+			return encode(&si)
 		}
 	}
 	if h.kinds["denied"] {

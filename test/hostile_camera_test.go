@@ -14,10 +14,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/mtp"
@@ -246,6 +248,89 @@ func TestHostileStorages(t *testing.T) {
 	hostileAlive(t, cam, filepath.Join(run.mnt, "Card 1"), run)
 	if hwm := mountVmHWM(t, run.cmd.Process.Pid); hwm > 150<<20 {
 		t.Errorf("peak RSS %d MiB", hwm>>20)
+	}
+	hostileEnd(t, cam, run)
+}
+
+// hostileUnprintable is the first character of s that a terminal would act
+// on or that breaks a line, or -1.
+func hostileUnprintable(s string) rune {
+	for _, r := range s {
+		if r != ' ' && r != '\n' && !unicode.IsPrint(r) {
+			return r
+		}
+	}
+	return -1
+}
+
+// Camera strings with newlines, terminal escapes and bidirectional
+// overrides: the mounted line is one printable line, /.airnef/stats and
+// the log forge no line, names keep their visible characters only and are
+// the same on the next mount, also in the renamed view.
+func TestHostileStrings(t *testing.T) {
+	mountRequireFUSE(t)
+	cam, addr := faultSim(t, camsim.Config{Generate: &camsim.CardSpec{Photos: 2, Seed: 3, Size: camsim.MinGeneratedSize}, Hostile: []string{"strings"}})
+	cache := t.TempDir()
+	env := []string{"XDG_CACHE_HOME=" + cache}
+	run := mountStartEnv(t, env, addr, mountDir(t), "--timeout", faultTimeout.String())
+	if r := hostileUnprintable(run.line); r >= 0 || !strings.Contains(run.line, `Evil\nmounted Fake Camera`) {
+		t.Errorf("mounted line %q: holds %U, or lost the camera's make", run.line, r)
+	}
+	stats, err := os.ReadFile(filepath.Join(run.mnt, ".airnef", "stats"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := hostileUnprintable(string(stats)); r >= 0 {
+		t.Errorf("/.airnef/stats holds %U:\n%s", r, stats)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(stats)), "\n") {
+		if k, _, _ := strings.Cut(l, " "); k == "mounted" || strings.Count(string(stats), "\n"+k+" ") > 1 {
+			t.Errorf("/.airnef/stats holds a forged line %q", l)
+		}
+	}
+	storage := mountStorage(t, run.mnt)
+	if r := hostileUnprintable(filepath.Base(storage)); r >= 0 {
+		t.Errorf("storage named %q: holds %U", filepath.Base(storage), r)
+	}
+	names := hostileNames(t, filepath.Join(storage, "STRINGS"))
+	for _, want := range []string{"ESC_[2J.JPG", "NL_mounted.JPG", "BIDI_gpj.exe", "LS_PS_.JPG", "TAB_DEL_.JPG"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("STRINGS holds %q, not %q", names, want)
+		}
+	}
+	inos := map[string]uint64{}
+	for _, n := range names {
+		if r := hostileUnprintable(n); r >= 0 || len(names) != len(camsim.HostileStringNames) {
+			t.Errorf("name %q holds %U (of %d names)", n, r, len(names))
+		}
+		fi, err := os.Stat(filepath.Join(storage, "STRINGS", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inos[n] = fi.Sys().(*syscall.Stat_t).Ino
+	}
+	hostileAlive(t, cam, storage, run)
+	// The log: every line is one record, with no terminal escape.
+	log := run.stderr.String()
+	for _, l := range strings.Split(strings.TrimSpace(log), "\n") {
+		if r := hostileUnprintable(l); r >= 0 || !strings.HasPrefix(l, "time=") {
+			t.Errorf("log line %q: holds %U, or is not a record of its own", l, r)
+		}
+	}
+	hostileEnd(t, cam, run)
+
+	// The next mount (the metadata cache kept), and the renamed view.
+	run = mountStartEnv(t, env, addr, mountDir(t), "--timeout", faultTimeout.String(), "--dirnamespec", "@cameramodel@")
+	storage = filepath.Join(run.mnt, ".camera", filepath.Base(storage))
+	for n, ino := range inos {
+		fi, err := os.Stat(filepath.Join(storage, "STRINGS", n))
+		if err != nil || fi.Sys().(*syscall.Stat_t).Ino != ino {
+			t.Errorf("%q on the next mount: %v (inode changed: %t)", n, err, err == nil)
+		}
+	}
+	des, err := os.ReadDir(run.mnt)
+	if err != nil || len(des) != 1 || hostileUnprintable(des[0].Name()) >= 0 {
+		t.Errorf("renamed root: %v, %v", des, err)
 	}
 	hostileEnd(t, cam, run)
 }

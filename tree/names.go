@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -16,22 +17,42 @@ const MaxNameLen = 255
 const maxExtLen = 16
 
 // sanitizeName turns a name the camera reported into one a Linux directory
-// can hold: valid UTF-8 (invalid bytes become "_"), "/" and NUL become "_",
-// "." and ".." (and the empty name) get a "_" prefix, and a name over 255
-// bytes is shortened keeping its extension.
+// can hold and a terminal can show: valid UTF-8 (invalid bytes become
+// "_"), "/" and control characters (NUL, ESC, newline; see ReplaceControl)
+// become "_", "." and ".." (and the empty name) get a "_" prefix, and a
+// name over 255 bytes is shortened keeping its extension. Visible
+// characters are kept, and the same camera name always gives the same
+// name: identity is by name.
 func sanitizeName(s string) string {
-	s = strings.ToValidUTF8(s, "_")
-	s = strings.Map(func(r rune) rune {
-		if r == '/' || r == 0 {
-			return '_'
-		}
-		return r
-	}, s)
+	s = ReplaceControl(strings.ToValidUTF8(s, "_"))
+	s = strings.ReplaceAll(s, "/", "_")
 	switch s {
 	case "", ".", "..":
 		s = "_" + s
 	}
 	return ShortenName(s)
+}
+
+// ReplaceControl replaces with "_" each character of s that is no visible
+// part of a name and can command a terminal or break a line: control
+// characters (C0 with NUL and ESC, DEL, C1), line and paragraph
+// separators, and the bidirectional embeddings, overrides and isolates
+// that make a name display as another ("Trojan source").
+func ReplaceControl(s string) string {
+	if !strings.ContainsFunc(s, isNameControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isNameControl(r) {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func isNameControl(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
+		(r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // ShortenName cuts name to at most MaxNameLen bytes, keeping its extension

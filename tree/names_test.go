@@ -168,3 +168,24 @@ func BenchmarkUniqueNamesAlike(b *testing.B) {
 		})
 	}
 }
+
+// Control characters never reach a name; visible characters stay, and the
+// mapping depends on the name alone (identity is by name).
+func TestSanitizeNameControl(t *testing.T) {
+	tests := map[string]struct{ in, want string }{
+		"escape":     {"ESC\x1b[2J.JPG", "ESC_[2J.JPG"},
+		"newline":    {"two\nlines.JPG", "two_lines.JPG"},
+		"c1 and del": {"a\u009b\x7fb.JPG", "a__b.JPG"},
+		"bidi":       {"BIDI\u202Egpj.exe", "BIDI_gpj.exe"},
+		"isolate":    {"a\u2066b\u2069.JPG", "a_b_.JPG"},
+		"line sep":   {"a\u2028b\u2029.JPG", "a_b_.JPG"},
+		"visible":    {"日本 \u00e9\u200d.JPG", "日本 \u00e9\u200d.JPG"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := sanitizeName(tc.in); got != tc.want {
+				t.Errorf("sanitizeName(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

@@ -134,7 +134,8 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		return failErr("mounting at %s failed: %s; check that fuse3 is installed and that you may use /dev/fuse (mode 0666 on Debian, or be root)%s",
 			mnt, strings.TrimSpace(err.Error()), allowOtherHint(o.allowOther))
 	}
-	fmt.Fprintf(m.stdout, "mounted %s %s (serial %s) at %s\n", info.Manufacturer, info.Model, info.SerialNumber, mnt)
+	fmt.Fprintf(m.stdout, "mounted %s %s (serial %s) at %s\n",
+		mtp.Printable(info.Manufacturer), mtp.Printable(info.Model), mtp.Printable(info.SerialNumber), mnt)
 	if mode.ready != nil {
 		mode.ready(mnt)
 	}

@@ -261,4 +261,6 @@ const hostileHelp = `Hostile kinds (--hostile KIND,...; objects added to the top
   denied      DENIED/: its GetObjectHandles answers AccessDenied
   alike       ALIKE/: --hostile-alike files (default 10,000), all named SAME.JPG
   storages    GetStorageIDs lists 1,000,000 more storages, empty, all called HOSTILE
+  strings     make, model, serial and card name with newlines, terminal escapes and
+              bidirectional overrides; STRINGS/: files named so
 `
