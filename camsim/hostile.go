@@ -51,6 +51,8 @@ import (
 //	storages    GetStorageIDs lists HostileStorages storages after the
 //	            card: each answers a StorageInfo called HOSTILE and holds
 //	            nothing
+//	zero64      ZERO64.MOV: CompressedSize 0xFFFFFFFF (4 GiB or more), and
+//	            a 64-bit size (MTP ObjectSize, Nikon GetObjectSize) of 0
 //	strings     a make, model and serial (DeviceInfo, the Init Command
 //	            Ack's name) and a card name (StorageDescription) holding
 //	            newlines, terminal escapes and bidirectional overrides;
@@ -61,7 +63,7 @@ import (
 
 // HostileKinds are the kinds Config.Hostile accepts ("all" is every one).
 var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized",
-	"slow", "probes", "events", "proplist", "badinfo", "denied", "alike", "storages", "strings"}
+	"slow", "probes", "events", "proplist", "badinfo", "denied", "alike", "storages", "strings", "zero64"}
 
 // Sizes of the hostile kinds.
 const (
@@ -199,6 +201,7 @@ type hobj struct {
 	mode   hmode
 	info   hinfo // how its GetObjectInfo is answered
 	denied bool  // a folder whose GetObjectHandles answers AccessDenied
+	zero64 bool  // its 64-bit size is answered as 0
 }
 
 // hinfo is how GetObjectInfo of a hostile object is answered.
@@ -362,12 +365,15 @@ func newHostile(c *Camera, kinds []string) (*hostile, error) {
 			return encode(&si)
 		}
 	}
+	if h.kinds["zero64"] {
+		h.objs[h.add(0, units("ZERO64.MOV"), false, 5<<30, hData, true)].zero64 = true
+	}
 	if h.kinds["denied"] {
 		d := h.add(0, units("DENIED"), true, 0, hData, true)
 		h.objs[d].denied = true
 		h.add(d, units("HIDDEN.JPG"), false, HostileFileSize, hData, false)
 	}
-	for _, op := range []mtp.OpCode{mtp.OpGetObjectPropList, mtp.OpGetObjectHandles, mtp.OpGetNumObjects, mtp.OpGetObjectInfo,
+	for _, op := range []mtp.OpCode{mtp.OpGetObjectPropValue, mtp.OpNikonGetObjectSize, mtp.OpGetObjectPropList, mtp.OpGetObjectHandles, mtp.OpGetNumObjects, mtp.OpGetObjectInfo,
 		mtp.OpGetObject, mtp.OpGetPartialObject, mtp.OpAndroidGetPartialObject64, mtp.OpNikonGetPartialObjectEx,
 		mtp.OpCanonEOSGetPartialObject64, mtp.OpCanonEOSGetPartialObjectEx64} {
 		if orig, ok := c.ops[op]; ok {
@@ -483,6 +489,18 @@ func (h *hostile) wrap(op mtp.OpCode, orig opFunc) opFunc {
 			b, _ := mtp.AppendUint32Array(nil, hs)
 			return okData(b)
 		}
+	case mtp.OpGetObjectPropValue, mtp.OpNikonGetObjectSize:
+		return func(s *session, t *txn) reply {
+			o, found := h.lookup(t.param(0))
+			if !found || (op == mtp.OpGetObjectPropValue && t.param(1) != uint32(mtp.PropObjectSize)) {
+				return orig(s, t)
+			}
+			size := uint64(o.size)
+			if o.zero64 {
+				size = 0
+			}
+			return okData(binary.LittleEndian.AppendUint64(nil, size))
+		}
 	case mtp.OpGetObjectPropList:
 		return func(s *session, t *txn) reply {
 			if h.proplist == 0 || t.param(0) != h.proplist {
@@ -576,7 +594,7 @@ func (h *hostile) selectHandles(s *session, t *txn) ([]uint32, mtp.ResponseCode)
 // info is the ObjectInfo dataset of o, its name as raw UTF-16 units.
 func (h *hostile) info(o hobj) []byte {
 	oi := mtp.ObjectInfo{
-		StorageID: h.storage, ObjectFormat: mtp.FormatUndefined, CompressedSize: uint32(o.size),
+		StorageID: h.storage, ObjectFormat: mtp.FormatUndefined, CompressedSize: size32(o.size),
 		ParentObject: o.parent, CaptureDate: "20240301T120000", ModificationDate: "20240301T120000",
 	}
 	if o.dir {

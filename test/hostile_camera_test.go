@@ -334,3 +334,27 @@ func TestHostileStrings(t *testing.T) {
 	}
 	hostileEnd(t, cam, run)
 }
+
+// An object of "4 GiB or more" whose 64-bit size is 0 is left out with one
+// log line, never shown as a 0-byte file.
+func TestHostileZero64(t *testing.T) {
+	mountRequireFUSE(t)
+	cam, storage, run := hostileMount(t, "zero64")
+	for range 2 {
+		names := hostileNames(t, storage)
+		if slices.Contains(names, "ZERO64.MOV") {
+			t.Errorf("the top level shows ZERO64.MOV: %q", names)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(storage, "ZERO64.MOV")); !errors.Is(err, syscall.ENOENT) {
+		t.Errorf("stat ZERO64.MOV: %v, want ENOENT", err)
+	}
+	if n := cam.OpCount(mtp.OpGetObjectPropValue); n == 0 {
+		t.Error("the 64-bit size was not asked")
+	}
+	if n, log := hostileLogLines(run, 1, "object skipped", "64-bit size is 0"); n != 1 {
+		t.Errorf("%d lines about ZERO64.MOV, want 1:\n%s", n, log)
+	}
+	hostileAlive(t, cam, storage, run)
+	hostileEnd(t, cam, run)
+}

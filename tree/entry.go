@@ -112,7 +112,8 @@ func (t *Tree) newEntrySized(ctx context.Context, cam Camera, dir *Object, at ad
 		case info.CompressedSize == 0xFFFFFFFF:
 			size, err = cam.ObjectSize(ctx, h, info)
 			var refused mtp.ResponseCode
-			if errors.As(err, &refused) {
+			switch {
+			case errors.As(err, &refused):
 				// The camera cannot tell the size of an object
 				// over 4 GiB (PTP-only firmware): showing it
 				// with a wrong size would make copies silently
@@ -120,9 +121,17 @@ func (t *Tree) newEntrySized(ctx context.Context, cam Camera, dir *Object, at ad
 				t.log.Warn("object over 4 GiB left out: the camera does not report its size",
 					"path", "/"+dir.Path()+"/"+info.Filename, "err", err)
 				return nil, false, nil
-			}
-			if err != nil {
+			case errors.Is(err, mtp.ErrMalformed), errors.Is(err, mtp.ErrTooLarge):
+				t.skipBad(dir, at.storage, h, "object over 4 GiB: its 64-bit size does not decode", "name", info.Filename, "err", err)
+				return nil, false, nil
+			case err != nil:
 				return nil, false, fmt.Errorf("size of %q: %w", info.Filename, err)
+			case size == 0:
+				// 4 GiB or more, then nothing: which is right is
+				// unknown, and a 0-byte file (or one cut at 4 GiB)
+				// would make copies silently wrong.
+				t.skipBad(dir, at.storage, h, "object over 4 GiB: its 64-bit size is 0", "name", info.Filename)
+				return nil, false, nil
 			}
 		}
 		if size > math.MaxInt64 {

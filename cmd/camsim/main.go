@@ -261,6 +261,7 @@ const hostileHelp = `Hostile kinds (--hostile KIND,...; objects added to the top
   denied      DENIED/: its GetObjectHandles answers AccessDenied
   alike       ALIKE/: --hostile-alike files (default 10,000), all named SAME.JPG
   storages    GetStorageIDs lists 1,000,000 more storages, empty, all called HOSTILE
+  zero64      ZERO64.MOV: 4 GiB or more (CompressedSize 0xFFFFFFFF), but a 64-bit size of 0
   strings     make, model, serial and card name with newlines, terminal escapes and
               bidirectional overrides; STRINGS/: files named so
 `
