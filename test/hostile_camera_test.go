@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/mtp"
@@ -36,11 +38,17 @@ var hostileReadOps = []mtp.OpCode{
 	mtp.OpCanonEOSGetPartialObjectEx64,
 }
 
-// hostileEnd checks that the camera received only operations that read,
-// then stops airnef-mount (SIGTERM) and checks that it unmounted and
-// exited cleanly within seconds.
+// hostileEnd checks what every hostile case must keep: every name in the
+// mount is one a directory can hold (no path leaves its folder), the
+// mount's peak memory is bounded, the camera received only operations that
+// read; then it stops airnef-mount (SIGTERM) and checks that it unmounted
+// and exited cleanly within seconds.
 func hostileEnd(t *testing.T, cam *camsim.Camera, run *mountRun) {
 	t.Helper()
+	hostileWalk(t, run.mnt)
+	if hwm := mountVmHWM(t, run.cmd.Process.Pid); hwm > 150<<20 {
+		t.Errorf("peak RSS %d MiB", hwm>>20)
+	}
 	for op, n := range cam.OpCounts() {
 		if !slices.Contains(hostileReadOps, op) {
 			t.Errorf("the camera received %v %d times: not an operation that only reads", op, n)
@@ -55,6 +63,29 @@ func hostileEnd(t *testing.T, cam *camsim.Camera, run *mountRun) {
 	if mountIsMounted(t, run.mnt) {
 		t.Errorf("%s still mounted after airnef-mount exited", run.mnt)
 	}
+}
+
+// hostileWalk lists every directory of the mount it can (a folder refused
+// for its size or by the camera is skipped) and checks every name.
+func hostileWalk(t *testing.T, mnt string) {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(mnt, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fs.SkipDir
+		}
+		n++
+		name := d.Name()
+		if p != mnt && (name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\n\x00") ||
+			len(name) > 255 || !utf8.ValidString(name) || hostileUnprintable(name) >= 0) {
+			t.Errorf("unsafe name %q at %s", name, p)
+		}
+		if rel, err := filepath.Rel(mnt, p); err != nil || strings.HasPrefix(rel, "..") {
+			t.Errorf("%s is outside the mount", p)
+		}
+		return nil
+	})
+	t.Logf("walked %d entries", n)
 }
 
 // A camera that answers a read with a byte every half second, or only
