@@ -169,15 +169,17 @@ func (t *Tree) skipBad(dir *Object, storage, h uint32, why string, attrs ...any)
 
 // leftOut reports whether err, the camera's answer to GetObjectInfo of
 // object h listed in dir, leaves only that object out of the listing: a
-// refusal (GeneralError; AccessDenied, which a Nikon Z answers for photos
-// not marked for upload) or an ObjectInfo that does not decode. It is
-// logged once. A transport error fails the listing instead.
+// refusal of that object (GeneralError; AccessDenied, which a Nikon Z
+// answers for photos not marked for upload) or an ObjectInfo that does not
+// decode. It is logged once. A transport error, or a refusal that says
+// the camera cannot answer now (the card gone, busy, no session), fails
+// the listing instead.
 func (t *Tree) leftOut(dir *Object, h uint32, err error) bool {
 	var refused mtp.ResponseCode
 	switch {
 	case err == nil:
 		return false
-	case errors.As(err, &refused):
+	case errors.As(err, &refused) && !deviceWide[refused]:
 		t.skipBad(dir, t.storageOf(dir), h, "the camera refuses to describe it", "err", err)
 	case errors.Is(err, mtp.ErrMalformed), errors.Is(err, mtp.ErrTooLarge):
 		t.skipBad(dir, t.storageOf(dir), h, "its ObjectInfo is malformed", "err", err)
@@ -185,6 +187,12 @@ func (t *Tree) leftOut(dir *Object, h uint32, err error) bool {
 		return false
 	}
 	return true
+}
+
+// deviceWide are the refusals that are about the camera, not one object.
+var deviceWide = map[mtp.ResponseCode]bool{
+	mtp.RespSessionNotOpen: true, mtp.RespOperationNotSupported: true, mtp.RespStoreNotAvailable: true,
+	mtp.RespDeviceBusy: true, mtp.RespTransactionCancelled: true, mtp.RespInvalidStorageID: true,
 }
 
 // listingRefused logs, once per folder, a listing the camera refused

@@ -207,9 +207,12 @@ func TestTreeLeavesOutBadObjects(t *testing.T) {
 	locked := c.Add(sd, 0, "LOCKED", true, nil, "", "")
 	broken := c.Add(sd, 0, "BROKEN", true, nil, "", "")
 	x := c.Add(sd, broken, "X.JPG", false, []byte("x"), "", "")
+	away := c.Add(sd, 0, "AWAY", true, nil, "", "")
+	y := c.Add(sd, away, "Y.JPG", false, []byte("y"), "", "")
 	cam := &refusingCamera{Camera: c,
 		infoErr: map[uint32]error{
 			x:      treetest.ErrBroken,
+			y:      mtp.RespStoreNotAvailable,
 			denied: mtp.RespAccessDenied, general: mtp.RespGeneralError,
 			garbled: fmt.Errorf("%w: ObjectInfo: need 4 bytes", mtp.ErrMalformed),
 		},
@@ -244,5 +247,9 @@ func TestTreeLeavesOutBadObjects(t *testing.T) {
 
 	if _, err := tr.List(context.Background(), walk(t, tr, "SD", "BROKEN")); !errors.Is(err, treetest.ErrBroken) {
 		t.Errorf("listing BROKEN with the session broken: %v, want the transport's error", err)
+	}
+	// A refusal about the camera, not the object, fails the listing.
+	if _, err := tr.List(context.Background(), walk(t, tr, "SD", "AWAY")); !errors.Is(err, mtp.RespStoreNotAvailable) {
+		t.Errorf("listing AWAY with the card not available: %v, want StoreNotAvailable", err)
 	}
 }
