@@ -389,3 +389,44 @@ func TestHostileZero64(t *testing.T) {
 	hostileAlive(t, cam, storage, run)
 	hostileEnd(t, cam, run)
 }
+
+// The bound on a whole transaction spares an honest slow link: over a
+// camera sending 80 KiB/s (a few times the minimum rate), reads whose
+// transactions each take several times --timeout complete, byte-exact,
+// without breaking the session.
+func TestSlowHonestLink(t *testing.T) {
+	mountRequireFUSE(t)
+	cam, addr := faultSim(t, camsim.Config{Generate: &camsim.CardSpec{Photos: 2, Seed: 5, Size: 640 << 10}, Rate: 80 << 10})
+	run := mountStart(t, addr, mountDir(t), "--timeout", faultTimeout.String(), "--debug", "ptp")
+	storage := mountStorage(t, run.mnt)
+	for _, f := range cam.Files() {
+		if f.Dir {
+			continue
+		}
+		want := simBytes(t, cam, f)
+		faultTimed(t, "reading "+f.Path, 10*time.Duration(len(want))*time.Second/(80<<10), func() error {
+			return faultCheck(filepath.Join(storage, f.Path), want)
+		})
+		break
+	}
+	if strings.Contains(run.stderr.String(), "session broken") {
+		t.Errorf("the session broke on an honest slow link:\n%s", run.stderr.String())
+	}
+	// At least one read took longer than --timeout: the test proves what
+	// it says.
+	longest := time.Duration(0)
+	for _, l := range strings.Split(run.stderr.String(), "\n") {
+		if !strings.Contains(l, "op=GetPartialObject") || !strings.Contains(l, " dur=") {
+			continue
+		}
+		f := strings.Fields(l[strings.Index(l, " dur=")+5:])
+		if d, err := time.ParseDuration(f[0]); err == nil {
+			longest = max(longest, d)
+		}
+	}
+	t.Logf("longest read transaction %v", longest)
+	if longest <= faultTimeout {
+		t.Errorf("no read took longer than --timeout (%v): the link is not slow enough to test anything", faultTimeout)
+	}
+	hostileEnd(t, cam, run)
+}
