@@ -76,7 +76,9 @@ demo: deps build
 generate:
 	$(GO) generate ./...
 
-# fuzz runs every fuzz target for FUZZTIME each (make test runs their seeds).
+# fuzz runs every fuzz target for FUZZTIME each, all of them whatever fails,
+# and reports failures (a crasher is kept in testdata/fuzz as a seed) and
+# flakes at the end (make test runs the seeds).
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -261,6 +262,13 @@ func (c *Camera) OpCount(op mtp.OpCode) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.opCount[op]
+}
+
+// OpCounts is how many times the camera received each operation.
+func (c *Camera) OpCounts() map[mtp.OpCode]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.opCount)
 }
 
 // Connections is the number of open command connections.

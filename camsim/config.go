@@ -71,6 +71,9 @@ type Config struct {
 	Deny      []string
 	DropAfter int64
 	Hostile   []string
+	// HostileAlike is how many files the alike kind puts in ALIKE/
+	// (default DefaultHostileAlike).
+	HostileAlike int
 
 	// Logger receives the simulator's logs (nil: discarded). At Debug
 	// level every operation is logged.

@@ -104,6 +104,9 @@ type reply struct {
 	data   *io.SectionReader
 	closer io.Closer // closed once data is sent
 	raw    []byte    // hostile.go: bytes sent instead of an answer; the connection then ends
+	// hostile.go: writes packets instead of an answer, for as long as it
+	// likes; the connection then ends.
+	stream func(w *wire) error
 }
 
 func fail(code mtp.ResponseCode) reply { return reply{code: code} }
@@ -192,8 +195,13 @@ func (s *session) operation(req *ptpip.OperationRequest) error {
 	if r.closer != nil {
 		defer r.closer.Close()
 	}
-	if r.raw != nil { // a hostile camera's broken packets (hostile.go)
-		s.cmd.write(r.raw)
+	if r.raw != nil || r.stream != nil { // a hostile camera's broken packets (hostile.go)
+		if r.raw != nil {
+			s.cmd.write(r.raw)
+		}
+		if r.stream != nil {
+			r.stream(s.cmd)
+		}
 		return fmt.Errorf("%w: %s answered with broken packets as told", errProtocol, t.op)
 	}
 	// Latency: the answer leaves one round trip after the request came.

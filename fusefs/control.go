@@ -11,6 +11,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/tree"
 )
 
@@ -186,14 +187,17 @@ func (n *ctlLinkNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.At
 	return 0
 }
 
-// statsText is /.airnef/stats: one "name value" line per counter.
+// statsText is /.airnef/stats: one "name value" line per counter. Values
+// holding camera strings are made printable (mtp.Printable): a camera
+// cannot forge a line or send a terminal escape.
 func (f *filesystem) statsText() []byte {
 	var b strings.Builder
 	if f.status != nil {
-		fmt.Fprintf(&b, "session %s\n", f.status())
+		fmt.Fprintf(&b, "session %s\n", mtp.Printable(f.status()))
 	}
 	if f.camera != (tree.CameraID{}) {
-		fmt.Fprintf(&b, "camera_make %s\ncamera_model %s\ncamera_serial %s\n", f.camera.Make, f.camera.Model, f.camera.Serial)
+		fmt.Fprintf(&b, "camera_make %s\ncamera_model %s\ncamera_serial %s\n",
+			mtp.Printable(f.camera.Make), mtp.Printable(f.camera.Model), mtp.Printable(f.camera.Serial))
 	}
 	fmt.Fprintf(&b, "mounted_at %s\n", f.started.Format(time.RFC3339))
 	fmt.Fprintf(&b, "uptime_seconds %d\n", int64(time.Since(f.started).Seconds()))

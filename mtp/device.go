@@ -18,14 +18,33 @@ import (
 // usable.
 var ErrTooLarge = errors.New("mtp: data phase larger than expected")
 
-// Bounds on data phases that are buffered in memory. Object data is never
-// buffered: it streams into the caller's writer.
+// ErrTooManyObjects is wrapped by the error of an answer that lists or
+// describes more objects than the Device's object limit (SetMaxObjects).
+// It is found while the answer decodes; the rest of it is drained, not
+// kept.
+var ErrTooManyObjects = errors.New("mtp: too many objects")
+
+// Bounds on data phases that are buffered or decoded in memory. Object
+// data is never buffered: it streams into the caller's writer.
 const (
 	maxDataset   = 1 << 20  // DeviceInfo, StorageInfo, ObjectInfo: a few KiB in practice
-	maxArray     = 64 << 20 // handle lists: 16 M handles
-	maxPropList  = 64 << 20 // GetObjectPropList for a whole card
+	maxPropList  = 64 << 20 // GetObjectPropList for a whole card, decoded as it arrives
 	maxPropValue = 64 << 10 // one property value: a u64 or a string of 511 bytes
+	// maxDescribed bounds what the descriptions of one GetObjectPropList
+	// answer keep: ten times a full card of DCF names.
+	maxDescribed = 64 << 20
+	// maxPropEntries bounds GetObjectPropList's list of elements: about
+	// 48 MiB of them.
+	maxPropEntries = 1 << 20
 )
+
+// DefaultMaxObjects is a Device's object limit until SetMaxObjects: a
+// 16 MiB handle list.
+const DefaultMaxObjects = 1 << 22
+
+// MaxStorageIDs is the most storages GetStorageIDs returns: cameras have
+// one to three (two card slots, internal memory).
+const MaxStorageIDs = 64
 
 // sizeUnknown is CompressedSize for an object of 4 GiB or more.
 const sizeUnknown = 0xFFFFFFFF
@@ -36,10 +55,33 @@ type Device struct {
 	t   Transport
 	log *slog.Logger
 
-	mu     sync.Mutex
-	info   *DeviceInfo // from the last GetDeviceInfo; nil before
-	vendor Vendor
-	readOp OpCode // 64-bit read op forced by ForceRead64; 0 = automatic
+	mu         sync.Mutex
+	info       *DeviceInfo // from the last GetDeviceInfo; nil before
+	vendor     Vendor
+	readOp     OpCode // 64-bit read op forced by ForceRead64; 0 = automatic
+	maxObjects int    // SetMaxObjects; 0: DefaultMaxObjects
+	cutLogged  bool   // a storage list cut to MaxStorageIDs was logged
+}
+
+// SetMaxObjects sets the object limit: the most objects one answer may
+// list or describe (GetObjectHandles, GetObjectPropList through
+// DescribeObjects). A longer answer fails with ErrTooManyObjects as soon
+// as its count or its decoded objects pass the limit, never costing more
+// memory than the limit's worth. n <= 0 restores DefaultMaxObjects.
+func (d *Device) SetMaxObjects(n int) {
+	d.mu.Lock()
+	d.maxObjects = n
+	d.mu.Unlock()
+}
+
+// objectLimit is the object limit in force.
+func (d *Device) objectLimit() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.maxObjects <= 0 {
+		return DefaultMaxObjects
+	}
+	return d.maxObjects
 }
 
 // NewDevice returns a Device over t. A nil log discards.
@@ -130,6 +172,43 @@ func (d *Device) readData(ctx context.Context, op OpCode, params []uint32, limit
 	return buf.Bytes(), resp, nil
 }
 
+// readPrefix runs op and returns the first keep bytes of its data phase
+// and the size of the whole phase; the rest is drained, not kept.
+func (d *Device) readPrefix(ctx context.Context, op OpCode, params []uint32, keep int64) ([]byte, int64, error) {
+	var buf bytes.Buffer
+	cw := &capWriter{w: &buf, left: keep}
+	if _, err := d.do(ctx, op, params, cw); err != nil {
+		return nil, 0, err
+	}
+	return buf.Bytes(), cw.written + cw.dropped, nil
+}
+
+// decodeArrayPrefix decodes a PTP array of u32 of which data holds the
+// first bytes and total is the size: at most max elements (more is
+// ErrTooManyObjects unless cut, then the first max are returned and n is
+// the count announced). A count beyond total is ErrMalformed.
+func decodeArrayPrefix(data []byte, total int64, max int, cut bool) (v []uint32, n uint32, err error) {
+	r := readBuf{b: data}
+	n = r.u32("uint32 array count")
+	switch {
+	case r.err != nil:
+		return nil, 0, r.err
+	case 4+4*int64(n) > total:
+		return nil, n, fmt.Errorf("%w: uint32 array: %d elements of 4 bytes do not fit in %d bytes", ErrMalformed, n, total-4)
+	case int64(n) > int64(max) && !cut:
+		return nil, n, fmt.Errorf("%w: the camera lists %d, the limit is %d", ErrTooManyObjects, n, max)
+	}
+	k := min(int(min(n, uint32(max))), len(r.b)/4)
+	if k == 0 {
+		return nil, n, nil
+	}
+	v = make([]uint32, k)
+	for i := range v {
+		v[i] = r.u32("uint32 array")
+	}
+	return v, n, r.err
+}
+
 // GetDeviceInfo runs GetDeviceInfo (0x1001) and remembers the result for
 // Info, Vendor and the choice of optional operations. Cameras answer it
 // inside and outside a session.
@@ -190,12 +269,24 @@ func (d *Device) CloseSession(ctx context.Context) error {
 }
 
 // GetStorageIDs returns the camera's storage IDs. An ID whose low 16 bits
-// are zero is a slot without a medium; the caller filters.
+// are zero is a slot without a medium; the caller filters. A list longer
+// than MaxStorageIDs is cut to its first MaxStorageIDs (logged once).
 func (d *Device) GetStorageIDs(ctx context.Context) ([]uint32, error) {
-	data, _, err := d.readData(ctx, OpGetStorageIDs, nil, maxArray)
+	data, total, err := d.readPrefix(ctx, OpGetStorageIDs, nil, 4+4*MaxStorageIDs)
 	if err == nil {
 		var ids []uint32
-		if ids, err = DecodeUint32Array(data); err == nil {
+		var n uint32
+		if ids, n, err = decodeArrayPrefix(data, total, MaxStorageIDs, true); err == nil {
+			if n > MaxStorageIDs {
+				d.mu.Lock()
+				first := !d.cutLogged
+				d.cutLogged = true
+				d.mu.Unlock()
+				if first {
+					d.log.Warn("the camera lists more storages than any camera has: only the first are used",
+						"storages", n, "used", MaxStorageIDs)
+				}
+			}
 			return ids, nil
 		}
 	}
@@ -235,11 +326,15 @@ func (d *Device) GetNumObjects(ctx context.Context, storage uint32, format Objec
 // under parent (0 = any depth, 0xFFFFFFFF = root only) in storage
 // (0xFFFFFFFF = all). Like GetNumObjects it always sends all three
 // parameters, for Sony.
+// More handles than the object limit (SetMaxObjects) is
+// ErrTooManyObjects, found from the list's count; only the limit's worth
+// of the list is kept meanwhile.
 func (d *Device) GetObjectHandles(ctx context.Context, storage uint32, format ObjectFormat, parent uint32) ([]uint32, error) {
-	data, _, err := d.readData(ctx, OpGetObjectHandles, []uint32{storage, uint32(format), parent}, maxArray)
+	max := d.objectLimit()
+	data, total, err := d.readPrefix(ctx, OpGetObjectHandles, []uint32{storage, uint32(format), parent}, 4+4*int64(max))
 	if err == nil {
 		var hs []uint32
-		if hs, err = DecodeUint32Array(data); err == nil {
+		if hs, _, err = decodeArrayPrefix(data, total, max, false); err == nil {
 			return hs, nil
 		}
 	}
@@ -429,14 +524,48 @@ func (d *Device) GetObjectPropList(ctx context.Context, h uint32, format ObjectF
 	if prop == 0xFFFF {
 		propParam = 0xFFFFFFFF
 	}
-	data, _, err := d.readData(ctx, OpGetObjectPropList, []uint32{h, uint32(format), propParam, group, depth}, maxPropList)
-	if err == nil {
-		var list []PropListEntry
-		if list, err = DecodePropList(data); err == nil {
-			return list, nil
+	// Decoded as it arrives: a list of more than maxPropEntries elements
+	// is refused before it costs more.
+	var list []PropListEntry
+	p := &propListParser{limit: maxPropList, entry: func(e *PropListEntry) error {
+		if len(list) == maxPropEntries {
+			return fmt.Errorf("%w: property list of more than %d elements", ErrTooLarge, maxPropEntries)
 		}
+		list = append(list, *e)
+		return nil
+	}}
+	_, err := d.do(ctx, OpGetObjectPropList, []uint32{h, uint32(format), propParam, group, depth}, p)
+	if err == nil {
+		err = p.close()
 	}
-	return nil, fmt.Errorf("get object prop list %#x: %w", h, err)
+	if err != nil {
+		return nil, fmt.Errorf("get object prop list %#x: %w", h, err)
+	}
+	return list, nil
+}
+
+// DescribeObjects runs GetObjectPropList(h, any format, every property, no
+// group, depth) and describes each object it lists (the package's
+// DescribeObjects), decoding the answer as it arrives: only the
+// descriptions are kept, an answer describing more objects than the
+// object limit (SetMaxObjects) fails with ErrTooManyObjects as soon as it
+// does, one over maxPropList bytes or whose descriptions would keep over
+// maxDescribed bytes with ErrTooLarge. A camera whose DeviceInfo lacks
+// GetObjectPropList gets RespOperationNotSupported without a round trip.
+func (d *Device) DescribeObjects(ctx context.Context, h uint32, depth uint32) ([]ObjectDesc, error) {
+	if !d.supports(OpGetObjectPropList) {
+		return nil, fmt.Errorf("get object prop list %#x: %w", h, RespOperationNotSupported)
+	}
+	desc := &describer{maxObjects: d.objectLimit(), maxBytes: maxDescribed}
+	p := &propListParser{entry: desc.add, keepStr: describedString, limit: maxPropList}
+	_, err := d.do(ctx, OpGetObjectPropList, []uint32{h, 0, 0xFFFFFFFF, 0, depth}, p)
+	if err == nil {
+		err = p.close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get object prop list %#x: %w", h, err)
+	}
+	return desc.descs(), nil
 }
 
 // ObjectSize returns the size of object h: info.CompressedSize, or from

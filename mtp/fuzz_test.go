@@ -1,6 +1,7 @@
 package mtp
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -132,6 +133,38 @@ func FuzzDescribeObjects(f *testing.F) {
 			if want := uint32(min(d.Size, 0xFFFFFFFF)); d.Info.CompressedSize != want {
 				t.Fatalf("%#x: CompressedSize %d for size %d", d.Handle, d.Info.CompressedSize, d.Size)
 			}
+		}
+	})
+}
+
+// FuzzPropListStream decodes a property list in pieces (their sizes drawn
+// from seed), as a data phase arrives, and whole: the same elements or
+// the same kind of error, and never more than one element held back.
+func FuzzPropListStream(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte, seed uint64) {
+		whole, werr := DecodePropList(b)
+		var got []PropListEntry
+		p := &propListParser{entry: func(e *PropListEntry) error {
+			got = append(got, *e)
+			return nil
+		}}
+		var err error
+		for rest, s := b, seed; len(rest) > 0 && err == nil; s = s*6364136223846793005 + 1442695040888963407 {
+			n := min(len(rest), 1+int(s>>40)%700)
+			_, err = p.Write(rest[:n])
+			rest = rest[n:]
+			if len(p.carry) > 520 {
+				t.Fatalf("%d bytes held back", len(p.carry))
+			}
+		}
+		if err == nil {
+			err = p.close()
+		}
+		if (err == nil) != (werr == nil) || (err != nil && !errors.Is(err, ErrMalformed)) {
+			t.Fatalf("in pieces: %v; whole: %v", err, werr)
+		}
+		if err == nil && !reflect.DeepEqual(got, whole) {
+			t.Fatalf("in pieces %+v, whole %+v", got, whole)
 		}
 	})
 }

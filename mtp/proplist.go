@@ -112,43 +112,21 @@ const minPropListEntry = 4 + 2 + 2 + 1
 // DecodePropList decodes GetObjectPropList data: a u32 count, then the
 // elements. A count beyond the data is rejected before allocating; an
 // unknown data type is an error (where the next element starts is
-// unknown); trailing bytes are ignored; an empty list is nil.
+// unknown); trailing bytes are ignored; an empty list is nil. (A data
+// phase is decoded as it arrives by propListParser, which this uses.)
 func DecodePropList(b []byte) ([]PropListEntry, error) {
 	r := readBuf{b: b}
-	n := r.count(minPropListEntry, "property list")
-	if r.err != nil {
+	if r.count(minPropListEntry, "property list"); r.err != nil {
 		return nil, fmt.Errorf("property list: %w", r.err)
 	}
-	if n == 0 {
-		return nil, nil
-	}
-	list := make([]PropListEntry, n)
-	for i := range list {
-		e := &list[i]
-		e.Handle = r.u32("ObjectHandle")
-		e.Prop = PropCode(r.u16("PropertyCode"))
-		e.DataType = DataType(r.u16("DataType"))
-		switch size := e.DataType.Size(); {
-		case r.err != nil:
-		case e.DataType == TypeString:
-			e.Str = r.str("value")
-		case size == 1:
-			e.Value = uint64(r.u8("value"))
-		case size == 2:
-			e.Value = uint64(r.u16("value"))
-		case size == 4:
-			e.Value = uint64(r.u32("value"))
-		case size == 8:
-			e.Value = r.u64("value")
-		case size == 16:
-			e.Value = r.u64("value")
-			e.Hi = r.u64("value")
-		default:
-			r.fail("element %d (%v): unsupported data type %v", i, e.Prop, e.DataType)
-		}
-		if r.err != nil {
-			return nil, fmt.Errorf("property list: element %d: %w", i, r.err)
-		}
+	var list []PropListEntry
+	p := &propListParser{entry: func(e *PropListEntry) error {
+		list = append(list, *e)
+		return nil
+	}}
+	p.Write(b)
+	if err := p.close(); err != nil {
+		return nil, err
 	}
 	return list, nil
 }

@@ -3,8 +3,11 @@ package mtp
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // PTP strings
@@ -85,6 +88,53 @@ func (r *readBuf) str(what string) string {
 		return ""
 	}
 	return string(utf16.Decode(units))
+}
+
+// skipStr skips a PTP string, refusing what str refuses, without
+// decoding it.
+func (r *readBuf) skipStr(what string) {
+	n := int(r.u8(what + " length"))
+	p := r.take(2*n, what)
+	if n <= MaxStringUnits || p == nil {
+		return
+	}
+	for i := 0; i < n; i++ {
+		if le.Uint16(p[2*i:]) == 0 {
+			return
+		}
+	}
+	r.fail("%s: 255 units without a terminating NUL", what)
+}
+
+// Printable returns a camera string fit to print as part of one line of
+// text (a terminal, a log, a line-based file): every character that is
+// not printable (control characters such as ESC and newline, line and
+// paragraph separators, format characters such as bidirectional
+// overrides) is written as a Go escape (\x1b, \n, \u202e), an invalid
+// byte as \xNN. A string without any is returned as it is.
+func Printable(s string) string {
+	if !strings.ContainsFunc(s, notPrintable) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case notPrintable(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// notPrintable reports whether r cannot be printed as it is: not a
+// graphic character or a plain space.
+func notPrintable(r rune) bool {
+	return r != ' ' && !unicode.IsPrint(r)
 }
 
 // appendStr appends a named PTP string field, naming the field in the error.

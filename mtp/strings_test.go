@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestDecodeString(t *testing.T) {
@@ -91,5 +92,34 @@ func TestDecodeString255NoNUL(t *testing.T) {
 	s, _, err := DecodeString(in)
 	if err != nil || len(s) != 254 {
 		t.Fatalf("got %d chars, %v", len(s), err)
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	tests := map[string]struct{ in, want string }{
+		"plain":        {"Nikon D7200", "Nikon D7200"},
+		"unicode kept": {"Fujifilm X-T5 日本 \uFFFD", "Fujifilm X-T5 日本 \uFFFD"},
+		"newline":      {"D7200\nmounted Evil at /", `D7200\nmounted Evil at /`},
+		"escape":       {"\x1b[31mRED\x1b[0m", `\x1b[31mRED\x1b[0m`},
+		"osc title":    {"a\x1b]0;pwned\x07b", `a\x1b]0;pwned\ab`},
+		"cr":           {"123\r\n456", `123\r\n456`},
+		"bidi":         {"x\u202Egpj.exe", `x\u202egpj.exe`},
+		"line sep":     {"a\u2028b\u0085c", `a\u2028b\u0085c`},
+		"c1 csi":       {"a\u009bb", `a\u009bb`},
+		"invalid":      {"a\xffb", `a\xffb`},
+		"tab":          {"a\tb", `a\tb`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := Printable(tc.in)
+			if got != tc.want {
+				t.Errorf("Printable(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			for _, r := range got {
+				if r != ' ' && !unicode.IsPrint(r) {
+					t.Errorf("Printable(%q) = %q holds %U", tc.in, got, r)
+				}
+			}
+		})
 	}
 }

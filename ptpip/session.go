@@ -53,10 +53,16 @@ type Config struct {
 	// before the camera answers the Init Command Request.
 	ConnectTimeout time.Duration
 	// Timeout is the longest time one read or write on the command
-	// connection may go without progress (default 10 s). It is reset on
-	// every packet and every chunk of data, so it bounds a stall, not a
-	// transfer.
+	// connection may wait (default 10 s), and a transaction's allowance
+	// before its data counts: a transaction may last Timeout plus one
+	// second per MinRate data bytes it moved. Probe Requests and empty
+	// packets move nothing, so a camera that trickles or only probes
+	// fails within about Timeout, while a long transfer lives as long as
+	// its data keeps MinRate.
 	Timeout time.Duration
+	// MinRate is the slowest data rate, in bytes per second, a
+	// transaction may keep (default DefaultMinRate).
+	MinRate int64
 	// KeepAlive is the idle time after which the session runs GetDeviceInfo
 	// by itself (default 5 s; negative disables it).
 	KeepAlive time.Duration
@@ -74,6 +80,10 @@ const (
 	DefaultTimeout        = 10 * time.Second
 	DefaultKeepAlive      = 5 * time.Second
 	DefaultMaxPacket      = 16<<20 + HeaderSize
+	// DefaultMinRate is a quarter of 802.11b's slowest rate (1 Mbit/s):
+	// an honest link at the edge of WiFi range stays above it, a camera
+	// that trickles bytes to hold the session falls below it.
+	DefaultMinRate = 32 << 10
 )
 
 // probeAutoWait is how long ProbeAuto waits for a Probe Response.
@@ -85,6 +95,10 @@ const bufSize = 64 << 10
 
 // eventBuffer is the capacity of the Events channel.
 const eventBuffer = 64
+
+// dropLogEvery is how often a flood of dropped events is logged: one
+// line with the count, not one per event.
+const dropLogEvery = 10 * time.Second
 
 // maxParams is the largest number of parameters of an operation.
 const maxParams = 5
@@ -101,6 +115,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
+	}
+	if c.MinRate <= 0 {
+		c.MinRate = DefaultMinRate
 	}
 	if c.KeepAlive == 0 {
 		c.KeepAlive = DefaultKeepAlive
@@ -183,6 +200,8 @@ type Session struct {
 	hdr    [HeaderSize]byte
 
 	observe atomic.Pointer[func(op mtp.OpCode, bytes int64, dur time.Duration)] // Observe's f
+
+	dropped drops // events dropped for want of a reader
 
 	state sync.Mutex
 	cause error         // why the session is broken; nil while it works
@@ -449,6 +468,7 @@ func (s *Session) readEvents() {
 			default:
 				s.log.Warn("event connection ended", "err", err)
 			}
+			s.dropped.flush(s.log)
 			return
 		}
 		p, err := Unmarshal(b)
@@ -464,7 +484,7 @@ func (s *Session) readEvents() {
 			case s.events <- ev:
 				s.log.Debug("ptp event", "event", ev.Code, "params", ev.Params)
 			default:
-				s.log.Warn("event dropped: nobody is reading events", "event", ev.Code, "params", ev.Params)
+				s.dropped.add(s.log, ev)
 			}
 		case *ProbeRequest:
 			// The camera checks that we are alive: answer, or it may drop us.
@@ -558,6 +578,7 @@ func (s *Session) doLocked(ctx context.Context, req mtp.Request, dataOut io.Read
 	tid := s.nextTIDLocked()
 	start := time.Now()
 	release := s.cmd.bind(ctx, s.cfg.Timeout)
+	s.cmd.budget(start, s.cfg.MinRate)
 	tx := transaction{s: s, tid: tid}
 	resp, err := tx.run(req, dataOut, dataOutSize, dataIn)
 	cause := release()
@@ -566,6 +587,9 @@ func (s *Session) doLocked(ctx context.Context, req mtp.Request, dataOut io.Read
 		switch {
 		case cause != nil:
 			err = withCause(cause, err)
+		case errors.Is(err, os.ErrDeadlineExceeded) && s.cmd.exhausted():
+			err = fmt.Errorf("too slow: %d data bytes in %v, under %d bytes/s after %v: %w",
+				tx.in+tx.out, time.Since(start).Round(time.Millisecond), s.cfg.MinRate, s.cfg.Timeout, err)
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			err = fmt.Errorf("no progress for %v: %w", s.cfg.Timeout, err)
 		}
@@ -675,6 +699,7 @@ func (t *transaction) send(r io.Reader, size int64) error {
 			return fmt.Errorf("sending %s: %w", typ, err)
 		}
 		t.out += int64(n)
+		s.cmd.moved(int64(n))
 		if typ == PacketEndData {
 			return nil
 		}
@@ -761,7 +786,9 @@ func (t *transaction) receive(dataIn io.Writer) (mtp.Response, error) {
 			return mtp.Response{Code: mtp.ResponseCode(p.Code), TransactionID: p.TransactionID, Params: p.Params}, nil
 		case *ProbeRequest:
 			// Probes may come on either connection; answer so the
-			// camera keeps the session.
+			// camera keeps the session. A probe is no progress: it
+			// extends neither the transaction's allowance nor, beyond
+			// the next read, its wait.
 			b, _ := (&ProbeResponse{}).AppendBinary(s.buf[:0])
 			if _, err := s.cmd.Write(b); err != nil {
 				return mtp.Response{}, fmt.Errorf("answering a probe: %w", err)
@@ -796,6 +823,7 @@ func (t *transaction) copy(dst io.Writer, n int64) error {
 			}
 		}
 		t.in += int64(k)
+		s.cmd.moved(int64(k))
 		n -= int64(k)
 	}
 	return nil
@@ -812,8 +840,58 @@ func unexpected(err error) error {
 
 // Events returns the camera's events. The channel is closed when the event
 // connection ends (the session broke or was closed, or the camera closed
-// it). Events that arrive while the channel is full are dropped and logged.
+// it). Events that arrive while the channel is full are dropped, counted
+// (DroppedEvents) and logged once per dropLogEvery.
 func (s *Session) Events() <-chan mtp.Event { return s.events }
+
+// DroppedEvents is how many events arrived while the Events channel was
+// full and were dropped.
+func (s *Session) DroppedEvents() uint64 { return s.dropped.total.Load() }
+
+// drops counts dropped events and logs them: the first at once, then the
+// count of those since once per dropLogEvery (a flood of events must not
+// become a flood of log lines).
+type drops struct {
+	total atomic.Uint64
+
+	mu      sync.Mutex
+	pending uint64      // dropped since the last line
+	last    time.Time   // the last line
+	timer   *time.Timer // logs pending at last+dropLogEvery; nil: none set
+}
+
+func (d *drops) add(log *slog.Logger, ev mtp.Event) {
+	d.total.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pending++
+	switch {
+	case d.timer != nil:
+	case time.Since(d.last) >= dropLogEvery:
+		log.Warn("event dropped: events arrive faster than they are handled; further drops are counted",
+			"event", ev.Code, "params", ev.Params, "dropped", d.pending, "total", d.total.Load())
+		d.pending, d.last = 0, time.Now()
+		fallthrough
+	default:
+		d.timer = time.AfterFunc(time.Until(d.last.Add(dropLogEvery)), func() { d.flush(log) })
+	}
+}
+
+// flush logs the drops not logged yet, if any.
+func (d *drops) flush(log *slog.Logger) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	if d.pending == 0 {
+		return
+	}
+	log.Warn("events dropped: events arrive faster than they are handled", "dropped", d.pending,
+		"total", d.total.Load(), "since", time.Since(d.last).Round(time.Second))
+	d.pending, d.last = 0, time.Now()
+}
 
 // ConnectionNumber is the number the camera gave this connection in its
 // Init Command Ack.
@@ -884,11 +962,17 @@ type guardedConn struct {
 	progress time.Duration // longest wait of one Read or Write; 0: none
 	limit    time.Time     // the context's deadline; zero: none
 	cause    error         // set when the context ended: I/O fails with it
+
+	// The transaction's allowance (budget): it ends progress after
+	// start, plus one second per minRate bytes moved. minRate 0: none.
+	start   time.Time
+	minRate int64
+	bytes   int64
 }
 
-// arm sets the deadline for the next Read or Write: progress from now
-// (so a long transfer lives as long as bytes keep moving), but never later
-// than the context's deadline.
+// arm sets the deadline for the next Read or Write: progress from now,
+// but never later than the transaction's allowance (so a transfer lives
+// as long as its data keeps the minimum rate) or the context's deadline.
 func (c *guardedConn) arm() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -900,8 +984,44 @@ func (c *guardedConn) arm() error {
 		if p := time.Now().Add(c.progress); d.IsZero() || p.Before(d) {
 			d = p
 		}
+		if e, ok := c.budgetEndLocked(); ok && e.Before(d) {
+			d = e
+		}
 	}
 	return c.Conn.SetDeadline(d)
+}
+
+// budgetEndLocked is when the transaction's allowance runs out; false
+// without one. c.mu must be held.
+func (c *guardedConn) budgetEndLocked() (time.Time, bool) {
+	if c.minRate <= 0 || c.progress <= 0 {
+		return time.Time{}, false
+	}
+	return c.start.Add(c.progress + time.Duration(float64(c.bytes)/float64(c.minRate)*float64(time.Second))), true
+}
+
+// exhausted reports whether the last transaction's allowance has run out.
+func (c *guardedConn) exhausted() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.budgetEndLocked()
+	return ok && !time.Now().Before(e)
+}
+
+// budget starts the allowance of the transaction bound now (bind): it
+// began at start and must move minRate bytes a second after its first
+// progress interval.
+func (c *guardedConn) budget(start time.Time, minRate int64) {
+	c.mu.Lock()
+	c.start, c.minRate, c.bytes = start, minRate, 0
+	c.mu.Unlock()
+}
+
+// moved credits n data bytes of the transaction to its allowance.
+func (c *guardedConn) moved(n int64) {
+	c.mu.Lock()
+	c.bytes += n
+	c.mu.Unlock()
 }
 
 func (c *guardedConn) Read(p []byte) (int, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -876,9 +877,9 @@ func TestSilentCameraTimeout(t *testing.T) {
 	assertBroken(t, s, err)
 }
 
-// TestTimeoutIsProgressBased: a transfer longer than Timeout succeeds as
-// long as each piece arrives within it.
-func TestTimeoutIsProgressBased(t *testing.T) {
+// TestTimeoutIsRateBased: a transfer longer than Timeout succeeds as long
+// as its data keeps MinRate.
+func TestTimeoutIsRateBased(t *testing.T) {
 	cam := newFakeCamera(t, func(c *fakeCamera) {
 		c.handle = func(w net.Conn, op received) {
 			tid := op.req.TransactionID
@@ -892,13 +893,59 @@ func TestTimeoutIsProgressBased(t *testing.T) {
 	})
 	cfg := testConfig()
 	cfg.Timeout = 250 * time.Millisecond
+	cfg.MinRate = 10 // each byte buys 100 ms
 	s := dial(t, cam, cfg)
 	var got bytes.Buffer
+	start := time.Now()
 	if _, err := s.Do(testContext(t), mtp.Request{Code: mtp.OpGetObject}, nil, 0, &got); err != nil {
 		t.Fatalf("Do: %v", err)
 	}
 	if got.String() != "xxxxxx" {
 		t.Errorf("got %q", got.String())
+	}
+	if d := time.Since(start); d < cfg.Timeout {
+		t.Errorf("the transfer took %v, not longer than Timeout: the test proves nothing", d)
+	}
+}
+
+// TestSlowCameraTimeout: a camera that answers in pieces each within
+// Timeout of the last, but too slowly (a byte every 50 ms, or only Probe
+// Requests), fails within about Timeout and breaks the session.
+func TestSlowCameraTimeout(t *testing.T) {
+	for name, trickle := range map[string]func(w net.Conn, tid uint32) error{
+		"bytes": func(w net.Conn, tid uint32) error {
+			return WritePacket(w, &Data{TransactionID: tid, Payload: []byte("x")})
+		},
+		"empty packets": func(w net.Conn, tid uint32) error {
+			return WritePacket(w, &Data{TransactionID: tid})
+		},
+		"probes": func(w net.Conn, tid uint32) error {
+			return WritePacket(w, &ProbeRequest{})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cam := newFakeCamera(t, func(c *fakeCamera) {
+				c.handle = func(w net.Conn, op received) {
+					tid := op.req.TransactionID
+					send(w, &StartData{TransactionID: tid, TotalLength: 1 << 20})
+					for trickle(w, tid) == nil {
+						time.Sleep(50 * time.Millisecond)
+					}
+				}
+			})
+			cfg := testConfig()
+			cfg.Timeout = 300 * time.Millisecond
+			s := dial(t, cam, cfg)
+			start := time.Now()
+			_, err := s.Do(testContext(t), mtp.Request{Code: mtp.OpGetObject}, nil, 0, io.Discard)
+			if d := time.Since(start); d < 250*time.Millisecond || d > 1500*time.Millisecond {
+				t.Errorf("ended after %v, want about 300ms", d)
+			}
+			if !errors.Is(err, os.ErrDeadlineExceeded) || !strings.Contains(err.Error(), "too slow") {
+				t.Errorf("Do: %v, want a \"too slow\" os.ErrDeadlineExceeded", err)
+			}
+			assertBroken(t, s, err)
+		})
 	}
 }
 
@@ -1088,6 +1135,67 @@ func TestEventsNeverBlock(t *testing.T) {
 	within(t, "probe answer after a flood of events", cam.probeResponses, 2*time.Second)
 	if n := len(s.Events()); n != eventBuffer {
 		t.Errorf("%d events buffered, want %d", n, eventBuffer)
+	}
+}
+
+// lineCounter counts the log records whose message holds a word.
+type lineCounter struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lineCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (l *lineCounter) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *lineCounter) WithGroup(string) slog.Handler            { return l }
+func (l *lineCounter) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	line := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		line += " " + a.String()
+		return true
+	})
+	l.lines = append(l.lines, line)
+	return nil
+}
+
+func (l *lineCounter) count(word string) (int, []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.lines {
+		if strings.Contains(line, word) {
+			out = append(out, line)
+		}
+	}
+	return len(out), out
+}
+
+// TestDroppedEventsCounted: a flood of events nobody reads is counted and
+// logged in a line or two, not a line per event.
+func TestDroppedEventsCounted(t *testing.T) {
+	cam := newFakeCamera(t)
+	logs := &lineCounter{}
+	cfg := testConfig()
+	cfg.Logger = slog.New(logs)
+	s := dial(t, cam, cfg)
+	evt := cam.eventConn(t)
+	const flood = 5000
+	for i := range flood {
+		send(evt, &Event{Code: 0x4002, Params: []uint32{uint32(i)}})
+	}
+	send(evt, &ProbeRequest{})
+	within(t, "probe answer after a flood of events", cam.probeResponses, 2*time.Second)
+	if n := s.DroppedEvents(); n != flood-eventBuffer {
+		t.Errorf("DroppedEvents() = %d, want %d", n, flood-eventBuffer)
+	}
+	if n, lines := logs.count("dropped"); n != 1 {
+		t.Errorf("%d lines about dropped events during the flood, want 1: %q", n, lines)
+	}
+	s.Close()
+	n, lines := logs.count("dropped")
+	if n != 2 || !strings.Contains(lines[1], fmt.Sprintf("total=%d", flood-eventBuffer)) {
+		t.Errorf("after the session ended: %q, want a second line with the total %d", lines, flood-eventBuffer)
 	}
 }
 

@@ -145,6 +145,7 @@ func TestHostileNames(t *testing.T) {
 		t.Errorf("the 304-byte name was not shortened keeping .JPG: %q", names)
 	}
 	hostileAlive(t, cam, storage, run)
+	hostileEnd(t, cam, run)
 }
 
 func TestHostileDuplicates(t *testing.T) {
@@ -156,6 +157,7 @@ func TestHostileDuplicates(t *testing.T) {
 		t.Errorf("DUPS holds %q, want %q (the handle listed twice once)", names, want)
 	}
 	hostileAlive(t, cam, storage, run)
+	hostileEnd(t, cam, run)
 }
 
 func TestHostileCycles(t *testing.T) {
@@ -176,6 +178,7 @@ func TestHostileCycles(t *testing.T) {
 	if n, log := hostileLogLines(run, 5, "object skipped", "parent cycle"); n != 5 {
 		t.Errorf("%d skip lines, want 5 (CYCLE_A, CYCLE_B, SELF, LOOP and INNER in INNER):\n%s", n, log)
 	}
+	hostileEnd(t, cam, run)
 }
 
 func TestHostileDeep(t *testing.T) {
@@ -219,6 +222,7 @@ func TestHostileDeep(t *testing.T) {
 	if n, log := hostileLogLines(run, 1, "object skipped", "nested deeper than"); n != 1 {
 		t.Errorf("%d skip lines for the deep chain, want 1:\n%s", n, log)
 	}
+	hostileEnd(t, cam, run)
 }
 
 func TestHostileMany(t *testing.T) {
@@ -246,6 +250,7 @@ func TestHostileMany(t *testing.T) {
 	if hwm := mountVmHWM(t, run.cmd.Process.Pid); hwm > 150<<20 {
 		t.Errorf("peak RSS %d MiB", hwm>>20)
 	}
+	hostileEnd(t, cam, run)
 }
 
 // Under a lower cap, the folder that crosses it is refused even though
@@ -260,6 +265,7 @@ func TestHostileMaxObjectsFlag(t *testing.T) {
 		t.Errorf("%d lines about the cap, want 1:\n%s", n, log)
 	}
 	hostileAlive(t, cam, storage, run)
+	hostileEnd(t, cam, run)
 }
 
 func TestHostileHuge(t *testing.T) {
@@ -292,6 +298,8 @@ func TestHostileHuge(t *testing.T) {
 		t.Errorf("read at the end: %d bytes, %v", k, err)
 	}
 	hostileAlive(t, cam, storage, run)
+	f.Close() // an open file keeps the mount busy
+	hostileEnd(t, cam, run)
 }
 
 // Truncated and oversized packets break the session: the read fails with
@@ -313,6 +321,7 @@ func TestHostileBrokenPackets(t *testing.T) {
 			if !bytes.Contains([]byte(run.stderr.String()), []byte("session broken")) {
 				t.Errorf("no broken session in the log:\n%s", run.stderr.String())
 			}
+			hostileEnd(t, cam, run)
 		})
 	}
 }

@@ -36,6 +36,30 @@ func (w *watcher) settledInfo(ctx context.Context, cam Camera, h uint32) (*mtp.O
 	}
 }
 
+// settledObjectInfo is GetObjectInfo of h in a listing, retried while the
+// camera answers GeneralError (a shot still being written) until *until,
+// which the listing's first GeneralError sets shotSettle ahead: one wait
+// per listing, however many objects the camera refuses.
+func (t *Tree) settledObjectInfo(ctx context.Context, cam Camera, h uint32, until *time.Time) (*mtp.ObjectInfo, error) {
+	for {
+		info, err := cam.ObjectInfo(ctx, h)
+		if !errors.Is(err, mtp.RespGeneralError) {
+			return info, err
+		}
+		if until.IsZero() {
+			*until = time.Now().Add(shotSettle)
+		}
+		if !time.Now().Before(*until) {
+			return info, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(settleRetry):
+		}
+	}
+}
+
 // add puts object h, which the camera reports as new, in its folder if
 // that folder is listed.
 func (w *watcher) add(ctx context.Context, h uint32) {

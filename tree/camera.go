@@ -88,12 +88,12 @@ func (c deviceCamera) DescribeFolder(ctx context.Context, parent uint32) ([]mtp.
 	if !c.d.Info().Supports(mtp.OpGetObjectPropList) {
 		return nil, fmt.Errorf("describe folder %#x: GetObjectPropList not listed by the camera: %w", parent, errors.ErrUnsupported)
 	}
-	list, err := c.d.GetObjectPropList(ctx, parent, 0, 0xFFFF, 0, 1)
-	if err != nil {
-		return nil, err
-	}
-	return mtp.DescribeObjects(list), nil
+	return c.d.DescribeObjects(ctx, parent, 1)
 }
+
+// limitObjects makes the device refuse an answer of more than n objects
+// while it decodes it (the tree's cap: New, Reconnect).
+func (c deviceCamera) limitObjects(n int) { c.d.SetMaxObjects(n) }
 
 var _ = (FolderDescriber)(deviceCamera{})
 

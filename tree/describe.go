@@ -3,6 +3,7 @@ package tree
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
@@ -14,6 +15,9 @@ type described struct {
 	h    uint32
 	info *mtp.ObjectInfo
 	size uint64 // 0: unknown (then CompressedSize, or ObjectSize beyond 4 GiB)
+	// refused: the camera would not describe it (left out, logged); the
+	// listing is not recorded, so the next one asks again.
+	refused bool
 }
 
 // describeFolder describes the objects of dir, which is at in cam's
@@ -33,7 +37,7 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 	haveHandles := false
 	if rec := t.meta.folder(key); rec != nil {
 		var err error
-		if handles, err = cam.ObjectHandles(ctx, at.storage, at.handle); err != nil {
+		if handles, err = t.objectHandles(ctx, cam, dir, at); err != nil {
 			return nil, nil, err
 		}
 		haveHandles = true
@@ -67,7 +71,7 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 	}
 	if !haveHandles {
 		var err error
-		if handles, err = cam.ObjectHandles(ctx, at.storage, at.handle); err != nil {
+		if handles, err = t.objectHandles(ctx, cam, dir, at); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -92,7 +96,7 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 // transport error is an error.
 func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, at address, mode listMode) ([]uint32, []described, bool, error) {
 	fd, ok := cam.(FolderDescriber)
-	if !ok || t.noPropList.Load() {
+	if !ok || t.noPropList.Load() || t.lim.propListUnusable(dir, false) {
 		return nil, nil, false, nil
 	}
 	list, err := fd.DescribeFolder(ctx, at.handle)
@@ -111,7 +115,10 @@ func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, 
 				"dir", "/"+dir.Path(), "err", err)
 		}
 		return nil, nil, false, nil
-	case errors.Is(err, mtp.ErrTooLarge), errors.Is(err, mtp.ErrMalformed):
+	case errors.Is(err, mtp.ErrTooLarge), errors.Is(err, mtp.ErrMalformed), errors.Is(err, mtp.ErrTooManyObjects):
+		// Not asked again for this folder: a hostile answer costs its
+		// transfer once.
+		t.lim.propListUnusable(dir, true)
 		t.log.Warn("GetObjectPropList answer unusable: listing the folder with one GetObjectInfo per object",
 			"dir", "/"+dir.Path(), "err", err)
 		return nil, nil, false, nil
@@ -142,6 +149,7 @@ func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, 
 func (t *Tree) describeEach(ctx context.Context, cam Camera, dir *Object, descs []described, oneRequest bool) error {
 	anc := t.ancestorHandles(dir)
 	seen := make(map[uint32]bool, len(descs))
+	var settle time.Time // the listing's one wait for shots being written
 	prog := newProgress(t.log, "listing a folder", ProgressEvery)
 	for i := range descs {
 		d := &descs[i]
@@ -156,9 +164,13 @@ func (t *Tree) describeEach(ctx context.Context, cam Camera, dir *Object, descs 
 		if oneRequest {
 			return errNotCheap
 		}
-		info, err := cam.ObjectInfo(ctx, d.h)
+		info, err := t.settledObjectInfo(ctx, cam, d.h, &settle)
 		if errors.Is(err, mtp.RespInvalidObjectHandle) {
 			continue // deleted on the camera since it was listed
+		}
+		if t.leftOut(dir, d.h, err) {
+			d.refused = true
+			continue
 		}
 		if err != nil {
 			return err

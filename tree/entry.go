@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
@@ -61,11 +63,22 @@ func (t *Tree) buildEntries(ctx context.Context, cam Camera, dir *Object, at add
 	}
 	t.reportCycles(dir, at.storage, strays)
 	unique := uniqueNames(names, keys, nil)
+	named := objs[:0]
+	left := map[string]int{} // names with more than MaxAlike entries: those left out
 	for i, o := range objs {
+		if unique[i] == "" {
+			left[names[i]]++
+			continue
+		}
 		o.Name = unique[i]
 		o.Ino = inodeOf(Slot(o.Storage), o.Path())
+		named = append(named, o)
 	}
-	return objs, nil
+	for _, n := range slices.Sorted(maps.Keys(left)) {
+		t.log.Warn("objects left out: more entries of the folder share one name than it may hold",
+			"dir", "/"+dir.Path(), "name", n, "left_out", left[n], "max_alike", MaxAlike)
+	}
+	return named, nil
 }
 
 // newEntry makes the Object, not yet named, of object h of dir, which is
@@ -99,7 +112,8 @@ func (t *Tree) newEntrySized(ctx context.Context, cam Camera, dir *Object, at ad
 		case info.CompressedSize == 0xFFFFFFFF:
 			size, err = cam.ObjectSize(ctx, h, info)
 			var refused mtp.ResponseCode
-			if errors.As(err, &refused) {
+			switch {
+			case errors.As(err, &refused):
 				// The camera cannot tell the size of an object
 				// over 4 GiB (PTP-only firmware): showing it
 				// with a wrong size would make copies silently
@@ -107,9 +121,17 @@ func (t *Tree) newEntrySized(ctx context.Context, cam Camera, dir *Object, at ad
 				t.log.Warn("object over 4 GiB left out: the camera does not report its size",
 					"path", "/"+dir.Path()+"/"+info.Filename, "err", err)
 				return nil, false, nil
-			}
-			if err != nil {
+			case errors.Is(err, mtp.ErrMalformed), errors.Is(err, mtp.ErrTooLarge):
+				t.skipBad(dir, at.storage, h, "object over 4 GiB: its 64-bit size does not decode", "name", info.Filename, "err", err)
+				return nil, false, nil
+			case err != nil:
 				return nil, false, fmt.Errorf("size of %q: %w", info.Filename, err)
+			case size == 0:
+				// 4 GiB or more, then nothing: which is right is
+				// unknown, and a 0-byte file (or one cut at 4 GiB)
+				// would make copies silently wrong.
+				t.skipBad(dir, at.storage, h, "object over 4 GiB: its 64-bit size is 0", "name", info.Filename)
+				return nil, false, nil
 			}
 		}
 		if size > math.MaxInt64 {

@@ -1,11 +1,14 @@
 package tree
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
 // What a camera (or a hostile device posing as one) may not make the tree
@@ -34,9 +37,10 @@ const maxBadLogged = 10_000
 type limits struct {
 	maxObjects int
 
-	mu      sync.Mutex
-	refused map[*Object]error // folders refused for their size: not asked again
-	logged  map[badKey]bool   // bad objects already logged
+	mu          sync.Mutex
+	refused     map[*Object]error // folders refused for their size: not asked again
+	logged      map[badKey]bool   // bad objects already logged
+	badPropList map[*Object]bool  // folders whose GetObjectPropList answer was unusable
 }
 
 // badKey identifies one bad object in one folder listing.
@@ -49,7 +53,31 @@ func newLimits(maxObjects int) limits {
 	if maxObjects <= 0 {
 		maxObjects = DefaultMaxObjects
 	}
-	return limits{maxObjects: maxObjects, refused: map[*Object]error{}, logged: map[badKey]bool{}}
+	return limits{maxObjects: maxObjects, refused: map[*Object]error{}, logged: map[badKey]bool{}, badPropList: map[*Object]bool{}}
+}
+
+// propListUnusable reports whether dir's GetObjectPropList answer was
+// unusable (too large, malformed, too many objects); set records that it
+// was.
+func (l *limits) propListUnusable(dir *Object, set bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if set {
+		l.badPropList[dir] = true
+	}
+	return l.badPropList[dir]
+}
+
+// objectLimiter is a Camera whose answers can be bounded while they
+// decode: deviceCamera.
+type objectLimiter interface{ limitObjects(n int) }
+
+// limitCamera makes cam refuse, while it decodes, an answer of more
+// objects than the tree may hold.
+func (t *Tree) limitCamera(cam Camera) {
+	if l, ok := cam.(objectLimiter); ok {
+		l.limitObjects(t.lim.maxObjects)
+	}
 }
 
 // refusedErr is the error dir was refused with for its size, if it was.
@@ -71,13 +99,30 @@ func (t *Tree) checkCount(dir *Object, n int) error {
 	}
 	err := fmt.Errorf("%w: the camera lists %d objects in %q and the mount holds %d; the cap is %d (--max-objects)",
 		ErrTooManyObjects, n, "/"+dir.Path(), held, t.lim.maxObjects)
+	return t.refuse(dir, err, "objects", n, "held", held)
+}
+
+// objectHandles lists dir's handles. A list longer than the cap, refused
+// by the camera layer while it decodes (mtp.ErrTooManyObjects), refuses
+// dir as checkCount does.
+func (t *Tree) objectHandles(ctx context.Context, cam Camera, dir *Object, at address) ([]uint32, error) {
+	hs, err := cam.ObjectHandles(ctx, at.storage, at.handle)
+	if errors.Is(err, mtp.ErrTooManyObjects) {
+		return nil, t.refuse(dir, fmt.Errorf("%w: %q: %w", ErrTooManyObjects, "/"+dir.Path(), err), "err", err)
+	}
+	return hs, err
+}
+
+// refuse remembers that dir was refused for its size with err (it is not
+// asked again) and logs it once.
+func (t *Tree) refuse(dir *Object, err error, attrs ...any) error {
 	t.lim.mu.Lock()
 	_, before := t.lim.refused[dir]
 	t.lim.refused[dir] = err
 	t.lim.mu.Unlock()
 	if !before {
 		t.log.Error("folder not listed: too many objects; it answers EIO (raise --max-objects to list it)",
-			"dir", "/"+dir.Path(), "objects", n, "held", held, "max_objects", t.lim.maxObjects)
+			append([]any{"dir", "/" + dir.Path()}, append(attrs, "max_objects", t.lim.maxObjects)...)...)
 	}
 	return err
 }
@@ -120,6 +165,63 @@ func (t *Tree) skipBad(dir *Object, storage, h uint32, why string, attrs ...any)
 	}
 	args := append([]any{"dir", "/" + dir.Path(), "handle", fmt.Sprintf("%#x", h), "why", why}, attrs...)
 	t.log.Log(t.ctx, lvl, "object skipped", args...)
+}
+
+// leftOut reports whether err, the camera's answer to GetObjectInfo of
+// object h listed in dir, leaves only that object out of the listing: a
+// refusal of that object (GeneralError; AccessDenied, which a Nikon Z
+// answers for photos not marked for upload) or an ObjectInfo that does not
+// decode. It is logged once. A transport error, or a refusal that says
+// the camera cannot answer now (the card gone, busy, no session), fails
+// the listing instead.
+func (t *Tree) leftOut(dir *Object, h uint32, err error) bool {
+	var refused mtp.ResponseCode
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &refused) && !deviceWide[refused]:
+		t.skipBad(dir, t.storageOf(dir), h, "the camera refuses to describe it", "err", err)
+	case errors.Is(err, mtp.ErrMalformed), errors.Is(err, mtp.ErrTooLarge):
+		t.skipBad(dir, t.storageOf(dir), h, "its ObjectInfo is malformed", "err", err)
+	default:
+		return false
+	}
+	return true
+}
+
+// deviceWide are the refusals that are about the camera, not one object.
+var deviceWide = map[mtp.ResponseCode]bool{
+	mtp.RespSessionNotOpen: true, mtp.RespOperationNotSupported: true, mtp.RespStoreNotAvailable: true,
+	mtp.RespDeviceBusy: true, mtp.RespTransactionCancelled: true, mtp.RespInvalidStorageID: true,
+}
+
+// listingRefused logs, once per folder, a listing the camera refused
+// with AccessDenied: the folder answers EACCES, which would otherwise
+// leave no trace.
+func (t *Tree) listingRefused(dir *Object, err error) {
+	if !errors.Is(err, mtp.RespAccessDenied) {
+		return
+	}
+	k := badKey{storage: t.storageOf(dir), handle: dir.Handle, why: "listing refused"}
+	t.lim.mu.Lock()
+	first := !t.lim.logged[k] && len(t.lim.logged) < maxBadLogged
+	if first {
+		t.lim.logged[k] = true
+	}
+	t.lim.mu.Unlock()
+	lvl := slog.LevelDebug
+	if first {
+		lvl = slog.LevelWarn
+	}
+	t.log.Log(t.ctx, lvl, "folder not listed: the camera refuses to list it (AccessDenied); it answers EACCES",
+		"dir", "/"+dir.Path(), "err", err)
+}
+
+// storageOf is the storage dir is on in the current session.
+func (t *Tree) storageOf(dir *Object) uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return dir.cur.storage
 }
 
 // parentCycles returns the handles among strays (handle -> ParentObject,

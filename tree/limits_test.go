@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/tree/treetest"
 )
 
@@ -162,5 +163,93 @@ func TestTreeMaxObjects(t *testing.T) {
 	got, err := tr.List(context.Background(), walk(t, tr, "SD", "FEW"))
 	if err != nil || len(got) != 5 {
 		t.Fatalf("FEW: %d entries, %v", len(got), err)
+	}
+}
+
+// refusingCamera is a treetest.Camera whose GetObjectInfo answers infoErr[h]
+// for the handles listed there, and whose GetObjectHandles answers
+// listErr[parent] for those folders.
+type refusingCamera struct {
+	*treetest.Camera
+	infoErr map[uint32]error
+	listErr map[uint32]error
+}
+
+func (c *refusingCamera) ObjectInfo(ctx context.Context, h uint32) (*mtp.ObjectInfo, error) {
+	if err := c.infoErr[h]; err != nil {
+		return nil, fmt.Errorf("get object info %#x: %w", h, err)
+	}
+	return c.Camera.ObjectInfo(ctx, h)
+}
+
+func (c *refusingCamera) ObjectHandles(ctx context.Context, storage, parent uint32) ([]uint32, error) {
+	if err := c.listErr[parent]; err != nil {
+		return nil, fmt.Errorf("get object handles: %w", err)
+	}
+	return c.Camera.ObjectHandles(ctx, storage, parent)
+}
+
+// An object the camera refuses to describe (AccessDenied, as a Nikon Z
+// answers for photos not marked for upload; GeneralError past the wait for
+// a shot being written) or describes with a malformed ObjectInfo is left
+// out with one log line; the rest of its folder is listed. A transport
+// error still fails the listing, and a folder the camera refuses to list
+// answers its refusal, logged once.
+func TestTreeLeavesOutBadObjects(t *testing.T) {
+	const sd = 0x00010001
+	c := treetest.New()
+	c.AddStorage(sd, "SD", "", 1<<30, 1<<29)
+	dcim := c.Add(sd, 0, "DCIM", true, nil, "", "")
+	ok := c.Add(sd, dcim, "OK.JPG", false, []byte("fine"), "20240301T101010", "")
+	denied := c.Add(sd, dcim, "DENIED.JPG", false, []byte("no"), "", "")
+	general := c.Add(sd, dcim, "GENERAL.JPG", false, []byte("no"), "", "")
+	garbled := c.Add(sd, dcim, "GARBLED.JPG", false, []byte("no"), "", "")
+	locked := c.Add(sd, 0, "LOCKED", true, nil, "", "")
+	broken := c.Add(sd, 0, "BROKEN", true, nil, "", "")
+	x := c.Add(sd, broken, "X.JPG", false, []byte("x"), "", "")
+	away := c.Add(sd, 0, "AWAY", true, nil, "", "")
+	y := c.Add(sd, away, "Y.JPG", false, []byte("y"), "", "")
+	cam := &refusingCamera{Camera: c,
+		infoErr: map[uint32]error{
+			x:      treetest.ErrBroken,
+			y:      mtp.RespStoreNotAvailable,
+			denied: mtp.RespAccessDenied, general: mtp.RespGeneralError,
+			garbled: fmt.Errorf("%w: ObjectInfo: need 4 bytes", mtp.ErrMalformed),
+		},
+		listErr: map[uint32]error{locked: mtp.RespAccessDenied},
+	}
+	tr, logs := limitsTree(t, cam, 0)
+	start := time.Now()
+	got, err := tr.List(context.Background(), walk(t, tr, "SD", "DCIM"))
+	if err != nil {
+		t.Fatalf("listing DCIM: %v", err)
+	}
+	if d := time.Since(start); d > shotSettle+2*time.Second {
+		t.Errorf("listing took %v: more than one wait for shots being written", d)
+	}
+	if strings.Join(names(got), ",") != "OK.JPG" || got[0].Handle != ok {
+		t.Errorf("DCIM holds %v, want [OK.JPG]", names(got))
+	}
+	log := logs.String()
+	for _, h := range []uint32{denied, general, garbled} {
+		if n := strings.Count(log, fmt.Sprintf("handle=%#x ", h)); n != 1 {
+			t.Errorf("handle %#x logged %d times, want once:\n%s", h, n, log)
+		}
+	}
+
+	if _, err := tr.List(context.Background(), walk(t, tr, "SD", "LOCKED")); !errors.Is(err, mtp.RespAccessDenied) {
+		t.Errorf("listing LOCKED: %v, want AccessDenied", err)
+	}
+	tr.List(context.Background(), walk(t, tr, "SD", "LOCKED"))
+	if n := strings.Count(logs.String(), "refuses to list it"); n != 1 {
+		t.Errorf("%d lines about the refused listing, want 1:\n%s", n, logs.String())
+	}
+
+	if _, err := tr.List(context.Background(), walk(t, tr, "SD", "BROKEN")); !errors.Is(err, treetest.ErrBroken) {
+		t.Errorf("listing BROKEN with the session broken: %v, want the transport's error", err)
+	}
+	// A refusal about the camera, not the object, fails the listing.
+	if _, err := tr.List(context.Background(), walk(t, tr, "SD", "AWAY")); !errors.Is(err, mtp.RespStoreNotAvailable) {
+		t.Errorf("listing AWAY with the card not available: %v, want StoreNotAvailable", err)
 	}
 }

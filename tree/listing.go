@@ -99,6 +99,7 @@ func (t *Tree) runListing(dir *Object, l *listing) {
 	case err != nil:
 		err = fmt.Errorf("list %q: %w", "/"+dir.Path(), err)
 		t.log.Debug("listing failed", "dir", "/"+dir.Path(), "err", err)
+		t.listingRefused(dir, err)
 	default:
 		t.log.Debug("listed", "dir", "/"+dir.Path(), "entries", len(children), "dur", time.Since(start))
 	}

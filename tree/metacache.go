@@ -189,6 +189,12 @@ func (m *MetaCache) record(key metaKey, handles []uint32, descs []described) {
 	rec.Objects = make([]metaObject, 0, len(descs))
 	seen := make(map[uint32]bool, len(descs))
 	for _, d := range descs {
+		if d.refused {
+			// An object the camera refused to describe may be
+			// described next time: the folder is listed again.
+			m.forget(key)
+			return
+		}
 		if d.info == nil || seen[d.h] {
 			continue
 		}
@@ -218,6 +224,17 @@ func (m *MetaCache) record(key metaKey, handles []uint32, descs []described) {
 	m.folders[k] = rec
 	m.used[k] = true
 	m.dirty = true
+}
+
+// forget drops the record of the folder at key, if any.
+func (m *MetaCache) forget(key metaKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := key.String()
+	if _, ok := m.folders[k]; ok {
+		delete(m.folders, k)
+		m.dirty = true
+	}
 }
 
 // touched schedules a save saveDelay after the last call: a listing

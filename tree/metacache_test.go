@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/tree/treetest"
 )
 
@@ -365,5 +366,32 @@ func TestMetaCacheReconnect(t *testing.T) {
 	buf := make([]byte, 4)
 	if n, err := tr.ReadAt(ctx, a, 0, buf); err != nil || string(buf[:n]) != "aaaa" {
 		t.Fatalf("A.ARW reads %q, %v", buf[:n], err)
+	}
+}
+
+// A folder with an object the camera refused to describe is not kept in
+// the metadata cache: the next mount asks for it again (a Nikon Z answers
+// AccessDenied until the photo is marked for upload).
+func TestMetaCacheRefusedNotKept(t *testing.T) {
+	fc := treetest.Sample()
+	h := handleOf(t, fc, "DSC_0001.JPG")
+	c := &refusingCamera{Camera: fc, infoErr: map[uint32]error{h: mtp.RespAccessDenied}}
+	dir := t.TempDir()
+	tr, _ := metaTree(t, c, dir, treetest.Logger(t))
+	list := func(tr *Tree) []string {
+		children, err := tr.List(context.Background(), walk(t, tr, "SD", "DCIM", "100NIKON"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names(children)
+	}
+	if got := list(tr); slices.Contains(got, "DSC_0001.JPG") {
+		t.Fatalf("100NIKON holds %q with DSC_0001.JPG refused", got)
+	}
+	tr.Close()
+	delete(c.infoErr, h) // marked for upload
+	tr2, _ := metaTree(t, c, dir, treetest.Logger(t))
+	if got := list(tr2); !slices.Contains(got, "DSC_0001.JPG") {
+		t.Errorf("after a remount 100NIKON holds %q: the refused object was not asked again", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -16,22 +17,42 @@ const MaxNameLen = 255
 const maxExtLen = 16
 
 // sanitizeName turns a name the camera reported into one a Linux directory
-// can hold: valid UTF-8 (invalid bytes become "_"), "/" and NUL become "_",
-// "." and ".." (and the empty name) get a "_" prefix, and a name over 255
-// bytes is shortened keeping its extension.
+// can hold and a terminal can show: valid UTF-8 (invalid bytes become
+// "_"), "/" and control characters (NUL, ESC, newline; see ReplaceControl)
+// become "_", "." and ".." (and the empty name) get a "_" prefix, and a
+// name over 255 bytes is shortened keeping its extension. Visible
+// characters are kept, and the same camera name always gives the same
+// name: identity is by name.
 func sanitizeName(s string) string {
-	s = strings.ToValidUTF8(s, "_")
-	s = strings.Map(func(r rune) rune {
-		if r == '/' || r == 0 {
-			return '_'
-		}
-		return r
-	}, s)
+	s = ReplaceControl(strings.ToValidUTF8(s, "_"))
+	s = strings.ReplaceAll(s, "/", "_")
 	switch s {
 	case "", ".", "..":
 		s = "_" + s
 	}
 	return ShortenName(s)
+}
+
+// ReplaceControl replaces with "_" each character of s that is no visible
+// part of a name and can command a terminal or break a line: control
+// characters (C0 with NUL and ESC, DEL, C1), line and paragraph
+// separators, and the bidirectional embeddings, overrides and isolates
+// that make a name display as another ("Trojan source").
+func ReplaceControl(s string) string {
+	if !strings.ContainsFunc(s, isNameControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isNameControl(r) {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func isNameControl(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
+		(r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // ShortenName cuts name to at most MaxNameLen bytes, keeping its extension
@@ -96,11 +117,19 @@ func (a entryKey) less(b entryKey) bool {
 	return a.handle < b.handle
 }
 
+// MaxAlike is the most entries of one folder that share a name: past it,
+// the rest of the group gets no name (left out). Numbering is linear, so
+// this only bounds a hostile camera's names, e.g. "SAME (100000).JPG".
+const MaxAlike = 100_000
+
 // uniqueNames gives each of the sanitised names a unique name: a name that
 // occurs once is kept; of a group that shares a name, the first (the one
 // the camera spelled that way, then by keys) keeps it and the others become
-// "NAME (2).EXT", "NAME (3).EXT", ..., skipping names taken. reserved names
-// are never handed out. The result is indexed like names.
+// "NAME (2).EXT", "NAME (3).EXT", ..., skipping names taken, up to MaxAlike
+// of them: the rest get "" (the caller leaves them out). reserved names
+// are never handed out. The result is indexed like names. It takes time
+// linear in len(names) (and a sort): the search for a free number
+// resumes where the group's last one ended.
 func uniqueNames(names []string, keys []entryKey, reserved map[string]bool) []string {
 	out := make([]string, len(names))
 	used := make(map[string]bool, len(names)+len(reserved))
@@ -131,23 +160,49 @@ func uniqueNames(names []string, keys []entryKey, reserved map[string]bool) []st
 		}
 		return keys[i].less(keys[j])
 	})
+	// A group's numbers are tried in order, resuming where its last name
+	// ended, so that naming stays linear. Groups whose numbered names a
+	// shortened stem would make alike share their count.
+	next := map[string]int{}
+	members := map[string]int{}
 	for _, i := range order {
 		n := names[i]
+		if members[n]++; members[n] > MaxAlike {
+			continue // out[i] = "": left out
+		}
 		if !used[n] {
 			out[i] = n
 			used[n] = true
 			continue
 		}
-		for k := 2; ; k++ {
-			c := NumberedName(n, k)
-			if !used[c] {
+		fam := numberFamily(n)
+		k := max(next[fam], 2)
+		for ; ; k++ {
+			if c := NumberedName(n, k); !used[c] {
 				out[i] = c
 				used[c] = true
 				break
 			}
 		}
+		next[fam] = k + 1
 	}
 	return out
+}
+
+// numberFamily is what names n's numbered names by: n itself, unless
+// NumberedName may shorten its stem, then the stem as short as any number
+// below ten million shortens it (names alike up to there may number
+// alike).
+func numberFamily(n string) string {
+	ext := path.Ext(n)
+	if len(ext) > maxExtLen || len(ext) == len(n) {
+		ext = ""
+	}
+	const widest = len(" (9999999)")
+	if len(n)+widest <= MaxNameLen {
+		return n
+	}
+	return truncateUTF8(n[:len(n)-len(ext)], MaxNameLen-len(ext)-widest) + "\x00" + ext
 }
 
 // reservedRootNames are the control directories at the root: a storage

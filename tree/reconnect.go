@@ -45,6 +45,7 @@ func (t *Tree) Connected() bool {
 // the new session; on error it stays disconnected.
 func (t *Tree) Reconnect(ctx context.Context, cam Camera) error {
 	t.Disconnect()
+	t.limitCamera(cam)
 	start := time.Now()
 	t.mu.Lock()
 	gen := t.gen

@@ -90,7 +90,7 @@ func New(cam Camera, cfg Config) *Tree {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	root := &Object{Kind: KindRoot, Ino: RootIno, Mtime: Epoch, Handle: storageRoot, cur: address{handle: storageRoot}}
-	return &Tree{
+	t := &Tree{
 		cam: cam, loc: loc, log: log, ctx: ctx, cancel: cancel,
 		root:     root,
 		byIno:    map[uint64]*Object{RootIno: root},
@@ -98,6 +98,8 @@ func New(cam Camera, cfg Config) *Tree {
 		lim:      newLimits(cfg.MaxObjects),
 		meta:     cfg.Meta,
 	}
+	t.limitCamera(cam)
+	return t
 }
 
 // Close stops the listings in progress and saves the metadata cache. The

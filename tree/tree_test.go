@@ -338,8 +338,8 @@ func TestTreeSkipsGoneAndForeign(t *testing.T) {
 	}
 }
 
-// An object over 4 GiB whose size the camera cannot tell is left out; a
-// transport failure fails the listing instead.
+// An object over 4 GiB whose size the camera cannot tell, or tells as 0,
+// or garbled, is left out; a transport failure fails the listing instead.
 func TestTreeUnknownHugeSize(t *testing.T) {
 	for name, tc := range map[string]struct {
 		err     error
@@ -347,6 +347,8 @@ func TestTreeUnknownHugeSize(t *testing.T) {
 		listErr bool
 	}{
 		"refused":   {err: fmt.Errorf("object size: %w", mtp.RespOperationNotSupported), want: []string{"SMALL.JPG"}},
+		"zero":      {want: []string{"SMALL.JPG"}}, // the 64-bit size is 0
+		"malformed": {err: fmt.Errorf("object size: %w", mtp.ErrMalformed), want: []string{"SMALL.JPG"}},
 		"transport": {err: treetest.ErrBroken, listErr: true},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -208,7 +208,7 @@ func (o *options) define(fl *pflag.FlagSet) {
 	fl.Var(&o.blockSize, "block-size", "cache block `size`, a multiple of 128KiB")
 	fl.IntVar(&o.maxObjects, "max-objects", tree.DefaultMaxObjects, "most camera `objects` the mount holds; a folder beyond it answers EIO (a broken or hostile camera)")
 	fl.BoolVar(&o.metadataCache, "metadata-cache", true, "remember each camera's folder listings in ~/.cache/airnef-mount, so that a remount lists a folder with one camera operation instead of one per file")
-	durationVar(fl, &o.timeout, "timeout", ptpip.DefaultTimeout, "longest time a camera operation may go without progress")
+	durationVar(fl, &o.timeout, "timeout", ptpip.DefaultTimeout, "longest time a camera operation may go without progress (data at 32 KiB/s or more) before EIO")
 	durationVar(fl, &o.connectTimeout, "connect-timeout", ptpip.DefaultConnectTimeout, "longest time to connect (a Canon waits for you to accept this computer)")
 	fl.StringVar(&o.guid, "guid", "", "host `GUID` sent to the camera, 32 hex digits (default: this host's, kept in "+stateDirHint()+")")
 	fl.StringVar(&o.name, "name", "", "friendly `name` sent to the camera (default: the host name)")

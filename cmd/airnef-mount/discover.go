@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/ssdp"
 )
 
@@ -40,7 +41,7 @@ func runDiscover(ctx context.Context, o *connectOptions, debug debugFlags, stdou
 			continue
 		}
 		found++
-		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", c.Addr, c.Manufacturer, c.Model, c.Service)
+		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", c.Addr, mtp.Printable(c.Manufacturer), mtp.Printable(c.Model), c.Service)
 	}
 	if found == 0 {
 		return failErr("%s", noCameraAdvice)
@@ -62,7 +63,7 @@ func discover(ctx context.Context, o *connectOptions, log *slog.Logger) ([]ssdp.
 // smartphoneAdvice is the sentence for a Sony in "Send to Smartphone" (or
 // remote control) mode.
 func smartphoneAdvice(c ssdp.Camera) string {
-	name := strings.TrimSpace(c.Manufacturer + " " + c.Model)
+	name := mtp.Printable(strings.TrimSpace(c.Manufacturer + " " + c.Model))
 	return fmt.Sprintf("%s at %s is in \"Send to Smartphone\" mode, which offers no PTP/IP: "+
 		"choose \"Send to Computer\" in the camera's menu instead (Network > Send to Computer)", name, c.Host)
 }
@@ -92,7 +93,7 @@ func findCamera(ctx context.Context, o *options, stderr io.Writer, log *slog.Log
 	}
 	var b strings.Builder
 	for _, c := range ptp {
-		fmt.Fprintf(&b, "\n  --camera %s\t(%s %s)", c.Host, c.Manufacturer, c.Model)
+		fmt.Fprintf(&b, "\n  --camera %s\t(%s %s)", c.Host, mtp.Printable(c.Manufacturer), mtp.Printable(c.Model))
 	}
 	return ssdp.Camera{}, usageErr("%d cameras announce themselves; choose one with --camera:%s", len(ptp), b.String())
 }

@@ -114,6 +114,20 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		return err
 	}
 	defer dt.close()
+	// Events dropped in a flood, over every session of the mount.
+	var droppedBefore atomic.Uint64
+	more := cfg.MoreStats
+	cfg.MoreStats = func() string {
+		n := droppedBefore.Load()
+		if s := cur.Load(); s != nil {
+			n += s.PTP.DroppedEvents()
+		}
+		out := fmt.Sprintf("events_dropped %d\n", n)
+		if more != nil {
+			out = more() + out
+		}
+		return out
+	}
 	root, err := newRoot(ctx, o, tr, cfg, info, log)
 	if err != nil {
 		endSession()
@@ -127,7 +141,8 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		return failErr("mounting at %s failed: %s; check that fuse3 is installed and that you may use /dev/fuse (mode 0666 on Debian, or be root)%s",
 			mnt, strings.TrimSpace(err.Error()), allowOtherHint(o.allowOther))
 	}
-	m.announce(fmt.Sprintf("mounted %s %s (serial %s) at %s", info.Manufacturer, info.Model, info.SerialNumber, mnt))
+	m.announce(fmt.Sprintf("mounted %s %s (serial %s) at %s",
+		mtp.Printable(info.Manufacturer), mtp.Printable(info.Model), mtp.Printable(info.SerialNumber), mnt))
 	if mode.ready != nil {
 		mode.ready(mnt)
 	}
@@ -165,6 +180,7 @@ loop:
 			stopWatch()
 			stopWatch = func() {}
 			s := cur.Swap(nil)
+			droppedBefore.Add(s.PTP.DroppedEvents())
 			tr.Disconnect()
 			log.Warn("the camera session was lost", "err", s.PTP.Err())
 			s.PTP.Close()

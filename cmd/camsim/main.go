@@ -116,6 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&deny, "deny", "answer AccessDenied to reads of card paths matching `GLOB` (repeatable; \"2:GLOB\" for slot 2)")
 	var dropAfter byteSize
 	fs.Var(&dropAfter, "drop-after", "close every PTP/IP connection once, after the camera has sent `BYTES` (0: never)")
+	hostileAlike := fs.Int("hostile-alike", camsim.DefaultHostileAlike, "how many files named alike --hostile alike puts in ALIKE/")
 	hostileKinds := fs.String("hostile", "", "add hostile objects to slot 1: a comma-separated `list` of "+strings.Join(camsim.HostileKinds, ", ")+", or all (see below)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: camsim (--dir DIR | --photos N | --video SIZE) [flags]\n\n"+
@@ -194,6 +195,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *hostileKinds != "" {
 		cfg.Hostile = strings.Split(*hostileKinds, ",")
+		cfg.HostileAlike = *hostileAlike
 	}
 	if *pairedMAC != "" {
 		if cfg.SonyPairedMAC, err = net.ParseMAC(*pairedMAC); err != nil {
@@ -249,4 +251,17 @@ const hostileHelp = `Hostile kinds (--hostile KIND,...; objects added to the top
   huge        HUGE.MOV: CompressedSize 0xFFFFFFF0, bytes computed when read
   truncated   TRUNCATED.JPG: reads get a Data packet cut short, then the connection ends
   oversized   OVERSIZED.JPG: reads get a response whose Length says ~4 GiB, then the end
+  slow        SLOW.JPG: reads get Start Data, then one data byte every half second
+  probes      PROBES.JPG: reads get a Probe Request every half second, never data
+  events      200,000 ObjectAdded events for handles no object has, once a session opens
+  proplist    PROPLIST/: its GetObjectPropList answer describes 7.4 million objects in
+              just under 64 MiB (computed); its handle list is empty
+  badinfo     BADINFO/: GOOD.JPG, and files whose GetObjectInfo answers AccessDenied,
+              GeneralError, and a dataset cut short
+  denied      DENIED/: its GetObjectHandles answers AccessDenied
+  alike       ALIKE/: --hostile-alike files (default 10,000), all named SAME.JPG
+  storages    GetStorageIDs lists 1,000,000 more storages, empty, all called HOSTILE
+  zero64      ZERO64.MOV: 4 GiB or more (CompressedSize 0xFFFFFFFF), but a 64-bit size of 0
+  strings     make, model, serial and card name with newlines, terminal escapes and
+              bidirectional overrides; STRINGS/: files named so
 `
