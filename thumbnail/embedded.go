@@ -27,7 +27,11 @@ const (
 	// embeddedReads bounds the reads after the head (IFDs, values, the
 	// image), so that a hostile file cannot make Embedded walk it.
 	embeddedReads = 24
-	maxIFDs       = 16   // IFDs visited, all chains and SubIFDs together
+	maxIFDs       = 16 // IFDs visited, all chains and SubIFDs together
+	// thumbEnough is the size of an embedded JPEG that is surely a
+	// thumbnail (EXIF's are 160×120, a few KiB): once one is found, IFDs
+	// that only hold previews are not read.
+	thumbEnough   = 64 << 10
 	maxIFDEntries = 1024 // entries of one IFD
 )
 
@@ -181,18 +185,42 @@ func (f *embeddedFile) walkTIFF(base, n int64) {
 		return
 	}
 	seen := map[int64]bool{}
-	// IFD0 and the IFDs chained after it; each one's SubIFDs; the Exif
-	// IFD for the maker note.
-	for off, i := int64(t.bo.Uint32(hdr[4:])), 0; off != 0 && i < maxIFDs; i++ {
-		next, subs, exif := t.ifd(off, seen)
-		for _, s := range subs {
-			t.ifd(s, seen)
-		}
+	// IFD0 and the IFDs chained after it until a thumbnail is found (it
+	// is in IFD1); then, if none was, the Exif IFD (a Nikon maker note's
+	// preview) and the SubIFDs (NEF's JpgFromRaw, DNG's previews), which
+	// may lie megabytes in.
+	var subs, exifs []int64
+	for off, i := int64(t.bo.Uint32(hdr[4:])), 0; off != 0 && i < maxIFDs && !f.thumbFound(); i++ {
+		next, s, exif := t.ifd(off, seen)
+		subs = append(subs, s...)
 		if exif != 0 {
-			t.exif(exif, seen)
+			exifs = append(exifs, exif)
 		}
 		off = next
 	}
+	for _, exif := range exifs {
+		if f.thumbFound() {
+			return
+		}
+		t.exif(exif, seen)
+	}
+	for _, s := range subs {
+		if f.thumbFound() {
+			return
+		}
+		t.ifd(s, seen)
+	}
+}
+
+// thumbFound reports whether a JPEG of a thumbnail's size was found: no
+// need to read further IFDs for a smaller one.
+func (f *embeddedFile) thumbFound() bool {
+	for _, s := range f.found {
+		if s.n <= thumbEnough {
+			return true
+		}
+	}
+	return false
 }
 
 // entry is one IFD entry: its tag, type, count and the 4 bytes of its

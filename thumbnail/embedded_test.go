@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"image"
 	"image/jpeg"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,7 +129,8 @@ func tiffFile(size int, ifd0 uint32, ifds []tiffIFDSpec, extra map[int][]byte) [
 
 func TestEmbeddedCases(t *testing.T) {
 	thumb := jpegBytes(t, 160, 120)
-	preview := jpegBytes(t, 640, 480)
+	preview := noisyJPEG(t, 400, 300) // over thumbEnough
+	small := jpegBytes(t, 640, 480)   // a preview of a few KiB
 	long := func(tag, v uint32) [4]uint32 { return [4]uint32{tag, 4, 1, v} }
 	n := uint32(len(thumb))
 	var chain []tiffIFDSpec
@@ -143,6 +146,10 @@ func TestEmbeddedCases(t *testing.T) {
 			{8, [][4]uint32{long(0x0201, 100_000), long(0x0202, uint32(len(preview)))}, 200},
 			{200, [][4]uint32{long(0x0201, 300_000), long(0x0202, n)}, 0},
 		}, map[int][]byte{100_000: preview, 300_000: thumb}), thumb, 4},
+		"a small one in IFD0 ends the walk": {tiffFile(3_000_000, 8, []tiffIFDSpec{
+			{8, [][4]uint32{long(0x0201, 100_000), long(0x0202, uint32(len(small)))}, 2_500_000},
+			{2_500_000, [][4]uint32{long(0x0201, 2_600_000), long(0x0202, n)}, 0},
+		}, map[int][]byte{100_000: small, 2_600_000: thumb}), small, 2},
 		"strip of old JPEG": {tiffFile(200_000, 8, []tiffIFDSpec{
 			{8, [][4]uint32{{0x0103, 3, 1, 6}, long(0x0111, 150_000), long(0x0117, n)}, 0},
 		}, map[int][]byte{150_000: thumb}), thumb, 2},
@@ -191,6 +198,23 @@ func TestEmbeddedCases(t *testing.T) {
 			}
 		})
 	}
+}
+
+// noisyJPEG is a w×h JPEG of noise: tens of KiB, like a camera's preview.
+func noisyJPEG(t testing.TB, w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(uint64(w), uint64(h)))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(rng.Uint32())
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() <= thumbEnough {
+		t.Fatalf("noise of %d bytes", b.Len())
+	}
+	return b.Bytes()
 }
 
 // FuzzEmbedded: no input panics; a result is a JPEG's start, within
