@@ -32,12 +32,17 @@ import (
 //	            packet cut short, then the connection ends
 //	oversized   OVERSIZED.JPG: a read is answered with an Operation Response
 //	            whose Length field says ~4 GiB, then the connection ends
+//	thumbbomb   THUMBBOMB/: BOMB.JPG, whose GetThumb answers a PNG of a few
+//	            dozen bytes declaring 1,000,000 x 1,000,000 pixels, and
+//	            GOOD.JPG with a valid thumbnail (hostile_thumb.go)
+//	thumbhuge   THUMBHUGE/: HUGE.JPG, whose GetThumb answers a valid
+//	            16,000 x 16,000 PNG, and GOOD.JPG
 //
 // Hostile objects have handles from 0x7E000000 up, which no card object
 // gets. Their data bytes are HostileByte(offset).
 
 // HostileKinds are the kinds Config.Hostile accepts ("all" is every one).
-var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized"}
+var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized", "thumbbomb", "thumbhuge"}
 
 // Sizes of the hostile kinds.
 const (
@@ -86,6 +91,7 @@ type hobj struct {
 	dir    bool
 	size   int64
 	mode   hmode
+	thumb  []byte // what GetThumb answers (nil: as for any unknown handle)
 }
 
 // hostile is the hostile part of a camera.
@@ -167,6 +173,9 @@ func newHostile(c *Camera, kinds []string) (*hostile, error) {
 	}
 	if h.kinds["oversized"] {
 		h.add(0, units("OVERSIZED.JPG"), false, HostileFileSize, hOversized, true)
+	}
+	if err := h.addThumbKinds(c); err != nil {
+		return nil, err
 	}
 	for _, op := range []mtp.OpCode{mtp.OpGetObjectHandles, mtp.OpGetNumObjects, mtp.OpGetObjectInfo,
 		mtp.OpGetObject, mtp.OpGetPartialObject, mtp.OpAndroidGetPartialObject64, mtp.OpNikonGetPartialObjectEx,

@@ -249,4 +249,7 @@ const hostileHelp = `Hostile kinds (--hostile KIND,...; objects added to the top
   huge        HUGE.MOV: CompressedSize 0xFFFFFFF0, bytes computed when read
   truncated   TRUNCATED.JPG: reads get a Data packet cut short, then the connection ends
   oversized   OVERSIZED.JPG: reads get a response whose Length says ~4 GiB, then the end
+  thumbbomb   THUMBBOMB/: BOMB.JPG's GetThumb is a 68-byte PNG declaring 1,000,000 x 1,000,000
+              pixels; GOOD.JPG beside it has a valid thumbnail
+  thumbhuge   THUMBHUGE/: HUGE.JPG's GetThumb is a valid 16,000 x 16,000 PNG; GOOD.JPG
 `
