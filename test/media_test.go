@@ -8,9 +8,13 @@ package test
 // "media".
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/jpeg"
+	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +23,7 @@ import (
 
 	"github.com/airnef-mount/airnef-mount/cache"
 	"github.com/airnef-mount/airnef-mount/camsim"
+	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
 // mediaLink is the simulated WiFi link: what a real camera sends.
@@ -285,5 +290,46 @@ func TestMediaThumbnails(t *testing.T) {
 				}
 			}), fetched, total, stats["thumbnail_bytes"])
 		})
+	}
+}
+
+// gphoto2 fetches the generated card's thumbnails as from a Nikon: a
+// small one for every photo, RAWs included, and with thumbsize=large
+// the preview Nikon's GetLargeThumb (0x90C4) sends, where the body lists
+// it.
+func TestMediaGphoto2Thumbnails(t *testing.T) {
+	gphotoTool(t, "gphoto2")
+	p := mediaPersonality(t, "nikon")
+	p.ProbeRequired, p.QuickCloseHang = false, false // gphoto2 neither probes nor lingers
+	if !slices.Contains(p.Ops, mtp.OpNikonGetLargeThumb) {
+		p.Ops = append(p.Ops, mtp.OpNikonGetLargeThumb)
+	}
+	cam, port := simStart(t, camsim.Config{Generate: &camsim.CardSpec{Photos: 4, Seed: 5, Size: camsim.MinGeneratedSize}, Personality: p})
+	g := newGphoto(t, port)
+	files := simFiles(cam)
+	for _, size := range []struct {
+		config string
+		width  int
+	}{{"", 160}, {"large", 480}} {
+		cwd := t.TempDir()
+		args := []string{"--get-all-thumbnails"}
+		if size.config != "" {
+			args = append([]string{"--set-config", "thumbsize=" + size.config}, args...)
+		}
+		g.run(t, cwd, args...)
+		for _, f := range files {
+			name := path.Base(f.Path)
+			b, err := os.ReadFile(filepath.Join(cwd, "thumb_"+strings.TrimSuffix(name, path.Ext(name))+".jpg"))
+			if err != nil {
+				t.Errorf("%s: no %s thumbnail: %v", f.Path, size.config, err)
+				continue
+			}
+			if cfg, err := jpeg.DecodeConfig(bytes.NewReader(b)); err != nil || cfg.Width != size.width {
+				t.Errorf("%s: %s thumbnail %dx%d, %v; want %d wide", f.Path, size.config, cfg.Width, cfg.Height, err, size.width)
+			}
+		}
+	}
+	if cam.OpCount(mtp.OpNikonGetLargeThumb) != len(files) {
+		t.Errorf("%d GetLargeThumb for %d files", cam.OpCount(mtp.OpNikonGetLargeThumb), len(files))
 	}
 }
