@@ -15,10 +15,14 @@ import (
 	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
-// genCard is a generated card of the personality p with camera-like file
-// sizes, and its files.
+// genSize is the size of the files of genCard: enough for every part
+// of a RAW at its share of the file, small enough to read whole often.
+const genSize = 2 << 20
+
+// genCard is a generated card of the personality p, its files genSize
+// bytes, and its files.
 func genCard(p *Personality, photos int) (*genMedium, []entry) {
-	m := newGenMedium(CardSpec{Photos: photos, Seed: 7, Video: 3 << 20}, p.Layout, p.Manufacturer, p.Model, time.UTC)
+	m := newGenMedium(CardSpec{Photos: photos, Seed: 7, Size: genSize, Video: 3 << 20}, p.Layout, p.Manufacturer, p.Model, time.UTC)
 	es, _ := m.walk()
 	var files []entry
 	for _, e := range es {
@@ -118,10 +122,10 @@ func TestGeneratedRAWShape(t *testing.T) {
 		head   string
 		thumb  bool  // the JPEG thumbnail is in the file (NEF's is RGB)
 		jpegs  int   // embedded JPEGs
-		deeper int64 // the thumbnail lies at least this far in
+		deeper int64 // the thumbnail lies at least this far in (after CR2's preview)
 	}{
 		{Nikon(), ".NEF", "MM\x00*\x00\x00\x00\x08", false, 1, 0},
-		{Canon(), ".CR2", "II*\x00\x10\x00\x00\x00CR\x02\x00", true, 2, 1 << 20},
+		{Canon(), ".CR2", "II*\x00\x10\x00\x00\x00CR\x02\x00", true, 2, genSize / cr2PreviewShare},
 		{Sony(), ".ARW", "II*\x00\x08\x00\x00\x00", true, 2, 0},
 	}
 	for _, tc := range tests {
@@ -213,7 +217,7 @@ func TestGeneratedExiftool(t *testing.T) {
 		".ARW": {"ARW", []string{"ThumbnailImage", "PreviewImage"}},
 	}
 	for _, p := range []*Personality{Nikon(), Canon(), Sony()} {
-		m, files := genCard(p, 4)
+		m, files := genCard(p, 3)
 		for _, e := range files {
 			w, ok := wants[filepath.Ext(e.rel)]
 			if !ok {

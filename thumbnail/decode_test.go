@@ -13,6 +13,7 @@ import (
 	"image/png"
 	"os"
 	"runtime"
+	"sync"
 	"testing"
 )
 
@@ -43,6 +44,9 @@ func rawPNG(w, h uint32, depth, colorType byte, rows int) []byte {
 	b = chunk(b, "IDAT", z.Bytes())
 	return chunk(b, "IEND", nil)
 }
+
+// hugePNG is a valid 16,000 x 16,000 1-bit PNG (31 KB), made once.
+var hugePNG = sync.OnceValue(func() []byte { return rawPNG(16000, 16000, 1, 0, 16000) })
 
 // jpegHeader is the start of a JPEG whose frame header (SOF marker sof)
 // declares w×h pixels in 3 components, with no image data.
@@ -86,7 +90,7 @@ func TestDecodeBounds(t *testing.T) {
 		err  error
 	}{
 		"png bomb":             {rawPNG(1_000_000, 1_000_000, 8, 0, -1), ErrTooLarge},
-		"png 16000x16000":      {rawPNG(16000, 16000, 1, 0, 16000), ErrTooLarge},
+		"png 16000x16000":      {hugePNG(), ErrTooLarge},
 		"png rgba 4000x4000":   {rawPNG(4000, 4000, 8, 6, -1), ErrTooLarge},
 		"jpeg 65500x65500":     {jpegHeader(0xC0, 65500, 65500), ErrTooLarge},
 		"jpeg progressive 2k":  {jpegHeader(0xC2, 2000, 2000), ErrTooLarge},
@@ -119,7 +123,7 @@ func TestDecodeBounds(t *testing.T) {
 func TestWriteRefuses(t *testing.T) {
 	c := NewCache(t.TempDir())
 	e := Entry{URI: "file:///m/BOMB.JPG", MTime: 1, Size: 2}
-	for _, data := range [][]byte{rawPNG(1_000_000, 1_000_000, 8, 0, -1), rawPNG(16000, 16000, 1, 0, 16000)} {
+	for _, data := range [][]byte{rawPNG(1_000_000, 1_000_000, 8, 0, -1), hugePNG()} {
 		if err := c.Write(e, data); !errors.Is(err, ErrTooLarge) {
 			t.Errorf("Write: %v, want ErrTooLarge", err)
 		}

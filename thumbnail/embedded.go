@@ -185,12 +185,12 @@ func (f *embeddedFile) walkTIFF(base, n int64) {
 		return
 	}
 	seen := map[int64]bool{}
-	// IFD0 and the IFDs chained after it until a thumbnail is found (it
-	// is in IFD1); then, if none was, the Exif IFD (a Nikon maker note's
+	// IFD0, IFD1 (the thumbnail's) and the IFDs chained after them until
+	// a thumbnail is found; then, if none was, the Exif IFD (a Nikon maker note's
 	// preview) and the SubIFDs (NEF's JpgFromRaw, DNG's previews), which
 	// may lie megabytes in.
 	var subs, exifs []int64
-	for off, i := int64(t.bo.Uint32(hdr[4:])), 0; off != 0 && i < maxIFDs && !f.thumbFound(); i++ {
+	for off, i := int64(t.bo.Uint32(hdr[4:])), 0; off != 0 && i < maxIFDs && (i <= 1 || !f.thumbFound()); i++ {
 		next, s, exif := t.ifd(off, seen)
 		subs = append(subs, s...)
 		if exif != 0 {

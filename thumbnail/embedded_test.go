@@ -33,7 +33,7 @@ func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
 // and returns it with its photos.
 func simFiles(t *testing.T, p *camsim.Personality) (*camsim.Camera, []camsim.File) {
 	t.Helper()
-	cam, err := camsim.New(camsim.Config{Personality: p, Generate: &camsim.CardSpec{Photos: 4, Seed: 9}})
+	cam, err := camsim.New(camsim.Config{Personality: p, Generate: &camsim.CardSpec{Photos: 4, Seed: 9, Size: 3 << 20}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,10 +146,15 @@ func TestEmbeddedCases(t *testing.T) {
 			{8, [][4]uint32{long(0x0201, 100_000), long(0x0202, uint32(len(preview)))}, 200},
 			{200, [][4]uint32{long(0x0201, 300_000), long(0x0202, n)}, 0},
 		}, map[int][]byte{100_000: preview, 300_000: thumb}), thumb, 4},
-		"a small one in IFD0 ends the walk": {tiffFile(3_000_000, 8, []tiffIFDSpec{
+		"IFD1 read after a small JPEG in IFD0": {tiffFile(3_000_000, 8, []tiffIFDSpec{
 			{8, [][4]uint32{long(0x0201, 100_000), long(0x0202, uint32(len(small)))}, 2_500_000},
 			{2_500_000, [][4]uint32{long(0x0201, 2_600_000), long(0x0202, n)}, 0},
-		}, map[int][]byte{100_000: small, 2_600_000: thumb}), small, 2},
+		}, map[int][]byte{100_000: small, 2_600_000: thumb}), thumb, 4},
+		"a thumbnail in IFD1 ends the walk": {tiffFile(3_000_000, 8, []tiffIFDSpec{
+			{8, [][4]uint32{long(0x0100, 1)}, 200},
+			{200, [][4]uint32{long(0x0201, 1000), long(0x0202, n)}, 2_500_000},
+			{2_500_000, [][4]uint32{long(0x0201, 2_600_000), long(0x0202, 100)}, 0},
+		}, map[int][]byte{1000: thumb, 2_600_000: thumb[:100]}), thumb, 1},
 		"strip of old JPEG": {tiffFile(200_000, 8, []tiffIFDSpec{
 			{8, [][4]uint32{{0x0103, 3, 1, 6}, long(0x0111, 150_000), long(0x0117, n)}, 0},
 		}, map[int][]byte{150_000: thumb}), thumb, 2},
