@@ -377,3 +377,31 @@ func BenchmarkGeneratedHeader(b *testing.B) {
 		r.ReadAt(p, 0)
 	}
 }
+
+// FuzzEmbeddedJPEGs: no file on a --dir card panics the simulator's
+// walk of its EXIF and TIFF structure, and every JPEG it reports lies in
+// the file and starts with SOI.
+func FuzzEmbeddedJPEGs(f *testing.F) {
+	for _, p := range []*Personality{Nikon(), Canon(), Sony()} {
+		m := newGenMedium(CardSpec{Photos: 2, Seed: 1, Size: MinGeneratedSize}, p.Layout, p.Manufacturer, p.Model, time.UTC)
+		es, _ := m.walk()
+		for _, e := range es {
+			if !e.dir {
+				r, _ := m.open(e.rel)
+				head := make([]byte, 8<<10)
+				r.ReadAt(head, 0)
+				f.Add(head)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if th := exifThumb(bytes.NewReader(data)); th != nil && !bytes.HasPrefix(th, []byte{0xFF, 0xD8}) {
+			t.Fatalf("EXIF thumbnail % x...", th[:min(len(th), 4)])
+		}
+		for _, sp := range tiffJPEGs(bytes.NewReader(data), int64(len(data))) {
+			if sp.off < 0 || sp.n < 4 || sp.off+sp.n > int64(len(data)) || data[sp.off] != 0xFF || data[sp.off+1] != 0xD8 {
+				t.Fatalf("span %+v of a %d-byte file", sp, len(data))
+			}
+		}
+	})
+}

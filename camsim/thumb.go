@@ -3,6 +3,7 @@ package camsim
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -84,10 +85,24 @@ func thumbFromFile(r io.ReaderAt, size int64, large bool) ([]byte, error) {
 	return nil, nil
 }
 
+// maxThumbSource bounds the pixels of a JPEG the simulator decodes to
+// make a thumbnail: a 50-megapixel camera's, not a header's lie.
+const maxThumbSource = 50_000_000
+
 // makeThumb decodes the JPEG in r and returns a small JPEG of it, its
 // longer side at most limit, averaging each thumbnail pixel over its
 // source area.
-func makeThumb(r io.Reader, limit uint32) ([]byte, error) {
+func makeThumb(r io.ReadSeeker, limit uint32) ([]byte, error) {
+	cfg, err := jpeg.DecodeConfig(r)
+	if err != nil {
+		return nil, err
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > maxThumbSource {
+		return nil, fmt.Errorf("camsim: a JPEG of %dx%d pixels is too large to make a thumbnail of", cfg.Width, cfg.Height)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
 	src, err := jpeg.Decode(r)
 	if err != nil {
 		return nil, err
