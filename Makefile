@@ -2,7 +2,8 @@
 GO       ?= go
 BIN      := $(CURDIR)/bin
 PKGS     := fuse3 gphoto2 gphotofs tshark tcpdump rsync fio gupnp-tools gir1.2-gssdp-1.6 python3-gi iproute2 util-linux \
-            groff-base man-db systemd libglib2.0-bin dbus-daemon passwd desktop-file-utils bash-completion
+            groff-base man-db systemd libglib2.0-bin dbus-daemon passwd desktop-file-utils bash-completion \
+            libimage-exiftool-perl python3-pil
 FUZZTIME ?= 30s
 # Go's own VCS stamping is off (it fails in checkouts owned by another user
 # and in trees without .git); the version and commit are stamped from git

@@ -127,9 +127,11 @@ type Personality struct {
 	// object format reported for it; other files are FormatUndefined.
 	Formats map[string]mtp.ObjectFormat
 
-	// Thumbnails makes GetThumb return a small JPEG made from files that
-	// decode as JPEG; without it every GetThumb answers
-	// NoThumbnailPresent.
+	// Thumbnails makes GetThumb (and Nikon's GetLargeThumb, where Ops
+	// lists it) return the thumbnail the camera keeps of a file: a
+	// generated photo's or movie's, a JPEG's EXIF thumbnail or one made
+	// from its picture, a RAW's embedded JPEG; without it every GetThumb
+	// answers NoThumbnailPresent.
 	Thumbnails bool
 
 	// DateTail is appended to every date string (Canon: ".0", tenths of

@@ -29,7 +29,7 @@ import (
 // FaultControlHelp documents the fault commands of the control socket.
 const FaultControlHelp = `Fault commands:
   deny GLOB             answer AccessDenied (0x200F) to reads (GetObject, GetPartialObject and
-                        the 64-bit reads, GetThumb) of objects whose card path matches GLOB
+                        the 64-bit reads, GetThumb, GetLargeThumb) of objects whose card path matches GLOB
                         (path.Match; "2:GLOB" for slot 2); "deny off" clears every glob: ok
   store-gone            the card is not available: every operation but GetDeviceInfo,
                         Open/CloseSession and GetStorageIDs answers StoreNotAvailable (0x2013): ok
@@ -47,7 +47,7 @@ type faults struct {
 
 // denyOps are the reads AccessDenied applies to.
 var denyOps = map[mtp.OpCode]bool{
-	mtp.OpGetObject: true, mtp.OpGetPartialObject: true, mtp.OpGetThumb: true,
+	mtp.OpGetObject: true, mtp.OpGetPartialObject: true, mtp.OpGetThumb: true, mtp.OpNikonGetLargeThumb: true,
 	mtp.OpAndroidGetPartialObject64: true, mtp.OpNikonGetPartialObjectEx: true,
 	mtp.OpCanonEOSGetPartialObject64: true, mtp.OpCanonEOSGetPartialObjectEx64: true,
 }

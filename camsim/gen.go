@@ -25,11 +25,15 @@ import (
 // when they are read and never stored, so a card of any size costs no
 // disk and little memory.
 //
-// Every photo is a JPEG that decodes (a small picture, with an EXIF
-// thumbnail, padded to a camera's file size with COM segments); every
-// other one, chosen by the seed, also has a RAW file of a RAW's size
-// (a TIFF header, then pseudo-random bytes). Capture dates rise from From
-// to To. A movie of Video bytes, which may exceed 4 GiB, comes last.
+// Every photo is a JPEG shaped like a camera's (exif.go): SOI, an EXIF
+// APP1 segment with the capture date and a thumbnail, the picture, then
+// COM segments that bring it to a camera's file size before EOI. Every
+// other one, chosen by the seed, also has a RAW file of a RAW's size, laid
+// out as the make's RAW format (raw.go: NEF, CR2 or ARW, TIFF containers
+// with a JPEG preview and thumbnail, then the sensor data as pseudo-random
+// bytes) and showing the same picture. Capture dates rise from From to To.
+// A movie of Video bytes, which may exceed 4 GiB, comes last. Every photo
+// and the movie has a camera thumbnail (GetThumb).
 type CardSpec struct {
 	Photos  int    // number of photos (JPEGs)
 	Seed    uint64 // same seed, same card
@@ -49,8 +53,8 @@ type CardSpec struct {
 // thumbnail and headers fit well within it.
 const MinGeneratedSize = 256 << 10
 
-// Generated picture sizes: the main image and, per thumbSize, the EXIF
-// thumbnail.
+// Generated picture sizes: the main image (also the RAW's previews) and,
+// per thumbSize, the thumbnail.
 const genWidth, genHeight = 480, 320
 
 func (sp *CardSpec) check() error {
@@ -84,24 +88,26 @@ type genFile struct {
 	entry
 	kind genKind
 	key  uint64 // seeds its bytes
+	pic  uint64 // seeds its picture: a RAW shows its JPEG's
 	src  string // kindHost: the host file
 }
 
 // genMedium is a generated card.
 type genMedium struct {
 	make, model string
+	raw         rawFormat
 	files       []genFile      // the generated tree, parents first
 	index       map[string]int // files by path
 
 	mu      sync.Mutex
 	extra   map[string]genFile // added through the control socket
 	removed map[string]bool    // taken off the card: a folder takes its contents
-	parts   map[uint64]*jpegParts
-	order   []uint64 // parts in the order made, for eviction
+	layouts map[uint64][]piece // by file key
+	order   []uint64           // layouts in the order made, for eviction
 }
 
-// partsCache is how many JPEGs' encoded parts are kept.
-const partsCache = 32
+// layoutCache is how many files' layouts (their encoded pictures) are kept.
+const layoutCache = 32
 
 func newGenMedium(sp CardSpec, l Layout, manufacturer, model string, loc *time.Location) *genMedium {
 	if sp.Folders == 0 {
@@ -116,7 +122,7 @@ func newGenMedium(sp CardSpec, l Layout, manufacturer, model string, loc *time.L
 			sp.To = sp.From.Add(200 * 24 * time.Hour)
 		}
 	}
-	m := &genMedium{make: manufacturer, model: model, extra: map[string]genFile{}, removed: map[string]bool{}, parts: map[uint64]*jpegParts{}}
+	m := &genMedium{make: manufacturer, model: model, raw: rawFormatOf(l.RawExt), extra: map[string]genFile{}, removed: map[string]bool{}, layouts: map[uint64][]piece{}}
 	rng := rand.New(rand.NewPCG(sp.Seed, 0x63616d73696d))
 	folder := func(k int) string { return fmt.Sprintf("DCIM/%03d%s", 100+k, l.FolderSuffix) }
 	m.files = append(m.files, genFile{entry: entry{rel: "DCIM", dir: true, mtime: sp.From}})
@@ -142,9 +148,10 @@ func newGenMedium(sp CardSpec, l Layout, manufacturer, model string, loc *time.L
 			jsize = 4_000_000 + rng.Int64N(5_000_000)
 			rsize = 20_000_000 + rng.Int64N(10_000_000)
 		}
-		m.files = append(m.files, genFile{entry: entry{rel: base + ".JPG", size: jsize, mtime: at}, kind: kindJPEG, key: rng.Uint64()})
+		jkey := rng.Uint64()
+		m.files = append(m.files, genFile{entry: entry{rel: base + ".JPG", size: jsize, mtime: at}, kind: kindJPEG, key: jkey, pic: jkey})
 		if rng.IntN(2) == 1 {
-			m.files = append(m.files, genFile{entry: entry{rel: base + l.RawExt, size: rsize, mtime: at}, kind: kindRAW, key: rng.Uint64()})
+			m.files = append(m.files, genFile{entry: entry{rel: base + l.RawExt, size: rsize, mtime: at}, kind: kindRAW, key: rng.Uint64(), pic: jkey})
 		}
 	}
 	if sp.Video > 0 {
@@ -153,7 +160,8 @@ func newGenMedium(sp CardSpec, l Layout, manufacturer, model string, loc *time.L
 			lastFolder = 0
 		}
 		rel := fmt.Sprintf("%s/%s%04d%s", folder(lastFolder), l.FilePrefix, sp.Photos%9999+1, l.VideoExt)
-		m.files = append(m.files, genFile{entry: entry{rel: rel, size: sp.Video, mtime: sp.To.Truncate(time.Second)}, kind: kindVideo, key: rng.Uint64()})
+		key := rng.Uint64()
+		m.files = append(m.files, genFile{entry: entry{rel: rel, size: sp.Video, mtime: sp.To.Truncate(time.Second)}, kind: kindVideo, key: key, pic: key})
 	}
 	m.index = make(map[string]int, len(m.files))
 	for i, f := range m.files {
@@ -315,17 +323,14 @@ func (r *genReader) ReadAt(p []byte, off int64) (int, error) {
 	if int64(n) > size-off {
 		n = int(size - off)
 	}
-	var err error
-	switch r.f.kind {
-	case kindJPEG:
-		err = r.m.readJPEG(r.f, p[:n], off)
-	case kindRAW:
-		fillHeaded(p[:n], off, rawHeader, r.f.key)
-	case kindVideo:
+	if r.f.kind == kindVideo {
 		fillHeaded(p[:n], off, movieHeader, r.f.key)
-	}
-	if err != nil {
-		return 0, err
+	} else {
+		ps, err := r.m.layout(r.f)
+		if err != nil {
+			return 0, err
+		}
+		readPieces(ps, r.f.key, p[:n], off)
 	}
 	if n < len(p) {
 		return n, io.EOF
@@ -333,12 +338,8 @@ func (r *genReader) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// rawHeader starts a generated RAW: a little-endian TIFF header, as NEF
-// and CR2 files start. movieHeader starts a movie: a QuickTime ftyp box.
-var (
-	rawHeader   = []byte("II*\x00\x08\x00\x00\x00")
-	movieHeader = []byte("\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  ")
-)
+// movieHeader starts a movie: a QuickTime ftyp box.
+var movieHeader = []byte("\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  ")
 
 // fillHeaded fills p with the bytes at off of a file that is head followed
 // by the pseudo-random stream of key.
@@ -348,6 +349,79 @@ func fillHeaded(p []byte, off int64, head []byte, key uint64) {
 		p, off = p[k:], off+int64(k)
 	}
 	fillStream(p, key, uint64(off))
+}
+
+// layout returns the pieces of the photo f, made on first use and kept for
+// the layoutCache files read last.
+func (m *genMedium) layout(f genFile) ([]piece, error) {
+	m.mu.Lock()
+	ps := m.layouts[f.key]
+	m.mu.Unlock()
+	if ps != nil {
+		return ps, nil
+	}
+	var err error
+	if f.kind == kindRAW {
+		ps, err = m.rawFile(f)
+	} else {
+		ps, err = m.jpegFile(f)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if q := m.layouts[f.key]; q != nil {
+		return q, nil
+	}
+	m.layouts[f.key] = ps
+	m.order = append(m.order, f.key)
+	if len(m.order) > layoutCache {
+		delete(m.layouts, m.order[0])
+		m.order = m.order[1:]
+	}
+	return ps, nil
+}
+
+// thumb returns the camera's thumbnail of the file at rel (large: Nikon's
+// large thumbnail, the preview), or nil: every photo and the movie have
+// one, and an added host file has what thumbFromFile finds in it.
+func (m *genMedium) thumb(rel string, large bool) ([]byte, error) {
+	f, ok := m.file(rel)
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("camsim: %s: %w", rel, errNotFound)
+	case f.dir:
+		return nil, nil
+	case f.kind == kindHost:
+		r, err := os.Open(f.src)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		return thumbFromFile(r, f.size, large)
+	case f.kind == kindVideo:
+		if large {
+			return nil, nil
+		}
+		return encodePicture(f.pic, thumbMax, thumbMax*9/16, thumbQuality)
+	case large:
+		return encodePicture(f.pic, genWidth, genHeight, pictureQuality)
+	}
+	tw, th := thumbSize(genWidth, genHeight)
+	return encodePicture(f.pic, int(tw), int(th), thumbQuality)
+}
+
+// JPEG qualities of the generated pictures and thumbnails.
+const pictureQuality, thumbQuality = 90, 80
+
+// encodePicture is the JPEG of the w×h picture of key.
+func encodePicture(key uint64, w, h, quality int) ([]byte, error) {
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, picture(key, w, h), &jpeg.Options{Quality: quality}); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // fillStream fills p with the bytes at pos of the pseudo-random stream of
@@ -373,15 +447,79 @@ func splitmix(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-// jpegParts are the stored pieces of a generated JPEG: the head (SOI and
-// the EXIF APP1 segment with the thumbnail), the body (the encoded picture
-// after its SOI, through EOI) and, between them, COM segments of
-// pseudo-random bytes that pad the file to its size, described by their
-// lengths (each with its 4-byte marker and length header).
-type jpegParts struct {
-	head, body []byte
-	segs       []int64 // padding segment lengths
-	starts     []int64 // their offsets from the padding's start
+// A piece is a run of a generated file's bytes: stored bytes, COM segments
+// of pseudo-random bytes (a JPEG's padding), or the file's pseudo-random
+// stream.
+type piece struct {
+	at, n  int64
+	lit    []byte
+	com    bool
+	segs   []int64 // com: the segments' lengths, each with its 4-byte header
+	starts []int64 // com: their offsets from at
+}
+
+// pieceList builds a file's pieces in order.
+type pieceList struct{ p []piece }
+
+func (l *pieceList) lit(at int64, b []byte) {
+	if len(b) > 0 {
+		l.p = append(l.p, piece{at: at, n: int64(len(b)), lit: b})
+	}
+}
+
+func (l *pieceList) stream(at, n int64) {
+	if n > 0 {
+		l.p = append(l.p, piece{at: at, n: n})
+	}
+}
+
+// com adds n bytes of COM segments; n is 0 or at least 4 (padSegments).
+func (l *pieceList) com(at, n int64) {
+	segs, err := padSegments(n)
+	if err != nil || n == 0 {
+		panic(fmt.Sprintf("camsim: padding of %d bytes", n)) // callers choose n
+	}
+	pc := piece{at: at, n: n, com: true, segs: segs, starts: make([]int64, len(segs))}
+	var s int64
+	for i, sz := range segs {
+		pc.starts[i] = s
+		s += sz
+	}
+	l.p = append(l.p, pc)
+}
+
+// readPieces fills p with the bytes at off of the file of pieces ps and
+// key.
+func readPieces(ps []piece, key uint64, p []byte, off int64) {
+	i := sort.Search(len(ps), func(i int) bool { return ps[i].at+ps[i].n > off })
+	for len(p) > 0 && i < len(ps) {
+		pc := &ps[i]
+		in := off - pc.at
+		k := int(min(int64(len(p)), pc.n-in))
+		switch {
+		case pc.lit != nil:
+			copy(p[:k], pc.lit[in:])
+		case pc.com:
+			j := sort.Search(len(pc.starts), func(j int) bool { return pc.starts[j] > in }) - 1
+			s := in - pc.starts[j]
+			seg := pc.segs[j]
+			if s < 4 {
+				var hdr [4]byte
+				hdr[0], hdr[1] = 0xFF, 0xFE // COM
+				binary.BigEndian.PutUint16(hdr[2:], uint16(seg-2))
+				k = copy(p[:k], hdr[s:])
+			} else {
+				k = int(min(int64(k), seg-s))
+				fillStream(p[:k], key, uint64(off))
+			}
+		default:
+			fillStream(p[:k], key, uint64(off))
+		}
+		p, off = p[k:], off+int64(k)
+		if off >= pc.at+pc.n {
+			i++
+		}
+	}
 }
 
 // maxSegment is the longest JPEG segment: marker, 16-bit length, 65533
@@ -407,78 +545,6 @@ func padSegments(n int64) ([]int64, error) {
 		segs = append(segs, maxSegment)
 	}
 	return segs, nil
-}
-
-func (m *genMedium) jpegParts(f genFile) (*jpegParts, error) {
-	m.mu.Lock()
-	p := m.parts[f.key]
-	m.mu.Unlock()
-	if p != nil {
-		return p, nil
-	}
-	head, body, err := m.makeJPEG(f)
-	if err != nil {
-		return nil, err
-	}
-	pad := f.size - int64(len(head)) - int64(len(body))
-	if pad < 0 {
-		return nil, fmt.Errorf("camsim: %s: %d bytes too small for its picture", f.rel, f.size)
-	}
-	segs, err := padSegments(pad)
-	if err != nil {
-		return nil, err
-	}
-	p = &jpegParts{head: head, body: body, segs: segs, starts: make([]int64, len(segs))}
-	var at int64
-	for i, s := range segs {
-		p.starts[i] = at
-		at += s
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if q := m.parts[f.key]; q != nil {
-		return q, nil
-	}
-	m.parts[f.key] = p
-	m.order = append(m.order, f.key)
-	if len(m.order) > partsCache {
-		delete(m.parts, m.order[0])
-		m.order = m.order[1:]
-	}
-	return p, nil
-}
-
-func (m *genMedium) readJPEG(f genFile, p []byte, off int64) error {
-	jp, err := m.jpegParts(f)
-	if err != nil {
-		return err
-	}
-	head, bodyAt := int64(len(jp.head)), f.size-int64(len(jp.body))
-	for len(p) > 0 {
-		var k int
-		switch {
-		case off < head:
-			k = copy(p, jp.head[off:])
-		case off >= bodyAt:
-			k = copy(p, jp.body[off-bodyAt:])
-		default:
-			q := off - head
-			i := sort.Search(len(jp.starts), func(i int) bool { return jp.starts[i] > q }) - 1
-			in := q - jp.starts[i]
-			seg := jp.segs[i]
-			k = int(min(int64(len(p)), seg-in))
-			if in < 4 {
-				var hdr [4]byte
-				hdr[0], hdr[1] = 0xFF, 0xFE // COM
-				binary.BigEndian.PutUint16(hdr[2:], uint16(seg-2))
-				k = copy(p, hdr[in:])
-			} else {
-				fillStream(p[:k], f.key, uint64(off))
-			}
-		}
-		p, off = p[k:], off+int64(k)
-	}
-	return nil
 }
 
 // picture is the generated image of key: a gradient in colours from the
@@ -509,71 +575,4 @@ func picture(key uint64, w, h int) *image.RGBA {
 		}
 	}
 	return img
-}
-
-// makeJPEG encodes the picture of f and its thumbnail and returns the
-// file's head (SOI, APP1 EXIF with Make, Model, DateTime and the
-// thumbnail in IFD1) and body (the picture's segments after SOI).
-func (m *genMedium) makeJPEG(f genFile) (head, body []byte, err error) {
-	var big, small bytes.Buffer
-	if err := jpeg.Encode(&big, picture(f.key, genWidth, genHeight), &jpeg.Options{Quality: 90}); err != nil {
-		return nil, nil, err
-	}
-	tw, th := thumbSize(genWidth, genHeight)
-	if err := jpeg.Encode(&small, picture(f.key, int(tw), int(th)), &jpeg.Options{Quality: 80}); err != nil {
-		return nil, nil, err
-	}
-	tiff := exifTIFF(m.make, m.model, f.mtime.Format("2006:01:02 15:04:05"), small.Bytes())
-	app1 := append([]byte("Exif\x00\x00"), tiff...)
-	if len(app1)+2 > 0xFFFF {
-		return nil, nil, fmt.Errorf("camsim: EXIF of %d bytes", len(app1))
-	}
-	head = []byte{0xFF, 0xD8, 0xFF, 0xE1}
-	head = binary.BigEndian.AppendUint16(head, uint16(len(app1)+2))
-	head = append(head, app1...)
-	return head, big.Bytes()[2:], nil
-}
-
-// exifTIFF builds the little-endian TIFF structure of an EXIF segment:
-// IFD0 with Make, Model and DateTime, IFD1 with the JPEG thumbnail.
-func exifTIFF(make, model, date string, thumb []byte) []byte {
-	type field struct {
-		tag, typ uint16
-		count    uint32
-		value    []byte // stored after the IFDs
-	}
-	ascii := func(tag uint16, s string) field {
-		return field{tag: tag, typ: 2, count: uint32(len(s) + 1), value: append([]byte(s), 0)}
-	}
-	ifd0 := []field{ascii(0x010F, make), ascii(0x0110, model), ascii(0x0132, date)}
-	const ifd0At = 8
-	ifd1At := ifd0At + 2 + 12*len(ifd0) + 4
-	ifd1Len := 2 + 12*3 + 4
-	dataAt := ifd1At + ifd1Len
-	var data []byte
-	b := []byte("II*\x00")
-	b = binary.LittleEndian.AppendUint32(b, ifd0At)
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(ifd0)))
-	for _, f := range ifd0 {
-		b = binary.LittleEndian.AppendUint16(b, f.tag)
-		b = binary.LittleEndian.AppendUint16(b, f.typ)
-		b = binary.LittleEndian.AppendUint32(b, f.count)
-		b = binary.LittleEndian.AppendUint32(b, uint32(dataAt+len(data)))
-		data = append(data, f.value...)
-		if len(data)%2 == 1 {
-			data = append(data, 0)
-		}
-	}
-	b = binary.LittleEndian.AppendUint32(b, uint32(ifd1At))
-	thumbAt := dataAt + len(data)
-	b = binary.LittleEndian.AppendUint16(b, 3)
-	for _, e := range [][3]uint32{{0x0103, 3, 6}, {0x0201, 4, uint32(thumbAt)}, {0x0202, 4, uint32(len(thumb))}} {
-		b = binary.LittleEndian.AppendUint16(b, uint16(e[0]))
-		b = binary.LittleEndian.AppendUint16(b, uint16(e[1]))
-		b = binary.LittleEndian.AppendUint32(b, 1)
-		b = binary.LittleEndian.AppendUint32(b, e[2])
-	}
-	b = binary.LittleEndian.AppendUint32(b, 0)
-	b = append(b, data...)
-	return append(b, thumb...)
 }

@@ -57,13 +57,19 @@ import (
 //	            Ack's name) and a card name (StorageDescription) holding
 //	            newlines, terminal escapes and bidirectional overrides;
 //	            STRINGS/: files named so (HostileStringNames)
+//	thumbbomb   THUMBBOMB/: BOMB.JPG, whose GetThumb answers a PNG of a few
+//	            dozen bytes declaring 1,000,000 x 1,000,000 pixels, and
+//	            GOOD.JPG with a valid thumbnail (hostile_thumb.go)
+//	thumbhuge   THUMBHUGE/: HUGE.JPG, whose GetThumb answers a valid
+//	            16,000 x 16,000 PNG, and GOOD.JPG
 //
 // Hostile objects have handles from 0x7E000000 up, which no card object
 // gets. Their data bytes are HostileByte(offset).
 
 // HostileKinds are the kinds Config.Hostile accepts ("all" is every one).
 var HostileKinds = []string{"names", "duplicates", "cycles", "deep", "many", "huge", "truncated", "oversized",
-	"slow", "probes", "events", "proplist", "badinfo", "denied", "alike", "storages", "strings", "zero64"}
+	"slow", "probes", "events", "proplist", "badinfo", "denied", "alike", "storages", "strings", "zero64",
+	"thumbbomb", "thumbhuge"}
 
 // Sizes of the hostile kinds.
 const (
@@ -199,9 +205,10 @@ type hobj struct {
 	dir    bool
 	size   int64
 	mode   hmode
-	info   hinfo // how its GetObjectInfo is answered
-	denied bool  // a folder whose GetObjectHandles answers AccessDenied
-	zero64 bool  // its 64-bit size is answered as 0
+	info   hinfo  // how its GetObjectInfo is answered
+	denied bool   // a folder whose GetObjectHandles answers AccessDenied
+	zero64 bool   // its 64-bit size is answered as 0
+	thumb  []byte // what GetThumb answers (nil: as for any unknown handle)
 }
 
 // hinfo is how GetObjectInfo of a hostile object is answered.
@@ -372,6 +379,9 @@ func newHostile(c *Camera, kinds []string) (*hostile, error) {
 		d := h.add(0, units("DENIED"), true, 0, hData, true)
 		h.objs[d].denied = true
 		h.add(d, units("HIDDEN.JPG"), false, HostileFileSize, hData, false)
+	}
+	if err := h.addThumbKinds(c); err != nil {
+		return nil, err
 	}
 	for _, op := range []mtp.OpCode{mtp.OpGetObjectPropValue, mtp.OpNikonGetObjectSize, mtp.OpGetObjectPropList, mtp.OpGetObjectHandles, mtp.OpGetNumObjects, mtp.OpGetObjectInfo,
 		mtp.OpGetObject, mtp.OpGetPartialObject, mtp.OpAndroidGetPartialObject64, mtp.OpNikonGetPartialObjectEx,

@@ -26,6 +26,9 @@ type medium interface {
 	open(rel string) (blob, error)
 	// dims is the pixel size of the file at rel if it is a JPEG, else 0, 0.
 	dims(rel string) (w, h uint32)
+	// thumb is the thumbnail the camera keeps of the file at rel (large:
+	// Nikon's large thumbnail, GetLargeThumb), or nil when it has none.
+	thumb(rel string, large bool) ([]byte, error)
 	// space reports the card's capacity and free bytes.
 	space() (capacity, free uint64, err error)
 	// add puts a copy of the host file src on the card at rel (a file
@@ -131,6 +134,21 @@ func (m *dirMedium) dims(rel string) (w, h uint32) {
 		return 0, 0
 	}
 	return uint32(cfg.Width), uint32(cfg.Height)
+}
+
+// thumb finds the file's thumbnail in it (thumbFromFile), as a camera
+// finds the one it wrote.
+func (m *dirMedium) thumb(rel string, large bool) ([]byte, error) {
+	f, err := os.Open(m.path(rel))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, err
+	}
+	return thumbFromFile(f, fi.Size(), large)
 }
 
 // space reports the capacity and free bytes of the file system holding the

@@ -40,6 +40,7 @@ func init() {
 		mtp.OpNikonGetObjectSize:      (*session).nikonGetObjectSize,
 		mtp.OpNikonGetPartialObjectEx: (*session).nikonGetPartialObjectEx,
 		mtp.OpNikonGetEvent:           (*session).nikonGetEvent,
+		mtp.OpNikonGetLargeThumb:      (*session).nikonGetLargeThumb,
 
 		mtp.OpCanonEOSGetObjectInfo64:      (*session).canonGetObjectInfo64,
 		mtp.OpCanonEOSGetPartialObject64:   (*session).canonGetPartialObject64,
@@ -261,38 +262,33 @@ func (s *session) objectInfo(h uint32) (*mtp.ObjectInfo, mtp.ResponseCode) {
 	}
 	if o.width != 0 {
 		oi.ImagePixWidth, oi.ImagePixHeight, oi.ImageBitDepth = o.width, o.height, 24
-		if thumb := s.thumb(&o, cd); thumb != nil {
-			oi.ThumbFormat = mtp.FormatEXIFJPEG
-			oi.ThumbCompressedSize = uint32(len(thumb))
-			if cfg, err := jpeg.DecodeConfig(bytes.NewReader(thumb)); err == nil {
-				oi.ThumbPixWidth, oi.ThumbPixHeight = uint32(cfg.Width), uint32(cfg.Height)
-			}
+	}
+	if thumb := s.thumb(&o, cd); thumb != nil {
+		oi.ThumbFormat = mtp.FormatEXIFJPEG
+		oi.ThumbCompressedSize = uint32(len(thumb))
+		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(thumb)); err == nil {
+			oi.ThumbPixWidth, oi.ThumbPixHeight = uint32(cfg.Width), uint32(cfg.Height)
 		}
 	}
 	return oi, mtp.RespOK
 }
 
-// thumb returns o's thumbnail (its EXIF one, or one made from the JPEG),
-// found once per file since ObjectInfo carries its size; nil when o has
-// none or thumbnails are off.
+// thumb returns o's thumbnail (medium.thumb: what the camera wrote, or
+// made from the picture), found once per file since ObjectInfo carries its
+// size; nil when o has none or thumbnails are off.
 func (s *session) thumb(o *object, cd *card) []byte {
-	if !s.cam.p.Thumbnails || o.width == 0 {
+	if !s.cam.p.Thumbnails || o.dir {
 		return nil
 	}
 	if o.thumb != nil { // found before; empty: none
 		return nonEmpty(o.thumb)
 	}
-	f, err := cd.open(o)
+	thumb, err := cd.m.thumb(o.rel, false)
 	if err != nil {
-		return nil
+		s.log.Debug("no thumbnail", "file", o.rel, "err", err)
 	}
-	defer f.Close()
-	thumb := exifThumb(f)
 	if thumb == nil {
-		if thumb, err = makeThumb(io.NewSectionReader(f, 0, o.size)); err != nil {
-			s.log.Debug("no thumbnail", "file", o.rel, "err", err)
-			thumb = []byte{} // do not decode it again
-		}
+		thumb = []byte{} // do not look again
 	}
 	cd.setThumb(o, thumb)
 	return nonEmpty(thumb)
@@ -312,6 +308,25 @@ func (s *session) getThumb(t *txn) reply {
 	}
 	thumb := s.thumb(&o, cd)
 	if thumb == nil {
+		return fail(mtp.RespNoThumbnailPresent)
+	}
+	return okData(thumb)
+}
+
+// nikonGetLargeThumb answers Nikon's GetLargeThumb (0x90C4, libgphoto2's
+// ptp_nikon_getlargethumb) with the picture's preview, a JPEG of at most
+// 640 pixels across.
+func (s *session) nikonGetLargeThumb(t *txn) reply {
+	o, cd, ok := s.cam.object(t.param(0))
+	if !ok {
+		return fail(mtp.RespInvalidObjectHandle)
+	}
+	if !s.cam.p.Thumbnails || o.dir {
+		return fail(mtp.RespNoThumbnailPresent)
+	}
+	thumb, err := cd.m.thumb(o.rel, true)
+	if err != nil || thumb == nil {
+		s.log.Debug("no large thumbnail", "file", o.rel, "err", err)
 		return fail(mtp.RespNoThumbnailPresent)
 	}
 	return okData(thumb)

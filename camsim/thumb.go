@@ -3,40 +3,112 @@ package camsim
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"io"
+	"slices"
 )
 
 // thumbMax is the longer side of a thumbnail, as in the 160×120 EXIF
 // thumbnails cameras store.
 const thumbMax = 160
 
+// largeThumbMax is the longer side of Nikon's large thumbnail
+// (GetLargeThumb, 0x90C4): the 640-pixel previews of its bodies.
+const largeThumbMax = 640
+
+// maxEmbedded bounds an embedded JPEG the simulator decodes to make a
+// thumbnail of a RAW on disk.
+const maxEmbedded = 16 << 20
+
 // thumbSize is the size of the thumbnail of a w×h image: the longer side
 // thumbMax (or less for smaller images), the aspect ratio kept.
-func thumbSize(w, h uint32) (tw, th uint32) {
+func thumbSize(w, h uint32) (tw, th uint32) { return fitSize(w, h, thumbMax) }
+
+// fitSize is w×h shrunk to a longer side of at most limit, the aspect
+// ratio kept.
+func fitSize(w, h, limit uint32) (tw, th uint32) {
 	if w == 0 || h == 0 {
 		return 0, 0
 	}
-	if w <= thumbMax && h <= thumbMax {
+	if w <= limit && h <= limit {
 		return w, h
 	}
 	if w >= h {
-		return thumbMax, max(1, uint32(uint64(h)*thumbMax/uint64(w)))
+		return limit, max(1, uint32(uint64(h)*uint64(limit)/uint64(w)))
 	}
-	return max(1, uint32(uint64(w)*thumbMax/uint64(h))), thumbMax
+	return max(1, uint32(uint64(w)*uint64(limit)/uint64(h))), limit
 }
 
-// makeThumb decodes the JPEG in r and returns a small JPEG of it, averaging
-// each thumbnail pixel over its source area.
-func makeThumb(r io.Reader) ([]byte, error) {
+// thumbFromFile is the thumbnail a camera keeps of the file r of size
+// bytes (large: Nikon's large one): a JPEG's EXIF thumbnail, or one made
+// from its picture; the smallest JPEG a TIFF-based RAW embeds (for large,
+// the largest), scaled down when bigger than a thumbnail; nil for other
+// files.
+func thumbFromFile(r io.ReaderAt, size int64, large bool) ([]byte, error) {
+	limit := uint32(thumbMax)
+	if large {
+		limit = largeThumbMax
+	}
+	var magic [4]byte
+	if _, err := r.ReadAt(magic[:], 0); err != nil {
+		return nil, nil
+	}
+	switch {
+	case magic[0] == 0xFF && magic[1] == 0xD8:
+		if !large {
+			if t := exifThumb(r); t != nil {
+				return t, nil
+			}
+		}
+		return makeThumb(io.NewSectionReader(r, 0, size), limit)
+	case string(magic[:]) == "II*\x00" || string(magic[:]) == "MM\x00*":
+		spans := tiffJPEGs(r, size)
+		if len(spans) == 0 {
+			return nil, nil
+		}
+		sp := spans[0]
+		if large {
+			sp = spans[len(spans)-1]
+		}
+		data := make([]byte, sp.n)
+		if _, err := r.ReadAt(data, sp.off); err != nil {
+			return nil, nil
+		}
+		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(data)); err == nil && uint32(max(cfg.Width, cfg.Height)) <= limit {
+			return data, nil
+		}
+		return makeThumb(bytes.NewReader(data), limit)
+	}
+	return nil, nil
+}
+
+// maxThumbSource bounds the pixels of a JPEG the simulator decodes to
+// make a thumbnail: a 50-megapixel camera's, not a header's lie.
+const maxThumbSource = 50_000_000
+
+// makeThumb decodes the JPEG in r and returns a small JPEG of it, its
+// longer side at most limit, averaging each thumbnail pixel over its
+// source area.
+func makeThumb(r io.ReadSeeker, limit uint32) ([]byte, error) {
+	cfg, err := jpeg.DecodeConfig(r)
+	if err != nil {
+		return nil, err
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > maxThumbSource {
+		return nil, fmt.Errorf("camsim: a JPEG of %dx%d pixels is too large to make a thumbnail of", cfg.Width, cfg.Height)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
 	src, err := jpeg.Decode(r)
 	if err != nil {
 		return nil, err
 	}
 	b := src.Bounds()
-	tw, th := thumbSize(uint32(b.Dx()), uint32(b.Dy()))
+	tw, th := fitSize(uint32(b.Dx()), uint32(b.Dy()), limit)
 	dst := image.NewRGBA(image.Rect(0, 0, int(tw), int(th)))
 	for y := 0; y < int(th); y++ {
 		y0 := b.Min.Y + y*b.Dy()/int(th)
@@ -56,7 +128,7 @@ func makeThumb(r io.Reader) ([]byte, error) {
 		}
 	}
 	var out bytes.Buffer
-	if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 80}); err != nil {
+	if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: thumbQuality}); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil
@@ -99,54 +171,114 @@ func exifThumb(r io.ReaderAt) []byte {
 
 // tiffThumb finds the JPEG thumbnail in the TIFF structure of EXIF data.
 func tiffThumb(t []byte) []byte {
-	if len(t) < 8 {
+	spans := tiffJPEGs(bytes.NewReader(t), int64(len(t)))
+	for _, sp := range spans {
+		if sp.ifd1 {
+			return bytes.Clone(t[sp.off : sp.off+sp.n])
+		}
+	}
+	return nil
+}
+
+// jpegSpan is where a TIFF structure holds a JPEG; ifd1 says it is IFD1's
+// (the EXIF thumbnail).
+type jpegSpan struct {
+	off, n int64
+	ifd1   bool
+}
+
+// tiffJPEGs lists the JPEGs a TIFF structure of size bytes in r points
+// to, smallest first: JPEGInterchangeFormat in IFD0, IFD1 and SubIFDs
+// (thumbnails, ARW's preview, NEF's JpgFromRaw) and single JPEG strips
+// (CR2's IFD0). Each starts with SOI and is at most maxEmbedded bytes.
+func tiffJPEGs(r io.ReaderAt, size int64) []jpegSpan {
+	var hdr [8]byte
+	if _, err := r.ReadAt(hdr[:], 0); err != nil {
 		return nil
 	}
-	var u16 func([]byte) uint16
-	var u32 func([]byte) uint32
-	switch string(t[:2]) {
+	var bo binary.ByteOrder
+	switch string(hdr[:2]) {
 	case "II":
-		u16, u32 = binary.LittleEndian.Uint16, binary.LittleEndian.Uint32
+		bo = binary.LittleEndian
 	case "MM":
-		u16, u32 = binary.BigEndian.Uint16, binary.BigEndian.Uint32
+		bo = binary.BigEndian
 	default:
 		return nil
 	}
-	// ifd returns the entries of the IFD at off and the next IFD's offset.
-	ifd := func(off uint32) (entries []byte, next uint32, ok bool) {
-		if uint64(off)+2 > uint64(len(t)) {
-			return nil, 0, false
+	var out []jpegSpan
+	seen := map[int64]bool{}
+	var visit func(off int64, depth, index int)
+	visit = func(off int64, depth, index int) {
+		if off < 8 || off >= size || seen[off] || depth > 2 || len(seen) > 32 {
+			return
 		}
-		n := uint64(u16(t[off:]))
-		end := uint64(off) + 2 + 12*n
-		if end+4 > uint64(len(t)) {
-			return nil, 0, false
+		seen[off] = true
+		var cnt [2]byte
+		if _, err := r.ReadAt(cnt[:], off); err != nil {
+			return
 		}
-		return t[off+2 : end], u32(t[end:]), true
-	}
-	_, ifd1, ok := ifd(u32(t[4:]))
-	if !ok || ifd1 == 0 {
-		return nil
-	}
-	entries, _, ok := ifd(ifd1)
-	if !ok {
-		return nil
-	}
-	var off, size uint32
-	for e := entries; len(e) >= 12; e = e[12:] {
-		switch u16(e) {
-		case 0x0201: // JPEGInterchangeFormat
-			off = u32(e[8:])
-		case 0x0202: // JPEGInterchangeFormatLength
-			size = u32(e[8:])
+		n := int64(bo.Uint16(cnt[:]))
+		ents := make([]byte, 12*n+4)
+		if _, err := r.ReadAt(ents, off+2); err != nil {
+			return
+		}
+		var jpegAt, jpegLen, strip, stripLen, compression int64
+		var subs []int64
+		for i := range n {
+			e := ents[12*i:]
+			tag, typ, count, val := bo.Uint16(e), bo.Uint16(e[2:]), bo.Uint32(e[4:]), int64(bo.Uint32(e[8:]))
+			if typ == tiffShort && count == 1 {
+				val = int64(bo.Uint16(e[8:]))
+			}
+			switch tag {
+			case tagJPEGInterchange:
+				jpegAt = val
+			case tagJPEGInterchangeLen:
+				jpegLen = val
+			case tagCompression:
+				compression = val
+			case tagStripOffsets:
+				if count == 1 {
+					strip = val
+				}
+			case tagStripByteCounts:
+				if count == 1 {
+					stripLen = val
+				}
+			case tagSubIFDs:
+				if count == 1 {
+					subs = append(subs, val)
+					break
+				}
+				arr := make([]byte, 4*min(count, 8))
+				if _, err := r.ReadAt(arr, val); err == nil {
+					for j := 0; j < len(arr); j += 4 {
+						subs = append(subs, int64(bo.Uint32(arr[j:])))
+					}
+				}
+			}
+		}
+		add := func(at, l int64) {
+			if l < 4 || l > maxEmbedded || at <= 0 || at+l > size {
+				return
+			}
+			var soi [2]byte
+			if _, err := r.ReadAt(soi[:], at); err == nil && soi[0] == 0xFF && soi[1] == 0xD8 {
+				out = append(out, jpegSpan{off: at, n: l, ifd1: depth == 0 && index == 1})
+			}
+		}
+		add(jpegAt, jpegLen)
+		if compression == compressionJPEG {
+			add(strip, stripLen)
+		}
+		for _, s := range subs {
+			visit(s, depth+1, 0)
+		}
+		if depth == 0 {
+			visit(int64(bo.Uint32(ents[12*n:])), 0, index+1)
 		}
 	}
-	if size < 4 || uint64(off)+uint64(size) > uint64(len(t)) {
-		return nil
-	}
-	thumb := t[off : off+size]
-	if thumb[0] != 0xFF || thumb[1] != 0xD8 {
-		return nil
-	}
-	return bytes.Clone(thumb)
+	visit(int64(bo.Uint32(hdr[4:])), 0, 0)
+	slices.SortStableFunc(out, func(a, b jpegSpan) int { return int(a.n - b.n) })
+	return out
 }

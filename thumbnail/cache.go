@@ -1,15 +1,10 @@
 package thumbnail
 
 import (
-	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"image"
-	_ "image/gif" // cameras' thumbnails are JPEG; accept the other common ones
-	_ "image/jpeg"
-	_ "image/png"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -80,12 +75,14 @@ var ErrDecode = errors.New("thumbnail: not an image")
 
 // Write decodes the image in data (the camera's thumbnail, usually a
 // JPEG), scales it to at most NormalSize pixels and stores it as e's
-// thumbnail. The directory is made with mode 0700 and the file with 0600,
-// as the specification asks; the file appears complete or not at all.
+// thumbnail. An image that would take more than MaxDecodeBytes to decode
+// is refused (ErrTooLarge) before it is decoded. The directory is made
+// with mode 0700 and the file with 0600, as the specification asks; the
+// file appears complete or not at all.
 func (c *Cache) Write(e Entry, data []byte) error {
-	img, _, err := image.Decode(bytes.NewReader(data))
+	img, err := decode(data)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrDecode, err)
+		return err
 	}
 	p, err := encodePNG(scale(img, NormalSize), []text{
 		{"Thumb::URI", e.URI},

@@ -10,7 +10,11 @@
 // thumbnail into a cache entry: it scales it to the "normal" size (at
 // most 128 pixels), writes it as PNG with the text chunks the
 // specification requires, atomically and with mode 0600, and tells a
-// valid entry from a stale one.
+// valid entry from a stale one. When the camera keeps none, Embedded
+// finds the thumbnail a JPEG or TIFF-based RAW file carries with a few
+// ranged reads. The bytes come from a camera: nothing is decoded whose
+// header says it would take more than MaxDecodeBytes, and scaling holds
+// only the output.
 //
 // It knows nothing of cameras or FUSE: a Job carries a function that
 // fetches the thumbnail's bytes, and Maker runs Jobs in the background.

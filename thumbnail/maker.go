@@ -21,7 +21,8 @@ type Job struct {
 type Stats struct {
 	Made    uint64 // thumbnails written
 	Skipped uint64 // already valid in the cache
-	Failed  uint64 // fetch, decode or write failed
+	None    uint64 // the file has none (ErrNone)
+	Failed  uint64 // fetch, decode or write failed, or the image was refused
 	Bytes   uint64 // thumbnail bytes fetched
 	Pending int    // jobs waiting now
 }
@@ -43,7 +44,7 @@ type Maker struct {
 	known  map[string]Entry // queued or done, by URI: not made again
 	busy   bool             // a job is running
 	warned bool             // a write failure was logged at Warn
-	stats  struct{ made, skipped, failed, bytes atomic.Uint64 }
+	stats  struct{ made, skipped, none, failed, bytes atomic.Uint64 }
 }
 
 // NewMaker starts a Maker writing into cache. Close stops it.
@@ -99,7 +100,7 @@ func (m *Maker) Stats() Stats {
 	pending := len(m.queue)
 	m.mu.Unlock()
 	return Stats{
-		Made: m.stats.made.Load(), Skipped: m.stats.skipped.Load(),
+		Made: m.stats.made.Load(), Skipped: m.stats.skipped.Load(), None: m.stats.none.Load(),
 		Failed: m.stats.failed.Load(), Bytes: m.stats.bytes.Load(), Pending: pending,
 	}
 }
@@ -136,7 +137,10 @@ func (m *Maker) run() {
 	}
 }
 
-// make makes one thumbnail unless a valid one is there.
+// make makes one thumbnail unless a valid one is there. A file without
+// one, or whose image does not decode or is refused, is not tried again
+// while its entry stays the same; a failed fetch is, at the next listing
+// (the camera may have been busy).
 func (m *Maker) make(j Job) {
 	if m.cache.Valid(j.Entry) {
 		m.stats.skipped.Add(1)
@@ -147,27 +151,33 @@ func (m *Maker) make(j Job) {
 	if err == nil {
 		err = m.cache.Write(j.Entry, data)
 	}
-	if err != nil {
-		m.stats.failed.Add(1)
-		if m.ctx.Err() != nil {
-			return
-		}
-		// Forget the job so that a later listing retries it (the camera
-		// may have been busy).
+	switch {
+	case err == nil:
+		m.stats.made.Add(1)
+		m.log.Debug("thumbnail made", "file", j.Name, "bytes", len(data))
+		return
+	case errors.Is(err, ErrNone):
+		m.stats.none.Add(1)
+		m.log.Debug("no thumbnail", "file", j.Name)
+		return
+	}
+	m.stats.failed.Add(1)
+	switch {
+	case m.ctx.Err() != nil:
+	case errors.Is(err, ErrTooLarge):
+		m.log.Warn("thumbnail refused", "file", j.Name, "err", err)
+	case errors.Is(err, ErrDecode):
+		m.log.Debug("making a thumbnail failed", "file", j.Name, "err", err)
+	default:
 		m.mu.Lock()
 		delete(m.known, j.URI)
-		warn := !m.warned && !errors.Is(err, ErrDecode)
-		if warn {
-			m.warned = true
-		}
+		warn := !m.warned
+		m.warned = true
 		m.mu.Unlock()
 		if warn {
 			m.log.Warn("making a thumbnail failed (further failures are logged at debug level)", "file", j.Name, "err", err)
 		} else {
 			m.log.Debug("making a thumbnail failed", "file", j.Name, "err", err)
 		}
-		return
 	}
-	m.stats.made.Add(1)
-	m.log.Debug("thumbnail made", "file", j.Name, "bytes", len(data))
 }

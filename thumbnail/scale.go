@@ -12,7 +12,9 @@ const NormalSize = 128
 // keeping its aspect ratio, by a box filter: each output pixel is the
 // average of the source area it covers, partial pixels weighted by how
 // much of them it covers. An image already small enough is only
-// converted. The result is opaque or not as src is.
+// converted. The result is opaque or not as src is. It reads src one row
+// at a time and holds only the output's sums, so its memory is that of
+// the output, whatever the input's size.
 func scale(src image.Image, limit int) *image.NRGBA {
 	b := src.Bounds()
 	sw, sh := b.Dx(), b.Dy()
@@ -25,44 +27,52 @@ func scale(src image.Image, limit int) *image.NRGBA {
 		}
 		dw, dh = max(dw, 1), max(dh, 1)
 	}
-	// Premultiplied 16-bit samples, so that transparent pixels do not
-	// darken the average.
-	px := make([][4]float64, sw*sh)
-	for y := range sh {
-		for x := range sw {
-			r, g, bl, a := src.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			px[y*sw+x] = [4]float64{float64(r), float64(g), float64(bl), float64(a)}
+	cols := boxWeights(sw, dw)
+	// rowsOf[sy] lists the output rows source row sy falls in.
+	rowsOf := make([][]weight, sh)
+	for dy, rw := range boxWeights(sh, dh) {
+		for _, w := range rw {
+			rowsOf[w.i] = append(rowsOf[w.i], weight{dy, w.w})
 		}
 	}
-	cols := boxWeights(sw, dw)
-	rows := boxWeights(sh, dh)
-	dst := image.NewNRGBA(image.Rect(0, 0, dw, dh))
-	for dy, rw := range rows {
-		for dx, cw := range cols {
-			var sum [4]float64
-			var total float64
-			for _, wy := range rw {
+	// Premultiplied 16-bit samples, so that transparent pixels do not
+	// darken the average; sums[dy*dw+dx] is output pixel (dx, dy)'s.
+	sums := make([][4]float64, dw*dh)
+	totals := make([]float64, dw*dh)
+	row := make([][4]float64, sw)
+	for sy := range sh {
+		for x := range sw {
+			r, g, bl, a := src.At(b.Min.X+x, b.Min.Y+sy).RGBA()
+			row[x] = [4]float64{float64(r), float64(g), float64(bl), float64(a)}
+		}
+		for _, wy := range rowsOf[sy] {
+			for dx, cw := range cols {
+				i := wy.i*dw + dx
 				for _, wx := range cw {
 					w := wy.w * wx.w
-					p := px[wy.i*sw+wx.i]
-					for c := range sum {
-						sum[c] += w * p[c]
+					p := row[wx.i]
+					for c := range 4 {
+						sums[i][c] += w * p[c]
 					}
-					total += w
+					totals[i] += w
 				}
 			}
-			a := sum[3] / total
-			var out color.NRGBA
-			if a > 0 {
-				out = color.NRGBA{
-					R: to8(sum[0] / total * 0xFFFF / a),
-					G: to8(sum[1] / total * 0xFFFF / a),
-					B: to8(sum[2] / total * 0xFFFF / a),
-					A: to8(a),
-				}
-			}
-			dst.SetNRGBA(dx, dy, out)
 		}
+	}
+	dst := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	for i, sum := range sums {
+		total := totals[i]
+		a := sum[3] / total
+		var out color.NRGBA
+		if a > 0 {
+			out = color.NRGBA{
+				R: to8(sum[0] / total * 0xFFFF / a),
+				G: to8(sum[1] / total * 0xFFFF / a),
+				B: to8(sum[2] / total * 0xFFFF / a),
+				A: to8(a),
+			}
+		}
+		dst.SetNRGBA(i%dw, i/dw, out)
 	}
 	return dst
 }

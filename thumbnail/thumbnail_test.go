@@ -180,7 +180,7 @@ func TestScale(t *testing.T) {
 	}
 }
 
-func jpegBytes(t *testing.T, w, h int) []byte {
+func jpegBytes(t testing.TB, w, h int) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, testImage(w, h, color.RGBA{0, 128, 255, 255}), nil); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/airnef-mount/airnef-mount/cache"
 	"github.com/airnef-mount/airnef-mount/fusefs"
 	"github.com/airnef-mount/airnef-mount/mtp"
 	"github.com/airnef-mount/airnef-mount/thumbnail"
@@ -26,7 +28,7 @@ type desktopOptions struct {
 
 func (o *desktopOptions) desktopFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&o.configFile, "config", "", "read flags from this `file`, one per line (default "+configHint()+")")
-	fl.BoolVar(&o.thumbnails, "thumbnails", false, "as a folder is listed, put the camera's own thumbnail of each picture in the desktop's thumbnail cache (~/.cache/thumbnails), so file managers show pictures without reading the files")
+	fl.BoolVar(&o.thumbnails, "thumbnails", false, "as a folder is listed, put the camera's own thumbnail of each picture and movie (or, when the camera keeps none, the one inside the file, read from its first blocks) in the desktop's thumbnail cache (~/.cache/thumbnails), so file managers show pictures without reading the files")
 }
 
 func configHint() string {
@@ -80,25 +82,27 @@ func startDesktop(o *options, mnt string, tr *tree.Tree, info *mtp.DeviceInfo, c
 		return nil, failErr("--thumbnails: %v; set HOME or XDG_CACHE_HOME", err)
 	}
 	d.maker = thumbnail.NewMaker(thumbnail.NewCache(dir), log.With("sys", "thumbnails"))
+	blocks := cfg.Cache
 	cfg.Listed = func(files []fusefs.ListedFile) {
 		jobs := make([]thumbnail.Job, 0, len(files))
 		for _, f := range files {
-			if !isPicture(f.Object) {
+			picture := isPicture(f.Object)
+			if !picture && !isMovie(f.Object) {
 				continue
 			}
 			obj, p := f.Object, filepath.Join(abs, f.Path)
 			jobs = append(jobs, thumbnail.Job{
 				Entry: thumbnail.Entry{URI: thumbnail.FileURI(p), MTime: obj.Mtime.Unix(), Size: obj.Size},
 				Name:  p,
-				Fetch: func(ctx context.Context) ([]byte, error) { return tr.Thumb(ctx, obj) },
+				Fetch: func(ctx context.Context) ([]byte, error) { return fetchThumb(ctx, tr, blocks, obj, picture) },
 			})
 		}
 		d.maker.Add(jobs)
 	}
 	cfg.MoreStats = func() string {
 		s := d.maker.Stats()
-		return fmt.Sprintf("thumbnails_made %d\nthumbnails_skipped %d\nthumbnails_failed %d\nthumbnails_pending %d\nthumbnail_bytes %d\n",
-			s.Made, s.Skipped, s.Failed, s.Pending, s.Bytes)
+		return fmt.Sprintf("thumbnails_made %d\nthumbnails_skipped %d\nthumbnails_none %d\nthumbnails_failed %d\nthumbnails_pending %d\nthumbnail_bytes %d\n",
+			s.Made, s.Skipped, s.None, s.Failed, s.Pending, s.Bytes)
 	}
 	log.Info("thumbnails on", "cache", dir)
 	return d, nil
@@ -125,6 +129,48 @@ func (d *desktop) finish(ctx context.Context, log *slog.Logger, execStatus func(
 		Files: d.served.Files(), Bytes: d.served.Bytes(),
 		Duration: time.Since(d.started), Exec: exec,
 	})
+}
+
+// fetchThumb returns the camera's thumbnail of o (GetThumb). When the
+// camera keeps none and o is a picture, it returns the thumbnail or
+// preview embedded in the file, found with a few ranged reads of its
+// first blocks through the cache (thumbnail.Embedded), never the whole
+// file; otherwise thumbnail.ErrNone.
+func fetchThumb(ctx context.Context, tr *tree.Tree, blocks *cache.Cache, o *tree.Object, picture bool) ([]byte, error) {
+	b, err := tr.Thumb(ctx, o)
+	switch {
+	case err == nil:
+		return b, nil
+	case !errors.Is(err, mtp.RespNoThumbnailPresent) && !errors.Is(err, mtp.RespOperationNotSupported) && !errors.Is(err, tree.ErrNoThumbs):
+		return nil, err
+	case !picture || blocks == nil:
+		return nil, thumbnail.ErrNone
+	}
+	return thumbnail.Embedded(peeker{ctx, blocks, tree.CacheObject(o)}, o.Size)
+}
+
+// peeker reads an object through the cache with peeks (cache.Cache.Peek):
+// the blocks asked for, no read-ahead, no copy heuristics.
+type peeker struct {
+	ctx   context.Context
+	cache *cache.Cache
+	obj   cache.Object
+}
+
+func (p peeker) ReadAt(b []byte, off int64) (int, error) { return p.cache.Peek(p.ctx, p.obj, b, off) }
+
+// movieFormats and movieExts are the movies a camera may keep a thumbnail
+// of (its first frame).
+var (
+	movieFormats = map[mtp.ObjectFormat]bool{
+		mtp.FormatAVI: true, mtp.FormatMPEG: true, mtp.FormatQuickTime: true, mtp.FormatMP4: true,
+	}
+	movieExts = map[string]bool{".mov": true, ".mp4": true, ".avi": true, ".mts": true, ".m2ts": true, ".mpg": true}
+)
+
+// isMovie reports whether o is a movie by its format code or extension.
+func isMovie(o *tree.Object) bool {
+	return movieFormats[o.Format] || movieExts[strings.ToLower(path.Ext(o.Name))]
 }
 
 // rawExts are RAW and other picture files that cameras report with a

@@ -175,7 +175,7 @@ func TestVersionLine(t *testing.T) {
 	}
 }
 
-func TestIsPicture(t *testing.T) {
+func TestIsPictureOrMovie(t *testing.T) {
 	tests := map[string]struct {
 		name   string
 		format mtp.ObjectFormat
@@ -192,6 +192,25 @@ func TestIsPicture(t *testing.T) {
 	for name, tc := range tests {
 		if got := isPicture(&tree.Object{Name: tc.name, Format: tc.format}); got != tc.want {
 			t.Errorf("%s: isPicture = %v", name, got)
+		}
+	}
+	movies := map[string]struct {
+		name   string
+		format mtp.ObjectFormat
+		want   bool
+	}{
+		"quicktime":       {"MVI_0001.MOV", mtp.FormatQuickTime, true},
+		"mp4 undefined":   {"C0001.MP4", mtp.FormatUndefined, true},
+		"avchd":           {"00001.MTS", mtp.FormatUndefined, true},
+		"avi code":        {"CLIP.XYZ", mtp.FormatAVI, true},
+		"jpeg":            {"DSC_0001.JPG", mtp.FormatEXIFJPEG, false},
+		"wav (a memo)":    {"DSC_0001.WAV", mtp.FormatWAV, false},
+		"nef undefined":   {"DSC_0002.NEF", mtp.FormatUndefined, false},
+		"folder is never": {"100NIKON", mtp.FormatAssociation, false},
+	}
+	for name, tc := range movies {
+		if got := isMovie(&tree.Object{Name: tc.name, Format: tc.format}); got != tc.want {
+			t.Errorf("%s: isMovie = %v", name, got)
 		}
 	}
 }

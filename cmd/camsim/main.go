@@ -264,4 +264,7 @@ const hostileHelp = `Hostile kinds (--hostile KIND,...; objects added to the top
   zero64      ZERO64.MOV: 4 GiB or more (CompressedSize 0xFFFFFFFF), but a 64-bit size of 0
   strings     make, model, serial and card name with newlines, terminal escapes and
               bidirectional overrides; STRINGS/: files named so
+  thumbbomb   THUMBBOMB/: BOMB.JPG's GetThumb is a 68-byte PNG declaring 1,000,000 x 1,000,000
+              pixels; GOOD.JPG beside it has a valid thumbnail
+  thumbhuge   THUMBHUGE/: HUGE.JPG's GetThumb is a valid 16,000 x 16,000 PNG; GOOD.JPG
 `
