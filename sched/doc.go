@@ -7,8 +7,8 @@
 // Owner: the process a FUSE request came from, or the mount itself. Two
 // rules keep a speculative request from holding up a user:
 //   - after a User or Demand request ends, the session waits Anticipate for
-//     that owner's next one before it serves another owner's Background or
-//     speculative request, as the kernel's anticipatory I/O schedulers did;
+//     that owner's next one before it serves another owner's less urgent
+//     request, as the kernel's anticipatory I/O schedulers did;
 //   - Contended tells the cache to cap a speculative request while another
 //     owner's User or Demand request waits, or did within Memory.
 //

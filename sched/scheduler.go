@@ -8,10 +8,10 @@ import (
 )
 
 // Anticipate is how long the session waits, after a User or Demand request
-// ends, for that owner's next one before it serves another owner's
-// Background or speculative request: it trades that much idle link after
-// a user's last request against a speculative request slipping between
-// two of the user's (a listing runs one request after another).
+// ends, for that owner's next one before it serves another owner's less
+// urgent request: it trades that much idle link after a user's last
+// request against a copy's request slipping between two of the user's (a
+// listing runs one request after another).
 const Anticipate = 20 * time.Millisecond
 
 // Memory is how long after another owner's User or Demand request a
@@ -27,10 +27,11 @@ type Scheduler struct {
 	busy   *Turn            // the turn granted, nil when the session is free
 	queues [classes][]*Turn // waiting turns per class, oldest first
 	seen   map[Owner]time.Time
-	// After a User or Demand turn of owner ends, another owner's
-	// Background or speculative turn waits until until (Anticipate).
+	// After a User or Demand turn of owner ends, another owner's turn of
+	// a class less urgent than class waits until until (Anticipate).
 	anticipated struct {
 		owner Owner
+		class Class
 		until time.Time
 	}
 	timer *time.Timer // dispatches when the anticipation ends
@@ -121,8 +122,11 @@ func (t *Turn) Raise(c Class) {
 }
 
 // Done ends t: it gives the session back, or leaves the queue. It may be
-// called more than once.
+// called more than once, and on a nil Turn (no scheduler) does nothing.
 func (t *Turn) Done() {
+	if t == nil {
+		return
+	}
 	s := t.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,7 +138,7 @@ func (t *Turn) Done() {
 		if t.class.waitedOn() {
 			now := time.Now()
 			s.seen[t.owner] = now
-			s.anticipated.owner, s.anticipated.until = t.owner, now.Add(Anticipate)
+			s.anticipated.owner, s.anticipated.class, s.anticipated.until = t.owner, t.class, now.Add(Anticipate)
 		}
 	}
 	t.state = done
@@ -156,7 +160,7 @@ func (s *Scheduler) dispatchLocked() {
 	for c := range Class(classes) {
 		q := s.queues[c]
 		i := 0
-		if !c.waitedOn() && wait > 0 {
+		if c > s.anticipated.class && wait > 0 {
 			// Only the anticipated owner's own turns go now.
 			i = slices.IndexFunc(q, func(t *Turn) bool { return t.owner == s.anticipated.owner })
 			if i < 0 {

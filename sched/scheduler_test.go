@@ -51,8 +51,12 @@ func TestOrder(t *testing.T) {
 			want: []string{"user/0", "demand/0", "background/0", "read-ahead/0", "prefetch/0"},
 		},
 		"oldest first in a class": {
-			reqs: []request{{Demand, 1, 0}, {Demand, 2, 0}, {User, 3, 0}, {Demand, 3, 0}},
-			want: []string{"user/3", "demand/1", "demand/2", "demand/3"},
+			reqs: []request{{Demand, 1, 0}, {Demand, 2, 0}, {User, 3, 0}, {Demand, 4, 0}},
+			want: []string{"user/3", "demand/1", "demand/2", "demand/4"},
+		},
+		"a user's next request first": {
+			reqs: []request{{Demand, 1, 0}, {User, 3, 0}, {Demand, 3, 0}},
+			want: []string{"user/3", "demand/3", "demand/1"},
 		},
 		"speculative after the user's": {
 			reqs: []request{{ReadAhead, 5, 0}, {User, 6, 0}, {User, 6, 0}, {Prefetch, 5, 0}},
@@ -95,9 +99,10 @@ func TestOrder(t *testing.T) {
 	}
 }
 
-// TestAnticipate checks that after a user's request another owner's
-// speculative request waits Anticipate for the user's next one, while the
-// user's own speculative requests and other users' do not wait.
+// TestAnticipate checks that after a user's request another owner's less
+// urgent request (a copy's, waiting for its read-ahead) waits Anticipate
+// for the user's next one, while the user's own requests and other users'
+// do not wait.
 func TestAnticipate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := New()
@@ -123,13 +128,13 @@ func TestAnticipate(t *testing.T) {
 				run(User, 1, time.Millisecond)
 			}
 		})
-		wg.Go(func() { run(ReadAhead, 2, 5*time.Millisecond) })
+		wg.Go(func() { run(Demand, 2, 5*time.Millisecond) })
 		wg.Wait()
-		want := []string{"user/1@1ms", "user/1@1ms", "user/1@1ms", "read-ahead/2@5ms"}
+		want := []string{"user/1@1ms", "user/1@1ms", "user/1@1ms", "demand/2@5ms"}
 		if got := g.list(); !slices.Equal(got, want) {
 			t.Errorf("granted %v, want %v", got, want)
 		}
-		// The read-ahead went Anticipate after the last user request
+		// The copy's request went Anticipate after the last user request
 		// ended (3 x 11 ms), not before.
 		if d := time.Since(start); d != 33*time.Millisecond+Anticipate+10*time.Millisecond {
 			t.Errorf("done after %v, want %v", d, 33*time.Millisecond+Anticipate+10*time.Millisecond)
