@@ -17,13 +17,19 @@ const (
 	dirMode  = syscall.S_IFDIR | 0o755
 )
 
+// ioBlockSize is st_blksize, the I/O size programs take as their buffer
+// (stdio, Python): a page, so that a program reading a few bytes asks the
+// kernel for no more. Copies use 128 KiB or more whatever it says (GNU cp,
+// cat); the cache sizes camera requests itself.
+const ioBlockSize = 4096
+
 // fillAttr sets out from object o. Every attribute is set, Nlink and Mtime
 // included: tools like find and rsync rely on them.
 func (f *filesystem) fillAttr(o *tree.Object, out *fuse.Attr) {
 	out.Ino = o.Ino
 	out.Uid, out.Gid = f.uid, f.gid
 	out.SetTimes(&o.Mtime, &o.Mtime, &o.Mtime)
-	out.Blksize = 128 << 10
+	out.Blksize = ioBlockSize
 	if o.IsDir() {
 		out.Mode = dirMode
 		out.Size = 4096
