@@ -73,7 +73,7 @@ func (s *Scheduler) Enter(c Class, o Owner) *Turn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.waitedOn() {
-		s.seen[o] = time.Now()
+		s.seeLocked(o, time.Now())
 	}
 	s.queues[c] = append(s.queues[c], t)
 	s.dispatchLocked()
@@ -115,7 +115,7 @@ func (t *Turn) Raise(c Class) {
 	s.removeLocked(t)
 	t.class = c
 	if c.waitedOn() {
-		s.seen[t.owner] = time.Now()
+		s.seeLocked(t.owner, time.Now())
 	}
 	s.queues[c] = append(s.queues[c], t)
 	s.dispatchLocked()
@@ -137,7 +137,7 @@ func (t *Turn) Done() {
 		s.busy = nil
 		if t.class.waitedOn() {
 			now := time.Now()
-			s.seen[t.owner] = now
+			s.seeLocked(t.owner, now)
 			s.anticipated.owner, s.anticipated.class, s.anticipated.until = t.owner, t.class, now.Add(Anticipate)
 		}
 	}
@@ -202,8 +202,25 @@ func (s *Scheduler) Note(c Class, o Owner) {
 		return
 	}
 	s.mu.Lock()
-	s.seen[o] = time.Now()
+	s.seeLocked(o, time.Now())
 	s.mu.Unlock()
+}
+
+// seenOwners bounds Scheduler.seen before it is pruned: processes come and
+// go over a long mount.
+const seenOwners = 32
+
+// seeLocked records a User or Demand request of owner o at now, forgetting
+// those older than Memory when many owners are recorded. s.mu is held.
+func (s *Scheduler) seeLocked(o Owner, now time.Time) {
+	if len(s.seen) >= seenOwners {
+		for owner, at := range s.seen {
+			if now.Sub(at) >= Memory {
+				delete(s.seen, owner)
+			}
+		}
+	}
+	s.seen[o] = now
 }
 
 // Contended reports whether a speculative request of owner o should be

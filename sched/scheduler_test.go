@@ -332,3 +332,21 @@ func TestFrom(t *testing.T) {
 		}
 	}
 }
+
+// TestSeenBounded checks that the owners remembered for Contended do not
+// pile up over a long mount.
+func TestSeenBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := New()
+		for o := range Owner(1000) {
+			s.Note(Demand, o)
+			time.Sleep(Memory / 10)
+		}
+		s.mu.Lock()
+		n := len(s.seen)
+		s.mu.Unlock()
+		if n > seenOwners+10 {
+			t.Errorf("%d owners remembered, want about %d at most", n, seenOwners)
+		}
+	})
+}
