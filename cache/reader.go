@@ -26,6 +26,7 @@ type Reader struct {
 	mu        sync.Mutex
 	owner     sched.Owner
 	reads     int
+	runs      int // windows begun: a read's window update is for its own
 	win       window
 	fromStart bool // the current run began at the object's start
 	done      bool // a run from the start reached the end (told once)
@@ -103,24 +104,27 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	seek := false
 	switch {
 	case first && r.copying && off < int64(req):
+		r.runs++
 		// Link-sized requests from the start: the first is all demand,
 		// the next window is queued at once.
 		*w = window{start: 0, end: min(int64(req), obj.Size), size: most}
 		pl.blocks = req / c.cfg.BlockSize
 		r.fromStart = true
 	case first:
+		r.runs++
 		*w = window{start: off / bs * bs, end: roundUp(end, bs)}
 		w.trigger, w.size = w.end, w.end-w.start
 		r.fromStart = w.start == 0
 	case off < w.start || off > w.end+BlockUnit:
 		// A seek (a read within a kernel read of the window's end is
 		// one of two sent together, not a seek).
+		r.runs++
 		*w = window{start: off, end: end, trigger: end, size: max(bs, roundUp(end-off, bs))}
 		pl.direct = true
 		r.fromStart = false
 		seek = true
 	}
-	prev := *w
+	prev, run := *w, r.runs
 	if end > w.trigger && most > 0 {
 		// The reader consumed what was fetched for it: the next window,
 		// twice the last, beyond what is cached or coming. One window
@@ -141,9 +145,11 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 			return
 		}
 		r.mu.Lock()
-		if q.ok {
+		switch {
+		case r.runs != run: // a seek began another window meanwhile
+		case q.ok:
 			w.trigger, w.end, w.size = q.from, max(w.end, q.to), pl.ahead
-		} else {
+		default:
 			w.trigger = prev.trigger // too many fetches in flight: at the next read
 		}
 		var next func() (Object, bool)
