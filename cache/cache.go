@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/airnef-mount/airnef-mount/sched"
 )
 
 // ErrClosed is returned by reads after Close, and by reads whose fetch Close
@@ -20,11 +22,17 @@ var ErrClosed = errors.New("cache: closed")
 // errNegativeOffset is returned for a read at a negative offset.
 var errNegativeOffset = errors.New("cache: negative offset")
 
+// errWithdrawn ends a queued read-ahead fetch that no reader wants any
+// more; no reader waits for it.
+var errWithdrawn = errors.New("cache: read-ahead withdrawn")
+
 // Source reads objects from the camera.
 type Source interface {
 	// Fetch reads len(dst) bytes of obj at off into dst with one camera
 	// request. The cache never asks for bytes past obj.Size, so a short
-	// count is an error. ctx is the cache's own, cancelled only by Close.
+	// count is an error. ctx is the cache's own, cancelled only by Close;
+	// it holds the session's turn (sched.Holding) when the cache has a
+	// scheduler.
 	Fetch(ctx context.Context, obj Object, off int64, dst []byte) (int, error)
 }
 
@@ -52,11 +60,9 @@ type Cache struct {
 	wsrc WriterSource // src, if it streams; else nil
 	log  *slog.Logger
 	link linkEstimate
-
-	// copying is set when a reader read its object sequentially to the end
-	// (a copy is running) and taken by the next reader's first read, which
-	// then fetches full-size requests from the start.
-	copying atomic.Bool
+	// sched is the session's scheduler: each fetch waits for its turn
+	// there, by class. Nil: fetches go to the Source as they come.
+	sched atomic.Pointer[sched.Scheduler]
 
 	ctx    context.Context // fetches run on it; Close cancels it
 	cancel context.CancelFunc
@@ -64,19 +70,22 @@ type Cache struct {
 	bufs   bufferPool     // block buffers
 	stats  counters
 
-	mu        sync.Mutex
-	lru       *simplelru.LRU[key, *block]
-	inflight  map[key]*fetch // blocks queued or being fetched
-	urgent    []*fetch       // queued fetches that a reader waits for, oldest first
-	ahead     []*fetch       // queued read-ahead fetches nobody waits for yet
-	fetching  int            // fetches queued or running
-	held      *fetch         // a first read's fetch waiting for its companion (holdLocked)
-	companion chan struct{}  // closed when held's companion is queued
-	peeking   atomic.Bool    // the last held fetch waited in vain: first reads do not wait until a file is read to its end
-	running   int            // blocks of the fetches running
-	workers   int            // goroutines running fetches
-	closed    bool
+	mu       sync.Mutex
+	lru      *simplelru.LRU[key, *block]
+	inflight map[key]*fetch // blocks queued or being fetched
+	// queues holds the queued fetches by class (sched.Demand, ReadAhead,
+	// Prefetch), oldest first: a reader's go before read-ahead.
+	queues   [queueClasses][]*fetch
+	turns    []*sched.Turn // the turns workers wait for, raised with what they will run
+	fetching int           // fetches queued or running
+	running  int           // blocks of the fetches running
+	workers  int           // goroutines running fetches
+	closed   bool
 }
+
+// queueClasses is the size of Cache.queues: fetches are of the classes
+// sched.Demand to sched.Prefetch.
+const queueClasses = sched.Prefetch + 1
 
 // key names one block of one object.
 type key struct {
@@ -122,11 +131,17 @@ func New(cfg Config, src Source) (*Cache, error) {
 }
 
 // ReadAt reads len(p) bytes of obj at off, like io.ReaderAt (io.EOF at the
-// object's end). If ctx ends while it waits, it returns ctx.Err() at once
-// and the fetch goes on for other readers.
+// object's end); a block it misses starts a request of the link's size.
+// If ctx ends while it waits, it returns ctx.Err() at once and the fetch
+// goes on for other readers.
 func (c *Cache) ReadAt(ctx context.Context, obj Object, p []byte, off int64) (int, error) {
 	return c.read(ctx, obj, p, off, plan{blocks: c.requestSize() / c.cfg.BlockSize}, nil)
 }
+
+// SetScheduler makes s, the scheduler of the camera session (a new one at
+// each reconnection), the one the cache's fetches take turns in; nil sends
+// them to the Source as they come.
+func (c *Cache) SetScheduler(s *sched.Scheduler) { c.sched.Store(s) }
 
 // Forget drops the blocks of the object with the given ID (deleted or
 // changed on the camera), also those of fetches in flight.
@@ -142,6 +157,13 @@ func (c *Cache) Forget(id uint64) {
 		if k.obj == id {
 			f.forgotten = true
 			delete(c.inflight, k)
+		}
+	}
+	for _, q := range c.queues {
+		for _, f := range q {
+			if f.obj.ID == id && f.direct != nil {
+				f.forgotten = true
+			}
 		}
 	}
 }
@@ -173,10 +195,12 @@ func (c *Cache) Stats() Stats {
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	c.closed = true
-	for _, f := range append(c.urgent, c.ahead...) {
-		c.finishLocked(f, nil, ErrClosed)
+	for i, q := range c.queues {
+		for _, f := range q {
+			c.finishLocked(f, nil, ErrClosed)
+		}
+		c.queues[i] = nil
 	}
-	c.urgent, c.ahead = nil, nil
 	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait()
@@ -188,8 +212,16 @@ func (c *Cache) Close() error {
 
 // plan says how a read fetches what it misses.
 type plan struct {
-	blocks int   // blocks per fetch started for a missing block; at least those the read needs
-	ahead  int64 // bytes beyond the read to fetch in the background
+	blocks int // blocks per fetch started for a missing block; at least those the read needs
+	// direct: a missing block makes the read fetch its own bytes alone,
+	// uncached (a seek: the kernel's page cache keeps them).
+	direct bool
+	// ahead bytes of read-ahead are queued beyond what is cached or
+	// coming from aheadFrom on: one window (aheadLocked).
+	ahead     int64
+	aheadFrom int64
+	owner     sched.Owner
+	reader    *Reader // whose window the read-ahead is; nil for none
 }
 
 // requestSize returns the bytes of a sequential reader's requests now:
@@ -201,22 +233,39 @@ func (c *Cache) requestSize() int {
 	return c.link.requestSize(c.cfg.RequestSize, c.cfg.MaxRequestSize, c.cfg.BlockSize)
 }
 
-// readAhead returns the read-ahead window of a sequential reader whose
-// requests are req bytes.
-func (c *Cache) readAhead(req int) int64 {
+// maxWindow returns the largest read-ahead window when requests are req
+// bytes: Config.ReadAhead, else req; 0 for none.
+func (c *Cache) maxWindow(req int) int64 {
 	switch {
 	case c.cfg.ReadAhead < 0:
 		return 0
 	case c.cfg.ReadAhead > 0:
 		return c.cfg.ReadAhead
 	}
-	return 2 * int64(req)
+	return int64(req)
 }
 
-// read is ReadAt under plan pl. When a sequential plan's fetches reach the
-// object's last block, atEnd (if not nil) is called once they are queued,
-// without the cache's locks: a reader queues the next object there.
+// read is ReadAt under plan pl. Once pl's fetches are queued, atEnd (if
+// not nil) is called without the cache's locks.
 func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, pl plan, atEnd func()) (int, error) {
+	var after func(queued)
+	if atEnd != nil {
+		after = func(queued) { atEnd() }
+	}
+	return c.readAfter(ctx, obj, p, off, pl, after)
+}
+
+// queued is where a plan's read-ahead went: bytes [from, to) of the
+// object, queued; not ok when too many fetches are in flight already.
+type queued struct {
+	from, to int64
+	ok       bool
+}
+
+// readAfter is read; after is told, once pl's fetches are queued and
+// before the read waits for its bytes, where pl's read-ahead went (a
+// reader places its window there, and queues the next object).
+func (c *Cache) readAfter(ctx context.Context, obj Object, p []byte, off int64, pl plan, after func(queued)) (int, error) {
 	if off < 0 {
 		return 0, errNegativeOffset
 	}
@@ -227,16 +276,34 @@ func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, pl pl
 		return 0, io.EOF
 	}
 	n := int(min(int64(len(p)), obj.Size-off))
-	end, err := c.start(obj, off, n, pl)
+	direct, q, err := c.start(obj, off, n, pl)
 	if err != nil {
+		if after != nil {
+			after(queued{})
+		}
 		return 0, err
 	}
-	if end && atEnd != nil {
-		atEnd()
+	if after != nil {
+		after(q)
 	}
+	var done int
+	if direct != nil {
+		done, err = c.readDirect(ctx, direct, p[:n])
+	} else {
+		done, err = c.copyOut(ctx, obj, p[:n], off, pl.owner)
+	}
+	if err == nil && n < len(p) {
+		err = io.EOF
+	}
+	return done, err
+}
+
+// copyOut copies the n > 0 bytes of obj at off into p from the blocks,
+// waiting for those on their way.
+func (c *Cache) copyOut(ctx context.Context, obj Object, p []byte, off int64, owner sched.Owner) (int, error) {
 	done := 0
-	for s := range spans(off, n, c.cfg.BlockSize) {
-		b, err := c.acquire(ctx, obj, s.block)
+	for s := range spans(off, len(p), c.cfg.BlockSize) {
+		b, err := c.acquire(ctx, obj, s.block, owner)
 		if err != nil {
 			return done, err
 		}
@@ -250,43 +317,43 @@ func (c *Cache) read(ctx context.Context, obj Object, p []byte, off int64, pl pl
 			return done, fmt.Errorf("cache: object %#x block %d holds %d bytes: %w", obj.ID, s.block, held, io.ErrUnexpectedEOF)
 		}
 	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
+	return done, nil
 }
 
 // start counts the blocks of the n > 0 bytes at off as hits, misses or
-// waits and queues their fetches and the read-ahead beyond them. It reports
-// whether a sequential plan's fetches reach the object's last block.
-func (c *Cache) start(obj Object, off int64, n int, pl plan) (atEnd bool, err error) {
+// waits and queues their fetches and pl's read-ahead. For a direct plan
+// missing a block it queues and returns one uncached fetch of the read's
+// bytes instead. It reports where the read-ahead was queued.
+func (c *Cache) start(obj Object, off int64, n int, pl plan) (direct *fetch, q queued, err error) {
 	bs := int64(c.cfg.BlockSize)
 	first, last := off/bs, (off+int64(n)-1)/bs
-	lastBlock := (obj.Size - 1) / bs
-	reach := func(f *fetch) {
-		if f.first+int64(f.n)-1 >= lastBlock {
-			atEnd = true
-		}
-	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return false, ErrClosed
+		return nil, queued{}, ErrClosed
+	}
+	if pl.direct {
+		for i := first; i <= last; i++ {
+			if k := (key{obj.ID, i}); !c.lru.Contains(k) && c.inflight[k] == nil {
+				c.stats.misses.Add(1)
+				c.noteLocked(pl.owner)
+				return c.directLocked(obj, off, n, pl.owner), queued{}, nil
+			}
+		}
 	}
 	var mine *fetch
+	demand := false
 	for i := first; i <= last; i++ {
 		k := key{obj.ID, i}
 		if c.lru.Contains(k) {
 			c.stats.hits.Add(1)
 			continue
 		}
+		demand = true
 		switch f := c.inflight[k]; f {
 		case nil:
-			mine = c.startLocked(obj, i, max(pl.blocks, int(last-i+1)), false)
-			// A reader's first read (no plan) at an object's start.
-			mine.hold = pl.blocks == 0 && i == 0
-			reach(mine)
+			mine = c.startLocked(obj, i, max(pl.blocks, int(last-i+1)), sched.Demand, pl.owner)
 			c.stats.misses.Add(1)
 		case mine:
 			c.stats.misses.Add(1)
@@ -295,33 +362,51 @@ func (c *Cache) start(obj Object, off int64, n int, pl plan) (atEnd bool, err er
 			c.stats.waits.Add(1)
 		}
 	}
+	if demand {
+		c.noteLocked(pl.owner)
+	}
+	return nil, c.aheadLocked(obj, pl), nil
+}
 
-	end := off + int64(n)
-	// Also at the end when the window reaches a last block cached or coming.
-	if max(end, min(end+pl.ahead, obj.Size)) >= obj.Size && pl.blocks > 0 {
-		k := key{obj.ID, lastBlock}
-		if c.lru.Contains(k) || c.inflight[k] != nil {
-			atEnd = true
-		}
+// aheadLocked queues pl.ahead bytes of read-ahead, in one fetch, from the
+// first block at or after pl.aheadFrom neither cached nor coming (a
+// speculative fetch on the way there is now also wanted by pl's reader),
+// and reports where. c.mu is held.
+func (c *Cache) aheadLocked(obj Object, pl plan) queued {
+	if pl.ahead <= 0 {
+		return queued{}
 	}
-	if pl.ahead <= 0 || end >= obj.Size {
-		return atEnd, nil
-	}
-	aheadLast := (min(end+pl.ahead, obj.Size) - 1) / bs
-	for i := end / bs; i <= aheadLast && c.fetching < c.cfg.MaxFetches; i++ {
+	bs := int64(c.cfg.BlockSize)
+	blocks := (obj.Size + bs - 1) / bs
+	i := pl.aheadFrom / bs
+	for ; i < blocks; i++ {
 		k := key{obj.ID, i}
-		if !c.lru.Contains(k) && c.inflight[k] == nil {
-			f := c.startLocked(obj, i, max(pl.blocks, 1), true)
-			reach(f)
-			i += int64(f.n) - 1
+		if c.lru.Contains(k) {
+			continue
 		}
+		f := c.inflight[k]
+		if f == nil {
+			break
+		}
+		if f.class.Speculative() {
+			f.want(pl.reader)
+		}
+		i = f.first + int64(f.n) - 1
 	}
-	return atEnd, nil
+	if i >= blocks {
+		return queued{from: obj.Size, to: obj.Size, ok: true}
+	}
+	if c.fetching >= c.cfg.MaxFetches {
+		return queued{}
+	}
+	f := c.startLocked(obj, i, int((pl.ahead+bs-1)/bs), sched.ReadAhead, pl.owner)
+	f.want(pl.reader)
+	return queued{from: i * bs, to: min((i+int64(f.n))*bs, obj.Size), ok: true}
 }
 
 // acquire returns block i of obj with a reference the caller must release,
-// waiting for its fetch or starting one if needed.
-func (c *Cache) acquire(ctx context.Context, obj Object, i int64) (*block, error) {
+// waiting for its fetch or starting one for owner if needed.
+func (c *Cache) acquire(ctx context.Context, obj Object, i int64, owner sched.Owner) (*block, error) {
 	k := key{obj.ID, i}
 	for {
 		c.mu.Lock()
@@ -338,8 +423,9 @@ func (c *Cache) acquire(ctx context.Context, obj Object, i int64) (*block, error
 		if f == nil {
 			// Evicted or forgotten since start looked, or its fetch
 			// finished uncached: fetch again.
-			f = c.startLocked(obj, i, 1, false)
+			f = c.startLocked(obj, i, 1, sched.Demand, owner)
 			c.stats.misses.Add(1)
+			c.noteLocked(owner)
 		}
 		c.urgeLocked(f)
 		arrived := f.arrivalLocked(i)

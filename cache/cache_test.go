@@ -502,13 +502,15 @@ func TestEviction(t *testing.T) {
 	}
 }
 
-// TestReadAhead checks that a sequential reader has the blocks after it
-// fetched before it asks, and then hits them.
+// TestReadAhead checks that a sequential reader has read-ahead only once
+// it has read all that was fetched for it, then windows doubling up to the
+// request size, each queued as it reads into the last, and that it then
+// hits them.
 func TestReadAhead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &fakeSource{}
 		const bs = BlockUnit
-		c, err := New(Config{BlockSize: bs, RequestSize: bs, Size: 16 * bs}, src) // read-ahead 2 blocks
+		c, err := New(Config{BlockSize: bs, RequestSize: 4 * bs, Size: 32 * bs}, src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -529,23 +531,24 @@ func TestReadAhead(t *testing.T) {
 		if got := fetched(); len(got) != 1 {
 			t.Fatalf("first read fetched blocks %v, want only block 0", got)
 		}
-		read(1) // sequential: fetches 2 and 3 ahead
+		read(1) // all of block 0 read: 2 and 3 ahead
 		synctest.Wait()
 		if got := fetched(); len(got) != 4 || got[2] != 1 || got[3] != 1 {
 			t.Fatalf("after reading block 1, fetched %v; want blocks 0-3", got)
 		}
 		st := c.Stats()
-		read(2)
-		if st2 := c.Stats(); st2.Hits != st.Hits+1 || st2.Misses != st.Misses {
-			t.Errorf("block 2 was not a hit: before %+v, after %+v", st, st2)
+		read(2) // into the window: the next, 4 blocks, is queued
+		synctest.Wait()
+		if st2 := c.Stats(); st2.Hits != st.Hits+1 || st2.Misses != st.Misses || len(fetched()) != 8 {
+			t.Errorf("block 2 was not a hit, or 4-7 not fetched: before %+v, after %+v, fetched %v", st, st2, fetched())
 		}
 		for b := int64(3); b <= 20; b++ {
 			read(b)
 			synctest.Wait()
 		}
 		st = c.Stats()
-		if st.Misses != 2 || st.Hits != 19 || st.Fetches != 21 || st.ReadAheadFetches != 19 {
-			t.Errorf("stats %+v: want 2 misses, 19 hits, 21 fetches, 19 by read-ahead", st)
+		if st.Misses != 2 || st.Hits != 19 || st.Fetches != 7 || st.ReadAheadFetches != 5 {
+			t.Errorf("stats %+v: want 2 misses, 19 hits, 7 fetches, 5 by read-ahead", st)
 		}
 		for b, n := range fetched() {
 			if n != 1 {
@@ -563,7 +566,7 @@ func TestReadAheadQueues(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &fakeSource{}
 		const bs = BlockUnit
-		c, err := New(Config{BlockSize: bs, RequestSize: bs, Size: 16 * bs}, src)
+		c, err := New(Config{BlockSize: bs, RequestSize: 4 * bs, Size: 16 * bs}, src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -582,7 +585,7 @@ func TestReadAheadQueues(t *testing.T) {
 		}()
 		// The reader waits for block 1; 2 and 3 are queued behind it.
 		synctest.Wait()
-		if st := c.Stats(); st.InFlight != 3 {
+		if st := c.Stats(); st.InFlight != 2 {
 			t.Errorf("%d fetches in flight, want block 1 and read-ahead of 2 and 3", st.InFlight)
 		}
 		close(gate)
@@ -590,18 +593,20 @@ func TestReadAheadQueues(t *testing.T) {
 			t.Fatal(err)
 		}
 		synctest.Wait()
-		want := []call{{22, 0, bs}, {22, bs, bs}, {22, 2 * bs, bs}, {22, 3 * bs, bs}}
+		want := []call{{22, 0, bs}, {22, bs, bs}, {22, 2 * bs, 2 * bs}}
 		if calls := src.Calls(); !slices.Equal(calls, want) {
 			t.Errorf("camera saw %v, want %v", calls, want)
 		}
-		if st := c.Stats(); st.InFlight != 0 || st.ReadAheadFetches != 2 || st.Blocks != 4 {
-			t.Errorf("%d in flight, %d read-ahead fetches, %d blocks; want 0, 2, 4", st.InFlight, st.ReadAheadFetches, st.Blocks)
+		if st := c.Stats(); st.InFlight != 0 || st.ReadAheadFetches != 1 || st.Blocks != 4 {
+			t.Errorf("%d in flight, %d read-ahead fetches, %d blocks; want 0, 1, 4", st.InFlight, st.ReadAheadFetches, st.Blocks)
 		}
 	})
 }
 
 // TestFetchOrder checks that fetches a reader waits for go to the camera
-// before read-ahead, oldest first.
+// before read-ahead, oldest first, and read-ahead before the prefetch of a
+// copy's next file; read-ahead a reader comes to wait for goes with the
+// fetches readers wait for.
 func TestFetchOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &fakeSource{}
@@ -613,9 +618,9 @@ func TestFetchOrder(t *testing.T) {
 		defer c.Close()
 		a := Object{ID: 61, Size: 20 * bs}
 		b := Object{ID: 62, Size: 20 * bs}
+		d := Object{ID: 64, Size: 20 * bs}
 		ra := c.NewReader(a)
-		gate := make(chan struct{})
-		src.setGate(gate)
+		rd := c.NewReader(d)
 		var wg sync.WaitGroup
 		read := func(rd func(p []byte, off int64) (int, error), obj Object, off int64, n int) {
 			wg.Go(func() {
@@ -626,24 +631,36 @@ func TestFetchOrder(t *testing.T) {
 			synctest.Wait()
 		}
 		readA := func(p []byte, off int64) (int, error) { return ra.ReadAt(t.Context(), p, off) }
+		readD := func(p []byte, off int64) (int, error) { return rd.ReadAt(t.Context(), p, off) }
 		readB := func(p []byte, off int64) (int, error) { return c.ReadAt(t.Context(), b, p, off) }
 		readA3 := func(p []byte, off int64) (int, error) { return c.ReadAt(t.Context(), a, p, off) }
 
-		read(readA, a, 0, bs/2)     // a0 runs, held at the gate
-		read(readA, a, bs/2, bs/2)  // sequential: a1-a4 queued ahead
-		read(readB, b, 5, 10)       // b0 queued, urgent
-		read(readA3, a, 3*bs+5, 10) // a3 promoted behind b0
+		read(readA, a, 0, bs) // a0, before the camera is held
+		read(readD, d, 0, bs) // d0
+		wg.Wait()
+		gate := make(chan struct{})
+		src.setGate(gate)
+		read(readA, a, bs, bs) // a1 runs, held at the gate; a2-a3 queued ahead
+		read(readD, d, bs, bs) // d1 queued for a reader, d2-d3 ahead
+		if !c.Prefetch(Object{ID: 63, Size: 20 * bs}, 9) {
+			t.Fatal("prefetch refused")
+		}
+		read(readB, b, 5, 10)       // b0 queued for a reader, after d1
+		read(readA3, a, 3*bs+5, 10) // a2-a3 promoted behind b0
 		close(gate)
 		wg.Wait()
-		synctest.Wait() // read-ahead nobody waits for
+		synctest.Wait() // read-ahead nobody waits for, the prefetch last
 
 		var got []string
 		for _, cl := range src.Calls() {
 			got = append(got, fmt.Sprintf("%d/%d", cl.obj, cl.off/bs))
 		}
-		want := []string{"61/0", "62/0", "61/3", "61/1", "61/2", "61/4"}
+		want := []string{"61/0", "64/0", "61/1", "64/1", "62/0", "61/2", "64/2", "63/0"}
 		if !slices.Equal(got, want) {
 			t.Errorf("camera saw blocks %v, want %v", got, want)
+		}
+		if st := c.Stats(); st.Prefetches != 1 || st.ReadAheadFetches != 3 {
+			t.Errorf("stats %+v: want 1 prefetch among 3 read-ahead fetches", st)
 		}
 	})
 }
@@ -661,8 +678,8 @@ func TestRandomReaderNoReadAhead(t *testing.T) {
 		n, err := r.ReadAt(t.Context(), p, b*bs)
 		checkRead(t, obj, b*bs, p, n, err)
 	}
-	if st := c.Stats(); st.ReadAheadFetches != 0 || st.Fetches != 6 {
-		t.Errorf("stats %+v: want 6 fetches, none ahead", st)
+	if st := c.Stats(); st.ReadAheadFetches != 0 || st.Fetches != 6 || st.DirectFetches != 5 || st.Blocks != 1 {
+		t.Errorf("stats %+v: want 6 fetches, none ahead, 5 of the read's bytes alone and uncached", st)
 	}
 }
 

@@ -51,8 +51,9 @@ type Config struct {
 	// zero, else RequestSize, which fixes the request size.
 	MaxRequestSize int
 
-	// ReadAhead is how many bytes beyond a sequential reader are fetched in
-	// the background; default twice the request size, negative none.
+	// ReadAhead bounds a reader's window of read-ahead (Reader): default
+	// the request size, negative none. A reader has at most two windows
+	// beyond it: the one it reads into and the next.
 	ReadAhead int64
 
 	// MaxFetches bounds the fetches queued or running that read-ahead adds
@@ -116,7 +117,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.ReadAhead < 0 {
 		cfg.ReadAhead = -1
 	}
-	ahead := cfg.ReadAhead
+	ahead := 2 * cfg.ReadAhead // two windows
 	if ahead == 0 {
 		ahead = 2 * int64(cfg.RequestSize)
 	}

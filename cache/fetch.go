@@ -1,22 +1,27 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"time"
+
+	"github.com/airnef-mount/airnef-mount/sched"
 )
 
-// fetch is one camera request filling n consecutive blocks from first.
-// Its fields after done are guarded by Cache.mu.
+// fetch is one camera request filling n consecutive blocks from first, or
+// (direct) a seek's bytes at off, uncached. Its fields after done are
+// guarded by Cache.mu.
 type fetch struct {
-	obj      Object
-	first    int64
-	n        int
-	ahead    bool // started by read-ahead
-	hold     bool // a first read at the object's start: may wait for the next read (holdLocked)
-	prefetch bool // started for the object a copy most likely reads next
+	obj    Object
+	first  int64
+	n      int
+	off    int64       // direct: the bytes' offset
+	direct []byte      // direct: the bytes, nil for a fetch of blocks
+	origin sched.Class // the class it was started in, for the stats
+	owner  sched.Owner // the process it is for
 
 	done chan struct{} // closed when err is set and the blocks are cached
 	err  error
@@ -27,23 +32,31 @@ type fetch struct {
 	published int
 	arrived   map[int64]chan struct{}
 
-	queued    bool // in Cache.urgent or Cache.ahead
-	running   bool // handed to the Source; its blocks count in Cache.running
-	urgent    bool // a reader waits for it
-	forgotten bool // Forget dropped the object meanwhile: do not cache
+	class     sched.Class // its class now: sched.Demand once a reader waits for it
+	wanted    []*Reader   // read-ahead: the readers whose windows it is in
+	queued    bool        // in Cache.queues
+	running   bool        // handed to the Source; its blocks count in Cache.running
+	forgotten bool        // Forget dropped the object meanwhile: do not cache
 }
 
-// startLocked queues a fetch of block i of obj and the blocks after it, up
-// to size blocks or the first cached or coming one; within the stretch of
-// size it takes the rest of the object, which a short last request would
-// cost a round trip for. c.mu is held.
-func (c *Cache) startLocked(obj Object, i int64, size int, ahead bool) *fetch {
+// want records that r's window wants f (nil r: nobody's).
+func (f *fetch) want(r *Reader) {
+	if r != nil && !slices.Contains(f.wanted, r) {
+		f.wanted = append(f.wanted, r)
+	}
+}
+
+// startLocked queues a fetch of class class for owner of block i of obj and
+// the blocks after it, up to size blocks or the first cached or coming one;
+// within the stretch of size it takes the rest of the object, which a
+// short last request would cost a round trip for. c.mu is held.
+func (c *Cache) startLocked(obj Object, i int64, size int, class sched.Class, owner sched.Owner) *fetch {
 	bs := int64(c.cfg.BlockSize)
 	blocks := (obj.Size + bs - 1) / bs
 	if rest := blocks - i; rest <= int64(c.stretch(size)) {
 		size = int(rest)
 	}
-	f := &fetch{obj: obj, first: i, ahead: ahead, urgent: !ahead, queued: true, done: make(chan struct{})}
+	f := &fetch{obj: obj, first: i, origin: class, class: class, owner: owner, done: make(chan struct{})}
 	for j := i; j < blocks && f.n < size; j++ {
 		k := key{obj.ID, j}
 		if j > i && (c.lru.Contains(k) || c.inflight[k] != nil) {
@@ -52,182 +65,279 @@ func (c *Cache) startLocked(obj Object, i int64, size int, ahead bool) *fetch {
 		c.inflight[k] = f
 		f.n++
 	}
-	if ahead {
-		c.ahead = append(c.ahead, f)
-	} else {
-		c.urgent = append(c.urgent, f)
-	}
-	c.companionLocked(f)
+	c.queueLocked(f)
+	return f
+}
+
+// directLocked queues a fetch of the n bytes of obj at off for owner,
+// uncached, that a reader waits for. c.mu is held.
+func (c *Cache) directLocked(obj Object, off int64, n int, owner sched.Owner) *fetch {
+	f := &fetch{obj: obj, off: off, direct: make([]byte, n), origin: sched.Demand, class: sched.Demand,
+		owner: owner, done: make(chan struct{})}
+	c.queueLocked(f)
+	return f
+}
+
+// queueLocked adds f, new, to the queue of its class and makes sure a
+// worker will run it. c.mu is held.
+func (c *Cache) queueLocked(f *fetch) {
+	f.queued = true
+	c.queues[f.class] = append(c.queues[f.class], f)
 	c.fetching++
+	c.raiseLocked(f.class)
 	if c.workers < c.cfg.Concurrency {
 		c.workers++
 		c.wg.Add(1)
 		go c.work()
 	}
-	return f
+}
+
+// raiseLocked makes the turns the workers wait for at least as urgent as
+// class: a fetch of it is queued. c.mu is held.
+func (c *Cache) raiseLocked(class sched.Class) {
+	for _, t := range c.turns {
+		t.Raise(class)
+	}
+}
+
+// noteLocked tells the scheduler that a reader of owner waits (for
+// sched.Scheduler.Contended). c.mu is held.
+func (c *Cache) noteLocked(owner sched.Owner) {
+	if s := c.sched.Load(); s != nil {
+		s.Note(sched.Demand, owner)
+	}
 }
 
 // stretch returns the most blocks a fetch of size blocks may grow to when
 // that takes the rest of the object.
 func (c *Cache) stretch(size int) int { return size + size/2 }
 
-// urgeLocked moves f, if it is queued read-ahead, to the end of the queue of
-// fetches readers wait for, ahead of all other read-ahead. c.mu is held.
+// urgeLocked makes f, if read-ahead, a fetch a reader waits for: queued, it
+// moves to the end of the readers' queue, ahead of all read-ahead. c.mu is
+// held.
 func (c *Cache) urgeLocked(f *fetch) {
-	if f.urgent {
+	if f.class == sched.Demand {
 		return
 	}
-	f.urgent = true
 	if f.queued {
-		c.ahead = slices.DeleteFunc(c.ahead, func(g *fetch) bool { return g == f })
-		c.urgent = append(c.urgent, f)
+		c.dequeueLocked(f)
+		f.class = sched.Demand
+		c.queues[f.class] = append(c.queues[f.class], f)
+		c.raiseLocked(f.class)
+		return
 	}
+	f.class = sched.Demand
 }
 
-// nextLocked pops the next fetch to run: the oldest a reader waits for, else
-// the oldest read-ahead. c.mu is held.
-func (c *Cache) nextLocked() *fetch {
-	q := &c.urgent
-	if len(*q) == 0 {
-		q = &c.ahead
-	}
-	if len(*q) == 0 {
-		return nil
-	}
-	f := (*q)[0]
-	(*q)[0] = nil
-	*q = (*q)[1:]
+// dequeueLocked takes the queued f out of its queue. c.mu is held.
+func (c *Cache) dequeueLocked(f *fetch) {
+	c.queues[f.class] = slices.DeleteFunc(c.queues[f.class], func(g *fetch) bool { return g == f })
 	f.queued = false
-	return f
 }
 
-// work runs queued fetches until none is left.
+// headLocked returns the class and owner of the fetch nextLocked would
+// pop; ok is false when none is queued. c.mu is held.
+func (c *Cache) headLocked() (class sched.Class, owner sched.Owner, ok bool) {
+	for class, q := range c.queues {
+		if len(q) > 0 {
+			return sched.Class(class), q[0].owner, true
+		}
+	}
+	return 0, 0, false
+}
+
+// nextLocked pops the next fetch to run: the oldest of the most urgent
+// class. c.mu is held.
+func (c *Cache) nextLocked() *fetch {
+	for class, q := range c.queues {
+		if len(q) == 0 {
+			continue
+		}
+		f := q[0]
+		q[0] = nil
+		c.queues[class] = q[1:]
+		f.queued = false
+		return f
+	}
+	return nil
+}
+
+// work runs queued fetches until none is left, each in a turn of the
+// session's scheduler when there is one.
 func (c *Cache) work() {
 	defer c.wg.Done()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
-		f := c.nextLocked()
-		if f == nil {
+		class, owner, ok := c.headLocked()
+		if !ok {
 			c.workers--
 			return
 		}
-		if f.hold {
-			c.holdLocked(f)
+		s := c.sched.Load()
+		var turn *sched.Turn
+		if s != nil {
+			turn = s.Enter(class, owner)
+			c.turns = append(c.turns, turn)
+			c.mu.Unlock()
+			err := turn.Wait(c.ctx)
+			c.mu.Lock()
+			c.turns = slices.DeleteFunc(c.turns, func(t *sched.Turn) bool { return t == turn })
+			if err != nil {
+				continue // closed: the queues are empty
+			}
 		}
-		if f.ahead {
-			c.growLocked(f)
-		} else {
+		f := c.nextLocked()
+		if f == nil {
+			turn.Done() // what it waited for went meanwhile
+			continue
+		}
+		switch {
+		case f.direct != nil:
+		case f.origin.Speculative():
+			// Capped even when its reader now waits for it: a copy
+			// waits for its read-ahead all the time.
+			if s != nil && s.Contended(f.owner) {
+				c.capLocked(f)
+			}
+		default:
 			c.coalesceLocked(f)
 		}
 		c.makeRoomLocked(f.n)
 		f.running = true
 		c.running += f.n
 		c.mu.Unlock()
-		blocks, err := c.fetch(f)
+		ctx := c.ctx
+		if turn != nil {
+			ctx = sched.Holding(ctx, turn)
+		}
+		blocks, err := c.fetch(ctx, f)
 		c.mu.Lock()
 		c.finishLocked(f, blocks, err)
+		turn.Done()
 	}
 }
 
-// growLocked extends the read-ahead fetch f, about to run, to the request
-// size the link calls for now (it may have been queued before the link was
-// measured), absorbing queued fetches after it. c.mu is held.
-func (c *Cache) growLocked(f *fetch) {
-	bs := int64(c.cfg.BlockSize)
-	blocks := (f.obj.Size + bs - 1) / bs
-	size := c.requestSize() / c.cfg.BlockSize
-	if rest := blocks - f.first; rest <= int64(c.stretch(size)) {
-		size = int(rest)
+// speculativeTime is the link time a request started as speculative is
+// capped to while another process's request waits, or did lately
+// (sched.Scheduler.Contended): it
+// trades a copy's share of the link then (T/(T+RTT): 92% on WiFi) against
+// how long a user's request waits behind one.
+const speculativeTime = 250 * time.Millisecond
+
+// capBlocks returns the blocks of a speculative request of speculativeTime
+// at the measured rate (a quarter of Config.RequestSize before a
+// measurement), at least one.
+func (c *Cache) capBlocks() int {
+	n := float64(c.cfg.RequestSize / 4)
+	if _, rate, ok := c.link.get(); ok {
+		n = rate * speculativeTime.Seconds()
 	}
-	for f.n < size {
-		k := key{f.obj.ID, f.first + int64(f.n)}
-		if c.lru.Contains(k) {
-			return
-		}
-		if g := c.inflight[k]; g != nil {
-			if !c.absorbLocked(f, g, size) {
-				return
+	return max(1, int(n)/c.cfg.BlockSize)
+}
+
+// capLocked cuts f, a fetch started as speculative and about to run, to
+// capBlocks (all of it within their stretch); the rest goes first in the
+// queue of f's first class, as wanted as f, or behind the fetches readers
+// wait for when a reader waits for one of its blocks. c.mu is held.
+func (c *Cache) capLocked(f *fetch) {
+	k := c.capBlocks()
+	if f.n <= c.stretch(k) {
+		return
+	}
+	g := &fetch{obj: f.obj, first: f.first + int64(k), n: f.n - k, origin: f.origin, class: f.origin,
+		owner: f.owner, wanted: slices.Clone(f.wanted), done: make(chan struct{})}
+	for j := range g.n {
+		b := g.first + int64(j)
+		c.inflight[key{f.obj.ID, b}] = g
+		if ch := f.arrived[b]; ch != nil {
+			if g.arrived == nil {
+				g.arrived = make(map[int64]chan struct{})
 			}
-			continue
+			g.arrived[b] = ch
+			delete(f.arrived, b)
 		}
-		c.inflight[k] = f
-		f.n++
 	}
-}
-
-// companionWait is how long a first read's fetch at an object's start waits
-// for the kernel's second read of a sequential reader, to join it
-// (coalesceLocked): it trades a peek's delay against a copy's round trip.
-// After one lone peek no first read waits until a file is read to its end.
-const companionWait = 200 * time.Microsecond
-
-// holdLocked lets f, the fetch of a first read at its object's start,
-// wait up to companionWait for the fetch of the block right after it, and
-// notes whether it came. c.mu is held; it is released while waiting.
-func (c *Cache) holdLocked(f *fetch) {
-	if c.peeking.Load() || c.held != nil {
-		return // a thumbnailer's peeks, or another worker holds one already
+	f.n = k
+	g.queued = true
+	c.queues[g.class] = slices.Insert(c.queues[g.class], 0, g)
+	c.fetching++
+	if len(g.arrived) > 0 {
+		c.urgeLocked(g)
 	}
-	if g := c.inflight[key{f.obj.ID, f.first + int64(f.n)}]; g != nil && g.queued {
-		return // here already
-	}
-	ch := make(chan struct{})
-	c.held, c.companion = f, ch
-	c.mu.Unlock()
-	t := time.NewTimer(companionWait)
-	select {
-	case <-ch:
-		t.Stop()
-	case <-t.C:
-	}
-	c.mu.Lock()
-	c.peeking.Store(c.held != nil) // nobody closed ch and cleared held
-	c.held, c.companion = nil, nil
-}
-
-// companionLocked wakes the held fetch if g, just queued, is the fetch it
-// waits for. c.mu is held.
-func (c *Cache) companionLocked(g *fetch) {
-	if h := c.held; h != nil && h.obj.ID == g.obj.ID && h.first+int64(h.n) == g.first {
-		close(c.companion)
-		c.held = nil
-	}
+	c.stats.capped.Add(1)
 }
 
 // coalesceLocked merges into f, a fetch a reader waits for and about to
-// run, the queued fetches right after it, within the stretch of a request
-// (see companionWait). c.mu is held.
+// run, the queued fetches readers wait for right after it (the kernel's
+// reads of one file sent together), within the stretch of a request.
+// c.mu is held.
 func (c *Cache) coalesceLocked(f *fetch) {
 	limit := c.stretch(c.requestSize() / c.cfg.BlockSize)
 	for {
 		g := c.inflight[key{f.obj.ID, f.first + int64(f.n)}]
-		if g == nil || !c.absorbLocked(f, g, limit) {
+		if g == nil || g == f || !g.queued || g.class != sched.Demand || g.first != f.first+int64(f.n) || f.n+g.n > limit {
 			return
+		}
+		c.dequeueLocked(g)
+		for j := range g.n {
+			c.inflight[key{g.obj.ID, g.first + int64(j)}] = f
+		}
+		for b, ch := range g.arrived {
+			if f.arrived == nil {
+				f.arrived = make(map[int64]chan struct{})
+			}
+			f.arrived[b] = ch
+		}
+		f.n += g.n
+		c.fetching--
+		close(g.done)
+	}
+}
+
+// withdraw takes r out of the windows of the queued read-ahead and drops
+// the fetches no other reader wants: r closed, or sought elsewhere.
+// Running fetches finish.
+func (c *Cache) withdraw(r *Reader) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, f := range slices.Clone(c.queues[sched.ReadAhead]) {
+		i := slices.Index(f.wanted, r)
+		if i < 0 {
+			continue
+		}
+		f.wanted = slices.Delete(f.wanted, i, i+1)
+		if len(f.wanted) == 0 {
+			c.dropLocked(f, errWithdrawn)
+			c.stats.withdrawn.Add(1)
 		}
 	}
 }
 
-// absorbLocked moves the blocks of g, the queued fetch right after f, into
-// f when f stays within size blocks, and reports whether it did; g's
-// readers wake and find their blocks in f. c.mu is held.
-func (c *Cache) absorbLocked(f, g *fetch, size int) bool {
-	if g == f || !g.queued || g.first != f.first+int64(f.n) || f.n+g.n > size {
-		return false
+// dropLocked ends f, queued, without running it: err for whoever looks.
+// c.mu is held.
+func (c *Cache) dropLocked(f *fetch, err error) {
+	c.dequeueLocked(f)
+	c.finishLocked(f, nil, err)
+}
+
+// readDirect waits for the direct fetch f and copies its bytes to p. When
+// ctx ends first f is dropped, if it has not started.
+func (c *Cache) readDirect(ctx context.Context, f *fetch, p []byte) (int, error) {
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		c.mu.Lock()
+		if f.queued {
+			c.dropLocked(f, ctx.Err())
+		}
+		c.mu.Unlock()
+		return 0, ctx.Err()
 	}
-	q := &c.ahead
-	if g.urgent {
-		q = &c.urgent
+	if f.err != nil {
+		return 0, f.err
 	}
-	*q = slices.DeleteFunc(*q, func(h *fetch) bool { return h == g })
-	g.queued = false
-	for j := range g.n {
-		c.inflight[key{g.obj.ID, g.first + int64(j)}] = f
-	}
-	f.n += g.n
-	c.fetching--
-	close(g.done)
-	return true
+	return copy(p, f.direct), nil
 }
 
 // makeRoomLocked evicts the least recently used blocks until n more fit
@@ -321,27 +431,39 @@ func (f *fetch) arrivalLocked(i int64) <-chan struct{} {
 	return ch
 }
 
-// fetch asks the camera for f's blocks.
-func (c *Cache) fetch(f *fetch) ([]*block, error) {
+// fetch asks the camera for f's blocks (or its direct bytes) on ctx.
+func (c *Cache) fetch(ctx context.Context, f *fetch) ([]*block, error) {
 	if err := c.ctx.Err(); err != nil {
 		return nil, ErrClosed
 	}
 	bs := int64(c.cfg.BlockSize)
 	off := f.first * bs
 	want := min(int64(f.n)*bs, f.obj.Size-off)
+	if f.direct != nil {
+		off, want = f.off, int64(len(f.direct))
+	}
 	// Buffers are taken as the bytes arrive, overlapping the round trip.
 	bufs := make([][]byte, f.n)
 
 	c.stats.fetches.Add(1)
 	c.stats.fetchSizes[fetchSizeBucket(want)].Add(1)
-	if f.ahead {
+	switch {
+	case f.direct != nil:
+		c.stats.directFetches.Add(1)
+	case f.origin == sched.Prefetch:
+		c.stats.prefetches.Add(1)
+		c.stats.readAheadFetches.Add(1)
+	case f.origin == sched.ReadAhead:
 		c.stats.readAheadFetches.Add(1)
 	}
-	if f.prefetch {
-		c.stats.prefetches.Add(1)
-	}
 	t0 := time.Now()
-	got, err := c.fetchInto(f, off, want, bufs)
+	var got int64
+	var err error
+	if f.direct != nil {
+		got, err = c.fetchDirect(ctx, f)
+	} else {
+		got, err = c.fetchInto(ctx, f, off, want, bufs)
+	}
 	dur := time.Since(t0)
 	c.stats.bytesFromCamera.Add(uint64(max(got, 0)))
 	if got == want && errors.Is(err, io.EOF) {
@@ -351,7 +473,7 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	c.log.Debug("cache fetch", "obj", f.obj.ID, "off", off, "len", want, "got", got,
-		"blocks", f.n, "ahead", f.ahead, "prefetch", f.prefetch, "dur", dur, "err", err)
+		"blocks", f.n, "class", f.origin, "owner", f.owner, "dur", dur, "err", err)
 	if err != nil {
 		c.stats.fetchErrors.Add(1)
 		for _, b := range bufs {
@@ -379,10 +501,37 @@ func (c *Cache) fetch(f *fetch) ([]*block, error) {
 	return blocks, nil
 }
 
+// fetchDirect reads the direct fetch f's bytes with one request.
+func (c *Cache) fetchDirect(ctx context.Context, f *fetch) (int64, error) {
+	if c.wsrc != nil {
+		w := &sliceWriter{buf: f.direct}
+		got, err := c.wsrc.FetchTo(ctx, f.obj, f.off, int64(len(f.direct)), w)
+		return min(got, int64(w.n)), err
+	}
+	got, err := c.src.Fetch(ctx, f.obj, f.off, f.direct)
+	return int64(got), err
+}
+
+// sliceWriter is the io.Writer of a direct fetch: writing past its buffer
+// is an error, never a reallocation.
+type sliceWriter struct {
+	buf []byte
+	n   int
+}
+
+func (w *sliceWriter) Write(p []byte) (int, error) {
+	m := copy(w.buf[w.n:], p)
+	w.n += m
+	if m < len(p) {
+		return m, errOverrun
+	}
+	return m, nil
+}
+
 // fetchInto reads want bytes at off into bufs with one request and returns
 // how many arrived. From a WriterSource whole blocks are published as they
 // arrive (and cleared in bufs), and stay valid if the request fails later.
-func (c *Cache) fetchInto(f *fetch, off, want int64, bufs [][]byte) (int64, error) {
+func (c *Cache) fetchInto(ctx context.Context, f *fetch, off, want int64, bufs [][]byte) (int64, error) {
 	obj := f.obj
 	if c.wsrc != nil {
 		w := &blockWriter{bufs: bufs, bs: int64(c.cfg.BlockSize), limit: want, pool: &c.bufs}
@@ -394,19 +543,19 @@ func (c *Cache) fetchInto(f *fetch, off, want int64, bufs [][]byte) (int64, erro
 				from = j + 1
 			}
 		}
-		got, err := c.wsrc.FetchTo(c.ctx, obj, off, want, w)
+		got, err := c.wsrc.FetchTo(ctx, obj, off, want, w)
 		return min(got, w.n), err
 	}
 	for j := range bufs {
 		bufs[j] = c.bufs.get()
 	}
 	if len(bufs) == 1 {
-		got, err := c.src.Fetch(c.ctx, obj, off, bufs[0][:want])
+		got, err := c.src.Fetch(ctx, obj, off, bufs[0][:want])
 		return int64(got), err
 	}
 	// A Source that cannot stream: one buffer, copied out.
 	dst := make([]byte, want)
-	got, err := c.src.Fetch(c.ctx, obj, off, dst)
+	got, err := c.src.Fetch(ctx, obj, off, dst)
 	bs := int64(c.cfg.BlockSize)
 	for j := range bufs {
 		lo := int64(j) * bs

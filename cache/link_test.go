@@ -132,9 +132,9 @@ func readAll(t *testing.T, r *Reader) {
 	}
 }
 
-// TestRequestSizeFollowsLink checks that a sequential reader's requests
-// grow from the default to the size the measured link calls for, and that
-// the first read of a file fetches only what it needs.
+// TestRequestSizeFollowsLink checks that a sequential reader's window
+// starts at what it asked for and doubles while it reads on, up to the size
+// the measured link calls for, and that every block is fetched once.
 func TestRequestSizeFollowsLink(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &linkSource{rtt: 2 * time.Millisecond, rate: 40e6}
@@ -143,22 +143,28 @@ func TestRequestSizeFollowsLink(t *testing.T) {
 		readAll(t, c.NewReader(obj))
 
 		calls := src.Calls()
-		if calls[0] != (call{1, 0, BlockUnit}) {
-			t.Errorf("first fetch %v, want one block at 0", calls[0])
+		// One block for the first read, one for the second (it read all
+		// that was fetched for it) with the first window of read-ahead:
+		// two blocks, then four, eight...
+		want := []call{{1, 0, BlockUnit}, {1, BlockUnit, BlockUnit}, {1, 2 * BlockUnit, 2 * BlockUnit}, {1, 4 * BlockUnit, 4 * BlockUnit}}
+		if !slices.Equal(calls[:4], want) {
+			t.Errorf("first fetches %v, want %v", calls[:4], want)
 		}
-		if calls[1].n != DefaultRequestSize {
-			t.Errorf("second fetch %v, want the default request size before a measurement", calls[1])
-		}
-		const want = 20 * BlockUnit // 32 * 2 ms * 40 MB/s = 2.56 MB, rounded up to blocks
+		const link = 20 * BlockUnit // 32 * 2 ms * 40 MB/s = 2.56 MB, rounded up to blocks
 		st := c.Stats()
-		if st.RequestSize != want || st.RTT != 2*time.Millisecond || math.Abs(st.Rate-40e6) > 1e3 {
-			t.Errorf("stats request %d rtt %v rate %.0f, want %d 2ms 40e6", st.RequestSize, st.RTT, st.Rate, want)
+		if st.RequestSize != link || st.RTT != 2*time.Millisecond || math.Abs(st.Rate-40e6) > 1e3 {
+			t.Errorf("stats request %d rtt %v rate %.0f, want %d 2ms 40e6", st.RequestSize, st.RTT, st.Rate, link)
 		}
-		if last := calls[len(calls)-2]; last.n != want {
-			t.Errorf("late fetch %v, want %d bytes", last, want)
+		if late := calls[len(calls)-2]; late.n != link {
+			t.Errorf("late fetch %v, want %d bytes", late, link)
+		}
+		for i := 1; i < len(calls); i++ {
+			if calls[i].n > 2*calls[i-1].n && calls[i].n > link {
+				t.Errorf("fetch %d %v more than doubles the one before (%v)", i, calls[i], calls[i-1])
+			}
 		}
 		// The rest of the object within 1.5 requests comes in one.
-		if tail := calls[len(calls)-1]; tail.off+int64(tail.n) != obj.Size || tail.n > want*3/2 {
+		if tail := calls[len(calls)-1]; tail.off+int64(tail.n) != obj.Size || tail.n > link*3/2 {
 			t.Errorf("last fetch %v: want the object's rest, at most 1.5 requests", tail)
 		}
 		if got := coverage(calls, 1, BlockUnit); len(got) != int(obj.Size/BlockUnit) {
@@ -170,13 +176,16 @@ func TestRequestSizeFollowsLink(t *testing.T) {
 				}
 			}
 		}
+		if st.Fetches > 40 {
+			t.Errorf("%d fetches for 64 MiB on a link wanting 2.5 MB requests", st.Fetches)
+		}
 	})
 }
 
-// TestCopyMode checks that after a file read sequentially to its end, the
-// next file's first read fetches a whole request (here the whole file), and
-// that a peek ends copy mode so the peek after it is small again.
-func TestCopyMode(t *testing.T) {
+// TestCopying checks that a reader whose process copies (SetCopy) fetches
+// link-sized requests from its first read, and that nothing is global: a
+// reader opened after a copy, by the same cache, peeks with one block.
+func TestCopying(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &linkSource{rtt: 20 * time.Millisecond, rate: 2 << 20 / 0.64}
 		c := newCache(t, Config{}, src)
@@ -187,18 +196,21 @@ func TestCopyMode(t *testing.T) {
 		}
 		steps := []struct {
 			obj   Object
+			copy  bool
 			peek  bool
 			first int // bytes of the object's first fetch
+			n     int // fetches of the object
 		}{
-			{Object{ID: 2, Size: 3_000_000}, false, 3_000_000}, // copy: the rest within 1.5 requests
-			{Object{ID: 3, Size: 3_000_000}, false, 3_000_000},
-			{Object{ID: 4, Size: 25 << 20}, true, 16 * BlockUnit}, // still copy mode: a full request
-			{Object{ID: 5, Size: 25 << 20}, true, BlockUnit},      // after a peek: one block
-			{Object{ID: 6, Size: 3_000_000}, false, BlockUnit},    // after a peek: small first
-			{Object{ID: 7, Size: 3_000_000}, false, 3_000_000},    // copy again
+			{Object{ID: 2, Size: 3_000_000}, true, false, 3_000_000, 1}, // the rest within 1.5 requests
+			{Object{ID: 3, Size: 8_000_000}, true, false, 16 * BlockUnit, 4},
+			{Object{ID: 4, Size: 25 << 20}, false, true, BlockUnit, 1}, // a peek after a copy: one block
+			{Object{ID: 5, Size: 3_000_000}, false, false, BlockUnit, 6},
 		}
 		for _, s := range steps {
 			r := c.NewReader(s.obj)
+			if s.copy {
+				r.SetCopy(func() (Object, bool) { return Object{}, false })
+			}
 			if s.peek {
 				if _, err := r.ReadAt(t.Context(), make([]byte, 64<<10), 0); err != nil {
 					t.Fatal(err)
@@ -206,6 +218,7 @@ func TestCopyMode(t *testing.T) {
 			} else {
 				readAll(t, r)
 			}
+			synctest.Wait()
 			var first *call
 			n := 0
 			for _, cl := range src.Calls() {
@@ -216,19 +229,16 @@ func TestCopyMode(t *testing.T) {
 					n++
 				}
 			}
-			if first == nil || first.off != 0 || first.n != s.first {
-				t.Errorf("object %d: first fetch %v, want %d bytes at 0", s.obj.ID, first, s.first)
-			}
-			if s.first == int(s.obj.Size) && n != 1 {
-				t.Errorf("object %d: %d fetches, want 1", s.obj.ID, n)
+			if first == nil || first.off != 0 || first.n != s.first || n != s.n {
+				t.Errorf("object %d: first fetch %v of %d, want %d bytes at 0 of %d", s.obj.ID, first, n, s.first, s.n)
 			}
 		}
 	})
 }
 
-// TestPrefetchNext checks that a sequential reader reaching its object's
-// end prefetches the first request of the object its hint names, once, and
-// that a random reader or a full queue prefetches nothing.
+// TestPrefetchNext checks that a copying reader whose fetches reach its
+// object's end prefetches the first request of the object next names,
+// once, and that a random reader prefetches nothing.
 func TestPrefetchNext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &linkSource{rtt: 2 * time.Millisecond, rate: 40e6}
@@ -237,11 +247,11 @@ func TestPrefetchNext(t *testing.T) {
 		b := Object{ID: 2, Size: 3_000_000}
 		asked := 0
 		r := c.NewReader(a)
-		r.SetNext(func() (Object, bool) { asked++; return b, true })
+		r.SetCopy(func() (Object, bool) { asked++; return b, true })
 		readAll(t, r)
 		synctest.Wait()
 		if asked != 1 {
-			t.Errorf("hint asked %d times, want once", asked)
+			t.Errorf("next asked %d times, want once", asked)
 		}
 		if st := c.Stats(); st.Prefetches != 1 {
 			t.Errorf("%d prefetches, want 1", st.Prefetches)
@@ -250,7 +260,9 @@ func TestPrefetchNext(t *testing.T) {
 		if last := calls[len(calls)-1]; last.obj != b.ID || last.off != 0 {
 			t.Fatalf("last fetch %v, want b's start prefetched", last)
 		}
-		readAll(t, c.NewReader(b))
+		rb := c.NewReader(b)
+		rb.SetCopy(func() (Object, bool) { return Object{}, false })
+		readAll(t, rb)
 		for blk, n := range coverage(src.Calls(), b.ID, BlockUnit) {
 			if n != 1 {
 				t.Errorf("block %d of b fetched %d times, want once", blk, n)
@@ -260,24 +272,24 @@ func TestPrefetchNext(t *testing.T) {
 			t.Errorf("stats %+v: want the prefetched blocks hit", st)
 		}
 
-		// A random reader never asks its hint.
+		// A random reader never asks for its next object.
 		asked = 0
 		rr := c.NewReader(Object{ID: 3, Size: 8 << 20})
-		rr.SetNext(func() (Object, bool) { asked++; return Object{ID: 4, Size: 1 << 20}, true })
-		for _, off := range []int64{5 << 20, 1 << 20, 8<<20 - 100, 3 << 20} {
+		rr.SetCopy(func() (Object, bool) { asked++; return Object{ID: 4, Size: 1 << 20}, true })
+		for _, off := range []int64{5 << 20, 1 << 20, 3 << 20, 100} {
 			if _, err := rr.ReadAt(t.Context(), make([]byte, 100), off); err != nil && err != io.EOF {
 				t.Fatal(err)
 			}
 		}
 		synctest.Wait()
 		if asked != 0 {
-			t.Errorf("random reader asked its hint %d times", asked)
+			t.Errorf("random reader asked for its next object %d times", asked)
 		}
 	})
 }
 
 // TestPrefetchQueuedBeforeWait checks that the next object's prefetch is
-// queued as soon as a sequential reader's fetches reach its object's end,
+// queued as soon as a copying reader's fetches reach its object's end,
 // while the read still waits for its own bytes: the session then goes from
 // the last request of one file straight to the next file's first.
 func TestPrefetchQueuedBeforeWait(t *testing.T) {
@@ -289,8 +301,7 @@ func TestPrefetchQueuedBeforeWait(t *testing.T) {
 	b := Object{ID: 2, Size: 3 * BlockUnit}
 	var asked atomic.Int32
 	r := c.NewReader(a)
-	r.SetNext(func() (Object, bool) { asked.Add(1); return b, true })
-	c.copying.Store(true) // the previous reader copied its object: r's first read takes all of a
+	r.SetCopy(func() (Object, bool) { asked.Add(1); return b, true }) // r's first read takes all of a
 	ch := make(chan error, 1)
 	go func() {
 		_, err := r.ReadAt(t.Context(), make([]byte, BlockUnit), 0)
@@ -303,7 +314,7 @@ func TestPrefetchQueuedBeforeWait(t *testing.T) {
 	default:
 	}
 	if n := asked.Load(); n != 1 {
-		t.Errorf("hint asked %d times, want once", n)
+		t.Errorf("next asked %d times, want once", n)
 	}
 	close(gate)
 	if err := <-ch; err != nil {
@@ -341,10 +352,10 @@ func TestPrefetchBounds(t *testing.T) {
 				goRead(t.Context(), c, Object{ID: uint64(100 + i), Size: BlockUnit}, 0, 10)
 			}
 			waitFor(t, "busy fetches", func() bool { return c.Stats().InFlight == tc.busy })
-			if got := c.Prefetch(tc.obj); got != tc.want {
+			if got := c.Prefetch(tc.obj, 1); got != tc.want {
 				t.Errorf("Prefetch = %v, want %v", got, tc.want)
 			}
-			if tc.want && c.Prefetch(tc.obj) {
+			if tc.want && c.Prefetch(tc.obj, 1) {
 				t.Error("second Prefetch of the same object queued again")
 			}
 			close(gate)
@@ -361,7 +372,7 @@ func TestPrefetchYields(t *testing.T) {
 	c := newCache(t, Config{}, src)
 	first := goRead(t.Context(), c, Object{ID: 1, Size: BlockUnit}, 0, 10)
 	waitFor(t, "first fetch", func() bool { return len(src.Calls()) == 1 })
-	if !c.Prefetch(Object{ID: 2, Size: 1 << 20}) {
+	if !c.Prefetch(Object{ID: 2, Size: 1 << 20}, 1) {
 		t.Fatal("prefetch refused")
 	}
 	second := goRead(t.Context(), c, Object{ID: 3, Size: BlockUnit}, 0, 10)
@@ -516,81 +527,67 @@ func TestWriterSource(t *testing.T) {
 	}
 }
 
-// TestReadAheadGrows checks that read-ahead queued at the default size
-// before the link was measured grows, when it runs, to the measured size,
-// absorbing the read-ahead queued after it: a fresh mount's first 8 MB
-// file on a link that wants 6 MB requests costs three requests, not four.
-// A 3 MB photo costs two: the first read's block, then the rest of the
-// file within the stretch of the default request.
-func TestReadAheadGrows(t *testing.T) {
-	for _, tc := range []struct {
-		rtt  time.Duration
-		size int64
-		want []call
-	}{
-		{5 * time.Millisecond, 8_000_000, []call{{1, 0, BlockUnit}, {1, BlockUnit, DefaultRequestSize}, {1, BlockUnit + DefaultRequestSize, 8_000_000 - BlockUnit - DefaultRequestSize}}},
-		{2 * time.Millisecond, 3_000_000, []call{{1, 0, BlockUnit}, {1, BlockUnit, 3_000_000 - BlockUnit}}},
+// TestWindowDoubles checks the exact requests of a sequential reader on a
+// link measured as wanting 6 MB requests: the first read's block, the
+// second's, then windows of read-ahead doubling while it reads on, the
+// last stretched to the object's end.
+func TestWindowDoubles(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &linkSource{rtt: 5 * time.Millisecond, rate: 40e6}
+		c := newCache(t, Config{}, src)
+		obj := Object{ID: 1, Size: 8_000_000}
+		readAll(t, c.NewReader(obj))
+		want := []call{{1, 0, BlockUnit}, {1, BlockUnit, BlockUnit}, {1, 2 * BlockUnit, 2 * BlockUnit},
+			{1, 4 * BlockUnit, 4 * BlockUnit}, {1, 8 * BlockUnit, 8 * BlockUnit}, {1, 16 * BlockUnit, 16 * BlockUnit},
+			{1, 32 * BlockUnit, 8_000_000 - 32*BlockUnit}}
+		if got := src.Calls(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("camera saw %v, want %v", got, want)
+		}
+		if st := c.Stats(); st.InFlight != 0 || st.Fetches != uint64(len(want)) || st.ReadAheadFetches != uint64(len(want)-2) {
+			t.Errorf("stats %+v: want %d fetches, %d of them read-ahead, none left", st, len(want), len(want)-2)
+		}
+	})
+}
+
+// TestPeekOneRequest checks that a peek at a file's first 64 KiB costs one
+// request of one block whatever the read sizes, as the kernel sends them
+// for GNU head (8 KiB reads: 16 KiB pieces), dd bs=64k (64 KiB and its
+// readahead together) and a whole 64 KiB read, and that reading the rest
+// of that block costs nothing more.
+func TestPeekOneRequest(t *testing.T) {
+	for name, reads := range map[string][][2]int64{
+		"head":        {{0, 16 << 10}, {16 << 10, 16 << 10}, {32 << 10, 16 << 10}, {48 << 10, 16 << 10}, {64 << 10, 16 << 10}},
+		"dd bs=64k":   {{0, 64 << 10}, {64 << 10, 64 << 10}},
+		"dd reversed": {{64 << 10, 64 << 10}, {0, 64 << 10}},
+		"one read":    {{0, 64 << 10}},
+		"whole block": {{0, 64 << 10}, {64 << 10, 32 << 10}, {96 << 10, 32 << 10}},
 	} {
-		t.Run(fmt.Sprint(tc.size), func(t *testing.T) {
+		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				src := &linkSource{rtt: tc.rtt, rate: 40e6}
+				src := &linkSource{rtt: 20 * time.Millisecond, rate: 3e6}
 				c := newCache(t, Config{}, src)
-				obj := Object{ID: 1, Size: tc.size}
-				readAll(t, c.NewReader(obj))
-				if got := src.Calls(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
-					t.Errorf("camera saw %v, want %v", got, tc.want)
+				obj := Object{ID: 1, Size: 25 << 20}
+				r := c.NewReader(obj)
+				var wg sync.WaitGroup
+				for _, rd := range reads {
+					wg.Go(func() {
+						p := make([]byte, rd[1])
+						n, err := r.ReadAt(t.Context(), p, rd[0])
+						checkRead(t, obj, rd[0], p[:n], n, err)
+					})
+					if name != "dd bs=64k" && name != "dd reversed" {
+						wg.Wait() // one after the other; dd's two come together
+					}
 				}
-				if st := c.Stats(); st.InFlight != 0 || st.Fetches != uint64(len(tc.want)) {
-					t.Errorf("stats %+v: want %d fetches, none left", st, len(tc.want))
+				wg.Wait()
+				r.Close()
+				synctest.Wait()
+				if got, want := src.Calls(), []call{{1, 0, BlockUnit}}; !slices.Equal(got, want) {
+					t.Errorf("camera saw %v, want %v", got, want)
 				}
 			})
 		})
 	}
-}
-
-// TestFirstReadsCoalesce checks that the kernel's first two reads of a
-// file, sent together, cost one request (the rest of a 3 MB photo within
-// the stretch), while a lone first read still costs one block, and only
-// the first of a run of lone first reads waits for a companion.
-func TestFirstReadsCoalesce(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		src := &linkSource{rtt: 2 * time.Millisecond, rate: 40e6}
-		c := newCache(t, Config{}, src)
-		obj := Object{ID: 1, Size: 3_000_000}
-		r := c.NewReader(obj)
-		var wg sync.WaitGroup
-		for _, off := range []int64{0, BlockUnit} {
-			wg.Go(func() {
-				p := make([]byte, BlockUnit)
-				n, err := r.ReadAt(t.Context(), p, off)
-				checkRead(t, obj, off, p[:n], n, err)
-			})
-			synctest.Wait() // the kernel sends them in this order, microseconds apart
-		}
-		wg.Wait()
-		if got, want := src.Calls(), []call{{1, 0, 3_000_000}}; !slices.Equal(got, want) {
-			t.Errorf("two first reads together: camera saw %v, want %v", got, want)
-		}
-
-		// Lone first reads (a thumbnailer's peeks) fetch one block each;
-		// the first waits companionWait in vain, the next ones do not wait.
-		before := len(src.Calls())
-		var took []time.Duration
-		for id := uint64(2); id <= 3; id++ {
-			peek := Object{ID: id, Size: 3_000_000}
-			p := make([]byte, 64<<10)
-			start := time.Now()
-			n, err := c.NewReader(peek).ReadAt(t.Context(), p, 0)
-			took = append(took, time.Since(start))
-			checkRead(t, peek, 0, p[:n], n, err)
-		}
-		if got, want := src.Calls()[before:], []call{{2, 0, BlockUnit}, {3, 0, BlockUnit}}; !slices.Equal(got, want) {
-			t.Errorf("lone first reads: camera saw %v, want %v", got, want)
-		}
-		if took[0]-took[1] != companionWait {
-			t.Errorf("lone first reads took %v and %v; want only the first to wait %v", took[0], took[1], companionWait)
-		}
-	})
 }
 
 // TestMemoryBound checks that a long sequential read through a small cache

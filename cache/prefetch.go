@@ -1,12 +1,14 @@
 package cache
 
-// Prefetch queues the first request of obj (the file a copy most likely
-// reads next) as read-ahead, which a reader's fetch overtakes; a reader
+import "github.com/airnef-mount/airnef-mount/sched"
+
+// Prefetch queues the first request of obj, the file the process owner
+// copies next, as the least urgent fetch (sched.Prefetch); a reader
 // arriving while it runs waits for at most this one request. It does
 // nothing when obj's start is cached or coming, the queue is full, or the
 // request would take more than an eighth of the cache, and reports whether
 // it queued a fetch.
-func (c *Cache) Prefetch(obj Object) bool {
+func (c *Cache) Prefetch(obj Object, owner sched.Owner) bool {
 	if obj.Size <= 0 {
 		return false
 	}
@@ -22,7 +24,6 @@ func (c *Cache) Prefetch(obj Object) bool {
 	if c.closed || c.fetching >= c.cfg.MaxFetches || c.lru.Contains(k) || c.inflight[k] != nil {
 		return false
 	}
-	f := c.startLocked(obj, 0, req, true)
-	f.prefetch = true
+	c.startLocked(obj, 0, req, sched.Prefetch, owner)
 	return true
 }

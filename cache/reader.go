@@ -4,23 +4,45 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"sync"
+
+	"github.com/airnef-mount/airnef-mount/sched"
 )
 
-// Reader reads one object for one open file and fetches ahead of a
-// sequential reader (as rclone's vfs/read.go detects one). It is safe for
-// concurrent use.
+// Reader reads one object for one open file handle and fetches ahead of it
+// as the kernel's readahead does, from what this handle has consumed: a
+// first read fetches what it asked for (a peek costs one small request); a
+// window of read-ahead opens once the reader has consumed everything
+// fetched for it, and doubles, up to the link's request size, each time it
+// reads into the window last queued; a read outside the window (a seek)
+// fetches only its own bytes, uncached (the kernel keeps them), resets the
+// window and withdraws the read-ahead queued for it. It is safe for
+// concurrent use: the kernel sends a handle's reads two at a time.
 type Reader struct {
 	c   *Cache
 	obj Object
 
-	mu         sync.Mutex
-	reads      int   // reads so far
-	pos        int64 // where a sequential read would start
-	sequential bool  // every read so far continued the one before, from offset 0
-	copying    bool  // the previous reader copied its object: this one likely does too
-	hinted     bool  // the next object was prefetched
-	next       func() (Object, bool)
+	mu        sync.Mutex
+	owner     sched.Owner
+	reads     int
+	runs      int // windows begun: a read's window update is for its own
+	win       window
+	fromStart bool // the current run began at the object's start
+	done      bool // a run from the start reached the end (told once)
+	finished  func()
+	copying   bool                  // its process copies file after file (SetCopy)
+	next      func() (Object, bool) // the object it reads next (SetCopy)
+	hinted    bool                  // next was asked
+}
+
+// window is the part of the object fetched or queued for a reader's
+// current run of sequential reads.
+type window struct {
+	start   int64 // where the run began
+	end     int64 // end of what is fetched or queued for it
+	trigger int64 // a read past it queues the next window (the start of the last one queued)
+	size    int64 // bytes of the last window queued
 }
 
 // NewReader returns a Reader of obj through c.
@@ -31,79 +53,135 @@ func (c *Cache) NewReader(obj Object) *Reader {
 // Object returns the object r reads.
 func (r *Reader) Object() Object { return r.obj }
 
-// SetNext gives r a guess of the object read after this one (the next file
-// of a folder being copied): when a sequential reader's fetches reach the
-// end, r queues that object's first request behind them, so the session
-// does not idle between files. next runs without the cache's locks.
-func (r *Reader) SetNext(next func() (Object, bool)) {
+// SetOwner makes r's fetches those of owner (the process that opened the
+// file), for the scheduler. Call it before the first read.
+func (r *Reader) SetOwner(o sched.Owner) {
 	r.mu.Lock()
-	r.next = next
+	r.owner = o
 	r.mu.Unlock()
 }
 
-// ReadAt is Cache.ReadAt of r's object. A read within one request of where
-// the last ended is sequential (the kernel's reads may arrive out of
-// order) and fetches link-sized requests with read-ahead; a first read
-// fetches only what it needs (a peek costs one small request) unless a copy
-// is running; a random read fetches what it needs.
+// SetCopy tells r that its process copies file after file (it read the
+// file before this one to its end): r fetches link-sized requests from its
+// first read, and when its fetches reach the object's end, queues the first
+// request of next()'s object as a prefetch behind them, so the session
+// does not idle between files. next runs without the cache's locks. Call
+// it before the first read.
+func (r *Reader) SetCopy(next func() (Object, bool)) {
+	r.mu.Lock()
+	r.copying, r.next = true, next
+	r.mu.Unlock()
+}
+
+// OnFinished makes f be called, once, when r has read its object from the
+// start to the end in one run of sequential reads.
+func (r *Reader) OnFinished(f func()) {
+	r.mu.Lock()
+	r.finished = f
+	r.mu.Unlock()
+}
+
+// Close withdraws r's queued read-ahead that no other reader wants: the
+// file handle was released. Fetches running finish.
+func (r *Reader) Close() { r.c.withdraw(r) }
+
+// ReadAt is Cache.ReadAt of r's object, with r's read-ahead.
 func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
-	c := r.c
+	c, obj := r.c, r.obj
+	if off < 0 || len(p) == 0 || off >= obj.Size {
+		return c.read(ctx, obj, p, off, plan{}, nil)
+	}
+	end := min(off+int64(len(p)), obj.Size)
+	bs := int64(c.cfg.BlockSize)
 	req := c.requestSize()
-	end := off + int64(len(p))
+	most := c.maxWindow(req)
 
 	r.mu.Lock()
+	pl := plan{blocks: 1, owner: r.owner, reader: r}
+	w := &r.win
 	first := r.reads == 0
-	if first {
-		// The kernel's first reads may arrive out of order.
-		start := off < int64(req)
-		r.copying = c.copying.Swap(false) && start
-		r.sequential = start
-	}
-	seq := !first && off >= r.pos-int64(req) && off <= r.pos+int64(req)
-	if !first && !seq {
-		r.sequential = false
-	}
 	r.reads++
-	if !seq || end > r.pos {
-		r.pos = end
+	seek := false
+	switch {
+	case first && r.copying && off < int64(req):
+		r.runs++
+		// Link-sized requests from the start: the first is all demand,
+		// the next window is queued at once.
+		*w = window{start: 0, end: min(int64(req), obj.Size), size: most}
+		pl.blocks = req / c.cfg.BlockSize
+		r.fromStart = true
+	case first:
+		r.runs++
+		*w = window{start: off / bs * bs, end: roundUp(end, bs)}
+		w.trigger, w.size = w.end, w.end-w.start
+		r.fromStart = w.start == 0
+	case off < w.start || off > w.end+BlockUnit:
+		// A seek (a read within a kernel read of the window's end is
+		// one of two sent together, not a seek).
+		r.runs++
+		*w = window{start: off, end: end, trigger: end, size: max(bs, roundUp(end-off, bs))}
+		pl.direct = true
+		r.fromStart = false
+		seek = true
 	}
-	full := seq || (first && r.copying)
-	next := r.next
-	if !full || r.hinted {
-		next = nil
+	prev, run := *w, r.runs
+	if end > w.trigger && most > 0 {
+		// The reader consumed what was fetched for it: the next window,
+		// twice the last, beyond what is cached or coming. One window
+		// at a time: the next read waits for this one's place.
+		pl.ahead, pl.aheadFrom = min(2*w.size, most), roundUp(end, bs)
+		if w.trigger == 0 {
+			pl.ahead = most // copying: link-sized from the start
+		}
+		w.trigger = math.MaxInt64
 	}
 	r.mu.Unlock()
 
-	var pl plan
-	if full {
-		pl = plan{blocks: req / c.cfg.BlockSize, ahead: c.readAhead(req)}
+	if seek {
+		c.withdraw(r)
 	}
-	var atEnd func()
-	if next != nil {
-		atEnd = func() { r.prefetchNext(next) }
-	}
-	n, err := c.read(ctx, r.obj, p, off, pl, atEnd)
-	if off+int64(n) >= r.obj.Size && (err == nil || errors.Is(err, io.EOF)) {
+	after := func(q queued) {
+		if pl.ahead == 0 {
+			return
+		}
 		r.mu.Lock()
-		if r.sequential {
-			c.copying.Store(true)
-			c.peeking.Store(false)
+		switch {
+		case r.runs != run: // a seek began another window meanwhile
+		case q.ok:
+			w.trigger, w.end, w.size = q.from, max(w.end, q.to), pl.ahead
+		default:
+			w.trigger = prev.trigger // too many fetches in flight: at the next read
+		}
+		var next func() (Object, bool)
+		if r.next != nil && !r.hinted && w.end >= obj.Size {
+			r.hinted = true
+			next = r.next
 		}
 		r.mu.Unlock()
+		if next != nil {
+			r.prefetchNext(next)
+		}
+	}
+	n, err := c.readAfter(ctx, obj, p, off, pl, after)
+	if off+int64(n) >= obj.Size && (err == nil || errors.Is(err, io.EOF)) {
+		r.mu.Lock()
+		tell := r.fromStart && !r.done && r.finished != nil
+		r.done = r.done || r.fromStart
+		finished := r.finished
+		r.mu.Unlock()
+		if tell {
+			finished()
+		}
 	}
 	return n, err
 }
 
-// prefetchNext asks next for the object read after r's, once.
+// prefetchNext asks next for the object read after r's and prefetches it.
 func (r *Reader) prefetchNext(next func() (Object, bool)) {
-	r.mu.Lock()
-	done := r.hinted
-	r.hinted = true
-	r.mu.Unlock()
-	if done {
-		return
-	}
 	if obj, ok := next(); ok && obj.ID != r.obj.ID {
-		r.c.Prefetch(obj)
+		r.mu.Lock()
+		owner := r.owner
+		r.mu.Unlock()
+		r.c.Prefetch(obj, owner)
 	}
 }

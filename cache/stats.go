@@ -20,7 +20,10 @@ type Stats struct {
 	Waits            uint64 // block already being fetched: the read joined that fetch
 	Fetches          uint64 // requests sent to the camera
 	ReadAheadFetches uint64 // of Fetches, those started by read-ahead
-	Prefetches       uint64 // of ReadAheadFetches, those of the object a copy likely reads next
+	Prefetches       uint64 // of ReadAheadFetches, those of the object a copying process likely reads next
+	DirectFetches    uint64 // of Fetches, a seek's bytes alone, not cached
+	Capped           uint64 // speculative requests cut to a capped size while another process waited
+	Withdrawn        uint64 // read-ahead fetches dropped unrun: their reader closed the file or sought elsewhere
 	FetchErrors      uint64 // of Fetches, those that failed (not cached; the next read retries)
 	BytesFromCamera  uint64 // bytes received by Fetches
 	Evictions        uint64 // blocks dropped to make room (not counting Forget)
@@ -51,6 +54,9 @@ func (s Stats) String() string {
 	line("fetches", s.Fetches)
 	line("readahead_fetches", s.ReadAheadFetches)
 	line("prefetches", s.Prefetches)
+	line("direct_fetches", s.DirectFetches)
+	line("capped_fetches", s.Capped)
+	line("withdrawn_fetches", s.Withdrawn)
 	line("fetch_errors", s.FetchErrors)
 	line("bytes_from_camera", s.BytesFromCamera)
 	line("evictions", s.Evictions)
@@ -85,7 +91,8 @@ func fetchSizeBucket(n int64) int {
 type counters struct {
 	hits, misses, waits                    atomic.Uint64
 	fetches, readAheadFetches, fetchErrors atomic.Uint64
-	prefetches                             atomic.Uint64
+	prefetches, directFetches              atomic.Uint64
+	capped, withdrawn                      atomic.Uint64
 	bytesFromCamera, evictions, buffers    atomic.Uint64
 	fetchSizes                             [FetchSizeBuckets]atomic.Uint64
 }
@@ -98,6 +105,9 @@ func (c *counters) snapshot() Stats {
 		Fetches:          c.fetches.Load(),
 		ReadAheadFetches: c.readAheadFetches.Load(),
 		Prefetches:       c.prefetches.Load(),
+		DirectFetches:    c.directFetches.Load(),
+		Capped:           c.capped.Load(),
+		Withdrawn:        c.withdrawn.Load(),
 		FetchErrors:      c.fetchErrors.Load(),
 		BytesFromCamera:  c.bytesFromCamera.Load(),
 		Evictions:        c.evictions.Load(),

@@ -30,7 +30,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if d.obj.Kind == tree.KindRoot && name == tree.ControlDirName {
 		return d.fsys.controlDir(ctx, &d.Inode, out), 0
 	}
-	o, err := d.fsys.tree.Lookup(ctx, d.obj, name)
+	o, err := d.fsys.tree.Lookup(userCtx(ctx), d.obj, name)
 	if err != nil {
 		return nil, d.fsys.errs.errno("lookup", err)
 	}
@@ -40,14 +40,14 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 // Opendir lists the folder, so that an unreachable camera fails the
 // opendir rather than a later readdir.
 func (d *dirNode) Opendir(ctx context.Context) syscall.Errno {
-	_, err := d.fsys.tree.List(ctx, d.obj)
+	_, err := d.fsys.tree.List(userCtx(ctx), d.obj)
 	return d.fsys.errs.errno("opendir", err)
 }
 
 // Readdir lists the folder sorted by name. The control directory is not
 // listed: `rsync -a` of the mount copies photos only.
 func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	children, err := d.fsys.tree.List(ctx, d.obj)
+	children, err := d.fsys.tree.List(userCtx(ctx), d.obj)
 	if err != nil {
 		return nil, d.fsys.errs.errno("readdir", err)
 	}
@@ -66,7 +66,9 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	return fs.NewListDirStream(entries), 0
 }
 
-// Statfs reports the camera's storages summed, so df shows the card.
+// Statfs reports the camera's storages summed, so df shows the card, from
+// the last figures the camera sent (tree.Tree.Usage): it never waits for
+// the camera.
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
 	return d.fsys.statfs(ctx, out)
 }

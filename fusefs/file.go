@@ -10,6 +10,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/airnef-mount/airnef-mount/cache"
+	"github.com/airnef-mount/airnef-mount/sched"
 	"github.com/airnef-mount/airnef-mount/tree"
 )
 
@@ -21,10 +22,17 @@ type fileNode struct {
 	obj  *tree.Object
 }
 
-// fileHandle is one open file: a cache reader, which tracks that file's
-// sequential reading for read-ahead.
+// fileHandle is one open file: a cache reader, which keeps this handle's
+// read-ahead window.
 type fileHandle struct {
 	r *cache.Reader
+}
+
+// Release withdraws the handle's queued read-ahead that no other reader
+// wants.
+func (fh *fileHandle) Release(ctx context.Context) syscall.Errno {
+	fh.r.Close()
+	return 0
 }
 
 // writeFlags are the open flags that would change a file.
@@ -36,16 +44,36 @@ func (n *fileNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrO
 }
 
 // Open refuses writing and keeps the kernel's page cache across opens:
-// an object on the card never changes.
+// an object on the card never changes. The handle's reads are the opening
+// process's; a process that copies file after file (tree.ReadOrder) gets
+// link-sized requests and the next file prefetched.
 func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	if flags&writeFlags != 0 {
 		return nil, 0, syscall.EROFS
 	}
-	t, o := n.fsys.tree, n.obj
-	n.fsys.order.Opened(t, o)
+	t, o, order := n.fsys.tree, n.obj, &n.fsys.order
+	pid := callerPID(ctx)
 	r := n.fsys.cache.NewReader(tree.CacheObject(o))
-	r.SetNext(func() (cache.Object, bool) { return n.fsys.order.Next(t, o) })
+	r.SetOwner(sched.Owner(pid))
+	if order.Opened(t, pid, o) {
+		r.SetCopy(func() (cache.Object, bool) { return order.Next(t, pid, o) })
+	}
+	r.OnFinished(func() { order.Finished(pid, o) })
 	return &fileHandle{r: r}, fuse.FOPEN_KEEP_CACHE, 0
+}
+
+// callerPID is the process that made the FUSE request of ctx, 0 if unknown.
+func callerPID(ctx context.Context) uint32 {
+	if c, ok := fuse.FromContext(ctx); ok {
+		return c.Pid
+	}
+	return 0
+}
+
+// userCtx is ctx, a FUSE request's, tagged as its process's request that
+// a user waits on (sched.User): listings it starts run in that class.
+func userCtx(ctx context.Context) context.Context {
+	return sched.With(ctx, sched.User, sched.Owner(callerPID(ctx)))
 }
 
 // Read reads through the cache. A read at or past the end returns no

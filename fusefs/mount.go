@@ -26,6 +26,13 @@ const (
 	NegativeTimeout = time.Second
 )
 
+// kernelReadAhead is the kernel's own read-ahead on the mount: larger, a
+// peek fetches its window beyond what the program read (128 KiB made a
+// 64 KiB head read 240 KiB); smaller than a few pages, sequential reads in
+// small pieces cost a FUSE round trip each. The kernel still reads ahead
+// about as much as a large read asked for.
+const kernelReadAhead = 16 << 10
+
 // FsName is the mount's source name, as /proc/mounts and df show it.
 const FsName = "airnef-mount"
 
@@ -59,10 +66,9 @@ func Mount(dir string, root fs.InodeEmbedder, o MountOptions) (*fuse.Server, err
 			Name:          FsName,
 			AllowOther:    o.AllowOther,
 			DisableXAttrs: true,
-			// The cache does the read-ahead, sized from the link: a
-			// larger kernel window makes a peek at a header look
-			// sequential and fetches what nobody asked for.
-			MaxReadAhead: 128 << 10,
+			// The cache does the read-ahead, per handle, sized from the
+			// link: the kernel's own would fetch what nobody asked for.
+			MaxReadAhead: kernelReadAhead,
 			Debug:        o.Debug,
 			Logger:       log.New(slogWriter{lg}, "", 0),
 		},

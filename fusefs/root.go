@@ -64,7 +64,8 @@ type filesystem struct {
 	cameraPrefix string
 
 	onNew func(path string)
-	// order guesses the file a copy reads next, for the cache's prefetch.
+	// order learns, per process, whether it copies a folder file after
+	// file, for the cache's prefetch of the next file.
 	order tree.ReadOrder
 	// root is the mount's root node: the camera tree's, or the renamed
 	// tree's.

@@ -10,6 +10,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/airnef-mount/airnef-mount/sched"
 )
 
 // ErrTooLarge is returned when a camera's data phase is larger than the
@@ -50,10 +52,12 @@ const MaxStorageIDs = 64
 const sizeUnknown = 0xFFFFFFFF
 
 // Device runs typed PTP/MTP operations over a Transport. It is safe for
-// concurrent use; the transport serialises the transactions themselves.
+// concurrent use: each operation waits for its turn (Scheduler), by the
+// class its context carries, and runs without its context's cancellation.
 type Device struct {
-	t   Transport
-	log *slog.Logger
+	t     Transport
+	log   *slog.Logger
+	sched *sched.Scheduler
 
 	mu         sync.Mutex
 	info       *DeviceInfo // from the last GetDeviceInfo; nil before
@@ -89,8 +93,12 @@ func NewDevice(t Transport, log *slog.Logger) *Device {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Device{t: t, log: log}
+	return &Device{t: t, log: log, sched: sched.New()}
 }
+
+// Scheduler is the queue in front of the transport that every operation
+// waits in: the cache takes its turns there too.
+func (d *Device) Scheduler() *sched.Scheduler { return d.sched }
 
 // Info returns the DeviceInfo of the last successful GetDeviceInfo, or nil
 // before one. The caller must not modify it.
@@ -119,7 +127,12 @@ func (d *Device) supports(op OpCode) bool {
 // exported method adds the operation's context once.
 func (d *Device) do(ctx context.Context, op OpCode, params []uint32, dataIn io.Writer) (Response, error) {
 	start := time.Now()
-	resp, err := d.t.Do(ctx, Request{Code: op, Params: params}, nil, 0, dataIn)
+	var resp Response
+	err := d.sched.Run(ctx, func(ctx context.Context) error {
+		var err error
+		resp, err = d.t.Do(ctx, Request{Code: op, Params: params}, nil, 0, dataIn)
+		return err
+	})
 	d.log.Debug("ptp op", "op", op, "params", params, "resp", resp.Code, "dur", time.Since(start), "err", err)
 	if err != nil {
 		return resp, err

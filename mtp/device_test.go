@@ -517,3 +517,61 @@ func TestObjectSize(t *testing.T) {
 	}
 	wantCalls(t, f, Request{Code: OpGetObjectInfo, Params: []uint32{8}})
 }
+
+// ctxTransport is a camera whose every transaction waits for release and
+// records whether it saw its context end.
+type ctxTransport struct {
+	started   chan struct{}
+	release   chan struct{}
+	mu        sync.Mutex
+	cancelled bool
+	calls     int
+}
+
+func (f *ctxTransport) Do(ctx context.Context, req Request, _ io.Reader, _ int64, _ io.Writer) (Response, error) {
+	f.mu.Lock()
+	f.calls++
+	f.mu.Unlock()
+	f.started <- struct{}{}
+	select {
+	case <-f.release:
+	case <-ctx.Done():
+		f.mu.Lock()
+		f.cancelled = true
+		f.mu.Unlock()
+		return Response{}, ctx.Err()
+	}
+	return Response{Code: RespOK}, nil
+}
+
+func (f *ctxTransport) Events() <-chan Event { return nil }
+func (f *ctxTransport) Close() error         { return nil }
+
+// TestDeviceInterrupt checks that an operation whose context ends while it
+// runs completes on the camera (a transaction is never cut), and that one
+// whose context ends while it waits for its turn never reaches the camera.
+func TestDeviceInterrupt(t *testing.T) {
+	f := &ctxTransport{started: make(chan struct{}, 2), release: make(chan struct{})}
+	d := NewDevice(f, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	first := make(chan error, 1)
+	go func() { first <- d.CloseSession(ctx) }()
+	<-f.started
+	wctx, wcancel := context.WithCancel(t.Context())
+	second := make(chan error, 1)
+	go func() { second <- d.CloseSession(wctx) }()
+	cancel()
+	wcancel()
+	if err := <-second; !errors.Is(err, context.Canceled) {
+		t.Errorf("operation interrupted while waiting: %v, want context.Canceled", err)
+	}
+	close(f.release)
+	if err := <-first; err != nil {
+		t.Errorf("operation interrupted while running: %v, want it to complete", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cancelled || f.calls != 1 {
+		t.Errorf("transport saw a cancelled context: %v; %d transactions, want 1", f.cancelled, f.calls)
+	}
+}

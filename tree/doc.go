@@ -14,13 +14,17 @@
 //   - reconnect.go: a new session finds each listed object at its place;
 //     generation.go tells a reused place's new object from the old one.
 //   - metacache.go, metafile.go: the listing kept on disk between mounts.
-//   - source.go: file bytes for package cache; prefetch.go guesses a copy's
-//     next file; thumbs.go reads the camera's thumbnails.
+//   - source.go: file bytes for package cache; prefetch.go learns, per
+//     process, whether it copies a folder and which file it reads next;
+//     thumbs.go reads the camera's thumbnails.
 //   - limits.go: what a broken or hostile camera cannot make the tree hold.
 //
 // Listings and refreshes run on the tree's own context: an interrupted
 // caller stops waiting without cancelling what others share, and no tree
-// lock is held across a camera round trip.
+// lock is held across a camera round trip. Each request carries its class
+// for the session's scheduler (package sched): a listing the user waits
+// on is the user's, the tree's own work (warm listing, change detection,
+// storage refreshes, thumbnails) is background.
 //
 // tree does not speak FUSE, cache blocks or rename files: packages fusefs,
 // cache and renamed do.

@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/sched"
 )
 
 // ensureListed makes sure dir has been listed, starting the listing or
 // joining the one in progress. It returns early with ctx's error when ctx
-// ends first; the listing goes on for the others.
+// ends first; the listing goes on for the others, on the tree's context
+// with the class and owner of ctx (sched.From) of the caller that started
+// it.
 func (t *Tree) ensureListed(ctx context.Context, dir *Object) error {
 	return t.awaitListed(ctx, dir, false)
 }
@@ -38,7 +41,8 @@ func (t *Tree) awaitListed(ctx context.Context, dir *Object, oneRequest bool) er
 		if l == nil {
 			l = &listing{done: make(chan struct{}), oneRequest: oneRequest}
 			dir.listing = l
-			go t.runListing(dir, l)
+			class, owner := sched.From(ctx)
+			go t.runListing(sched.With(t.ctx, class, owner), dir, l)
 		}
 		t.mu.Unlock()
 		select {
@@ -71,7 +75,9 @@ type listMode struct {
 	oneRequest bool
 }
 
-func (t *Tree) runListing(dir *Object, l *listing) {
+// runListing lists dir on ctx (the tree's, with a class and owner) for
+// the callers waiting on l.
+func (t *Tree) runListing(ctx context.Context, dir *Object, l *listing) {
 	t.listings.Add(1)
 	defer t.listings.Add(-1)
 	start := time.Now()
@@ -80,9 +86,9 @@ func (t *Tree) runListing(dir *Object, l *listing) {
 	cam, gen, at, err := t.session(dir)
 	if err == nil {
 		if dir.Kind == KindRoot {
-			children, infos, err = t.listStorages(t.ctx, cam)
+			children, infos, err = t.listStorages(ctx, cam)
 		} else {
-			children, err = t.listFolderMode(t.ctx, cam, dir, at, listMode{oneRequest: l.oneRequest})
+			children, err = t.listFolderMode(ctx, cam, dir, at, listMode{oneRequest: l.oneRequest})
 		}
 	}
 	t.mu.Lock()

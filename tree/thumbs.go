@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/airnef-mount/airnef-mount/sched"
 )
 
 // ErrNoThumbs is returned by Tree.Thumb when the tree's camera cannot send
@@ -16,8 +18,10 @@ const MaxThumbSize = 1 << 20
 
 // Thumb returns the camera's thumbnail of file o, read with one GetThumb
 // straight from the camera: it does not go through the block cache and
-// reads none of the file's content.
+// reads none of the file's content. It is background work
+// (sched.Background): nobody waits on the mount for it.
 func (t *Tree) Thumb(ctx context.Context, o *Object) ([]byte, error) {
+	ctx = sched.With(ctx, sched.Background, 0)
 	if o.Kind != KindFile {
 		return nil, fmt.Errorf("thumbnail of %q: %w", o.Path(), ErrNotFile)
 	}

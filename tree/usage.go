@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/sched"
 )
 
-// statfsMaxAge is how long Statfs answers from the StorageInfo it has
-// before asking the camera again: file managers call statfs often.
+// statfsMaxAge is how old the StorageInfo Usage answers from may be before
+// it is read again, in the background: file managers call statfs often.
 const statfsMaxAge = 10 * time.Second
 
 // Usage is the camera's total capacity and free space over its storages.
@@ -19,39 +20,25 @@ type Usage struct {
 	Storages int
 }
 
-// Usage sums the storages' capacity and free space. It answers from the
-// StorageInfo read in the last statfsMaxAge, else asks the camera (and
-// falls back to the older figures when the camera does not answer).
+// Usage sums the storages' capacity and free space from the last
+// StorageInfo the camera sent: it never waits for the camera (ctx only
+// bounds waiting for the storages' first listing, done at mount). Figures
+// older than statfsMaxAge are read again in the background, on the tree's
+// context: an interrupted statfs cannot cut a transaction.
 func (t *Tree) Usage(ctx context.Context) (Usage, error) {
 	if err := t.ensureListed(ctx, t.root); err != nil {
 		return Usage{}, err
 	}
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if cam := t.cam; cam != nil && time.Since(t.statAt) > statfsMaxAge && !t.statBusy {
 		t.statBusy = true
 		ids := make([]uint32, 0, len(t.storages))
 		for id := range t.storages {
 			ids = append(ids, id)
 		}
-		t.mu.Unlock()
-		fresh := make(map[uint32]*mtp.StorageInfo, len(ids))
-		for _, id := range ids {
-			si, err := cam.StorageInfo(ctx, id)
-			if err != nil {
-				t.log.Debug("storage info refresh failed", "storage", fmt.Sprintf("%#08x", id), "err", err)
-				fresh = nil
-				break
-			}
-			fresh[id] = si
-		}
-		t.mu.Lock()
-		for id, si := range fresh {
-			t.storages[id] = si
-		}
-		t.statAt = time.Now()
-		t.statBusy = false
+		go t.refreshUsage(cam, ids)
 	}
-	defer t.mu.Unlock()
 	var u Usage
 	for _, si := range t.storages {
 		u.Capacity += si.MaxCapacity
@@ -59,4 +46,27 @@ func (t *Tree) Usage(ctx context.Context) (Usage, error) {
 		u.Storages++
 	}
 	return u, nil
+}
+
+// refreshUsage reads the StorageInfo of storages ids from cam, as
+// background work; the older figures stay when the camera does not answer.
+func (t *Tree) refreshUsage(cam Camera, ids []uint32) {
+	ctx := sched.With(t.ctx, sched.Background, 0)
+	fresh := make(map[uint32]*mtp.StorageInfo, len(ids))
+	for _, id := range ids {
+		si, err := cam.StorageInfo(ctx, id)
+		if err != nil {
+			t.log.Debug("storage info refresh failed", "storage", fmt.Sprintf("%#08x", id), "err", err)
+			fresh = nil
+			break
+		}
+		fresh[id] = si
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, si := range fresh {
+		t.storages[id] = si
+	}
+	t.statAt = time.Now()
+	t.statBusy = false
 }

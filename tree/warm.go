@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/airnef-mount/airnef-mount/sched"
 )
 
 // The warm listing lists in the background, once the session is open, what
@@ -24,10 +26,10 @@ const warmPerParent = 8
 // Warm runs the warm listing of the tree's current session and returns
 // when it is done, ctx has ended, the tree is closed or the session is
 // lost. Start it once the storages are listed (or let it list them), in
-// its own goroutine.
+// its own goroutine. Its requests are background work (sched.Background).
 func (t *Tree) Warm(ctx context.Context) {
 	start := time.Now()
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(sched.With(ctx, sched.Background, 0))
 	defer cancel()
 	stop := context.AfterFunc(t.ctx, cancel)
 	defer stop()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/sched"
 )
 
 // A camera keeps shooting while mounted and tells the host as its make does
@@ -118,8 +119,10 @@ func (t *Tree) changedAll(cs []Change) {
 // Watch applies the changes the camera of the current session reports, as
 // cfg says, until ctx ends or the tree is closed. Start it after New or
 // Reconnect, and stop it when that session is lost: changes reported
-// by an older session are dropped.
+// by an older session are dropped. Its requests are background work
+// (sched.Background).
 func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
+	ctx = sched.With(ctx, sched.Background, 0)
 	t.mu.Lock()
 	gen := t.gen
 	t.mu.Unlock()

@@ -81,6 +81,7 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 	}
 	defer blocks.Close()
 	observeLink(cs, blocks)
+	blocks.SetScheduler(cs.Device.Scheduler())
 	// The top folders are listed while mounting, so first lookups find them
 	// (and the cache its first round trips); a reconnection re-lists instead.
 	stopWarm := warm(ctx, tr)
@@ -197,6 +198,7 @@ loop:
 				continue
 			}
 			observeLink(s, blocks)
+			blocks.SetScheduler(s.Device.Scheduler())
 			cur.Store(s)
 			lost = s.PTP.Done()
 			stopWatch = m.watch(ctx, tr, s)

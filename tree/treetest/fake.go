@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/sched"
 )
 
 // Camera is an in-memory tree.Camera: storages and objects by handle, with
@@ -28,6 +29,8 @@ type Camera struct {
 	Gone map[uint32]bool
 	// SizeErr, when non-nil, is ObjectSize's answer.
 	SizeErr error
+
+	classes []string // Classes
 
 	HandleCalls  atomic.Int64
 	InfoCalls    atomic.Int64
@@ -77,6 +80,7 @@ func (c *Camera) Add(storage, parent uint32, name string, folder bool, data []by
 }
 
 func (c *Camera) StorageIDs(ctx context.Context) ([]uint32, error) {
+	c.note(ctx, "StorageIDs")
 	c.StorageCalls.Add(1)
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
@@ -87,6 +91,7 @@ func (c *Camera) StorageIDs(ctx context.Context) ([]uint32, error) {
 }
 
 func (c *Camera) StorageInfo(ctx context.Context, id uint32) (*mtp.StorageInfo, error) {
+	c.note(ctx, "StorageInfo")
 	c.StorageCalls.Add(1)
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
@@ -102,6 +107,7 @@ func (c *Camera) StorageInfo(ctx context.Context, id uint32) (*mtp.StorageInfo, 
 }
 
 func (c *Camera) ObjectHandles(ctx context.Context, storage, parent uint32) ([]uint32, error) {
+	c.note(ctx, "ObjectHandles")
 	c.HandleCalls.Add(1)
 	c.Mu.Lock()
 	block := c.Block
@@ -133,6 +139,7 @@ func (c *Camera) ObjectHandles(ctx context.Context, storage, parent uint32) ([]u
 }
 
 func (c *Camera) ObjectInfo(ctx context.Context, h uint32) (*mtp.ObjectInfo, error) {
+	c.note(ctx, "ObjectInfo")
 	c.InfoCalls.Add(1)
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
@@ -148,6 +155,7 @@ func (c *Camera) ObjectInfo(ctx context.Context, h uint32) (*mtp.ObjectInfo, err
 }
 
 func (c *Camera) ObjectSize(ctx context.Context, h uint32, info *mtp.ObjectInfo) (uint64, error) {
+	c.note(ctx, "ObjectSize")
 	c.SizeCalls.Add(1)
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
@@ -165,6 +173,7 @@ func (c *Camera) ObjectSize(ctx context.Context, h uint32, info *mtp.ObjectInfo)
 }
 
 func (c *Camera) ReadAt(ctx context.Context, h uint32, off int64, size uint32, w io.Writer) (int64, error) {
+	c.note(ctx, "ReadAt")
 	c.ReadCalls.Add(1)
 	c.Mu.Lock()
 	fail := c.Fail
@@ -186,3 +195,21 @@ func (c *Camera) ReadAt(ctx context.Context, h uint32, off int64, size uint32, w
 }
 
 var ErrBroken = fmt.Errorf("ptpip: session broken")
+
+// note records the class and owner the request for op carried (sched.From).
+func (c *Camera) note(ctx context.Context, op string) {
+	class, owner := sched.From(ctx)
+	c.Mu.Lock()
+	c.classes = append(c.classes, fmt.Sprintf("%s %s/%d", op, class, owner))
+	c.Mu.Unlock()
+}
+
+// Classes returns "OP CLASS/OWNER" for every request so far, in order, and
+// forgets them.
+func (c *Camera) Classes() []string {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	out := c.classes
+	c.classes = nil
+	return out
+}

@@ -1,0 +1,215 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/airnef-mount/airnef-mount/sched"
+)
+
+// TestCloseWithdraws checks that closing a reader drops its queued
+// read-ahead, unless another reader's window wants it too, and lets a
+// running fetch finish.
+func TestCloseWithdraws(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "alone", true: "shared"}[shared], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src := &fakeSource{}
+				const bs = BlockUnit
+				c := newCache(t, Config{BlockSize: bs, RequestSize: 4 * bs, Size: 32 * bs}, src)
+				obj := Object{ID: 5, Size: 40 * bs}
+				readers := []*Reader{c.NewReader(obj), c.NewReader(obj)}
+				for _, r := range readers {
+					if _, err := r.ReadAt(t.Context(), make([]byte, bs), 0); err != nil {
+						t.Fatal(err)
+					}
+				}
+				gate := make(chan struct{})
+				src.setGate(gate)
+				done := make(chan error, 2)
+				n := 1
+				if shared {
+					n = 2
+				}
+				for _, r := range readers[:n] {
+					// Block 1 runs; the window 2-3 is queued.
+					go func() { _, err := r.ReadAt(t.Context(), make([]byte, bs), bs); done <- err }()
+					synctest.Wait()
+				}
+				readers[0].Close()
+				close(gate)
+				for range n {
+					if err := <-done; err != nil {
+						t.Fatal(err)
+					}
+				}
+				synctest.Wait()
+				cov := coverage(src.Calls(), obj.ID, bs)
+				st := c.Stats()
+				switch {
+				case !shared && (cov[2] != 0 || st.Withdrawn != 1 || st.InFlight != 0):
+					t.Errorf("closed alone: fetched %v, %d withdrawn; want blocks 2-3 never asked, 1 withdrawn", cov, st.Withdrawn)
+				case shared && (cov[2] != 1 || st.Withdrawn != 0):
+					t.Errorf("closed, the other reader still wanting: fetched %v, %d withdrawn; want blocks 2-3 asked", cov, st.Withdrawn)
+				}
+				if cov[1] != 1 {
+					t.Errorf("the running fetch of block 1: fetched %d times", cov[1])
+				}
+			})
+		})
+	}
+}
+
+// TestSeek checks that a read outside the window fetches its own bytes
+// alone, uncached, withdraws the read-ahead queued before it, and that
+// reading on from there opens a window again.
+func TestSeek(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &fakeSource{}
+		const bs = BlockUnit
+		c := newCache(t, Config{BlockSize: bs, RequestSize: 4 * bs, Size: 32 * bs}, src)
+		obj := Object{ID: 6, Size: 100 * bs}
+		r := c.NewReader(obj)
+		read := func(off int64, n int) {
+			t.Helper()
+			p := make([]byte, n)
+			got, err := r.ReadAt(t.Context(), p, off)
+			checkRead(t, obj, off, p, got, err)
+		}
+		read(0, bs)
+		gate := make(chan struct{})
+		src.setGate(gate)
+		done := make(chan struct{}, 2)
+		go func() { read(bs, bs); done <- struct{}{} }() // block 1 runs, 2-3 queued
+		synctest.Wait()
+		go func() { read(50*bs+100, 4096); done <- struct{}{} }() // the kernel's next read: a seek
+		synctest.Wait()
+		close(gate)
+		<-done
+		<-done
+		synctest.Wait()
+		calls := src.Calls()
+		want := []call{{6, 0, bs}, {6, bs, bs}, {6, 50*bs + 100, 4096}}
+		if !slices.Equal(calls, want) {
+			t.Fatalf("camera saw %v, want %v: the seek's bytes alone, the read-ahead before it withdrawn", calls, want)
+		}
+		if st := c.Stats(); st.DirectFetches != 1 || st.Withdrawn != 1 || st.Blocks != 2 {
+			t.Errorf("stats %+v: want 1 direct fetch, 1 withdrawn, 2 blocks cached", st)
+		}
+		// Reading on from the seek: the blocks of the read (it straddles
+		// two) and a window of two, then the next window of four.
+		read(50*bs+100+4096, bs)
+		read(51*bs+100+4096, bs)
+		synctest.Wait()
+		got := src.Calls()[3:]
+		want = []call{{6, 50 * bs, 2 * bs}, {6, 52 * bs, 2 * bs}, {6, 54 * bs, 4 * bs}}
+		if !slices.Equal(got, want) {
+			t.Errorf("reading on after the seek: camera saw %v, want %v", got, want)
+		}
+	})
+}
+
+// TestDirectInterrupted checks that a seek's fetch whose reader is
+// interrupted before it runs never reaches the camera.
+func TestDirectInterrupted(t *testing.T) {
+	src := &fakeSource{started: make(chan call, 4)}
+	const bs = BlockUnit
+	c := newCache(t, Config{BlockSize: bs, RequestSize: bs, Size: 8 * bs}, src)
+	obj := Object{ID: 7, Size: 40 * bs}
+	r := c.NewReader(obj)
+	if _, err := r.ReadAt(t.Context(), make([]byte, 10), 0); err != nil {
+		t.Fatal(err)
+	}
+	<-src.started
+	gate := make(chan struct{})
+	src.setGate(gate)
+	busy := goRead(t.Context(), c, Object{ID: 8, Size: bs}, 0, 10)
+	<-src.started
+	ctx, cancel := context.WithCancel(t.Context())
+	seek := make(chan error, 1)
+	go func() { _, err := r.ReadAt(ctx, make([]byte, 10), 30*bs); seek <- err }()
+	waitFor(t, "the seek to queue", func() bool { return c.Stats().InFlight == 2 })
+	cancel()
+	if err := <-seek; !errors.Is(err, context.Canceled) {
+		t.Errorf("interrupted seek: %v", err)
+	}
+	close(gate)
+	receive(t, busy)
+	waitFor(t, "nothing in flight", func() bool { return c.Stats().InFlight == 0 })
+	if calls := src.Calls(); len(calls) != 2 {
+		t.Errorf("camera saw %v; the interrupted seek's fetch should not have reached it", calls)
+	}
+}
+
+// TestScheduled checks the cache's fetches in the session's scheduler:
+// a reader's fetch waits while a user's request holds the session; a
+// speculative request is cut to speculativeTime of the link while another
+// process's request was seen within sched.Memory, and is link-sized
+// again after.
+func TestScheduled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const rate = 8 << 20 // 250 ms is 2 MiB: 16 blocks
+		src := &linkSource{rtt: 20 * time.Millisecond, rate: rate}
+		c := newCache(t, Config{}, src)
+		s := sched.New()
+		c.SetScheduler(s)
+		readAll(t, c.NewReader(Object{ID: 1, Size: 12 << 20})) // measure the link
+		link := c.Stats().RequestSize
+		if link <= 16*BlockUnit {
+			t.Fatalf("request size %d, want more than the cap", link)
+		}
+
+		busy, err := s.Acquire(t.Context(), sched.User, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(src.Calls())
+		res := goRead(t.Context(), c, Object{ID: 2, Size: BlockUnit}, 0, 10)
+		time.Sleep(time.Second)
+		if n := len(src.Calls()); n != before {
+			t.Fatalf("a fetch reached the camera while a user's request held the session")
+		}
+		busy.Done()
+		receive(t, res)
+
+		// Another process's demand: the copy's read-ahead is capped.
+		s.Note(sched.Demand, 99)
+		obj := Object{ID: 3, Size: 64 << 20}
+		r := c.NewReader(obj)
+		r.SetOwner(7)
+		r.SetCopy(func() (Object, bool) { return Object{}, false })
+		start := time.Now()
+		readAll(t, r)
+		var capped, full int
+		for _, cl := range src.Calls() {
+			if cl.obj != obj.ID || cl.off == 0 {
+				continue
+			}
+			switch {
+			case cl.n == 16*BlockUnit:
+				capped++
+			case cl.n >= link:
+				full++
+				if capped == 0 {
+					t.Errorf("a full-size request %v before the capped ones", cl)
+				}
+			}
+		}
+		if capped == 0 || full == 0 || c.Stats().Capped == 0 {
+			t.Errorf("%d capped and %d full requests over %v; want capped ones while contended, then full ones", capped, full, time.Since(start))
+		}
+		if got := coverage(src.Calls(), obj.ID, BlockUnit); len(got) != int(obj.Size/BlockUnit) {
+			t.Errorf("%d blocks fetched, want %d", len(got), obj.Size/BlockUnit)
+		} else {
+			for b, n := range got {
+				if n != 1 {
+					t.Errorf("block %d fetched %d times", b, n)
+				}
+			}
+		}
+	})
+}
