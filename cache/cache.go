@@ -222,6 +222,18 @@ type plan struct {
 	aheadFrom int64
 	owner     sched.Owner
 	reader    *Reader // whose window the read-ahead is; nil for none
+	// background: the read is the mount's own (the thumbnailer's): its
+	// fetches wait in class Background, not Demand, and no user counts as
+	// waiting.
+	background bool
+}
+
+// waitClass is the class of the fetches pl's read waits for.
+func (pl plan) waitClass() sched.Class {
+	if pl.background {
+		return sched.Background
+	}
+	return sched.Demand
 }
 
 // requestSize returns the bytes of a sequential reader's requests now:
@@ -290,7 +302,7 @@ func (c *Cache) readAfter(ctx context.Context, obj Object, p []byte, off int64, 
 	if direct != nil {
 		done, err = c.readDirect(ctx, direct, p[:n])
 	} else {
-		done, err = c.copyOut(ctx, obj, p[:n], off, pl.owner)
+		done, err = c.copyOut(ctx, obj, p[:n], off, pl.owner, pl.waitClass())
 	}
 	if err == nil && n < len(p) {
 		err = io.EOF
@@ -300,10 +312,10 @@ func (c *Cache) readAfter(ctx context.Context, obj Object, p []byte, off int64, 
 
 // copyOut copies the n > 0 bytes of obj at off into p from the blocks,
 // waiting for those on their way.
-func (c *Cache) copyOut(ctx context.Context, obj Object, p []byte, off int64, owner sched.Owner) (int, error) {
+func (c *Cache) copyOut(ctx context.Context, obj Object, p []byte, off int64, owner sched.Owner, class sched.Class) (int, error) {
 	done := 0
 	for s := range spans(off, len(p), c.cfg.BlockSize) {
-		b, err := c.acquire(ctx, obj, s.block, owner)
+		b, err := c.acquire(ctx, obj, s.block, owner, class)
 		if err != nil {
 			return done, err
 		}
@@ -337,7 +349,7 @@ func (c *Cache) start(obj Object, off int64, n int, pl plan) (direct *fetch, q q
 		for i := first; i <= last; i++ {
 			if k := (key{obj.ID, i}); !c.lru.Contains(k) && c.inflight[k] == nil {
 				c.stats.misses.Add(1)
-				c.noteLocked(pl.owner)
+				c.noteLocked(pl.owner, pl.waitClass())
 				return c.directLocked(obj, off, n, pl.owner), queued{}, nil
 			}
 		}
@@ -353,17 +365,17 @@ func (c *Cache) start(obj Object, off int64, n int, pl plan) (direct *fetch, q q
 		demand = true
 		switch f := c.inflight[k]; f {
 		case nil:
-			mine = c.startLocked(obj, i, max(pl.blocks, int(last-i+1)), sched.Demand, pl.owner)
+			mine = c.startLocked(obj, i, max(pl.blocks, int(last-i+1)), pl.waitClass(), pl.owner)
 			c.stats.misses.Add(1)
 		case mine:
 			c.stats.misses.Add(1)
 		default:
-			c.urgeLocked(f)
+			c.urgeLocked(f, pl.waitClass())
 			c.stats.waits.Add(1)
 		}
 	}
 	if demand {
-		c.noteLocked(pl.owner)
+		c.noteLocked(pl.owner, pl.waitClass())
 	}
 	return nil, c.aheadLocked(obj, pl), nil
 }
@@ -405,8 +417,9 @@ func (c *Cache) aheadLocked(obj Object, pl plan) queued {
 }
 
 // acquire returns block i of obj with a reference the caller must release,
-// waiting for its fetch or starting one for owner if needed.
-func (c *Cache) acquire(ctx context.Context, obj Object, i int64, owner sched.Owner) (*block, error) {
+// waiting for its fetch or starting one for owner if needed; class is the
+// waiter's (Demand, or Background for the mount's own reads).
+func (c *Cache) acquire(ctx context.Context, obj Object, i int64, owner sched.Owner, class sched.Class) (*block, error) {
 	k := key{obj.ID, i}
 	for {
 		c.mu.Lock()
@@ -423,11 +436,11 @@ func (c *Cache) acquire(ctx context.Context, obj Object, i int64, owner sched.Ow
 		if f == nil {
 			// Evicted or forgotten since start looked, or its fetch
 			// finished uncached: fetch again.
-			f = c.startLocked(obj, i, 1, sched.Demand, owner)
+			f = c.startLocked(obj, i, 1, class, owner)
 			c.stats.misses.Add(1)
-			c.noteLocked(owner)
+			c.noteLocked(owner, class)
 		}
-		c.urgeLocked(f)
+		c.urgeLocked(f, class)
 		arrived := f.arrivalLocked(i)
 		c.mu.Unlock()
 

@@ -100,10 +100,11 @@ func (c *Cache) raiseLocked(class sched.Class) {
 	}
 }
 
-// noteLocked tells the scheduler that a reader of owner waits (for
-// sched.Scheduler.Contended). c.mu is held.
-func (c *Cache) noteLocked(owner sched.Owner) {
-	if s := c.sched.Load(); s != nil {
+// noteLocked tells the scheduler that a reader of owner waits in class
+// (for sched.Scheduler.Contended); the mount's own Background reads do not
+// count. c.mu is held.
+func (c *Cache) noteLocked(owner sched.Owner, class sched.Class) {
+	if s := c.sched.Load(); s != nil && class == sched.Demand {
 		s.Note(sched.Demand, owner)
 	}
 }
@@ -112,21 +113,21 @@ func (c *Cache) noteLocked(owner sched.Owner) {
 // that takes the rest of the object.
 func (c *Cache) stretch(size int) int { return size + size/2 }
 
-// urgeLocked makes f, if read-ahead, a fetch a reader waits for: queued, it
-// moves to the end of the readers' queue, ahead of all read-ahead. c.mu is
-// held.
-func (c *Cache) urgeLocked(f *fetch) {
-	if f.class == sched.Demand {
+// urgeLocked makes f, if less urgent than class, a fetch a reader of class
+// waits for: queued, it moves to the end of that class's queue, ahead of
+// all less urgent ones. c.mu is held.
+func (c *Cache) urgeLocked(f *fetch, class sched.Class) {
+	if f.class <= class {
 		return
 	}
 	if f.queued {
 		c.dequeueLocked(f)
-		f.class = sched.Demand
+		f.class = class
 		c.queues[f.class] = append(c.queues[f.class], f)
 		c.raiseLocked(f.class)
 		return
 	}
-	f.class = sched.Demand
+	f.class = class
 }
 
 // dequeueLocked takes the queued f out of its queue. c.mu is held.
@@ -263,7 +264,7 @@ func (c *Cache) capLocked(f *fetch) {
 	c.queues[g.class] = slices.Insert(c.queues[g.class], 0, g)
 	c.fetching++
 	if len(g.arrived) > 0 {
-		c.urgeLocked(g)
+		c.urgeLocked(g, sched.Demand)
 	}
 	c.stats.capped.Add(1)
 }

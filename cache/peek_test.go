@@ -1,18 +1,21 @@
 package cache
 
 import (
+	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/airnef-mount/airnef-mount/sched"
 )
 
 // Peeks fetch exactly the blocks they cover, wherever they jump, with no
-// read-ahead, and a copy in progress keeps its mode.
+// read-ahead.
 func TestPeek(t *testing.T) {
 	src := &fakeSource{}
 	c := newCache(t, Config{Size: 64 << 20}, src)
 	obj := Object{ID: 1, Size: 25 << 20}
-	c.copying.Store(true)
 	for _, r := range []struct {
 		off int64
 		n   int
@@ -30,8 +33,38 @@ func TestPeek(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("camera saw %v, want %v", got, want)
 	}
-	if !c.copying.Load() {
-		t.Error("peeks ended copy mode")
-	}
 	src.check(t)
+}
+
+// classSource records the scheduler class each fetch runs in.
+type classSource struct {
+	fakeSource
+	mu      sync.Mutex
+	classes []sched.Class
+}
+
+func (s *classSource) Fetch(ctx context.Context, obj Object, off int64, dst []byte) (int, error) {
+	c, _ := sched.From(ctx)
+	s.mu.Lock()
+	s.classes = append(s.classes, c)
+	s.mu.Unlock()
+	return s.fakeSource.Fetch(ctx, obj, off, dst)
+}
+
+// A peek is the mount's own work: it waits behind what users wait on.
+func TestPeekBackground(t *testing.T) {
+	src := &classSource{}
+	c := newCache(t, Config{Size: 64 << 20}, src)
+	c.SetScheduler(sched.New())
+	obj := Object{ID: 1, Size: 4 << 20}
+	p := make([]byte, 4096)
+	n, err := c.Peek(t.Context(), obj, p, 300_000)
+	checkRead(t, obj, 300_000, p[:n], n, err)
+	n, err = c.ReadAt(t.Context(), Object{ID: 2, Size: 4 << 20}, p, 0)
+	checkRead(t, Object{ID: 2, Size: 4 << 20}, 0, p[:n], n, err)
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if want := []sched.Class{sched.Background, sched.Demand}; !slices.Equal(src.classes, want) {
+		t.Errorf("fetches ran in classes %v, want %v", src.classes, want)
+	}
 }
