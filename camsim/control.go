@@ -177,12 +177,23 @@ func (c *Camera) Control(line string) string {
 // connections it closed.
 func (c *Camera) Drop() int {
 	c.sonyDropped()
+	return c.eachPTPConn(net.Conn.Close)
+}
+
+// PTPConnections is how many PTP/IP connections (command and event, not the
+// control socket's) are open now.
+func (c *Camera) PTPConnections() int {
+	return c.eachPTPConn(func(net.Conn) error { return nil })
+}
+
+// eachPTPConn calls f on every open PTP/IP connection and counts them.
+func (c *Camera) eachPTPConn(f func(net.Conn) error) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 0
 	for nc := range c.conns {
 		if !isControlConn(nc) {
-			nc.Close()
+			f(nc)
 			n++
 		}
 	}

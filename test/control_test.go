@@ -179,6 +179,11 @@ func TestControl(t *testing.T) {
 	})
 
 	t.Run("drop", func(t *testing.T) {
+		// The connection refused above ends on the camera's side a moment
+		// after the client has read its Init Fail.
+		for end := time.Now().Add(5 * time.Second); cam.PTPConnections() != 2 && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if got := ctl.do("drop"); got != "ok dropped 2" {
 			t.Errorf("drop: %q (want the command and event connections)", got)
 		}

@@ -12,8 +12,10 @@ import (
 )
 
 // TestLinkCalibration: with --rate R and --latency L, a GetObject of N
-// bytes through our client takes N/R + L, within a few percent; the
-// latency alone shows on an operation without data.
+// bytes through our client takes N/R + L: never more than 3% less, and
+// late by at most a fifth (a loaded machine's scheduling; make bench's
+// calibration measures the model's exact error); the latency alone shows
+// on an operation without data.
 func TestLinkCalibration(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -55,8 +57,8 @@ func TestLinkCalibration(t *testing.T) {
 	}
 	el := time.Since(start)
 	t.Logf("GetObject of %d bytes at %d B/s + %v: %v (model %v)", size, rate, latency, el, want)
-	if diff := el - want; diff < -want*3/100 || diff > want*3/100 {
-		t.Errorf("GetObject took %v, want %v within 3%%", el, want)
+	if diff := el - want; diff < -want*3/100 || diff > want/5 {
+		t.Errorf("GetObject took %v, want %v (-3%%, +20%%)", el, want)
 	}
 }
 
