@@ -62,7 +62,10 @@ const (
 	OpNikonGetEvent           OpCode = 0x90C7 // Nikon GetEvent: u16 count, count x (u16 code, u32 param)
 	OpNikonGetObjectSize      OpCode = 0x9421 // Nikon GetObjectSize(Handle) -> u64 data
 	OpNikonGetPartialObjectEx OpCode = 0x9431 // Nikon GetPartialObjectEx(Handle, OffLo, OffHi, SizeLo, SizeHi)
-	OpCanonEOSGetObjectInfoEx OpCode = 0x9109 // Canon EOS GetObjectInfoEx
+	OpCanonEOSGetObjectInfoEx OpCode = 0x9109 // Canon EOS GetObjectInfoEx(StorageID, Parent, 0x100000): a folder's entries
+	OpCanonEOSSetRemoteMode   OpCode = 0x9114 // Canon EOS SetRemoteMode(Mode)
+	OpCanonEOSSetEventMode    OpCode = 0x9115 // Canon EOS SetEventMode(Mode)
+	OpCanonEOSGetEvent        OpCode = 0x9116 // Canon EOS GetEvent: the camera's queued changes, polled
 	OpCanonEOSGetObjectInfo64 OpCode = 0x9170 // Canon EOS GetObjectInfo64(Handle)
 	// The three codes below follow libgphoto2's ptp.h (PTP_OC_CANON_EOS_*):
 	// 0x9171 GetObject64, 0x9172 GetPartialObject64, 0x9173 GetObjectInfoEx64.

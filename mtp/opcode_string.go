@@ -82,6 +82,12 @@ func (i OpCode) String() string {
 		return "NikonGetPartialObjectEx"
 	case OpCanonEOSGetObjectInfoEx:
 		return "CanonEOSGetObjectInfoEx"
+	case OpCanonEOSSetRemoteMode:
+		return "CanonEOSSetRemoteMode"
+	case OpCanonEOSSetEventMode:
+		return "CanonEOSSetEventMode"
+	case OpCanonEOSGetEvent:
+		return "CanonEOSGetEvent"
 	case OpCanonEOSGetObjectInfo64:
 		return "CanonEOSGetObjectInfo64"
 	case OpCanonEOSGetObject64:
