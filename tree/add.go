@@ -270,6 +270,9 @@ func (t *Tree) knownDir(gen uint64, storage, handle uint32) *Object {
 	if t.gen != gen || !t.root.listed {
 		return nil
 	}
+	if !t.hasStorageLocked(storage) {
+		storage = 0 // a StorageID the camera does not list: any storage (belongs)
+	}
 	onStorage := func(o *Object) bool { return storage == 0 || o.cur.storage == storage }
 	if handle == 0 || handle == storageRoot {
 		var found *Object
@@ -311,20 +314,26 @@ func (t *Tree) parentOf(gen uint64, info *mtp.ObjectInfo) (*Object, address) {
 	if t.gen != gen {
 		return nil, address{}
 	}
-	var store *Object
+	var stores []*Object
 	for _, s := range t.root.children {
-		if s.cur.storage == info.StorageID {
-			store = s
+		if s.cur.storage == info.StorageID && !s.gone {
+			stores = append(stores, s)
 		}
 	}
-	if store == nil {
-		return nil, address{}
+	if len(stores) == 0 {
+		// A StorageID the camera does not list (belongs): look in
+		// every storage.
+		for _, s := range t.root.children {
+			if !s.gone {
+				stores = append(stores, s)
+			}
+		}
 	}
 	if info.ParentObject == 0 || info.ParentObject == storageRoot {
-		if !store.listed {
+		if len(stores) != 1 || !stores[0].listed {
 			return nil, address{}
 		}
-		return store, store.cur
+		return stores[0], stores[0].cur
 	}
 	var find func(d *Object) *Object
 	find = func(d *Object) *Object {
@@ -343,7 +352,12 @@ func (t *Tree) parentOf(gen uint64, info *mtp.ObjectInfo) (*Object, address) {
 		}
 		return nil
 	}
-	dir := find(store)
+	var dir *Object
+	for _, s := range stores {
+		if dir = find(s); dir != nil {
+			break
+		}
+	}
 	if dir == nil || !dir.listed || dir.gone {
 		return nil, address{}
 	}

@@ -48,6 +48,15 @@ type FolderDescriber interface {
 	DescribeFolder(ctx context.Context, parent uint32) ([]mtp.ObjectDesc, error)
 }
 
+// StorageFolderDescriber is a Camera that can describe every object of a
+// folder of a storage, a storage's top level included, in one operation:
+// Canon EOS GetObjectInfoEx. Its contract is FolderDescriber's.
+type StorageFolderDescriber interface {
+	// DescribeStorageFolder describes the objects in folder parent of
+	// storage (parent 0xFFFFFFFF: the storage's top level).
+	DescribeStorageFolder(ctx context.Context, storage, parent uint32) ([]mtp.ObjectDesc, error)
+}
+
 // DeviceCamera adapts an mtp.Device with an open session to Camera.
 func DeviceCamera(d *mtp.Device) Camera { return deviceCamera{d} }
 
@@ -95,7 +104,27 @@ func (c deviceCamera) DescribeFolder(ctx context.Context, parent uint32) ([]mtp.
 // while it decodes it (the tree's cap: New, Reconnect).
 func (c deviceCamera) limitObjects(n int) { c.d.SetMaxObjects(n) }
 
-var _ = (FolderDescriber)(deviceCamera{})
+// DescribeStorageFolder runs Canon EOS GetObjectInfoEx (0x9109), as
+// libgphoto2 lists an EOS folder (ptp_list_folder_eos): only a Canon whose
+// DeviceInfo lists the operation is asked.
+func (c deviceCamera) DescribeStorageFolder(ctx context.Context, storage, parent uint32) ([]mtp.ObjectDesc, error) {
+	if c.d.Vendor() != mtp.VendorCanon || !c.d.Info().Supports(mtp.OpCanonEOSGetObjectInfoEx) {
+		return nil, fmt.Errorf("describe folder %#x: GetObjectInfoEx not listed by a Canon: %w", parent, errors.ErrUnsupported)
+	}
+	f, err := c.d.CanonEOSGetObjectInfoEx(ctx, storage, parent)
+	if err != nil {
+		return nil, err
+	}
+	if parent == storageRoot {
+		parent = 0
+	}
+	return f.Describe(parent), nil
+}
+
+var (
+	_ = (FolderDescriber)(deviceCamera{})
+	_ = (StorageFolderDescriber)(deviceCamera{})
+)
 
 // ThumbCamera is a Camera that can send the thumbnail the camera keeps of
 // an object (PTP GetThumb). DeviceCamera's camera is one.

@@ -20,18 +20,45 @@ type described struct {
 	refused bool
 }
 
+// listMethod is a way to describe every object of a folder in one
+// operation, rather than one GetObjectInfo per object.
+type listMethod int
+
+const (
+	// listEOS is Canon EOS GetObjectInfoEx: any folder, a storage's top
+	// level included; libgphoto2 lists EOS folders with it.
+	listEOS listMethod = iota
+	// listPropList is MTP GetObjectPropList: folders only. A storage's
+	// top level keeps GetObjectHandles: GetObjectPropList has no
+	// StorageID, and its handle 0 means every storage's root at once
+	// (MTP 1.1 E.2.1.1); the top level holds only a few folders anyway.
+	listPropList
+	listMethods // the number of methods
+)
+
+func (m listMethod) String() string {
+	if m == listEOS {
+		return "GetObjectInfoEx"
+	}
+	return "GetObjectPropList"
+}
+
 // describeFolder describes the objects of dir, which is at in cam's
 // session, in the cheapest way that is right:
 //
 //   - from the metadata cache, when GetObjectHandles answers the handles
 //     the cache recorded (and, when the card changed since, one
 //     GetObjectInfo agrees with the cached description: spotCheck);
-//   - else with one GetObjectPropList, when the camera has it;
+//   - else with one operation for the whole folder where the camera has
+//     one, fastest first (listEOS, listPropList), checked against
+//     GetObjectHandles: an object the answer leaves out is asked with
+//     GetObjectInfo (libmtp flags devices whose property lists drop
+//     objects);
 //   - else with GetObjectHandles and one GetObjectInfo per object, unless
 //     mode.oneRequest (then errNotCheap).
 //
-// It returns the handles the camera listed, which the cache records and
-// checks the next time, and the descriptions in the camera's order.
+// It returns the handles GetObjectHandles listed, which the cache records
+// and checks the next time, and the descriptions in that order.
 func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at address, key metaKey, mode listMode) ([]uint32, []described, error) {
 	var handles []uint32
 	haveHandles := false
@@ -57,14 +84,30 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 		}
 		t.log.Debug("metadata cache out of date: listing from the camera", "dir", "/"+dir.Path())
 	}
-	// A storage's top level keeps GetObjectHandles: GetObjectPropList has
-	// no StorageID, and its handle 0 means every storage's root at once
-	// (MTP 1.1 E.2.1.1); the top level holds only a few folders anyway.
-	if at.handle != storageRoot {
-		handles, descs, ok, err := t.describeByPropList(ctx, cam, dir, at, mode)
-		if err != nil || ok {
-			return handles, descs, err
+	for m := listMethod(0); m < listMethods; m++ {
+		list, ok, err := t.describeByList(ctx, cam, dir, at, m)
+		if err != nil {
+			return nil, nil, err
 		}
+		if !ok {
+			continue
+		}
+		if !haveHandles {
+			if handles, err = t.objectHandles(ctx, cam, dir, at); err != nil {
+				return nil, nil, err
+			}
+			haveHandles = true
+		}
+		descs := t.checkList(dir, m, handles, list)
+		if err := t.checkCount(dir, len(descs)); err != nil {
+			return nil, nil, err
+		}
+		// Objects the answer left out or described incompletely are
+		// asked one by one.
+		if err := t.describeEach(ctx, cam, dir, descs, mode.oneRequest); err != nil {
+			return nil, nil, err
+		}
+		return handles, descs, nil
 	}
 	if mode.oneRequest && (!haveHandles || len(handles) > 0) {
 		return nil, nil, errNotCheap
@@ -88,57 +131,105 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 	return handles, descs, nil
 }
 
-// describeByPropList describes dir's objects with one GetObjectPropList.
-// ok is false, with no error, when the camera cannot or will not: the
-// caller then lists the old way. A response code stops it being asked
-// again this session (a camera that refuses it once refuses every folder);
-// an answer too large or malformed falls back for this folder only; a
-// transport error is an error.
-func (t *Tree) describeByPropList(ctx context.Context, cam Camera, dir *Object, at address, mode listMode) ([]uint32, []described, bool, error) {
-	fd, ok := cam.(FolderDescriber)
-	if !ok || t.noPropList.Load() || t.lim.propListUnusable(dir, false) {
-		return nil, nil, false, nil
+// describeByList describes dir's objects with list method m. ok is false,
+// with no error, when the camera cannot or will not: the caller then tries
+// the next way. A response code stops m being asked again this session (a
+// camera that refuses it once refuses every folder); an answer too large
+// or malformed falls back for this folder only; a transport error is an
+// error.
+func (t *Tree) describeByList(ctx context.Context, cam Camera, dir *Object, at address, m listMethod) ([]described, bool, error) {
+	if t.refused[m].Load() || t.lim.listUnusable(dir, false) {
+		return nil, false, nil
 	}
-	list, err := fd.DescribeFolder(ctx, at.handle)
+	var list []mtp.ObjectDesc
+	var err error
+	switch m {
+	case listEOS:
+		sd, ok := cam.(StorageFolderDescriber)
+		if !ok {
+			return nil, false, nil
+		}
+		list, err = sd.DescribeStorageFolder(ctx, at.storage, at.handle)
+	case listPropList:
+		fd, ok := cam.(FolderDescriber)
+		if !ok || at.handle == storageRoot {
+			return nil, false, nil
+		}
+		list, err = fd.DescribeFolder(ctx, at.handle)
+	}
 	var refused mtp.ResponseCode
 	switch {
 	case err == nil:
 	case errors.Is(err, errors.ErrUnsupported):
-		t.noPropList.Store(true)
-		return nil, nil, false, nil
+		t.refused[m].Store(true)
+		return nil, false, nil
 	case errors.Is(err, mtp.RespInvalidObjectHandle):
 		// The folder is gone: the old way says so as it always has.
-		return nil, nil, false, nil
+		return nil, false, nil
 	case errors.As(err, &refused):
-		if !t.noPropList.Swap(true) {
-			t.log.Info("the camera refused GetObjectPropList: listing with one GetObjectInfo per object",
+		if !t.refused[m].Swap(true) {
+			t.log.Info("the camera refused "+m.String()+": listing another way",
 				"dir", "/"+dir.Path(), "err", err)
 		}
-		return nil, nil, false, nil
+		return nil, false, nil
 	case errors.Is(err, mtp.ErrTooLarge), errors.Is(err, mtp.ErrMalformed), errors.Is(err, mtp.ErrTooManyObjects):
 		// Not asked again for this folder: a hostile answer costs its
 		// transfer once.
-		t.lim.propListUnusable(dir, true)
-		t.log.Warn("GetObjectPropList answer unusable: listing the folder with one GetObjectInfo per object",
+		t.lim.listUnusable(dir, true)
+		t.log.Warn(m.String()+" answer unusable: listing the folder another way",
 			"dir", "/"+dir.Path(), "err", err)
-		return nil, nil, false, nil
+		return nil, false, nil
 	default:
-		return nil, nil, false, err
+		return nil, false, err
 	}
 	if err := t.checkCount(dir, len(list)); err != nil {
-		return nil, nil, false, err
+		return nil, false, err
 	}
-	handles := make([]uint32, len(list))
 	descs := make([]described, len(list))
 	for i, d := range list {
-		handles[i] = d.Handle
 		descs[i] = described{h: d.Handle, info: d.Info, size: d.Size}
 	}
-	// Objects the list described incompletely are asked one by one.
-	if err := t.describeEach(ctx, cam, dir, descs, mode.oneRequest); err != nil {
-		return nil, nil, false, err
+	return descs, true, nil
+}
+
+// checkList puts the descriptions list method m gave of dir in the order
+// of handles, GetObjectHandles' answer, which decides what is in the
+// folder: an object it lists and the answer left out stays undescribed
+// (asked with GetObjectInfo), an object the answer adds is dropped.
+func (t *Tree) checkList(dir *Object, m listMethod, handles []uint32, list []described) []described {
+	byHandle := make(map[uint32]described, len(list))
+	for _, d := range list {
+		if _, dup := byHandle[d.h]; !dup {
+			byHandle[d.h] = d
+		}
 	}
-	return handles, descs, true, nil
+	out := make([]described, len(handles))
+	inHandles := make(map[uint32]bool, len(handles))
+	missing := 0
+	for i, h := range handles {
+		inHandles[h] = true
+		d, ok := byHandle[h]
+		if !ok {
+			d = described{h: h}
+			missing++
+		}
+		out[i] = d
+	}
+	extra := 0
+	for h := range byHandle {
+		if !inHandles[h] {
+			extra++
+		}
+	}
+	if missing > 0 {
+		t.log.Info(m.String()+" left out objects GetObjectHandles lists: described one by one",
+			"dir", "/"+dir.Path(), "missing", missing, "listed", len(handles))
+	}
+	if extra > 0 {
+		t.log.Debug(m.String()+" described objects GetObjectHandles does not list: left out",
+			"dir", "/"+dir.Path(), "extra", extra)
+	}
+	return out
 }
 
 // describeEach asks GetObjectInfo for each object of descs not described

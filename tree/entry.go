@@ -39,7 +39,7 @@ func (t *Tree) buildEntries(ctx context.Context, cam Camera, dir *Object, at add
 			continue // gone since it was listed
 		}
 		t.listed.Add(1)
-		if !t.belongs(dir, at, info) {
+		if !t.belongs(dir, at, h, info) {
 			// Some cameras ignore the parent filter and return every
 			// object of the storage (libmtp notes devices that answer
 			// GetObjectPropList depth 1 with every object, too): keep
@@ -144,16 +144,46 @@ func (t *Tree) newEntrySized(ctx context.Context, cam Camera, dir *Object, at ad
 	return o, true, nil
 }
 
-// belongs reports whether an object the camera listed for dir, which is
-// at in this session, really is one of dir's entries.
-func (t *Tree) belongs(dir *Object, at address, info *mtp.ObjectInfo) bool {
-	if info.StorageID != 0 && info.StorageID != at.storage {
+// belongs reports whether object h, which the camera listed for dir (at in
+// this session), really is one of dir's entries: its ParentObject is dir.
+// A StorageID that disagrees with the storage it was listed in is the
+// listing's (some responders report another, and gphoto2 then hides their
+// files), unless, at a storage's top level, it names another storage the
+// camera has: the camera ignored GetObjectHandles' storage filter.
+func (t *Tree) belongs(dir *Object, at address, h uint32, info *mtp.ObjectInfo) bool {
+	if dir.Kind == KindStorage {
+		if info.ParentObject != 0 && info.ParentObject != storageRoot {
+			return false
+		}
+		if info.StorageID != 0 && info.StorageID != at.storage && t.hasStorage(info.StorageID) {
+			return false
+		}
+	} else if info.ParentObject != at.handle {
 		return false
 	}
-	if dir.Kind == KindStorage {
-		return info.ParentObject == 0 || info.ParentObject == storageRoot
+	if info.StorageID != 0 && info.StorageID != at.storage {
+		t.log.Debug("object's StorageID is not the storage it was listed in: the listing's kept",
+			"dir", "/"+dir.Path(), "handle", fmt.Sprintf("%#x", h), "storage", fmt.Sprintf("%#08x", info.StorageID),
+			"listed in", fmt.Sprintf("%#08x", at.storage))
 	}
-	return info.ParentObject == at.handle
+	return true
+}
+
+// hasStorage reports whether id is one of the storages the root lists.
+func (t *Tree) hasStorage(id uint32) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.hasStorageLocked(id)
+}
+
+// hasStorageLocked is hasStorage; t.mu must be held.
+func (t *Tree) hasStorageLocked(id uint32) bool {
+	for _, s := range t.root.children {
+		if s.cur.storage == id && !s.gone {
+			return true
+		}
+	}
+	return false
 }
 
 // mtimeOf is an object's mtime: its capture date, else its modification

@@ -37,10 +37,10 @@ const maxBadLogged = 10_000
 type limits struct {
 	maxObjects int
 
-	mu          sync.Mutex
-	refused     map[*Object]error // folders refused for their size: not asked again
-	logged      map[badKey]bool   // bad objects already logged
-	badPropList map[*Object]bool  // folders whose GetObjectPropList answer was unusable
+	mu      sync.Mutex
+	refused map[*Object]error // folders refused for their size: not asked again
+	logged  map[badKey]bool   // bad objects already logged
+	badList map[*Object]bool  // folders whose one-operation listing was unusable
 }
 
 // badKey identifies one bad object in one folder listing.
@@ -53,19 +53,20 @@ func newLimits(maxObjects int) limits {
 	if maxObjects <= 0 {
 		maxObjects = DefaultMaxObjects
 	}
-	return limits{maxObjects: maxObjects, refused: map[*Object]error{}, logged: map[badKey]bool{}, badPropList: map[*Object]bool{}}
+	return limits{maxObjects: maxObjects, refused: map[*Object]error{}, logged: map[badKey]bool{}, badList: map[*Object]bool{}}
 }
 
-// propListUnusable reports whether dir's GetObjectPropList answer was
-// unusable (too large, malformed, too many objects); set records that it
-// was.
-func (l *limits) propListUnusable(dir *Object, set bool) bool {
+// listUnusable reports whether dir's answer to a one-operation listing
+// (GetObjectInfoEx, GetObjectPropList) was unusable (too large, malformed,
+// too many objects); set records that it was. Such a folder is listed one
+// GetObjectInfo per object.
+func (l *limits) listUnusable(dir *Object, set bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if set {
-		l.badPropList[dir] = true
+		l.badList[dir] = true
 	}
-	return l.badPropList[dir]
+	return l.badList[dir]
 }
 
 // objectLimiter is a Camera whose answers can be bounded while they

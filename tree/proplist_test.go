@@ -25,6 +25,8 @@ type propCamera struct {
 	err error
 	// drop leaves property p of object h out of the list.
 	drop map[uint32]mtp.PropCode
+	// dropObject leaves these objects out of the list.
+	dropObject map[uint32]bool
 
 	propCalls atomic.Int64
 }
@@ -56,7 +58,7 @@ func (c *propCamera) DescribeFolder(ctx context.Context, parent uint32) ([]mtp.O
 	var list []mtp.PropListEntry
 	for h := uint32(1); h < c.Next; h++ {
 		o, ok := c.Objects[h]
-		if !ok || c.Gone[h] || (!c.everything && o.Info.ParentObject != parent) {
+		if !ok || c.Gone[h] || c.dropObject[h] || (!c.everything && o.Info.ParentObject != parent) {
 			continue
 		}
 		size := uint64(o.Info.CompressedSize)
@@ -126,10 +128,10 @@ func sameLines(t *testing.T, got, want []string) {
 	}
 }
 
-// A camera with GetObjectPropList lists each folder with one operation and
-// no GetObjectInfo, the storages' top levels the old way, and the tree is
-// the one the old way lists, file over 4 GiB included without an
-// ObjectSize round trip.
+// A camera with GetObjectPropList lists each folder with one operation,
+// checked by one GetObjectHandles, and no GetObjectInfo, the storages' top
+// levels the old way, and the tree is the one the old way lists, file over
+// 4 GiB included without an ObjectSize round trip.
 func TestTreePropListListing(t *testing.T) {
 	want := sampleSnapshot(t)
 	c := newPropCamera(treetest.Sample())
@@ -143,8 +145,8 @@ func TestTreePropListListing(t *testing.T) {
 	if n := c.InfoCalls.Load(); n != 3 {
 		t.Errorf("%d GetObjectInfo, want 3 (the storages' top levels only)", n)
 	}
-	if n := c.HandleCalls.Load(); n != 2 {
-		t.Errorf("%d GetObjectHandles, want 2 (the storages' top levels only)", n)
+	if n := c.HandleCalls.Load(); n != 5 {
+		t.Errorf("%d GetObjectHandles, want 5 (one per directory)", n)
 	}
 	if n := c.SizeCalls.Load(); n != 1 {
 		t.Errorf("%d ObjectSize, want 1 (BIG.MOV, on a top level listed the old way)", n)

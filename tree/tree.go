@@ -71,8 +71,9 @@ type Tree struct {
 	listed   atomic.Int64 // objects described by the camera so far
 	listings atomic.Int32 // listings running now
 
-	meta       *MetaCache  // nil: no metadata cache
-	noPropList atomic.Bool // GetObjectPropList failed: not asked again
+	meta *MetaCache // nil: no metadata cache
+	// refused[m] is set once list method m failed: it is not asked again.
+	refused [listMethods]atomic.Bool
 
 	lim limits // the bounds on what a camera can make the tree hold
 }

@@ -136,8 +136,8 @@ func runWarm(t *testing.T, ctx context.Context, tr *Tree) {
 
 // With GetObjectPropList, the warm listing lists the top levels, their
 // first eight folders and those folders' first eight folders, in name
-// order, nothing deeper, each folder with one request, and logs how long
-// it took.
+// order, nothing deeper, each folder with one GetObjectPropList checked by
+// one GetObjectHandles, and logs how long it took.
 func TestWarmPropList(t *testing.T) {
 	c := newPropCamera(warmCard())
 	var logs treetest.SyncBuffer
@@ -150,10 +150,10 @@ func TestWarmPropList(t *testing.T) {
 	if n := c.propCalls.Load(); n != int64(len(want)-2) {
 		t.Errorf("%d GetObjectPropList, want %d (one per folder)", n, len(want)-2)
 	}
-	// The top levels: GetObjectHandles, and GetObjectInfo of SD's 11
-	// objects and card2's DCIM.
-	if n, i := c.HandleCalls.Load(), c.InfoCalls.Load(); n != 2 || i != 12 {
-		t.Errorf("%d GetObjectHandles, %d GetObjectInfo, want 2 and 12 (the top levels)", n, i)
+	// GetObjectHandles for every directory; GetObjectInfo of the top
+	// levels' objects only, SD's 11 and card2's DCIM.
+	if n, i := c.HandleCalls.Load(), c.InfoCalls.Load(); n != int64(len(want)) || i != 12 {
+		t.Errorf("%d GetObjectHandles, %d GetObjectInfo, want %d and 12 (the top levels)", n, i, len(want))
 	}
 	// Each listing counted as running while it ran (the watcher waits
 	// for them), none after.
@@ -254,9 +254,10 @@ func TestWarmLookupJoins(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-done
-	// SD, card3, 2024-03-15, DCIM, DCIM/100NIKON: once each.
-	if n := requests(); n != 5 {
-		t.Fatalf("%d listing requests, want 5", n)
+	// SD and card3: GetObjectHandles; 2024-03-15, DCIM, DCIM/100NIKON:
+	// GetObjectPropList and GetObjectHandles; once each.
+	if n := requests(); n != 8 {
+		t.Fatalf("%d listing requests, want 8", n)
 	}
 }
 
@@ -269,9 +270,10 @@ func TestWarmGiveUpJoined(t *testing.T) {
 	var logs treetest.SyncBuffer
 	tr := warmTree(t, c, &logs)
 	block, done := startBlocked(context.Background(), c, tr)
-	// SD, card3, 2024-03-15, DCIM; then DCIM/100NIKON waits.
+	// SD and card3 (GetObjectHandles), 2024-03-15 and DCIM
+	// (GetObjectPropList and GetObjectHandles); then DCIM/100NIKON waits.
 	requests := func() int64 { return fc.HandleCalls.Load() + c.propCalls.Load() }
-	for i := range 4 {
+	for i := range 6 {
 		block <- struct{}{}
 		waitFor(t, fmt.Sprintf("request %d", i+2), func() bool { return requests() == int64(i+2) })
 	}

@@ -49,9 +49,11 @@ type WatchConfig struct {
 
 // WatchFor chooses, from the DeviceInfo of d's session, how changes are
 // learnt: GetEvent polling when the camera lists 0x90C7, handle-list
-// diffing when it lists no ObjectAdded event, and always whatever arrives
-// on events (the session's event connection). A Sony in Send to Computer
-// takes no pictures: it is not watched.
+// diffing when it lists no ObjectAdded event or is a Canon EOS (which
+// lists PTP events but reports changes through its own GetEvent 0x9116:
+// libgphoto2's ptp_check_event, "EOS has no normal PTP events"), and
+// always whatever arrives on events (the session's event connection). A
+// Sony in Send to Computer takes no pictures: it is not watched.
 func WatchFor(d *mtp.Device, events <-chan mtp.Event) WatchConfig {
 	info := d.Info()
 	if info == nil || d.Vendor() == mtp.VendorSony {
@@ -61,7 +63,8 @@ func WatchFor(d *mtp.Device, events <-chan mtp.Event) WatchConfig {
 	switch {
 	case info.Supports(mtp.OpNikonGetEvent):
 		cfg.Poll = d.NikonGetEvent
-	case !slices.Contains(info.EventsSupported, mtp.EventObjectAdded):
+	case !slices.Contains(info.EventsSupported, mtp.EventObjectAdded),
+		d.Vendor() == mtp.VendorCanon && info.Supports(mtp.OpCanonEOSGetEvent):
 		cfg.Diff = true
 	}
 	return cfg

@@ -252,7 +252,11 @@ func TestWatchFor(t *testing.T) {
 		"nikon": {&mtp.DeviceInfo{VendorExtensionID: 0xA, Manufacturer: "Nikon Corporation",
 			OperationsSupported: []mtp.OpCode{mtp.OpNikonGetEvent}, EventsSupported: []mtp.EventCode{mtp.EventObjectAdded}}, "GetEvent polling"},
 		"silent": {&mtp.DeviceInfo{VendorExtensionID: 0xB, Manufacturer: "Canon Inc."}, "handle-list diffing"},
-		"sony":   {&mtp.DeviceInfo{VendorExtensionID: 0x11, Manufacturer: "Sony Corporation"}, "none"},
+		// The EOS 6D lists ObjectAdded (camsim body eos-6d) and reports
+		// through its GetEvent.
+		"eos": {&mtp.DeviceInfo{VendorExtensionID: 0xB, Manufacturer: "Canon Inc.",
+			OperationsSupported: []mtp.OpCode{mtp.OpCanonEOSGetEvent}, EventsSupported: []mtp.EventCode{mtp.EventObjectAdded}}, "handle-list diffing"},
+		"sony": {&mtp.DeviceInfo{VendorExtensionID: 0x11, Manufacturer: "Sony Corporation"}, "none"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := mtp.NewDevice(infoTransport{tc.info}, nil)
