@@ -195,6 +195,7 @@ type Session struct {
 	// when its context ends). The fields below it are owned by its holder.
 	sem    chan struct{}
 	tid    uint32    // last transaction ID used; the next is tid+1, skipping 0xFFFFFFFF and 0
+	opened bool      // OpenSession was sent: GetDeviceInfo counts like any operation
 	lastOp time.Time // end of the last transaction, for the keep-alive
 	buf    []byte    // bufSize bytes: data phases and small packets
 	hdr    [HeaderSize]byte
@@ -575,7 +576,7 @@ func (s *Session) doLocked(ctx context.Context, req mtp.Request, dataOut io.Read
 		return mtp.Response{}, fmt.Errorf("ptpip: %s: %w", req.Code, context.Cause(ctx))
 	}
 
-	tid := s.nextTIDLocked()
+	tid := s.nextTIDLocked(req.Code)
 	start := time.Now()
 	release := s.cmd.bind(ctx, s.cfg.Timeout)
 	s.cmd.budget(start, s.cfg.MinRate)
@@ -631,10 +632,21 @@ func withCause(cause, err error) error {
 	return fmt.Errorf("%w: %w", cause, err)
 }
 
-// nextTIDLocked returns the next transaction ID. IDs start at 1 and
-// 0xFFFFFFFF is reserved, so the counter wraps from 0xFFFFFFFE to 1.
-// (libgphoto2 sends OpenSession with ID 0; cameras accept 1 as well.)
-func (s *Session) nextTIDLocked() uint32 {
+// nextTIDLocked returns the transaction ID of the next operation, op,
+// numbered as libgphoto2 numbers them: OpenSession has ID 0 (PTP's rule;
+// libgphoto2 ptp.c ptp_opensession sets it) and the operations after it
+// count from 1; GetDeviceInfo before OpenSession has ID 0 too, libgphoto2's
+// first ID. 0xFFFFFFFF is reserved, so the counter wraps from 0xFFFFFFFE
+// to 1.
+func (s *Session) nextTIDLocked(op mtp.OpCode) uint32 {
+	switch {
+	case op == mtp.OpOpenSession:
+		s.opened = true
+		s.tid = 0
+		return 0
+	case op == mtp.OpGetDeviceInfo && !s.opened:
+		return 0
+	}
 	s.tid++
 	if s.tid == 0 || s.tid == 0xFFFFFFFF {
 		s.tid = 1
@@ -644,10 +656,11 @@ func (s *Session) nextTIDLocked() uint32 {
 
 // transaction is one run of the request / data / response exchange.
 type transaction struct {
-	s       *Session
-	tid     uint32
-	in, out int64 // data bytes received and sent
-	sinkErr error // first error writing into dataIn
+	s         *Session
+	tid       uint32
+	in, out   int64 // data bytes received and sent
+	sinkErr   error // first error writing into dataIn
+	tidLogged bool  // a packet with another transaction ID was logged
 }
 
 func (t *transaction) run(req mtp.Request, dataOut io.Reader, dataOutSize int64, dataIn io.Writer) (mtp.Response, error) {
@@ -738,9 +751,7 @@ func (t *transaction) receive(dataIn io.Writer) (mtp.Response, error) {
 			if _, err := io.ReadFull(s.r, s.hdr[:4]); err != nil {
 				return mtp.Response{}, fmt.Errorf("reading %s: %w", h.Type, unexpected(err))
 			}
-			if err := t.check(h.Type, binary.LittleEndian.Uint32(s.hdr[:])); err != nil {
-				return mtp.Response{}, err
-			}
+			t.check(h.Type, binary.LittleEndian.Uint32(s.hdr[:]))
 			n := int64(h.Length - DataHeaderSize)
 			if total != UnknownLength && uint64(t.in+n) > total {
 				return mtp.Response{}, fmt.Errorf("%w: %d data bytes received, Start Data announced %d", ErrProtocol, t.in+n, total)
@@ -772,17 +783,13 @@ func (t *transaction) receive(dataIn io.Writer) (mtp.Response, error) {
 			if started {
 				return mtp.Response{}, fmt.Errorf("%w: second Start Data", ErrProtocol)
 			}
-			if err := t.check(p.Type(), p.TransactionID); err != nil {
-				return mtp.Response{}, err
-			}
+			t.check(p.Type(), p.TransactionID)
 			started, total = true, p.TotalLength
 		case *OperationResponse:
 			if started && !ended {
 				return mtp.Response{}, fmt.Errorf("%w: Operation Response before End Data", ErrProtocol)
 			}
-			if err := t.check(p.Type(), p.TransactionID); err != nil {
-				return mtp.Response{}, err
-			}
+			t.check(p.Type(), p.TransactionID)
 			return mtp.Response{Code: mtp.ResponseCode(p.Code), TransactionID: p.TransactionID, Params: p.Params}, nil
 		case *ProbeRequest:
 			// Probes may come on either connection; answer so the
@@ -799,12 +806,17 @@ func (t *transaction) receive(dataIn io.Writer) (mtp.Response, error) {
 	}
 }
 
-// check verifies the transaction ID of a packet of the transaction.
-func (t *transaction) check(typ PacketType, tid uint32) error {
-	if tid != t.tid {
-		return fmt.Errorf("%w: %s for transaction %d, want %d", ErrProtocol, typ, tid, t.tid)
+// check looks at the transaction ID of a packet of the transaction. One
+// that differs is accepted, logged at debug once per transaction: exactly
+// one transaction is in flight (the session runs one at a time and breaks
+// on any failure, so no earlier answer can arrive late), and some
+// responders answer with ID 0 (issue 15; gphoto2 carries on). The order of
+// the packets is still checked.
+func (t *transaction) check(typ PacketType, tid uint32) {
+	if tid != t.tid && !t.tidLogged {
+		t.tidLogged = true
+		t.s.log.Debug("camera answered with another transaction ID; accepted", "packet", typ, "tid", tid, "want", t.tid)
 	}
-	return nil
 }
 
 // copy streams n data bytes into dst (discarding them when dst is nil)

@@ -377,11 +377,11 @@ func TestDialHandshake(t *testing.T) {
 		t.Errorf("Init Event Request connection number %d, want 42", ereq.ConnectionNumber)
 	}
 	resp, err := s.Do(testContext(t), mtp.Request{Code: mtp.OpOpenSession, Params: []uint32{1}}, nil, 0, nil)
-	if err != nil || resp.Code != mtp.RespOK || resp.TransactionID != 1 {
+	if err != nil || resp.Code != mtp.RespOK || resp.TransactionID != 0 {
 		t.Fatalf("OpenSession = %+v, %v", resp, err)
 	}
 	op := cam.nextOp(t)
-	if op.req.TransactionID != 1 || op.req.DataPhase != DataPhaseNoneOrIn || op.req.Code != 0x1002 || len(op.req.Params) != 1 {
+	if op.req.TransactionID != 0 || op.req.DataPhase != DataPhaseNoneOrIn || op.req.Code != 0x1002 || len(op.req.Params) != 1 {
 		t.Errorf("camera got %+v", op.req)
 	}
 }
@@ -653,16 +653,6 @@ func TestDataInProtocolErrors(t *testing.T) {
 	}{
 		"fewer bytes than announced": {sendPieces(10, &EndData{Payload: []byte("short")}), ErrProtocol},
 		"more bytes than announced":  {sendPieces(3, &Data{Payload: []byte("ab")}, &EndData{Payload: []byte("cd")}), ErrProtocol},
-		"wrong tid in response": {func(w net.Conn, op received) {
-			send(w, resp(op.req.TransactionID+1))
-		}, ErrProtocol},
-		"wrong tid in Start Data": {func(w net.Conn, op received) {
-			send(w, &StartData{TransactionID: 99, TotalLength: 0}, &EndData{TransactionID: 99}, resp(op.req.TransactionID))
-		}, ErrProtocol},
-		"wrong tid in Data": {func(w net.Conn, op received) {
-			tid := op.req.TransactionID
-			send(w, &StartData{TransactionID: tid, TotalLength: 1}, &EndData{TransactionID: tid + 1, Payload: []byte("x")}, resp(tid))
-		}, ErrProtocol},
 		"Data before Start Data": {func(w net.Conn, op received) {
 			send(w, &Data{TransactionID: op.req.TransactionID}, resp(op.req.TransactionID))
 		}, ErrProtocol},
@@ -707,6 +697,81 @@ func TestDataInProtocolErrors(t *testing.T) {
 			}
 			assertBroken(t, s, err)
 		})
+	}
+}
+
+// A data or response packet with another transaction ID is accepted while
+// the one transaction in flight runs (a responder answering with ID 0,
+// issue 15), logged at debug; the session stays usable.
+func TestLiberalTransactionID(t *testing.T) {
+	resp := func(tid uint32) Packet { return &OperationResponse{Code: uint16(mtp.RespOK), TransactionID: tid} }
+	tests := map[string]func(w net.Conn, op received){
+		"response": func(w net.Conn, op received) {
+			tid := op.req.TransactionID
+			send(w, &StartData{TransactionID: tid, TotalLength: 1}, &EndData{TransactionID: tid, Payload: []byte("x")}, resp(tid+1))
+		},
+		"Start Data": func(w net.Conn, op received) {
+			send(w, &StartData{TransactionID: 99, TotalLength: 1}, &EndData{TransactionID: op.req.TransactionID, Payload: []byte("x")}, resp(op.req.TransactionID))
+		},
+		"Data": func(w net.Conn, op received) {
+			tid := op.req.TransactionID
+			send(w, &StartData{TransactionID: tid, TotalLength: 1}, &EndData{TransactionID: tid + 1, Payload: []byte("x")}, resp(tid))
+		},
+		"all zero": func(w net.Conn, op received) {
+			send(w, &StartData{TotalLength: 1}, &Data{}, &EndData{Payload: []byte("x")}, resp(0))
+		},
+	}
+	for name, handle := range tests {
+		t.Run(name, func(t *testing.T) {
+			cam := newFakeCamera(t, func(c *fakeCamera) { c.handle = handle })
+			h := &recordHandler{}
+			cfg := testConfig()
+			cfg.Logger = slog.New(h)
+			s := dial(t, cam, cfg)
+			for range 2 {
+				var got bytes.Buffer
+				resp, err := s.Do(testContext(t), mtp.Request{Code: mtp.OpGetObject}, nil, 0, &got)
+				if err != nil || resp.Code != mtp.RespOK || got.String() != "x" {
+					t.Fatalf("Do: %+v %q, %v", resp, got.String(), err)
+				}
+			}
+			if s.Err() != nil {
+				t.Fatalf("session broken: %v", s.Err())
+			}
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			n := 0
+			for _, r := range h.records {
+				if r.Level == slog.LevelDebug && strings.Contains(r.Message, "another transaction ID") {
+					n++
+				}
+			}
+			if n != 2 {
+				t.Errorf("%d debug lines about the transaction ID, want one per transaction", n)
+			}
+		})
+	}
+}
+
+// The transaction IDs are libgphoto2's: GetDeviceInfo before OpenSession
+// and OpenSession itself 0, then 1, 2, ...; an OpenSession again (a retry)
+// starts over.
+func TestTransactionIDs(t *testing.T) {
+	cam := newFakeCamera(t)
+	s := dial(t, cam, testConfig())
+	for _, step := range []struct {
+		op   mtp.OpCode
+		want uint32
+	}{
+		{mtp.OpGetDeviceInfo, 0}, {mtp.OpOpenSession, 0}, {mtp.OpGetStorageIDs, 1}, {mtp.OpGetDeviceInfo, 2},
+		{mtp.OpOpenSession, 0}, {mtp.OpGetStorageIDs, 1},
+	} {
+		if _, err := s.Do(testContext(t), mtp.Request{Code: step.op, Params: []uint32{1}}, nil, 0, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if got := cam.nextOp(t).req.TransactionID; got != step.want {
+			t.Errorf("%v: transaction ID %d, want %d", step.op, got, step.want)
+		}
 	}
 }
 
@@ -769,7 +834,7 @@ func TestBadRequests(t *testing.T) {
 	if err := s.Err(); err != nil {
 		t.Fatalf("session broken by refused requests: %v", err)
 	}
-	if resp, err := s.Do(testContext(t), mtp.Request{Code: 0x1001}, nil, 0, nil); err != nil || resp.TransactionID != 1 {
+	if resp, err := s.Do(testContext(t), mtp.Request{Code: 0x1004}, nil, 0, nil); err != nil || resp.TransactionID != 1 {
 		t.Errorf("Do: %+v, %v (the refused requests must not use transaction IDs)", resp, err)
 	}
 }
@@ -1036,11 +1101,12 @@ func TestKeepAlive(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("keep-alive after %v", d)
 	}
-	if op.req.Code != uint16(mtp.OpGetDeviceInfo) || op.req.TransactionID != 1 {
-		t.Errorf("keep-alive sent %+v, want GetDeviceInfo tid 1", op.req)
+	// Before OpenSession, GetDeviceInfo has ID 0 (TestTransactionIDs).
+	if op.req.Code != uint16(mtp.OpGetDeviceInfo) || op.req.TransactionID != 0 {
+		t.Errorf("keep-alive sent %+v, want GetDeviceInfo tid 0", op.req)
 	}
 	// A user operation uses the next ID and postpones the keep-alive.
-	if resp, err := s.Do(testContext(t), mtp.Request{Code: mtp.OpGetStorageIDs}, nil, 0, nil); err != nil || resp.TransactionID < 2 {
+	if resp, err := s.Do(testContext(t), mtp.Request{Code: mtp.OpGetStorageIDs}, nil, 0, nil); err != nil || resp.TransactionID < 1 {
 		t.Fatalf("Do: %+v, %v", resp, err)
 	}
 	for op.req.Code != uint16(mtp.OpGetStorageIDs) {
@@ -1341,7 +1407,7 @@ func TestDebugLog(t *testing.T) {
 		}
 		attrs := map[string]string{}
 		r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
-		if attrs["op"] != "GetDeviceInfo" || attrs["tid"] != "1" || attrs["bytes"] != "7" || attrs["dur"] == "" {
+		if attrs["op"] != "GetDeviceInfo" || attrs["tid"] != "0" || attrs["bytes"] != "7" || attrs["dur"] == "" {
 			t.Errorf("op log attributes %v", attrs)
 		}
 		return
