@@ -59,7 +59,7 @@ func TestConnectSonyIdentityOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Vendor != mtp.VendorSony || s.Info.Model != "ILCE-7S" {
+	if s.Vendor != mtp.VendorSony || s.Info.Model != "ILCE-7M3" {
 		t.Errorf("session vendor %v model %q", s.Vendor, s.Info.Model)
 	}
 	if st, _ := cam.SonyState(); st != camsim.SonySending {

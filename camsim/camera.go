@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,7 +53,10 @@ type Camera struct {
 	sony    *sonyCamera        // Send to Computer (sony.go); nil for other makes
 	ssdp    *announcer         // SSDP announcements (ssdp.go); nil without
 	opCount map[mtp.OpCode]int // operations answered, by code
-	inits   int                // Init Command Requests received
+	// unsimulated: operations the body lists that were asked for and
+	// answered OperationNotSupported (logged once each).
+	unsimulated map[mtp.OpCode]bool
+	inits       int // Init Command Requests received
 
 	done chan struct{} // closed by Close
 	wg   sync.WaitGroup
@@ -66,14 +70,15 @@ func New(cfg Config) (*Camera, error) {
 	}
 	c := &Camera{
 		s: s, p: s.p, log: s.Logger,
-		ops:       map[mtp.OpCode]opFunc{},
-		link:      &link{rate: s.Rate, latency: s.Latency},
-		listeners: map[net.Listener]struct{}{},
-		conns:     map[net.Conn]struct{}{},
-		sessions:  map[uint32]*session{},
-		opCount:   map[mtp.OpCode]int{},
-		nextConn:  1,
-		done:      make(chan struct{}),
+		ops:         map[mtp.OpCode]opFunc{},
+		link:        &link{rate: s.Rate, latency: s.Latency},
+		listeners:   map[net.Listener]struct{}{},
+		conns:       map[net.Conn]struct{}{},
+		sessions:    map[uint32]*session{},
+		opCount:     map[mtp.OpCode]int{},
+		unsimulated: map[mtp.OpCode]bool{},
+		nextConn:    1,
+		done:        make(chan struct{}),
 	}
 	for _, op := range s.p.Ops {
 		c.ops[op] = allOps[op]
@@ -269,6 +274,18 @@ func (c *Camera) OpCounts() map[mtp.OpCode]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return maps.Clone(c.opCount)
+}
+
+// notSimulated notes that op, which the camera does not implement, was
+// asked for; the first time, a body that lists it says so in the log.
+func (c *Camera) notSimulated(op mtp.OpCode) {
+	c.mu.Lock()
+	first := !c.unsimulated[op]
+	c.unsimulated[op] = true
+	c.mu.Unlock()
+	if first && c.p.Body != nil && slices.Contains(c.p.Body.Ops, op) {
+		c.log.Info("operation listed in the body's DeviceInfo but not simulated: OperationNotSupported", "op", op, "body", c.p.Body.Name)
+	}
 }
 
 // Connections is the number of open command connections.

@@ -75,6 +75,13 @@ type Config struct {
 	// (default DefaultHostileAlike).
 	HostileAlike int
 
+	// Quirks (quirks.go) are foreign responders' answers to tolerate; all
+	// off by default.
+	Quirks Quirks
+	// StrictSending makes a Sony refuse storage and object operations
+	// until "Sending..." (sony.go); by default it accepts them.
+	StrictSending bool
+
 	// Logger receives the simulator's logs (nil: discarded). At Debug
 	// level every operation is logged.
 	Logger *slog.Logger
@@ -93,8 +100,12 @@ type Config struct {
 // Personality holds everything a camera make does differently. Each field
 // is a quirk switch; Generic(), Nikon() and Canon() set them per make.
 type Personality struct {
-	// Name identifies the personality in logs and on the command line.
+	// Name identifies the personality in logs and on the command line:
+	// a body's name, or its make's.
 	Name string
+	// Make is the camera make whose quirks these are: generic, nikon,
+	// canon or sony.
+	Make string
 
 	// Defaults for Config's identity fields.
 	Manufacturer, Model, Serial, DeviceVersion string
@@ -178,6 +189,12 @@ type Personality struct {
 	// Events is how the camera tells a host of added and removed
 	// objects.
 	Events EventDelivery
+
+	// Body is the real model whose published DeviceInfo the camera
+	// reports (bodies.go): its operations, events, device properties and
+	// formats; Ops are then the ones among them the simulator
+	// implements. Nil: DeviceInfo lists Ops and the card's formats.
+	Body *Body
 }
 
 // EventDelivery is how a camera reports changes to its cards.
@@ -223,6 +240,7 @@ var standardOps = []mtp.OpCode{
 func Generic() *Personality {
 	return &Personality{
 		Name:                   "generic",
+		Make:                   "generic",
 		Manufacturer:           "airnef-mount",
 		Model:                  "CamSim",
 		Serial:                 "000000000001",
@@ -248,7 +266,25 @@ func Generic() *Personality {
 	}
 }
 
-// Nikon is a Nikon DSLR on WiFi (D7200 with its built-in WiFi or a WU-1a):
+// Nikon is the default Nikon body, the D7200 (bodies.go).
+func Nikon() *Personality { return defaultBody("nikon") }
+
+// Canon is the default Canon body, the EOS 6D (bodies.go).
+func Canon() *Personality { return defaultBody("canon") }
+
+// Sony is the default Sony body, the ILCE-7M3 (bodies.go).
+func Sony() *Personality { return defaultBody("sony") }
+
+// defaultBody is the personality of make's default body.
+func defaultBody(make string) *Personality {
+	b, err := BodyNamed(defaultBodies[make])
+	if err != nil {
+		panic(err)
+	}
+	return b.Personality()
+}
+
+// nikonMake is a Nikon DSLR on WiFi (D7200 with its built-in WiFi or a WU-1a):
 // Nikon's vendor extension ID, plain PTP plus Nikon's 64-bit operations
 // GetObjectSize (0x9421) and GetPartialObjectEx (0x9431), no MTP property
 // operations; data phases as Start Data and one End Data; NEF files as
@@ -257,9 +293,10 @@ func Generic() *Personality {
 // and the quirks Airnef and libgphoto2 users met: halved seconds, the
 // probe it needs, the hang after a quick close, GeneralError right after a
 // shot, and handles that encode where an object is.
-func Nikon() *Personality {
+func nikonMake() *Personality {
 	return &Personality{
 		Name:                   "nikon",
+		Make:                   "nikon",
 		Manufacturer:           "Nikon Corporation",
 		Model:                  "D7200",
 		Serial:                 "3012345",
@@ -286,16 +323,17 @@ func Nikon() *Personality {
 	}
 }
 
-// Canon is a Canon EOS body on WiFi (6D): Canon's vendor extension ID,
+// canonMake is a Canon EOS body on WiFi (6D): Canon's vendor extension ID,
 // plain PTP plus the EOS 64-bit operations GetObjectInfo64 (0x9170),
 // GetPartialObject64 (0x9172) and GetPartialObjectEx64 (0x9174); data
 // phases split in several 16 KiB Data packets; dates with a ".0" tail;
 // CR2 files as Canon's format 0xB103. The authorisation prompt
 // (Config.AuthDelay) and the refused probe (Config.ProbeRefuse) are set
 // per camera.
-func Canon() *Personality {
+func canonMake() *Personality {
 	return &Personality{
 		Name:                   "canon",
+		Make:                   "canon",
 		Manufacturer:           "Canon Inc.",
 		Model:                  "Canon EOS 6D",
 		Serial:                 "012345678901",
@@ -317,18 +355,14 @@ func Canon() *Personality {
 	}
 }
 
-// PersonalityNamed returns the personality called name (generic, nikon,
-// canon).
+// PersonalityNamed returns the personality called name: generic, or a
+// make (nikon, canon, sony), which stands for its default body.
 func PersonalityNamed(name string) (*Personality, error) {
 	switch name {
 	case "generic", "":
 		return Generic(), nil
-	case "nikon":
-		return Nikon(), nil
-	case "canon":
-		return Canon(), nil
-	case "sony":
-		return Sony(), nil
+	case "nikon", "canon", "sony":
+		return defaultBody(name), nil
 	}
 	return nil, fmt.Errorf("camsim: unknown personality %q (generic, nikon, canon, sony)", name)
 }

@@ -13,7 +13,9 @@
 //
 // What a camera make does differently is a Personality: identity strings,
 // vendor extension, how data phases are split, which operations exist, and
-// each quirk as a switch: Generic (MTP), Nikon and Canon. The link model
+// each quirk as a switch. The Nikon, Canon and Sony personalities are real
+// bodies (bodies.go): the DeviceInfo their published dumps list, with their
+// make's quirks; Generic is a plain MTP camera. The link model
 // (rate, latency, stalls) acts in the single function through which every
 // byte is written (wire.writeLocked); a control socket (control.go) lets
 // scripts add and delete files, stall, drop and refuse connections.

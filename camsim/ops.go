@@ -42,6 +42,10 @@ func init() {
 		mtp.OpNikonGetEvent:           (*session).nikonGetEvent,
 		mtp.OpNikonGetLargeThumb:      (*session).nikonGetLargeThumb,
 
+		mtp.OpCanonEOSGetObjectInfoEx:      (*session).canonGetObjectInfoEx,
+		mtp.OpCanonEOSSetRemoteMode:        (*session).canonSetMode,
+		mtp.OpCanonEOSSetEventMode:         (*session).canonSetMode,
+		mtp.OpCanonEOSGetEvent:             (*session).canonGetEvent,
 		mtp.OpCanonEOSGetObjectInfo64:      (*session).canonGetObjectInfo64,
 		mtp.OpCanonEOSGetPartialObject64:   (*session).canonGetPartialObject64,
 		mtp.OpCanonEOSGetPartialObjectEx64: (*session).canonGetPartialObjectEx64,
@@ -51,10 +55,13 @@ func init() {
 // events lists the events the camera sends.
 var events = []mtp.EventCode{mtp.EventObjectAdded, mtp.EventObjectRemoved, mtp.EventObjectInfoChanged}
 
-// events lists the events the camera reports: none for a camera that
-// reports nothing.
+// events lists the events the camera reports in DeviceInfo: its body's,
+// else none for a camera that reports nothing.
 func (c *Camera) events() []mtp.EventCode {
-	if c.p.Events == EventsNone {
+	switch {
+	case c.p.Body != nil:
+		return c.p.Body.Events
+	case c.p.Events == EventsNone:
 		return nil
 	}
 	return events
@@ -79,8 +86,10 @@ func (c *Camera) imageFormats() []mtp.ObjectFormat {
 	return slices.Sorted(maps.Keys(set))
 }
 
+// deviceInfo is the GetDeviceInfo dataset: a body's published lists, or
+// what a personality without a body implements.
 func (c *Camera) deviceInfo() *mtp.DeviceInfo {
-	return &mtp.DeviceInfo{
+	di := &mtp.DeviceInfo{
 		StandardVersion:        100,
 		VendorExtensionID:      c.p.VendorExtensionID,
 		VendorExtensionVersion: c.p.VendorExtensionVersion,
@@ -93,6 +102,13 @@ func (c *Camera) deviceInfo() *mtp.DeviceInfo {
 		DeviceVersion:          c.s.DeviceVersion,
 		SerialNumber:           c.s.Serial,
 	}
+	if b := c.p.Body; b != nil {
+		di.OperationsSupported = b.Ops
+		di.DevicePropertiesSupported = b.Props
+		di.CaptureFormats = b.CaptureFormats
+		di.ImageFormats = b.PlaybackFormats
+	}
+	return di
 }
 
 // encode answers OK with an encoded dataset as data.
@@ -249,7 +265,7 @@ func (s *session) objectInfo(h uint32) (*mtp.ObjectInfo, mtp.ResponseCode) {
 		return nil, mtp.RespGeneralError
 	}
 	oi := &mtp.ObjectInfo{
-		StorageID:        cd.storage,
+		StorageID:        s.reportedStorage(cd),
 		ObjectFormat:     o.format,
 		CompressedSize:   size32(o.size),
 		ParentObject:     o.parent,

@@ -32,9 +32,11 @@ func vendorCard(t *testing.T, raw string) (dir string, shot time.Time) {
 	return dir, shot
 }
 
+// TestNikon checks the Nikon make's mechanics, with every Nikon operation
+// the simulator implements listed (nikonMake): bodies list fewer.
 func TestNikon(t *testing.T) {
 	dir, _ := vendorCard(t, ".NEF")
-	cam, addr := startCamera(t, Config{Dir: dir, Personality: Nikon(), Location: time.UTC, PollInterval: -1})
+	cam, addr := startCamera(t, Config{Dir: dir, Personality: nikonMake(), Location: time.UTC, PollInterval: -1})
 	cl := dial(t, addr)
 	cl.probe()
 	cl.open()
@@ -154,7 +156,7 @@ func TestCanon(t *testing.T) {
 	}
 	f.WriteAt([]byte("past4G"), 4<<30+8)
 	f.Close()
-	_, addr := startCamera(t, Config{Dir: dir, Personality: Canon(), Location: time.UTC, PollInterval: -1})
+	_, addr := startCamera(t, Config{Dir: dir, Personality: canonMake(), Location: time.UTC, PollInterval: -1})
 	cl := dial(t, addr)
 	cl.open()
 	names := cl.byName()

@@ -46,6 +46,9 @@ func (s *session) propValue(o *object, p objectProp) mtp.PropListEntry {
 	switch p.code {
 	case mtp.PropStorageID:
 		e.Value = uint64(o.storage)
+		if s.cam.s.Quirks.StorageMismatch {
+			e.Value++
+		}
 	case mtp.PropObjectFormat:
 		e.Value = uint64(o.format)
 	case mtp.PropProtectionStatus:
@@ -170,9 +173,14 @@ func (s *session) getObjectPropList(t *txn) reply {
 		objs = s.below(h, depth)
 	}
 	var list []mtp.PropListEntry
+	kept := 0
 	for _, o := range objs {
 		if format != 0 && uint32(o.format) != format {
 			continue
+		}
+		kept++
+		if s.cam.s.Quirks.PropListDrops && kept%2 == 0 {
+			continue // quirks.go
 		}
 		for _, p := range props {
 			list = append(list, s.propValue(&o, p))

@@ -212,14 +212,14 @@ func (s *session) operation(req *ptpip.OperationRequest) error {
 	var n int64
 	if r.data != nil {
 		n = r.data.Size()
-		if err := s.sendData(t.tid, r.data); err != nil {
+		if err := s.sendData(s.answerTID(t.tid), r.data); err != nil {
 			return fmt.Errorf("data in of %s: %w", t.op, err)
 		}
 	}
 	if err := s.cam.link.settle(s.cmd.done); err != nil {
 		return err
 	}
-	err := s.cmd.send(&ptpip.OperationResponse{Code: uint16(r.code), TransactionID: t.tid, Params: r.params})
+	err := s.cmd.send(&ptpip.OperationResponse{Code: uint16(r.code), TransactionID: s.answerTID(t.tid), Params: r.params})
 	// Logged after the response has left: the log costs the host no time
 	// the link model does not charge.
 	s.log.Debug("ptp op", "op", t.op, "tid", t.tid, "params", t.params, "resp", r.code.String(), "rparams", r.params, "data", n, "dur", time.Since(start))
@@ -234,6 +234,7 @@ func (s *session) dispatch(t *txn) reply {
 	f, ok := s.cam.ops[t.op]
 	switch {
 	case !ok:
+		s.cam.notSimulated(t.op)
 		return fail(mtp.RespOperationNotSupported)
 	case s.sessionID.Load() == 0 && t.op != mtp.OpGetDeviceInfo && t.op != mtp.OpOpenSession:
 		return fail(mtp.RespSessionNotOpen)

@@ -31,9 +31,15 @@ import (
 //   - 0x9280 (a command in its data phase) must be followed by 0x9281
 //     (an ~8 KiB reply), or every other operation gets DeviceBusy;
 //   - state connecting -> sending (command 2, "Sending...") -> asleep
-//     (command 5, which ends the session); without "Sending..." it
-//     refuses object operations and gives up after about two minutes
-//     (Config.SonyGiveUp);
+//     (command 5, which ends the session); without "Sending..." it gives
+//     up after about two minutes (Config.SonyGiveUp);
+//   - before "Sending..." it answers DeviceInfo, storage and object
+//     operations: Airnef 1.1 sends OpenSession, GetStorageIDs and
+//     GetStorageInfo before 0x9280/0x9281 and works with real Sony
+//     cameras (notes §9). Some models refuse filesystem requests until
+//     then ("Connecting..." forever without the sequence: libgphoto2's
+//     issue on the RX100M6, notes §4); Config.StrictSending is that
+//     variant;
 //   - GetNumObjects and GetObjectHandles need all three parameters
 //     (InvalidObjectFormatCode otherwise);
 //   - dated folders without dates, ARW as 0xB101, no realtime shots: new
@@ -64,14 +70,15 @@ const formatSonyARW mtp.ObjectFormat = 0xB101
 // sonyReplySize is the size of the 0x9281 reply (meaning unknown).
 const sonyReplySize = 8192
 
-// Sony is a Sony Alpha in "Send to Computer" (ILCE-7S): the MTP
+// sonyMake is a Sony Alpha in "Send to Computer" (ILCE-7S): the MTP
 // vendor extension, the MTP object property operations, Sony's 0x9280/
 // 0x9281, one Data packet per data phase as PlayMemories sees it, ARW as
 // 0xB101, dated folders YYYY-MM-DD without dates, and the rules of Send to
 // Computer (see SendToComputer).
-func Sony() *Personality {
+func sonyMake() *Personality {
 	return &Personality{
 		Name:                   "sony",
+		Make:                   "sony",
 		Manufacturer:           "Sony Corporation",
 		Model:                  "ILCE-7S",
 		Serial:                 "3101234",
@@ -282,7 +289,8 @@ type sonySession struct {
 	hangUp  bool                // the camera ends the connection after this response
 }
 
-// objectOps are the operations a Sony refuses before "Sending...".
+// objectOps are the operations a Sony with StrictSending refuses before
+// "Sending...".
 var objectOps = map[mtp.OpCode]bool{
 	mtp.OpGetStorageIDs: true, mtp.OpGetStorageInfo: true, mtp.OpGetNumObjects: true,
 	mtp.OpGetObjectHandles: true, mtp.OpGetObjectInfo: true, mtp.OpGetObject: true,
@@ -309,7 +317,7 @@ func (s *session) sonyCheck(t *txn) (r reply, stop bool) {
 	sc.mu.Lock()
 	state := sc.state
 	sc.mu.Unlock()
-	if objectOps[t.op] && state != SonySending {
+	if s.cam.s.StrictSending && objectOps[t.op] && state != SonySending {
 		s.log.Warn("sony: object operation before \"Sending...\": refused", "op", t.op, "state", state)
 		return fail(mtp.RespAccessDenied), true
 	}

@@ -97,7 +97,7 @@ func (c *Camera) StartSSDP(cfg SSDPConfig) error {
 		wakeCh: make(chan struct{}, 1), done: make(chan struct{})}
 	sum := sha256.Sum256([]byte(c.s.Manufacturer + "\x00" + c.s.Model + "\x00" + c.s.Serial))
 	var path string
-	switch c.p.Name {
+	switch c.p.Make {
 	case "sony":
 		a.uuid = "uuid:00000000-0001-0010-8000-" + hex.EncodeToString(sum[:6])
 		a.types = []string{"upnp:rootdevice", "urn:microsoft-com:device:mtp:1", "urn:microsoft-com:service:MtpNullService:1"}
@@ -109,7 +109,7 @@ func (c *Camera) StartSSDP(cfg SSDPConfig) error {
 			"urn:schemas-canon-com:service:ICPO-SmartPhoneEOSSystemService:1"}
 		a.server, path = canonServer, "/upnp/CameraDevDesc.xml"
 	default:
-		return fmt.Errorf("camsim: a %s camera does not announce itself by SSDP (sony and canon do)", c.p.Name)
+		return fmt.Errorf("camsim: a %s camera does not announce itself by SSDP (sony and canon do)", c.p.Make)
 	}
 	a.desc = a.description()
 
@@ -222,7 +222,7 @@ func (c *Camera) NotifiesSent() int {
 func (a *announcer) description() []byte {
 	c := a.c
 	serviceType, serviceID, deviceType := "urn:microsoft-com:service:MtpNullService:1", "urn:microsoft-com:serviceId:MtpNullService", "urn:microsoft-com:device:mtp:1"
-	if c.p.Name == "canon" {
+	if c.p.Make == "canon" {
 		serviceType, serviceID, deviceType = "urn:schemas-canon-com:service:ICPO-SmartPhoneEOSSystemService:1",
 			"urn:schemas-canon-com:serviceId:ICPO-SmartPhoneEOSSystemService", "urn:schemas-canon-com:device:ICPO-CameraControlAPIService:1"
 	}

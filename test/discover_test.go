@@ -247,14 +247,14 @@ func TestDiscoverSimulator(t *testing.T) {
 	}
 
 	stdout, stderr, code := discRun(t, 20*time.Second, "discover", "--listen-time", "1500ms")
-	want := "127.0.0.1:15740\tSony Corporation\tILCE-7S\t" + ssdp.ServiceSony + "\n"
+	want := "127.0.0.1:15740\tSony Corporation\tILCE-7M3\t" + ssdp.ServiceSony + "\n"
 	if code != 0 || stdout != want {
 		t.Errorf("discover: exit status %d, stdout %q, want %q\n%s", code, stdout, want, stderr)
 	}
 
 	mnt := mountDir(t)
 	r := mountStart(t, "", mnt, "--listen-time", "1500ms", "--guid", "00112233445566778899000000000000")
-	if !strings.Contains(r.line, "Sony Corporation ILCE-7S") {
+	if !strings.Contains(r.line, "Sony Corporation ILCE-7M3") {
 		t.Errorf("mounted %q", r.line)
 	}
 	if _, err := os.Stat(filepath.Join(mountStorage(t, mnt), "DCIM")); err != nil {

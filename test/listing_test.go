@@ -25,6 +25,7 @@ import (
 // simulator.
 var listingOps = []mtp.OpCode{
 	mtp.OpGetObjectHandles, mtp.OpGetObjectInfo, mtp.OpGetObjectPropList, mtp.OpGetObjectPropValue,
+	mtp.OpCanonEOSGetObjectInfoEx,
 }
 
 // listingCount is how many times the camera received each listing
@@ -189,41 +190,64 @@ func TestListingPropListAndCache(t *testing.T) {
 	}
 }
 
-// A canon card (no GetObjectPropList): listed one GetObjectInfo per
-// object cold, from the cache on a remount, the same both times.
+// canonWithout is the EOS 80D (GetObjectInfoEx, no GetObjectPropList) with
+// GetObjectInfoEx switched off: a camera listed one GetObjectInfo per
+// object.
+func canonWithout() *camsim.Personality {
+	b, err := camsim.BodyNamed("eos-80d")
+	if err != nil {
+		panic(err)
+	}
+	return b.Without(mtp.OpCanonEOSGetObjectInfoEx).Personality()
+}
+
+// A canon card: listed cold with one GetObjectInfoEx per directory (the EOS
+// 6D) or one GetObjectInfo per object (without it), from the cache on a
+// remount, the same both times.
 func TestListingCacheCanon(t *testing.T) {
 	mountRequireFUSE(t)
 	mountBuild(t)
-	cam, port := simStart(t, camsim.Config{
-		Personality: camsim.Canon(),
-		Generate:    &camsim.CardSpec{Photos: 24, Seed: 5, Folders: 3, Size: 300 << 10},
-	})
-	files := 0
-	for _, f := range cam.Files() {
-		if !f.Dir {
-			files++
-		}
-	}
-	read := listingFiles(cam, 3)
-	cacheHome := t.TempDir()
-	cold, ops := listingMount(t, cam, port, cacheHome, read)
-	t.Logf("cold: %v", ops)
-	if ops[mtp.OpGetObjectPropList] != 0 {
-		t.Errorf("a canon was asked GetObjectPropList: %v", ops)
-	}
-	if ops[mtp.OpGetObjectInfo] < files {
-		t.Errorf("cold canon listing: %d GetObjectInfo for %d files", ops[mtp.OpGetObjectInfo], files)
-	}
-	cached, ops := listingMount(t, cam, port, cacheHome, read)
-	t.Logf("cached: %v", ops)
-	if ops[mtp.OpGetObjectInfo] != 0 {
-		t.Errorf("remount of a canon asked GetObjectInfo: %v", ops)
-	}
-	if cached != cold {
-		t.Errorf("listing after a remount differs:\n--- cold\n%s\n--- cached\n%s", cold, cached)
-	}
-	if !bytes.Contains([]byte(cold), []byte(".JPG")) {
-		t.Fatalf("listing shows no pictures:\n%s", cold)
+	for name, p := range map[string]*camsim.Personality{"eos": camsim.Canon(), "per-object": canonWithout()} {
+		t.Run(name, func(t *testing.T) {
+			cam, port := simStart(t, camsim.Config{
+				Personality: p,
+				Generate:    &camsim.CardSpec{Photos: 24, Seed: 5, Folders: 3, Size: 300 << 10},
+			})
+			files, dirs := 0, 0
+			for _, f := range cam.Files() {
+				if f.Dir {
+					dirs++
+				} else {
+					files++
+				}
+			}
+			read := listingFiles(cam, 3)
+			cacheHome := t.TempDir()
+			cold, ops := listingMount(t, cam, port, cacheHome, read)
+			t.Logf("cold: %v", ops)
+			if ops[mtp.OpGetObjectPropList] != 0 {
+				t.Errorf("a canon with GetObjectInfoEx or without GetObjectPropList was asked GetObjectPropList: %v", ops)
+			}
+			if name == "eos" {
+				// The top level, DCIM and the DCF folders.
+				if ops[mtp.OpCanonEOSGetObjectInfoEx] != dirs+1 || ops[mtp.OpGetObjectInfo] != 0 || ops[mtp.OpGetObjectHandles] != dirs+1 {
+					t.Errorf("cold EOS listing: %v, want %d GetObjectInfoEx and GetObjectHandles, no GetObjectInfo", ops, dirs+1)
+				}
+			} else if ops[mtp.OpGetObjectInfo] < files || ops[mtp.OpCanonEOSGetObjectInfoEx] != 0 {
+				t.Errorf("cold canon listing: %d GetObjectInfo for %d files: %v", ops[mtp.OpGetObjectInfo], files, ops)
+			}
+			cached, ops := listingMount(t, cam, port, cacheHome, read)
+			t.Logf("cached: %v", ops)
+			if ops[mtp.OpGetObjectInfo] != 0 || ops[mtp.OpCanonEOSGetObjectInfoEx] != 0 {
+				t.Errorf("remount of a canon described objects again: %v", ops)
+			}
+			if cached != cold {
+				t.Errorf("listing after a remount differs:\n--- cold\n%s\n--- cached\n%s", cold, cached)
+			}
+			if !bytes.Contains([]byte(cold), []byte(".JPG")) {
+				t.Fatalf("listing shows no pictures:\n%s", cold)
+			}
+		})
 	}
 }
 
@@ -252,11 +276,12 @@ func listingWalk(t *testing.T, mnt string) {
 
 // Right after mounting, with nobody looking, the warm listing lists the
 // storage's top level, DCIM and the DCF folders: on a generic camera one
-// GetObjectPropList per folder checked by one GetObjectHandles (the top level with GetObjectHandles and
-// GetObjectInfo of DCIM), so that ls -lR and find then cost no listing
-// operation. On a canon (no GetObjectPropList) it lists the top level and
-// DCIM only, one GetObjectInfo per object: the DCF folders, one request
-// per photo, are listed when opened.
+// GetObjectPropList per folder checked by one GetObjectHandles (the top
+// level with GetObjectHandles and GetObjectInfo of DCIM), on an EOS one
+// GetObjectInfoEx and one GetObjectHandles per directory, so that ls -lR
+// and find then cost no listing operation. On a canon without either it
+// lists the top level and DCIM only, one GetObjectInfo per object: the DCF
+// folders, one request per photo, are listed when opened.
 func TestListingWarm(t *testing.T) {
 	mountRequireFUSE(t)
 	mountBuild(t)
@@ -282,9 +307,31 @@ func TestListingWarm(t *testing.T) {
 			t.Errorf("ls -lR and find after the warm listing listed again: %v", ops)
 		}
 	})
-	t.Run("canon", func(t *testing.T) {
+	t.Run("eos", func(t *testing.T) {
 		cam, port := simStart(t, camsim.Config{
 			Personality: camsim.Canon(),
+			Generate:    &camsim.CardSpec{Photos: 12, Seed: 9, Folders: 3, Size: camsim.MinGeneratedSize},
+		})
+		before := listingSnapshot(cam)
+		r, mnt := listingWarmed(t, cam, port)
+		ops := listingCount(cam, before)
+		t.Logf("warm listing: %v", ops)
+		// The top level, DCIM and 3 DCF folders.
+		if ops[mtp.OpCanonEOSGetObjectInfoEx] != 5 || ops[mtp.OpGetObjectHandles] != 5 || ops[mtp.OpGetObjectInfo] != 0 || ops[mtp.OpGetObjectPropList] != 0 {
+			t.Errorf("warm listing: %v, want 5 GetObjectInfoEx and 5 GetObjectHandles", ops)
+		}
+		if !strings.Contains(r.stderr.String(), "folders=5 skipped=0") {
+			t.Errorf("warm listing line: want folders=5 skipped=0:\n%s", r.stderr.String())
+		}
+		after := listingSnapshot(cam)
+		listingWalk(t, mnt)
+		if ops := listingCount(cam, after); ops[mtp.OpCanonEOSGetObjectInfoEx]+ops[mtp.OpGetObjectHandles]+ops[mtp.OpGetObjectInfo] != 0 {
+			t.Errorf("ls -lR and find after the warm listing listed again: %v", ops)
+		}
+	})
+	t.Run("canon", func(t *testing.T) {
+		cam, port := simStart(t, camsim.Config{
+			Personality: canonWithout(),
 			Generate:    &camsim.CardSpec{Photos: 12, Seed: 9, Folders: 3, Size: camsim.MinGeneratedSize},
 		})
 		photos := 0

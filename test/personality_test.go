@@ -7,6 +7,7 @@ import (
 	"image/jpeg"
 	"net"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,26 +46,68 @@ func persDial(t *testing.T, ctx context.Context, addr string, cfg ptpip.Config) 
 	return s, d, d.OpenSession(ctx, s.ConnectionNumber())
 }
 
-func TestPersonalities(t *testing.T) {
-	tests := map[string]struct {
-		p      *camsim.Personality
-		vendor mtp.Vendor
-		folder string
-		read64 mtp.OpCode // the 64-bit read the client must use
-		size64 mtp.OpCode // how it learns the movie's size
-	}{
-		"generic": {camsim.Generic(), mtp.VendorGeneric, "DCIM/100MSDCF", mtp.OpAndroidGetPartialObject64, mtp.OpGetObjectPropValue},
-		"nikon":   {camsim.Nikon(), mtp.VendorNikon, "DCIM/100NIKON", mtp.OpNikonGetPartialObjectEx, mtp.OpNikonGetObjectSize},
-		"canon":   {camsim.Canon(), mtp.VendorCanon, "DCIM/100CANON", mtp.OpCanonEOSGetPartialObjectEx64, mtp.OpCanonEOSGetObjectInfo64},
+// persCase is what the client must do with one personality: the make it
+// detects, and for a movie over 4 GiB the operations that read and size it
+// (0 when the body lists none: its movie is then small).
+type persCase struct {
+	p      *camsim.Personality
+	vendor mtp.Vendor
+	folder string
+	read64 mtp.OpCode
+	size64 mtp.OpCode
+}
+
+// persCases is the generic camera and every body.
+func persCases() map[string]persCase {
+	vendors := map[string]mtp.Vendor{"generic": mtp.VendorGeneric, "nikon": mtp.VendorNikon, "canon": mtp.VendorCanon, "sony": mtp.VendorSony}
+	nikon64 := func() *camsim.Personality {
+		b, _ := camsim.BodyNamed("d7200")
+		p := b.With(mtp.OpNikonGetObjectSize, mtp.OpNikonGetPartialObjectEx).Personality()
+		p.Name = "d7200+64bit"
+		return p
 	}
-	for name, tc := range tests {
+	ps := []*camsim.Personality{camsim.Generic(), nikon64()}
+	for _, b := range camsim.Bodies() {
+		ps = append(ps, b.Personality())
+	}
+	out := map[string]persCase{}
+	for _, p := range ps {
+		listed := func(op mtp.OpCode) bool { return slices.Contains(p.Ops, op) }
+		c := persCase{p: p, vendor: vendors[p.Make], folder: "DCIM/100" + p.Layout.FolderSuffix}
+		for _, op := range []mtp.OpCode{mtp.OpNikonGetPartialObjectEx, mtp.OpCanonEOSGetPartialObjectEx64, mtp.OpAndroidGetPartialObject64} {
+			if listed(op) && c.read64 == 0 {
+				c.read64 = op
+			}
+		}
+		for _, op := range []mtp.OpCode{mtp.OpGetObjectPropValue, mtp.OpNikonGetObjectSize, mtp.OpCanonEOSGetObjectInfo64} {
+			if listed(op) && c.size64 == 0 {
+				c.size64 = op
+			}
+		}
+		if c.read64 == 0 || c.size64 == 0 {
+			c.read64, c.size64 = 0, 0
+		}
+		out[p.Name] = c
+	}
+	return out
+}
+
+// TestPersonalities: our client enumerates and reads the generic camera and
+// every body, and reads a movie over 4 GiB with the body's own 64-bit
+// operations where it lists them.
+func TestPersonalities(t *testing.T) {
+	for name, tc := range persCases() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
+			movie := int64(persVideo)
+			if tc.read64 == 0 {
+				movie = 3<<20 + 77
+			}
 			cam, port := simStart(t, camsim.Config{
 				Personality: tc.p,
-				Generate:    &camsim.CardSpec{Photos: 4, Seed: 7, Folders: 2, Size: 300<<10 + 17, Video: persVideo},
+				Generate:    &camsim.CardSpec{Photos: 4, Seed: 7, Folders: 2, Size: 300<<10 + 17, Video: movie},
 			})
 			_, d, err := persDial(t, ctx, net.JoinHostPort("127.0.0.1", port), ptpip.Config{})
 			if err != nil {
@@ -124,6 +167,9 @@ func TestPersonalities(t *testing.T) {
 			}
 			if video.Path == "" {
 				t.Fatal("no movie on the card")
+			}
+			if tc.read64 == 0 {
+				return // no 64-bit operations: the movie is under 4 GiB
 			}
 
 			// The movie: 0xFFFFFFFF in ObjectInfo, its size through the

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -290,7 +291,7 @@ func sonyOp(t *testing.T, ctx context.Context, s *ptpip.Session, op mtp.OpCode, 
 }
 
 // TestSonyCameraRules: what the simulated Sony does, seen from a plain
-// client: object operations refused before "Sending...", DeviceBusy after
+// client: storage operations answered before "Sending...", DeviceBusy after
 // a 0x9280 without its 0x9281, 0x200B without the optional parameters,
 // Init Fail for a paired camera, silence for a second Init, give-up.
 func TestSonyCameraRules(t *testing.T) {
@@ -302,8 +303,9 @@ func TestSonyCameraRules(t *testing.T) {
 	if st := sonyState(t, cam); st != camsim.SonyConnecting {
 		t.Errorf("state %s before Sending, want connecting", st)
 	}
-	if c := sonyOp(t, ctx, s, mtp.OpGetStorageIDs); c != mtp.RespAccessDenied {
-		t.Errorf("GetStorageIDs before Sending: %v, want AccessDenied", c)
+	// Airnef 1.1's order (notes §9): storage operations before Sending.
+	if c := sonyOp(t, ctx, s, mtp.OpGetStorageIDs); c != mtp.RespOK {
+		t.Errorf("GetStorageIDs before Sending: %v, want OK", c)
 	}
 	// 0x9280 alone: the camera is busy until its 0x9281.
 	sending, _ := hex.DecodeString(sonySendingHex)
@@ -378,6 +380,49 @@ func TestSonyCameraRules(t *testing.T) {
 	sonyDial(t, ctx, qaddr, sonyZeroGUID) // awake again
 }
 
+// TestSonyAirnefOrder: Airnef 1.1's order with a Sony, OpenSession,
+// GetStorageIDs and GetStorageInfo before the "Sending..." pair, works with
+// real Sony cameras (notes §9) and with the simulated one; the
+// --strict-sending variant refuses the storage operations until
+// "Sending..." as some models do (libgphoto2's RX100M6 issue, notes §4).
+func TestSonyAirnefOrder(t *testing.T) {
+	card, _ := sonyCard(t)
+	sending, _ := hex.DecodeString(sonySendingHex)
+	for _, tc := range []struct {
+		strict bool
+		before mtp.ResponseCode
+	}{{false, mtp.RespOK}, {true, mtp.RespAccessDenied}} {
+		t.Run(fmt.Sprintf("strict=%v", tc.strict), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, addr := sonyStart(t, camsim.Config{Dir: card, StrictSending: tc.strict})
+			s, _ := sonyDial(t, ctx, addr, sonyZeroGUID)
+			if c := sonyOp(t, ctx, s, mtp.OpGetStorageIDs); c != tc.before {
+				t.Errorf("GetStorageIDs before Sending: %v, want %v", c, tc.before)
+			}
+			if c := sonyOp(t, ctx, s, mtp.OpGetStorageInfo, 0x00010001); c != tc.before {
+				t.Errorf("GetStorageInfo before Sending: %v, want %v", c, tc.before)
+			}
+			resp, err := s.Do(ctx, mtp.Request{Code: mtp.OpSonySendCommand, Params: []uint32{4}}, bytes.NewReader(sending), int64(len(sending)), nil)
+			if err != nil || resp.Code != mtp.RespOK {
+				t.Fatalf("0x9280: %v %v", resp.Code, err)
+			}
+			if resp, err = s.Do(ctx, mtp.Request{Code: mtp.OpSonyCommandReply, Params: []uint32{4}}, nil, 0, io.Discard); err != nil || resp.Code != mtp.RespOK {
+				t.Fatalf("0x9281: %v %v", resp.Code, err)
+			}
+			for _, op := range []mtp.OpCode{mtp.OpGetStorageIDs, mtp.OpGetObjectHandles} {
+				params := []uint32{0x00010001}
+				if op == mtp.OpGetObjectHandles {
+					params = []uint32{0xFFFFFFFF, 0, 0}
+				}
+				if c := sonyOp(t, ctx, s, op, params...); c != mtp.RespOK {
+					t.Errorf("%v after Sending: %v", op, c)
+				}
+			}
+		})
+	}
+}
+
 // TestSonyGphoto2: Debian's libgphoto2 against the simulated Sony with a
 // zero-tail GUID in its settings. The test records what it sends: the
 // "Sending..." command over PTP/IP, and (by libgphoto2's history) no
@@ -392,7 +437,7 @@ func TestSonyGphoto2(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := g.run(t, t.TempDir(), "--summary")
-	if !strings.Contains(out, "ILCE-7S") {
+	if !strings.Contains(out, "ILCE-7M3") {
 		t.Errorf("--summary:\n%s", out)
 	}
 	var sent []string

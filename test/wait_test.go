@@ -88,7 +88,7 @@ func TestWaitExecRsync(t *testing.T) {
 	r := mountLaunch(t, "", top, "--wait", "--exec", "sh "+script, "--guid", sonyZeroGUID, "--quiet-period", quiet.String())
 	waitLine(t, r, "waiting for cameras", 20*time.Second)
 	mounted := waitLine(t, r, "mounted ", 30*time.Second)
-	want := filepath.Join(top, "ILCE-7S-3101234")
+	want := filepath.Join(top, "ILCE-7M3-3101234")
 	if !strings.HasSuffix(mounted, " at "+want) {
 		t.Errorf("mounted line %q, want the mount at %s", mounted, want)
 	}

@@ -1,9 +1,10 @@
 // Command camsim runs a simulated PTP/IP camera: the camera of the
 // project's tests and demo. Its memory card is a directory or a generated
-// card; it speaks as a generic MTP camera, a Nikon or a Canon, over a link
-// of chosen rate and latency, and a control socket lets scripts steer it.
+// card; it speaks as a real camera body (--body, --list-bodies) or a generic
+// MTP camera, over a link of chosen rate and latency, and a control socket
+// lets scripts steer it.
 //
-//	camsim --listen 127.0.0.1:15740 (--dir DIR | --photos N [--seed S] [--video SIZE] ...) [--vendor nikon] [--control PATH] ...
+//	camsim --listen 127.0.0.1:15740 (--dir DIR | --photos N [--seed S] [--video SIZE] ...) [--body eos-6d] [--control PATH] ...
 //
 // Once listening it prints one line, "listening ADDR:PORT", on standard
 // output; logs go to standard error. SIGINT or SIGTERM stop it with status 0.
@@ -89,7 +90,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:15740", "TCP `address` to listen on, for both PTP/IP connections (port 0 picks a free port)")
 	dir := fs.String("dir", "", "`directory` served as the memory card in slot 1; its entries are the card's root, e.g. DCIM/")
 	dir2 := fs.String("dir2", "", "`directory` served as a second card, in slot 2 (storage 0x00020001)")
-	vendor := fs.String("vendor", "generic", "camera `make`: generic (MTP), nikon, canon or sony; sets identity, operations and quirks")
+	vendor := fs.String("vendor", "generic", "camera `make`: generic (MTP), or nikon, canon or sony for its default body (d7200, eos-6d, ilce-7m3)")
+	body := fs.String("body", "", "real camera `model` (see --list-bodies): its published DeviceInfo and its make's quirks")
+	listBodies := fs.Bool("list-bodies", false, "print the bodies, one per line: NAME, make, model; then exit")
+	var quirks quirkList
+	fs.Var(&quirks, "quirk", "answer like some foreign responders: `NAME` is "+strings.Join(camsim.QuirkNames, ", ")+" (repeatable; see below)")
+	strictSending := fs.Bool("strict-sending", false, "Sony: refuse storage and object operations until \"Sending...\" (as the RX100M6 in libgphoto2's issue)")
 	pairedMAC := fs.String("sony-paired-mac", "", "Sony: `MAC` of the computer the camera is paired with: only its GUID 00x8 FF FF MAC is accepted (unpaired: GUIDs with a zero tail)")
 	giveUp := fs.Duration("sony-giveup", camsim.DefaultSonyGiveUp, "Sony: how `long` the camera waits for the \"Sending...\" command before it gives up")
 	ssdpOn := fs.Bool("ssdp", false, "announce the camera by SSDP (sony, canon) with its real NOTIFY headers, and serve its description")
@@ -124,19 +130,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"directory (--dir) or a generated card (--photos, --video) in slot 1, and\n"+
 			"optionally a directory in slot 2 (--dir2). It prints \"listening ADDR:PORT\"\n"+
 			"on stdout once it accepts connections, and stops on SIGINT or SIGTERM.\n\n"+
-			"Makes (--vendor):\n"+
-			"  generic  MTP camera: GetObjectPropList, Android 64-bit read 0x95C1\n"+
-			"  nikon    Nikon D7200: 0x9421/0x9431, one End Data per data phase, NEF as\n"+
-			"           0x3000, seconds halved, needs the probe (or a 1 s pause) before\n"+
-			"           the first operation, hangs the next Init after a session shorter\n"+
-			"           than 1 s, GeneralError from GetObjectInfo for 1 s after a new\n"+
-			"           shot, handles encoding slot/folder/file number\n"+
-			"  canon    Canon EOS 6D: 0x9170/0x9172/0x9174, 16 KiB Data packets, dates\n"+
-			"           with \".0\"; see --auth-delay and --probe=refuse\n"+
-			"  sony     Sony ILCE-7S in Send to Computer: GUID pairing (--sony-paired-mac,\n"+
-			"           zero-tail GUIDs accepted), one session per press, 0x9280/0x9281,\n"+
-			"           connecting -> sending -> asleep, gives up without \"Sending...\"\n"+
-			"           (--sony-giveup), ARW as 0xB101, undated YYYY-MM-DD folders\n\n"+
+			"Bodies (--body NAME; --list-bodies prints them): real models whose published\n"+
+			"DeviceInfo the camera reports (operations, events, device properties, formats;\n"+
+			"sources in camsim/bodies.go), with their make's quirks. Operations a body lists\n"+
+			"that the simulator does not implement answer OperationNotSupported.\n"+
+			"  nikon    d7200 (--vendor nikon), d750, z6: one End Data per data phase, seconds\n"+
+			"           halved (D7200, D750), needs the probe (or a 1 s pause) before the\n"+
+			"           first operation, hangs the next Init after a session shorter than\n"+
+			"           1 s (D7200), GeneralError from GetObjectInfo for 1 s after a new\n"+
+			"           shot, handles encoding slot/folder/file number, GetEvent 0x90C7\n"+
+			"  canon    eos-6d (--vendor canon), eos-80d, eos-r: GetObjectInfoEx 0x9109 lists\n"+
+			"           a folder in one operation, 16 KiB Data packets, dates with \".0\", no\n"+
+			"           PTP events; see --auth-delay and --probe=refuse\n"+
+			"  sony     ilce-7m3 (--vendor sony), dsc-rx100, ilce-7s in Send to Computer: GUID\n"+
+			"           pairing (--sony-paired-mac, zero-tail GUIDs accepted), one session per\n"+
+			"           press, 0x9280/0x9281, connecting -> sending -> asleep, gives up\n"+
+			"           without \"Sending...\" (--sony-giveup), ARW as 0xB101, undated\n"+
+			"           YYYY-MM-DD folders; storage and object operations are answered\n"+
+			"           before \"Sending...\" unless --strict-sending\n"+
+			"  generic  (--vendor generic, the default) an MTP camera: GetObjectPropList,\n"+
+			"           Android 64-bit read 0x95C1; not a real model\n\n"+
+			"Quirks (--quirk NAME, repeatable): answers some responders give\n"+
+			"  tid-zero          transaction ID 0 in every data and response packet\n"+
+			"  storage-mismatch  objects report a StorageID the camera does not list\n"+
+			"  proplist-drops    GetObjectPropList leaves out every other object\n\n"+
 			"%s\n%s\n%s\nFlags:\n", camsim.ControlHelp, camsim.FaultControlHelp, hostileHelp)
 		fs.PrintDefaults()
 	}
@@ -145,6 +162,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return errUsage
+	}
+	if *listBodies {
+		for _, b := range camsim.Bodies() {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\n", b.Name, b.Manufacturer, b.Model)
+		}
+		return nil
 	}
 	usage := func(format string, a ...any) error {
 		fmt.Fprintf(stderr, "camsim: "+format+"\n", a...)
@@ -166,6 +189,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usage("--vendor %q: generic, nikon, canon or sony", *vendor)
 	}
+	if *body != "" {
+		vendorSet := false
+		fs.Visit(func(f *flag.Flag) { vendorSet = vendorSet || f.Name == "vendor" })
+		if vendorSet {
+			return usage("--body and --vendor both choose the camera: give one")
+		}
+		b, err := camsim.BodyNamed(*body)
+		if err != nil {
+			return usage("--body %q: see --list-bodies", *body)
+		}
+		p = b.Personality()
+	}
 	level := slog.LevelInfo
 	if *debug {
 		level = slog.LevelDebug
@@ -175,8 +210,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Dir: *dir, Dir2: *dir2, Personality: p,
 		Model: *model, Serial: *serial, Manufacturer: *manufacturer, Logger: log,
 		Rate: int64(rate), Latency: *latency, AuthDelay: *authDelay, ProbeRefuse: *probe == "refuse",
-		SonyGiveUp: *giveUp,
-		Deny:       deny, DropAfter: int64(dropAfter),
+		SonyGiveUp: *giveUp, Quirks: quirks.q, StrictSending: *strictSending,
+		Deny: deny, DropAfter: int64(dropAfter),
 	}
 	if generated {
 		spec := &camsim.CardSpec{Photos: *photos, Seed: *seed, Folders: *folders, Size: int64(size), Video: int64(video)}
@@ -227,6 +262,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	log.Info("stopping", "cause", context.Cause(ctx))
 	return cam.Close()
+}
+
+// quirkList is the repeatable --quirk flag.
+type quirkList struct {
+	q     camsim.Quirks
+	names []string
+}
+
+func (l *quirkList) String() string { return strings.Join(l.names, ",") }
+
+func (l *quirkList) Set(s string) error {
+	if err := l.q.Set(s); err != nil {
+		return err
+	}
+	l.names = append(l.names, s)
+	return nil
 }
 
 // globList is a repeatable flag.

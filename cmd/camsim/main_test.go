@@ -164,7 +164,7 @@ func TestCommand(t *testing.T) {
 		fmt.Fprintln(c, "state")
 		answer, err := bufio.NewReader(c).ReadString('\n')
 		// 3 photos, some with a NEF, a movie, DCIM and one folder.
-		if err != nil || !regexp.MustCompile(`^ok personality=nikon connections=0 sessions=0 objects=([6-9]) storages=0x10001 `).MatchString(answer) {
+		if err != nil || !regexp.MustCompile(`^ok personality=d7200 connections=0 sessions=0 objects=([6-9]) storages=0x10001 `).MatchString(answer) {
 			t.Errorf("state: %q, %v", answer, err)
 		}
 	})
