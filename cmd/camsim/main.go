@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/camsim"
+	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
 func main() {
@@ -93,6 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	vendor := fs.String("vendor", "generic", "camera `make`: generic (MTP), or nikon, canon or sony for its default body (d7200, eos-6d, ilce-7m3)")
 	body := fs.String("body", "", "real camera `model` (see --list-bodies): its published DeviceInfo and its make's quirks")
 	listBodies := fs.Bool("list-bodies", false, "print the bodies, one per line: NAME, make, model; then exit")
+	without := fs.String("without", "", "run the body without these operations (comma-separated `codes`, e.g. 0x9109): its DeviceInfo does not list them; for comparisons")
 	var quirks quirkList
 	fs.Var(&quirks, "quirk", "answer like some foreign responders: `NAME` is "+strings.Join(camsim.QuirkNames, ", ")+" (repeatable; see below)")
 	strictSending := fs.Bool("strict-sending", false, "Sony: refuse storage and object operations until \"Sending...\" (as the RX100M6 in libgphoto2's issue)")
@@ -199,7 +201,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return usage("--body %q: see --list-bodies", *body)
 		}
-		p = b.Personality()
+		var off []mtp.OpCode
+		for _, f := range strings.Split(*without, ",") {
+			if f = strings.TrimSpace(f); f == "" {
+				continue
+			}
+			v, err := strconv.ParseUint(f, 0, 16)
+			if err != nil {
+				return usage("--without %q: operation codes such as 0x9109", *without)
+			}
+			off = append(off, mtp.OpCode(v))
+		}
+		p = b.Without(off...).Personality()
+	} else if *without != "" {
+		return usage("--without needs --body")
 	}
 	level := slog.LevelInfo
 	if *debug {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airnef-mount/airnef-mount/camsim"
 	"github.com/airnef-mount/airnef-mount/ptpip"
 )
 
@@ -114,21 +115,27 @@ func TestCommand(t *testing.T) {
 		for _, flag := range []string{"-listen", "-dir", "-model", "-serial", "-manufacturer", "-debug",
 			"-vendor", "-photos", "-seed", "-folders", "-size", "-video", "-dir2", "-rate", "-latency",
 			"-auth-delay", "-probe", "-control", "state", "add SRC", "delete PATH", "stall DURATION", "drop",
-			"refuse-init REASON", "announce", "press", "-ssdp", "-sony-paired-mac", "-sony-giveup"} {
+			"refuse-init REASON", "announce", "press", "-ssdp", "-sony-paired-mac", "-sony-giveup",
+			"-body", "-list-bodies", "-quirk", "tid-zero", "storage-mismatch", "proplist-drops",
+			"-strict-sending", "-without"} {
 			if !strings.Contains(out, flag) {
 				t.Errorf("--help does not document %s:\n%s", flag, out)
 			}
 		}
 	})
 	for name, args := range map[string][]string{
-		"unknown flag":   {"--dir", dir, "--bogus"},
-		"no dir":         {"--listen", "127.0.0.1:0"},
-		"extra argument": {"--dir", dir, "extra"},
-		"dir and photos": {"--dir", dir, "--photos", "3"},
-		"bad vendor":     {"--dir", dir, "--vendor", "pentax"},
-		"bad paired mac": {"--dir", dir, "--vendor", "sony", "--sony-paired-mac", "nope"},
-		"bad probe":      {"--dir", dir, "--probe", "maybe"},
-		"bad size":       {"--photos", "3", "--size", "lots"},
+		"unknown flag":     {"--dir", dir, "--bogus"},
+		"no dir":           {"--listen", "127.0.0.1:0"},
+		"extra argument":   {"--dir", dir, "extra"},
+		"dir and photos":   {"--dir", dir, "--photos", "3"},
+		"bad vendor":       {"--dir", dir, "--vendor", "pentax"},
+		"bad paired mac":   {"--dir", dir, "--vendor", "sony", "--sony-paired-mac", "nope"},
+		"bad probe":        {"--dir", dir, "--probe", "maybe"},
+		"bad size":         {"--photos", "3", "--size", "lots"},
+		"bad body":         {"--photos", "3", "--body", "d1"},
+		"bad quirk":        {"--photos", "3", "--quirk", "tid-seven"},
+		"without, no body": {"--photos", "3", "--without", "0x9109"},
+		"bad without":      {"--photos", "3", "--body", "eos-80d", "--without", "GetObjectInfoEx"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if code, out := exitCode(t, args...); code != 2 || !strings.Contains(out, "Usage") {
@@ -136,6 +143,21 @@ func TestCommand(t *testing.T) {
 			}
 		})
 	}
+	t.Run("list-bodies", func(t *testing.T) {
+		code, out := exitCode(t, "--list-bodies")
+		if code != 0 {
+			t.Fatalf("--list-bodies: status %d\n%s", code, out)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != len(camsim.Bodies()) {
+			t.Fatalf("%d lines, want %d bodies:\n%s", len(lines), len(camsim.Bodies()), out)
+		}
+		for i, b := range camsim.Bodies() {
+			if f := strings.Split(lines[i], "\t"); len(f) != 3 || f[0] != b.Name || f[2] != b.Model {
+				t.Errorf("line %q, want %s, its make, %s", lines[i], b.Name, b.Model)
+			}
+		}
+	})
 	t.Run("generated nikon with control socket", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
