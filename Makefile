@@ -85,7 +85,8 @@ fuzz:
 
 # bench runs the benchmark of issue 8 (cmd/airnef-bench, built by build)
 # against gphoto2, gphotofs and the link model, and writes docs/benchmarks.md
-# and its chart: about 20 minutes, or a couple with BENCH=quick. Not in CI;
+# and its chart: about 20 minutes, or a couple with BENCH=quick (BENCH=eos:
+# the Canon EOS listings alone). Not in CI;
 # needs root (FUSE).
 BENCH ?= full
 bench: deps build

@@ -8,11 +8,12 @@
 // the file it replaces.
 //
 // It is run by `make bench` (`make bench BENCH=quick` for a few workloads in
-// a couple of minutes); it is not installed and not part of CI. It needs
+// a couple of minutes, `BENCH=eos` for the Canon EOS listings alone); it is
+// not installed and not part of CI. It needs
 // root (FUSE mounts, umount), the binaries of `make build` in -bin, and
 // gphoto2, gphotofs and fio on the PATH.
 //
-//	airnef-bench [-mode quick|full] [-bin bin] [-out docs/benchmarks.md] [-chart docs/benchmarks.svg]
+//	airnef-bench [-mode quick|eos|full] [-bin bin] [-out docs/benchmarks.md] [-chart docs/benchmarks.svg]
 //
 // Every external command runs in its own process group with a bounded time;
 // every mount is unmounted and every process it started is ended, by its

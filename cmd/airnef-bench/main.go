@@ -52,15 +52,15 @@ func (b *bench) logf(format string, args ...any) {
 
 func run(ctx context.Context, args []string) error {
 	fl := flag.NewFlagSet("airnef-bench", flag.ContinueOnError)
-	mode := fl.String("mode", "full", "`quick` (a few workloads, a couple of minutes) or full (about 20 minutes)")
+	mode := fl.String("mode", "full", "`quick` (a few workloads, a couple of minutes), eos (the Canon EOS listings only) or full (about 20 minutes)")
 	bin := fl.String("bin", "bin", "`directory` holding camsim and airnef-mount")
 	out := fl.String("out", "docs/benchmarks.md", "the document to write")
 	chart := fl.String("chart", "docs/benchmarks.svg", "the chart to write (linked from -out by its name)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	if *mode != "quick" && *mode != "full" {
-		return fmt.Errorf("-mode %q: want quick or full: %w", *mode, flag.ErrHelp)
+	if *mode != "quick" && *mode != "full" && *mode != "eos" {
+		return fmt.Errorf("-mode %q: want quick, eos or full: %w", *mode, flag.ErrHelp)
 	}
 	if os.Geteuid() != 0 {
 		return errors.New("run as root: it mounts FUSE filesystems and unmounts them")
@@ -93,9 +93,12 @@ func run(ctx context.Context, args []string) error {
 	res := &results{mode: *mode, started: b.start, loadStart: loadAverage(), chart: filepath.Base(*chart)}
 	res.machine, res.source = machine(), source()
 	b.logf("mode %s, scratch %s, load %s", *mode, work, res.loadStart)
-	if *mode == "quick" {
+	switch *mode {
+	case "quick":
 		b.quick(ctx, res)
-	} else {
+	case "eos":
+		b.eos(ctx, res)
+	default:
 		b.full(ctx, res)
 	}
 	res.took = time.Since(b.start)
@@ -148,6 +151,49 @@ func mixedCard(photos int) card {
 
 func listCard(vendor string, photos, folders int) card {
 	return card{label: fmt.Sprintf("%s, %d photos (JPEG + RAW) in %d folders", vendor, photos, folders), vendor: vendor, photos: photos, folder: folders, size: 256 << 10, seed: 2}
+}
+
+// eosBody is the Canon model of the EOS listings: it lists GetObjectInfoEx
+// and, unlike the 6D, no GetObjectPropList, so without GetObjectInfoEx it
+// is listed one GetObjectInfo per object.
+const eosBody = "eos-80d"
+
+// eosCard is listCard's card on the EOS body, with GetObjectInfoEx
+// (0x9109) or switched off (eosPerObject).
+func eosCard(photos, folders int, perObject bool) card {
+	c := listCard(eosBody, photos, folders)
+	c.vendor, c.body = "", eosBody
+	if perObject {
+		c.without = "0x9109"
+		c.label = eosPerObject + c.label[len(eosBody):]
+	}
+	return c
+}
+
+// eosPerObject starts the label of the EOS card without GetObjectInfoEx.
+const eosPerObject = eosBody + " without GetObjectInfoEx"
+
+// eosLists are the listings of the EOS body: 504 files on wifi and 4979 on
+// lan, with GetObjectInfoEx (airnef-mount, gphotofs, gphoto2) and without
+// it (airnef-mount, one GetObjectInfo per object).
+func (b *bench) eosLists(ctx context.Context, res *results) {
+	for _, c := range []struct {
+		p                profile
+		photos, folders  int
+		perObjectAirnefN int
+	}{{wifi, 334, 5, 2}, {lan, 3334, 50, 1}} {
+		b.add(ctx, res, func() *section {
+			return b.listWorkload(ctx, c.p, eosCard(c.photos, c.folders, false), reps{airnef: 3, gphotofs: 1, gphoto2: 3}, 0, 5*time.Minute)
+		})
+		b.add(ctx, res, func() *section {
+			return b.listWorkload(ctx, c.p, eosCard(c.photos, c.folders, true), reps{airnef: c.perObjectAirnefN}, 0, 5*time.Minute)
+		})
+	}
+}
+
+// eos is the EOS listings alone (make bench BENCH=eos): a few minutes.
+func (b *bench) eos(ctx context.Context, res *results) {
+	b.eosLists(ctx, res)
 }
 
 // folderCard is 20 RAW-sized files (sparse: zeros) in one folder.
@@ -204,15 +250,9 @@ func (b *bench) full(ctx context.Context, res *results) {
 	b.add(ctx, res, func() *section {
 		return b.copyWorkload(ctx, "mixed", wifi, mixedCard(4), reps{airnef: 1, gphotofs: 1, gphoto2: 1}, 5*time.Minute)
 	})
-	for _, v := range []string{"generic", "canon"} {
-		b.add(ctx, res, func() *section {
-			remounts := 0
-			if v == "generic" {
-				remounts = 3
-			}
-			return b.listWorkload(ctx, wifi, listCard(v, 334, 5), reps{airnef: 2, gphotofs: 1, gphoto2: 1}, remounts, 5*time.Minute)
-		})
-	}
+	b.add(ctx, res, func() *section {
+		return b.listWorkload(ctx, wifi, listCard("generic", 334, 5), reps{airnef: 2, gphotofs: 1, gphoto2: 1}, 3, 5*time.Minute)
+	})
 	b.add(ctx, res, func() *section {
 		return b.folderWorkload(ctx, wifi, folderCard(), folderPath, reps{airnef: 3, gphotofs: 1}, 8*time.Minute)
 	})
@@ -225,15 +265,10 @@ func (b *bench) full(ctx context.Context, res *results) {
 	b.add(ctx, res, func() *section {
 		return b.copyWorkload(ctx, "mixed", lan, mixedCard(10), reps{airnef: 3, gphotofs: 3, gphoto2: 3}, 5*time.Minute)
 	})
-	for _, v := range []string{"generic", "canon"} {
-		b.add(ctx, res, func() *section {
-			remounts := 0
-			if v == "generic" {
-				remounts = 3
-			}
-			return b.listWorkload(ctx, lan, listCard(v, 3334, 50), reps{airnef: 2, gphotofs: 1, gphoto2: 1}, remounts, 5*time.Minute)
-		})
-	}
+	b.add(ctx, res, func() *section {
+		return b.listWorkload(ctx, lan, listCard("generic", 3334, 50), reps{airnef: 2, gphotofs: 1, gphoto2: 1}, 3, 5*time.Minute)
+	})
+	b.eosLists(ctx, res)
 	b.add(ctx, res, func() *section {
 		return b.folderWorkload(ctx, lan, folderCard(), folderPath, reps{airnef: 3, gphotofs: 2}, 5*time.Minute)
 	})

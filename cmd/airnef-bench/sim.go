@@ -40,14 +40,16 @@ func (p profile) String() string {
 // card is what the simulator serves: a directory the benchmark writes
 // (files), or a card camsim generates.
 type card struct {
-	label  string // for the document
-	vendor string // generic, nikon, canon
-	files  []hostFile
-	photos int
-	folder int // --folders
-	size   int64
-	video  int64
-	seed   uint64
+	label   string // for the document
+	vendor  string // generic, nikon, canon: camsim --vendor (its default body)
+	body    string // camsim --body, instead of vendor
+	without string // camsim --without: operations the body is run without
+	files   []hostFile
+	photos  int
+	folder  int // --folders
+	size    int64
+	video   int64
+	seed    uint64
 }
 
 // hostFile is a file of a --dir card: random bytes, or a hole (sparse:
@@ -71,7 +73,15 @@ type sim struct {
 // the operations of each run can be counted from its log, and warms it
 // (see warm).
 func (b *bench) startSim(ctx context.Context, p profile, c card) (*sim, error) {
-	args := []string{"--listen", "127.0.0.1:0", "--debug", "--vendor", cmpOr(c.vendor, "generic")}
+	args := []string{"--listen", "127.0.0.1:0", "--debug"}
+	if c.body != "" {
+		args = append(args, "--body", c.body)
+	} else {
+		args = append(args, "--vendor", cmpOr(c.vendor, "generic"))
+	}
+	if c.without != "" {
+		args = append(args, "--without", c.without)
+	}
 	if p.rate > 0 {
 		args = append(args, "--rate", strconv.FormatInt(p.rate, 10))
 	}
