@@ -187,6 +187,27 @@ func TestSonyNoSleep(t *testing.T) {
 	}
 }
 
+// TestSonyUnmountWhileListing: an unmount while the mount lists the card
+// in the background (every operation takes 300 ms) still puts the camera
+// to sleep: the listing's transaction in flight is waited for, not cut.
+func TestSonyUnmountWhileListing(t *testing.T) {
+	mountRequireFUSE(t)
+	card, _ := sonyCard(t)
+	cam, addr := sonyStart(t, camsim.Config{Dir: card, Latency: 300 * time.Millisecond})
+	mnt := mountDir(t)
+	r := mountStart(t, addr, mnt, "--guid", sonyZeroGUID)
+	r.stop()
+	if code := r.exitCode(30 * time.Second); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	if st := sonyState(t, cam); st != camsim.SonyAsleep {
+		t.Errorf("after unmount: camera state %s, want asleep", st)
+	}
+	if n := len(cam.SonyCommands()); n != 2 {
+		t.Errorf("%d 0x9280 commands, want 2 (Sending... and sleep)", n)
+	}
+}
+
 // TestSonyGUIDs: the mount's answer to Init Fail reason 1. Without
 // --guid it offers this host's GUID, then its zero tail (the same GUID:
 // the persisted one is made with a zero tail), then each local
