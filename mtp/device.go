@@ -69,7 +69,7 @@ type Device struct {
 
 // SetMaxObjects sets the object limit: the most objects one answer may
 // list or describe (GetObjectHandles, GetObjectPropList through
-// DescribeObjects). A longer answer fails with ErrTooManyObjects as soon
+// DescribeObjects, Canon EOS GetObjectInfoEx). A longer answer fails with ErrTooManyObjects as soon
 // as its count or its decoded objects pass the limit, never costing more
 // memory than the limit's worth. n <= 0 restores DefaultMaxObjects.
 func (d *Device) SetMaxObjects(n int) {

@@ -168,16 +168,26 @@ func (f EOSFolder) Describe(parent uint32) []ObjectDesc {
 // CanonEOSGetObjectInfoEx runs Canon EOS GetObjectInfoEx (0x9109) with
 // (storage, parent, EOSListAll), as libgphoto2 does: parent 0xFFFFFFFF is
 // the storage's top level. A camera whose DeviceInfo lacks it gets
-// RespOperationNotSupported without a round trip.
+// RespOperationNotSupported without a round trip. More objects than the
+// object limit (SetMaxObjects) is ErrTooManyObjects, found from the count.
 func (d *Device) CanonEOSGetObjectInfoEx(ctx context.Context, storage, parent uint32) (EOSFolder, error) {
 	if !d.supports(OpCanonEOSGetObjectInfoEx) {
 		return nil, fmt.Errorf("canon eos get object info ex %#x: %w", parent, RespOperationNotSupported)
 	}
 	data, _, err := d.readData(ctx, OpCanonEOSGetObjectInfoEx, []uint32{storage, parent, EOSListAll}, maxPropList)
 	if err == nil {
-		var f EOSFolder
-		if err = f.UnmarshalBinary(data); err == nil {
-			return f, nil
+		r := readBuf{b: data}
+		n, max := r.u32("GetObjectInfoEx count"), d.objectLimit()
+		switch {
+		case r.err != nil:
+			err = r.err
+		case int64(n) > int64(max):
+			err = fmt.Errorf("%w: the camera lists %d, the limit is %d", ErrTooManyObjects, n, max)
+		default:
+			var f EOSFolder
+			if err = f.UnmarshalBinary(data); err == nil {
+				return f, nil
+			}
 		}
 	}
 	return nil, fmt.Errorf("canon eos get object info ex %#x in %#x: %w", parent, storage, err)

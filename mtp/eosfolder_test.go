@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -159,6 +161,17 @@ func TestCanonEOSGetObjectInfoEx(t *testing.T) {
 	}
 	wantCalls(t, f, Request{Code: OpCanonEOSGetObjectInfoEx, Params: []uint32{0x00010001, 0xFFFFFFFF, 0x100000}})
 
+	d, _ = newFake(t, &DeviceInfo{OperationsSupported: []OpCode{OpCanonEOSGetObjectInfoEx}}, ok(raw))
+	d.SetMaxObjects(1) // the answer counts against the object limit: here 1 of 1
+	if got, err := d.CanonEOSGetObjectInfoEx(ctx, 0x00010001, 0xFFFFFFFF); err != nil || !reflect.DeepEqual(got, folder) {
+		t.Fatalf("GetObjectInfoEx at the object limit = %+v, %v", got, err)
+	}
+	two := slices.Concat([]byte{2, 0, 0, 0}, raw[4:], raw[4:])
+	d, _ = newFake(t, &DeviceInfo{OperationsSupported: []OpCode{OpCanonEOSGetObjectInfoEx}}, ok(two))
+	d.SetMaxObjects(1)
+	if _, err := d.CanonEOSGetObjectInfoEx(ctx, 0x00010001, 0xFFFFFFFF); !errors.Is(err, ErrTooManyObjects) || !strings.Contains(err.Error(), "lists 2") {
+		t.Fatalf("2 objects over a limit of 1: err = %v, want ErrTooManyObjects", err)
+	}
 	d, _ = newFake(t, &DeviceInfo{OperationsSupported: []OpCode{OpCanonEOSGetObjectInfoEx}}, ok(raw[:20]))
 	if _, err := d.CanonEOSGetObjectInfoEx(ctx, 0x00010001, 0xFFFFFFFF); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("truncated answer: err = %v, want ErrMalformed", err)

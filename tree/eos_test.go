@@ -141,6 +141,32 @@ func TestTreeEOSRefused(t *testing.T) {
 	}
 }
 
+// A GetObjectInfoEx answer that is unusable (malformed, too many objects
+// for the cap) fails the one-operation listing of its folder only: that
+// folder is listed one GetObjectInfo per object, without GetObjectPropList
+// (a hostile answer costs its transfer once), and the next folder is asked
+// with GetObjectInfoEx again.
+func TestTreeEOSUnusable(t *testing.T) {
+	for name, err := range map[string]error{
+		"malformed":    fmt.Errorf("get object info ex: %w: count beyond the data", mtp.ErrMalformed),
+		"many objects": fmt.Errorf("get object info ex: %w: the camera lists 9999999", mtp.ErrTooManyObjects),
+	} {
+		t.Run(name, func(t *testing.T) {
+			want := sampleSnapshot(t)
+			c := newEOSCamera(treetest.Sample())
+			c.eosErr = err
+			tr := newTestTree(t, c)
+			sameLines(t, snapshot(t, tr), want)
+			if n := c.eosCalls.Load(); n != 5 {
+				t.Errorf("%d GetObjectInfoEx, want 5 (each directory asked once)", n)
+			}
+			if n := c.propCalls.Load(); n != 0 {
+				t.Errorf("%d GetObjectPropList, want 0 (the folder is listed the old way)", n)
+			}
+		})
+	}
+}
+
 // mismatchCamera reports in ObjectInfo a StorageID the camera does not
 // list, as the responder of issue 15 does (camsim --quirk storage-mismatch).
 type mismatchCamera struct{ *treetest.Camera }
