@@ -169,3 +169,51 @@ func TestRedialOtherCamera(t *testing.T) {
 		t.Errorf("camera A has %d open sessions, want 1", n)
 	}
 }
+
+// End waits for the transaction in flight, calls idle before the goodbye
+// (so the caller can stop what would ask the camera next), then sends
+// CloseSession: the session is never broken under its goodbye.
+func TestEndAfterTransactionInFlight(t *testing.T) {
+	cam, addr := startSim(t, camsim.Config{Personality: camsim.Nikon()})
+	c := testConnector(t, FixedIdentity(testHost))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	s, err := c.Connect(ctx, addr, mtp.VendorNikon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(minSessionAge) // no wait in End
+	ids := cam.OpCount(mtp.OpGetStorageIDs)
+	cam.Control("stall 500ms")
+	inFlight := make(chan error, 1)
+	go func() {
+		_, err := s.Device.GetStorageIDs(ctx)
+		inFlight <- err
+	}()
+	for cam.OpCount(mtp.OpGetStorageIDs) == ids {
+		time.Sleep(5 * time.Millisecond)
+	}
+	idled := make(chan struct{})
+	s.End(false, func() {
+		select {
+		case err := <-inFlight:
+			if err != nil {
+				t.Errorf("the transaction in flight: %v", err)
+			}
+		default:
+			t.Error("idle called while a transaction was in flight")
+		}
+		if n := cam.OpCount(mtp.OpCloseSession); n != 0 {
+			t.Errorf("CloseSession before idle: %d", n)
+		}
+		close(idled)
+	})
+	select {
+	case <-idled:
+	default:
+		t.Fatal("End never called idle")
+	}
+	if n := cam.OpCount(mtp.OpCloseSession); n != 1 {
+		t.Errorf("CloseSession sent %d times, want 1", n)
+	}
+}

@@ -146,28 +146,50 @@ func (c *Connector) Connect(ctx context.Context, addr string, hint mtp.Vendor) (
 	return cs, nil
 }
 
-// Close ends the session: a Sony with sleep set is put to sleep (it leaves
-// Send to Computer and ends the session itself), any other camera gets
-// CloseSession; then both connections are closed.
-func (cs *Session) Close(sleep bool) {
+// Close ends the session gracefully: the transaction in flight may finish
+// (within Timeout; ptpip.Session.Finish), then a Sony with sleep set is put
+// to sleep (it leaves Send to Computer and ends the session itself), any
+// other camera gets CloseSession; then both connections are closed.
+// Whatever else was about to ask the camera fails instead.
+func (cs *Session) Close(sleep bool) { cs.End(sleep, nil) }
+
+// End is Close, calling idle (when set) once the camera has no transaction
+// in flight, before the goodbye: the caller stops its other users of the
+// session there (a watcher's polls, listings) without breaking a
+// transaction; what they were about to ask fails when their context ends.
+func (cs *Session) End(sleep bool, idle func()) {
 	if d := minSessionAge - time.Since(cs.opened); d > 0 {
 		time.Sleep(d)
 	}
 	log := cs.log
-	if cs.PTP.Err() == nil {
+	if cs.PTP.Err() != nil {
+		cs.PTP.Close()
+		return
+	}
+	wait, cancel := context.WithTimeout(context.Background(), cs.timeout)
+	defer cancel()
+	err := cs.PTP.Finish(wait, func(t mtp.Transport) error {
+		if idle != nil {
+			idle()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), cs.timeout)
+		defer cancel()
 		if sleep && cs.Vendor == mtp.VendorSony {
-			if err := sonyauth.Sleep(ctx, cs.PTP, log); err != nil {
+			if err := sonyauth.Sleep(ctx, t, log); err != nil {
 				log.Warn("putting the Sony camera to sleep failed; press Cancel on the camera", "err", err)
-			} else {
-				log.Info("the camera was put to sleep")
+				return nil
 			}
-		} else if err := cs.Device.CloseSession(ctx); err != nil {
+			log.Info("the camera was put to sleep")
+			return nil
+		}
+		if err := mtp.NewDevice(t, nil).CloseSession(ctx); err != nil {
 			log.Warn("closing the camera session failed", "err", err)
 		}
-		cancel()
+		return nil
+	})
+	if err != nil {
+		log.Warn("the camera session ended without its goodbye (Sony: sleep; others: CloseSession)", "err", err)
 	}
-	cs.PTP.Close()
 }
 
 // same reports whether info describes the camera of cs (a reconnection
