@@ -3,6 +3,7 @@ package fusefs
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"syscall"
@@ -195,6 +196,7 @@ func (f *filesystem) statsText() []byte {
 	if f.camera != (tree.CameraID{}) {
 		fmt.Fprintf(&b, "camera_make %s\ncamera_model %s\ncamera_serial %s\n", f.camera.Make, f.camera.Model, f.camera.Serial)
 	}
+	fmt.Fprintf(&b, "pid %d\n", os.Getpid())
 	fmt.Fprintf(&b, "mounted_at %s\n", f.started.Format(time.RFC3339))
 	fmt.Fprintf(&b, "uptime_seconds %d\n", int64(time.Since(f.started).Seconds()))
 	fmt.Fprintf(&b, "goroutines %d\n", runtime.NumGoroutine())

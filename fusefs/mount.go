@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -178,27 +180,40 @@ func lazyUnmount(dir string) error {
 	return lastErr
 }
 
-// unmountTries and unmountWait: how long Unmount retries a busy mount
-// (a file manager or a shell still in it) before detaching it.
-const (
-	unmountTries = 5
-	unmountWait  = 200 * time.Millisecond
-)
-
-// Unmount unmounts srv's mount at dir. A busy mount is retried for about
-// a second, then detached lazily: it disappears from the tree at once and
-// srv keeps serving the files still open until they are closed (Wait
-// returns then). It reports whether it had to detach.
-func Unmount(srv *fuse.Server, dir string, lg *slog.Logger) (detached bool, err error) {
-	for i := range unmountTries {
-		if err = srv.Unmount(); err == nil {
-			return false, nil
-		}
-		lg.Debug("unmount failed", "try", i+1, "err", err)
-		time.Sleep(unmountWait)
+// Stop unmounts srv's mount at dir at once: cleanly when nothing is open
+// on it, else lazily (it leaves the tree now; the files still open keep
+// the connection until they are closed, or until Abort). It reports
+// whether it had to detach.
+func Stop(srv *fuse.Server, dir string, lg *slog.Logger) (detached bool, err error) {
+	if err = srv.Unmount(); err == nil {
+		return false, nil
 	}
+	lg.Debug("unmount failed; detaching", "err", err)
 	if lerr := lazyUnmount(dir); lerr != nil {
 		return false, fmt.Errorf("unmount %s: %w (lazy unmount: %w)", dir, err, lerr)
 	}
 	return true, nil
+}
+
+// fusectlDir is where the kernel's fusectl filesystem lists the FUSE
+// connections.
+const fusectlDir = "/sys/fs/fuse/connections"
+
+// Abort ends the FUSE connection of the mount on device dev (MountEntry.Dev,
+// MAJOR:MINOR) through fusectl: the requests in flight and to come fail
+// with ENOTCONN and the server's Wait returns, though files are still open
+// on a detached mount. It needs write access to fusectl (root).
+func Abort(dev string) error {
+	maj, mnr, ok := strings.Cut(dev, ":")
+	ma, err1 := strconv.ParseUint(maj, 10, 32)
+	mi, err2 := strconv.ParseUint(mnr, 10, 32)
+	if !ok || err1 != nil || err2 != nil {
+		return fmt.Errorf("abort FUSE connection: bad device %q", dev)
+	}
+	// The directory is named by the kernel's dev_t: major << 20 | minor.
+	p := filepath.Join(fusectlDir, strconv.FormatUint(ma<<20|mi, 10), "abort")
+	if err := os.WriteFile(p, []byte("1"), 0); err != nil {
+		return fmt.Errorf("abort FUSE connection: %w", err)
+	}
+	return nil
 }

@@ -41,6 +41,9 @@ type Config struct {
 	// camera reports as new (Tree.Watch) once the kernel can see it. It
 	// must not block.
 	OnNew func(path string)
+	// Gate, when set, counts the reads in progress and ends them at
+	// unmount (see Gate); nil: reads are never refused.
+	Gate *Gate
 }
 
 // filesystem is the state every node shares.
@@ -64,6 +67,7 @@ type filesystem struct {
 	cameraPrefix string
 
 	onNew func(path string)
+	gate  *Gate // nil: none
 	// order guesses the file a copy reads next, for the cache's prefetch.
 	order tree.ReadOrder
 	// root is the mount's root node: the camera tree's, or the renamed
@@ -98,6 +102,8 @@ func NewRoot(cfg Config) fs.InodeEmbedder {
 		fsys.served = new(tree.Served)
 	}
 	fsys.onNew = cfg.OnNew
+	fsys.gate = cfg.Gate
+	fsys.errs.quiet = fsys.gate.closing
 	root := &dirNode{fsys: fsys, obj: cfg.Tree.Root()}
 	fsys.root = root
 	cfg.Tree.OnChanges(fsys.changedAll)

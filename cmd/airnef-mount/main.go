@@ -23,9 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/camera"
@@ -77,9 +75,9 @@ func (e statusError) Error() string { return fmt.Sprintf("exit status %d", int(e
 
 func main() {
 	fixEnv()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, release := stopSignals()
 	err := runAs(ctx, os.Args[0], os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	release()
 	os.Exit(exitCode(err, os.Stderr))
 }
 
@@ -198,6 +196,9 @@ func runMount(ctx context.Context, o *options, argv []string, stdout, stderr io.
 	hint := mtp.VendorGeneric
 	if addr == "" {
 		cam, err := findCamera(ctx, o, stderr, log)
+		if ctx.Err() != nil {
+			return statusError(exitInterrupted)
+		}
 		if err != nil {
 			return err
 		}
@@ -205,6 +206,12 @@ func runMount(ctx context.Context, o *options, argv []string, stdout, stderr io.
 		log.Info("camera found", "addr", addr, "manufacturer", cam.Manufacturer, "model", cam.Model)
 	}
 	cs, err := m.conn.Connect(ctx, addr, hint)
+	if ctx.Err() != nil {
+		if err == nil {
+			cs.Close(o.cameraSleep)
+		}
+		return statusError(exitInterrupted) // Ctrl-C while connecting: nothing to explain
+	}
 	if err != nil {
 		return connectErr(err)
 	}

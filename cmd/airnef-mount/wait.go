@@ -114,6 +114,9 @@ func (m *mounter) mountAnnounced(ctx context.Context, cam ssdp.Camera, j *waitJo
 	log := m.log.With("host", cam.Host)
 	cs, err := m.conn.Connect(ctx, cam.Addr, cam.Vendor)
 	if err != nil {
+		if ctx.Err() != nil {
+			return // stopping
+		}
 		log.Warn("cannot open a session with the camera that announced itself", "err", err)
 		return
 	}
@@ -147,7 +150,7 @@ func (m *mounter) mountAnnounced(ctx context.Context, cam ssdp.Camera, j *waitJo
 			return "did not finish"
 		}
 	}
-	if err := m.serve(ctx, cs, dir, mode); err != nil {
+	if err := m.serve(ctx, cs, dir, mode); err != nil && ctx.Err() == nil {
 		log.Error("mount failed", "dir", dir, "err", err)
 	}
 	if created {
