@@ -52,6 +52,14 @@ type Config struct {
 	// because Canon shows an authorisation prompt the user must accept
 	// before the camera answers the Init Command Request.
 	ConnectTimeout time.Duration
+	// DialTimeout bounds each TCP connect, within ConnectTimeout (default:
+	// ConnectTimeout): a camera that is on answers at once, so an address
+	// that stays silent can fail early.
+	DialTimeout time.Duration
+	// Connected, when set, is called once the camera has accepted the
+	// command connection, before the Init Command Request: from then on
+	// the camera may be waiting for its user (Canon's prompt).
+	Connected func()
 	// Timeout is the longest time one read or write on the command
 	// connection may go without progress (default 10 s). It is reset on
 	// every packet and every chunk of data, so it bounds a stall, not a
@@ -270,10 +278,14 @@ func dialOnce(ctx context.Context, addr string, cfg Config) (*Session, error) {
 
 // handshake opens both connections and probes the event connection.
 func (s *Session) handshake(ctx context.Context) error {
-	var d net.Dialer // Go sets TCP_NODELAY: keep it, every packet is a separate write
+	// Go sets TCP_NODELAY: keep it, every packet is a separate write.
+	d := net.Dialer{Timeout: s.cfg.DialTimeout}
 	c, err := d.DialContext(ctx, "tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("command connection: %w", err)
+	}
+	if s.cfg.Connected != nil {
+		s.cfg.Connected()
 	}
 	s.cmd = &guardedConn{Conn: c}
 	s.r = bufio.NewReaderSize(s.cmd, bufSize)

@@ -443,6 +443,8 @@ func TestDialPromptTimeout(t *testing.T) {
 	}()
 	cfg := testConfig()
 	cfg.ConnectTimeout = 200 * time.Millisecond
+	connected := make(chan struct{}, 2)
+	cfg.Connected = func() { connected <- struct{}{} }
 	start := time.Now()
 	_, err = Dial(testContext(t), ln.Addr().String(), cfg)
 	if !errors.Is(err, context.DeadlineExceeded) {
@@ -450,6 +452,26 @@ func TestDialPromptTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Dial took %v", d)
+	}
+	if len(connected) != 1 {
+		t.Errorf("Connected called %d times for an accepted connection, want 1", len(connected))
+	}
+}
+
+// TestDialConnectedOnlyOnAccept: Connected is not called when nothing
+// accepts the connection.
+func TestDialConnectedOnlyOnAccept(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := testConfig()
+	called := false
+	cfg.Connected = func() { called = true }
+	if _, err := Dial(testContext(t), addr, cfg); err == nil || called {
+		t.Errorf("Dial to a closed port: %v, Connected called %t", err, called)
 	}
 }
 

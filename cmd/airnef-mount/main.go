@@ -54,17 +54,18 @@ const (
 type exitError struct {
 	code int
 	err  error
+	bare bool // misuse that the usage lines would not help with
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(format string, a ...any) error {
-	return &exitError{exitUsage, fmt.Errorf(format, a...)}
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
 }
 
 func failErr(format string, a ...any) error {
-	return &exitError{exitFailure, fmt.Errorf(format, a...)}
+	return &exitError{code: exitFailure, err: fmt.Errorf(format, a...)}
 }
 
 // statusError ends the program with its exit status and no message: the
@@ -96,7 +97,7 @@ func exitCode(err error, w io.Writer) int {
 		code = ee.code
 	}
 	fmt.Fprintf(w, "airnef-mount: %v\n", err)
-	if code == exitUsage {
+	if code == exitUsage && !ee.bare {
 		fmt.Fprintln(w, usageLine)
 	}
 	return code
@@ -242,5 +243,19 @@ func checkMountpoint(dir string, log *slog.Logger) error {
 	if !st.IsDir() {
 		return usageErr("mount point %s is not a directory", dir)
 	}
-	return nil
+	return checkNotMounted(dir)
+}
+
+// checkNotMounted refuses a mount point that is already one: a second
+// airnef-mount there would hide the first (found before connecting, so
+// that the camera is not taken from the mount that has it).
+func checkNotMounted(dir string) error {
+	m, ok, err := fusefs.MountAt(dir)
+	switch {
+	case err != nil || !ok:
+		return nil
+	case m.Ours():
+		return &exitError{code: exitUsage, bare: true, err: fmt.Errorf("%s is already mounted by airnef-mount (%s); unmount it first (fusermount3 -u %s), or choose another mount point", dir, m.Source, dir)}
+	}
+	return &exitError{code: exitUsage, bare: true, err: fmt.Errorf("%s is already a mount point (%s %s); choose another directory", dir, m.FSType, m.Source)}
 }

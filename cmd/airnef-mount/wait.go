@@ -133,6 +133,11 @@ func (m *mounter) mountAnnounced(ctx context.Context, cam ssdp.Camera, j *waitJo
 	if _, err := fusefs.CleanStale(dir); err != nil {
 		log.Warn("stale mount", "dir", dir, "err", err)
 	}
+	if err := checkNotMounted(dir); err != nil {
+		log.Error("cannot mount the camera", "err", err)
+		cs.Close(m.o.cameraSleep)
+		return
+	}
 	mode := serveMode{leave: j.left}
 	if m.o.exec != "" {
 		var status atomic.Pointer[string]
