@@ -1,6 +1,7 @@
 package fusefs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -28,11 +31,46 @@ const (
 	NegativeTimeout = time.Second
 )
 
-// FsName is the mount's source name, as /proc/mounts and df show it.
+// FsName is the filesystem's name: its type is fuse.FsName (FSType), and
+// it is the mount's source when MountOptions.Source is empty.
 const FsName = "airnef-mount"
+
+// maxSource bounds MountOptions.Source, in bytes.
+const maxSource = 64
+
+// SourceName makes s (a camera's name) fit to be a mount's source, as df,
+// /proc/self/mountinfo and file managers show it: printable characters
+// only, runs of spaces as one, at most maxSource bytes; FsName when
+// nothing is left. (Commas and backslashes are escaped by go-fuse in the
+// mount options; the kernel escapes spaces in mountinfo as \040.)
+func SourceName(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.TrimSpace(s) {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		if b.Len()+utf8.RuneLen(r) > maxSource {
+			break
+		}
+		b.WriteRune(r)
+	}
+	if b.Len() == 0 {
+		return FsName
+	}
+	return b.String()
+}
 
 // MountOptions configures Mount.
 type MountOptions struct {
+	// Source is the mount's source, as df shows it (default FsName);
+	// pass it through SourceName.
+	Source string
 	// AllowOther lets other users read the mount (for a normal user,
 	// fusermount3 needs user_allow_other in /etc/fuse.conf).
 	AllowOther bool
@@ -57,7 +95,7 @@ func Mount(dir string, root fs.InodeEmbedder, o MountOptions) (*fuse.Server, err
 		NegativeTimeout: &neg,
 		RootStableAttr:  &fs.StableAttr{Ino: tree.RootIno, Mode: syscall.S_IFDIR},
 		MountOptions: fuse.MountOptions{
-			FsName:        FsName,
+			FsName:        cmp.Or(o.Source, FsName),
 			Name:          FsName,
 			AllowOther:    o.AllowOther,
 			DisableXAttrs: true,

@@ -319,7 +319,7 @@ cp -a %[2]q/*/. %[4]q
 umount %[2]q
 echo done
 `, sim.addr, mnt, copy1, copy2, fstab))
-	for _, want := range []string{"mount status 0", " - fuse.airnef-mount airnef-mount ro,", "allow_other", "mode 750 gid 12345", "done"} {
+	for _, want := range []string{"mount status 0", " - fuse.airnef-mount " + sim.addr + " ro,", "allow_other", "mode 750 gid 12345", "done"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}

@@ -210,6 +210,7 @@ func (t *Tree) installLocked(dir *Object, children []*Object) {
 	}
 	dir.children = children
 	dir.listed = true
+	t.datesChangedLocked(dir)
 }
 
 // FilesBelow returns the files listed below directory o.

@@ -142,7 +142,7 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		return statusError(exitInterrupted)
 	}
 	srv, err := fusefs.Mount(mnt, root, fusefs.MountOptions{
-		AllowOther: o.allowOther, Debug: o.debug["fuse"], Logger: m.fuseLog,
+		Source: m.source(info), AllowOther: o.allowOther, Debug: o.debug["fuse"], Logger: m.fuseLog,
 	})
 	if err != nil {
 		endSession()
@@ -289,6 +289,23 @@ func (m *mounter) unmountNow(ctx context.Context, srv *fuse.Server, mnt string, 
 		log.Info("files are still open on the detached mount; they answer EIO until closed", "mountpoint", mnt)
 	}
 	return aborted, nil
+}
+
+// source is the mount's source, as df and file managers show it: the
+// camera ("Nikon D7200": the make's first word, then the model unless it
+// names the make); as mount(8) and fstab give it (an address, auto) when
+// mounted that way, as sshfs does, since mount -a compares the two.
+func (m *mounter) source(info *mtp.DeviceInfo) string {
+	if m.o.source != "" {
+		return fusefs.SourceName(m.o.source)
+	}
+	mk, _, _ := strings.Cut(strings.TrimSpace(info.Manufacturer), " ")
+	model := strings.TrimSpace(info.Model)
+	name := model
+	if !strings.HasPrefix(strings.ToLower(model), strings.ToLower(mk)) {
+		name = mk + " " + model
+	}
+	return fusefs.SourceName(name)
 }
 
 // metaCache opens the metadata cache of the camera info describes, or
