@@ -143,6 +143,7 @@ func (t *Tree) describeEach(ctx context.Context, cam Camera, dir *Object, descs 
 	anc := t.ancestorHandles(dir)
 	seen := make(map[uint32]bool, len(descs))
 	prog := newProgress(t.log, "listing a folder", ProgressEvery)
+	defer t.track(prog)()
 	for i := range descs {
 		d := &descs[i]
 		prog.tick(i, len(descs), "dir", "/"+dir.Path())

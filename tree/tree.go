@@ -70,6 +70,7 @@ type Tree struct {
 
 	listed   atomic.Int64 // objects described by the camera so far
 	listings atomic.Int32 // listings running now
+	progress progressSet  // how far the long ones have got (progress.go)
 
 	meta       *MetaCache  // nil: no metadata cache
 	noPropList atomic.Bool // GetObjectPropList failed: not asked again
