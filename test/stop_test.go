@@ -329,3 +329,49 @@ func TestStopSecondSignal(t *testing.T) {
 	}
 	stopGoodbye(t, cam, true, run.stderr.String())
 }
+
+// With --daemon the mount's own process gets the signals: the first names
+// the reads in progress (in the log file), the second fails them, and the
+// Sony is put to sleep.
+func TestStopDaemon(t *testing.T) {
+	mountRequireFUSE(t)
+	_, airnef := mountBuild(t)
+	cam, addr := stopSony(t, &camsim.CardSpec{Photos: 2, Seed: 9, Size: 8 << 20}, 0)
+	mnt := mountDir(t)
+	t.Cleanup(func() { serviceKillAll(t, mnt) })
+	logFile := filepath.Join(t.TempDir(), "log")
+	r := serviceRun(t, 60*time.Second, serviceEnv(t), airnef, "-d", "--log-file", logFile,
+		"--timeout", "10s", "--guid", sonyZeroGUID, "--camera", addr, mnt)
+	if r.code != 0 {
+		t.Fatalf("airnef-mount -d: exit status %d:\n%s", r.code, r.stderr)
+	}
+	pid, err := strconv.Atoi(mountStats(t, mnt)["pid"])
+	if err != nil {
+		t.Fatalf("stats name no process: %v", err)
+	}
+	var big camsim.File
+	for _, f := range cam.Files() {
+		if !f.Dir {
+			big = f
+		}
+	}
+	readErr := stopRead(t, cam, filepath.Join(mountStorage(t, mnt), big.Path))
+	stopInFlight(t, cam, 6*time.Second, "read", true, stopReadOps...)
+	log := func() string { b, _ := os.ReadFile(logFile); return string(b) }
+	syscall.Kill(pid, syscall.SIGINT)
+	stopWaitLog(t, log, stopReadsRE)
+	syscall.Kill(pid, syscall.SIGINT)
+	select {
+	case err := <-readErr:
+		if !errors.Is(err, syscall.EIO) {
+			t.Errorf("the read in progress ended with %v, want EIO", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the read in progress did not end after the second signal")
+	}
+	serviceWaitGone(t, mnt, 30*time.Second)
+	if mountIsMounted(t, mnt) {
+		t.Error("still mounted")
+	}
+	stopGoodbye(t, cam, true, log())
+}
