@@ -44,7 +44,7 @@ const (
 	usageLine   = `usage: airnef-mount [flags] [--camera HOST[:PORT]] MOUNTPOINT
        airnef-mount [flags] SOURCE MOUNTPOINT [-o OPTIONS]   (as mount(8) runs it; SOURCE auto: the camera found)
        airnef-mount --wait [--exec CMD] [flags] DIR
-       airnef-mount discover | status MOUNTPOINT | help | version | completion SHELL`
+       airnef-mount discover | status [MOUNTPOINT|DIR] | help | version | completion SHELL`
 	// memoryMargin is the memory allowed beyond the cache: fetch
 	// buffers, the tree, FUSE request buffers.
 	memoryMargin = 64 << 20
