@@ -24,7 +24,7 @@ const (
 // also on backoff, others (Nikon) on backoff only, without SSDP. Another
 // camera answering at the address is closed, and the wait goes on.
 func (c *Connector) Reconnect(ctx context.Context, old *Session, back chan<- *Session) {
-	r := redial{first: reconnectFirst, max: reconnectMax, connect: c.Connect, watch: c.watch, log: c.log}
+	r := redial{first: reconnectFirst, max: reconnectMax, connect: c.connectQuiet, watch: c.watch, log: c.log}
 	r.run(ctx, old, back)
 }
 

@@ -36,6 +36,9 @@ type Config struct {
 type Connector struct {
 	cfg         Config
 	log, ptpLog *slog.Logger
+	// identify tells the make of the camera at an address that refused
+	// this computer (identifyBySSDP; tests replace it).
+	identify func(ctx context.Context, addr string) mtp.Vendor
 }
 
 // NewConnector returns a Connector for cfg.
@@ -51,6 +54,7 @@ func NewConnector(cfg Config) *Connector {
 	if c.ptpLog == nil {
 		c.ptpLog = discard
 	}
+	c.identify = c.identifyBySSDP
 	return c
 }
 
@@ -75,9 +79,20 @@ func (e *RefusedError) Unwrap() error { return e.err }
 
 // Connect dials addr, opens the PTP session and, for a Sony, shows
 // "Sending..." on the camera. hint is the make when discovery told it (a
-// refusal from a Canon is not retried with Sony's GUIDs). A refusal is a
-// *RefusedError; every error says what to check.
+// refusal from a Canon is not retried with Sony's GUIDs). It tells the user
+// how it goes: connecting, an address that stays silent, a camera that
+// waits for its user. A refusal is a *RefusedError; every error is one
+// sentence that says what the camera did and what to check (diagnose.go).
 func (c *Connector) Connect(ctx context.Context, addr string, hint mtp.Vendor) (*Session, error) {
+	return c.connect(ctx, addr, hint, true)
+}
+
+// connectQuiet is Connect without telling the user: Reconnect's dials.
+func (c *Connector) connectQuiet(ctx context.Context, addr string, hint mtp.Vendor) (*Session, error) {
+	return c.connect(ctx, addr, hint, false)
+}
+
+func (c *Connector) connect(ctx context.Context, addr string, hint mtp.Vendor, verbose bool) (*Session, error) {
 	if c.cfg.Identities == nil {
 		return nil, errors.New("camera: no identities to offer")
 	}
@@ -88,39 +103,48 @@ func (c *Connector) Connect(ctx context.Context, addr string, hint mtp.Vendor) (
 	if hint != mtp.VendorGeneric && hint != mtp.VendorSony {
 		plan = plan[:1]
 	}
+	prog := newConnectProgress(c.log, addr, hint, verbose)
+	defer prog.stop()
 	var sess *ptpip.Session
 	dial := func(ctx context.Context, g [16]byte) error {
+		prog.dialing()
 		s, err := ptpip.Dial(ctx, addr, ptpip.Config{
-			GUID: g, Name: c.cfg.Name, ConnectTimeout: c.cfg.ConnectTimeout, Timeout: c.cfg.Timeout, Logger: c.ptpLog,
+			GUID: g, Name: c.cfg.Name, ConnectTimeout: c.cfg.ConnectTimeout, DialTimeout: c.dialTimeout(),
+			Connected: prog.connected, Timeout: c.cfg.Timeout, Logger: c.ptpLog,
 		})
+		prog.dialed()
 		if err != nil {
-			c.log.Info("connection refused or failed", "addr", addr, "guid", ptpip.FormatGUID(g), "err", err)
+			c.log.Debug("connection refused or failed", "addr", addr, "guid", ptpip.FormatGUID(g), "err", err)
 			return err
 		}
 		sess = s
 		return nil
 	}
-	rejected := func(err error) bool {
-		var f *ptpip.InitFailError
-		return errors.As(err, &f) && f.Reason == ptpip.FailRejectedInitiator
+	vendor := hint
+	guid := plan[0]
+	err = dial(ctx, guid)
+	if refusal(err) && vendor == mtp.VendorGeneric && ctx.Err() == nil {
+		// Whose advice applies (Sony's GUIDs, Canon's pairing, a
+		// Nikon's) depends on the make, which only an announcement
+		// tells before a session.
+		vendor = c.identify(ctx, addr)
+		c.log.Debug("the camera refused; its announcement says", "vendor", vendor)
 	}
-	var guid [16]byte
-	if len(plan) == 1 {
-		guid, err = plan[0], dial(ctx, plan[0])
-	} else {
-		guid, err = sonyauth.TryGUIDs(ctx, plan, dial, rejected)
+	if rejected(err) && vendor == mtp.VendorSony && len(plan) > 1 {
+		var g [16]byte
+		g, err = sonyauth.TryGUIDs(ctx, plan[1:], dial, rejected)
+		var elsewhere *sonyauth.PairedElsewhereError
+		if errors.As(err, &elsewhere) {
+			elsewhere.Tried = append([][16]byte{guid}, elsewhere.Tried...)
+		} else if err == nil {
+			guid = g
+		}
 	}
 	if err != nil {
-		var elsewhere *sonyauth.PairedElsewhereError
-		var refused *ptpip.InitFailError
-		switch {
-		case errors.As(err, &elsewhere):
-			return nil, &RefusedError{fmt.Errorf("the camera at %s refused this computer: %w", addr, err)}
-		case errors.As(err, &refused):
-			return nil, &RefusedError{fmt.Errorf("the camera at %s refused this computer (GUID %s): %v; check that the camera is set to connect to this computer (pair it again, or pass the GUID it knows with --guid)",
-				addr, ptpip.FormatGUID(guid), err)}
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
 		}
-		return nil, fmt.Errorf("could not connect to a camera at %s: %v; check that the camera's WiFi is on in PC/computer mode and that this computer is on the same network", addr, err)
+		return nil, c.diagnose(err, addr, vendor, guid, prog.accepted())
 	}
 	c.cfg.Identities.accepted(guid)
 	cs := &Session{Addr: addr, PTP: sess, Device: mtp.NewDevice(sess, c.ptpLog), opened: time.Now(), timeout: c.cfg.Timeout, log: c.log}
@@ -146,28 +170,50 @@ func (c *Connector) Connect(ctx context.Context, addr string, hint mtp.Vendor) (
 	return cs, nil
 }
 
-// Close ends the session: a Sony with sleep set is put to sleep (it leaves
-// Send to Computer and ends the session itself), any other camera gets
-// CloseSession; then both connections are closed.
-func (cs *Session) Close(sleep bool) {
+// Close ends the session gracefully: the transaction in flight may finish
+// (within Timeout; ptpip.Session.Finish), then a Sony with sleep set is put
+// to sleep (it leaves Send to Computer and ends the session itself), any
+// other camera gets CloseSession; then both connections are closed.
+// Whatever else was about to ask the camera fails instead.
+func (cs *Session) Close(sleep bool) { cs.End(sleep, nil) }
+
+// End is Close, calling idle (when set) once the camera has no transaction
+// in flight, before the goodbye: the caller stops its other users of the
+// session there (a watcher's polls, listings) without breaking a
+// transaction; what they were about to ask fails when their context ends.
+func (cs *Session) End(sleep bool, idle func()) {
 	if d := minSessionAge - time.Since(cs.opened); d > 0 {
 		time.Sleep(d)
 	}
 	log := cs.log
-	if cs.PTP.Err() == nil {
+	if cs.PTP.Err() != nil {
+		cs.PTP.Close()
+		return
+	}
+	wait, cancel := context.WithTimeout(context.Background(), cs.timeout)
+	defer cancel()
+	err := cs.PTP.Finish(wait, func(t mtp.Transport) error {
+		if idle != nil {
+			idle()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), cs.timeout)
+		defer cancel()
 		if sleep && cs.Vendor == mtp.VendorSony {
-			if err := sonyauth.Sleep(ctx, cs.PTP, log); err != nil {
+			if err := sonyauth.Sleep(ctx, t, log); err != nil {
 				log.Warn("putting the Sony camera to sleep failed; press Cancel on the camera", "err", err)
-			} else {
-				log.Info("the camera was put to sleep")
+				return nil
 			}
-		} else if err := cs.Device.CloseSession(ctx); err != nil {
+			log.Info("the camera was put to sleep")
+			return nil
+		}
+		if err := mtp.NewDevice(t, nil).CloseSession(ctx); err != nil {
 			log.Warn("closing the camera session failed", "err", err)
 		}
-		cancel()
+		return nil
+	})
+	if err != nil {
+		log.Warn("the camera session ended without its goodbye (Sony: sleep; others: CloseSession)", "err", err)
 	}
-	cs.PTP.Close()
 }
 
 // same reports whether info describes the camera of cs (a reconnection

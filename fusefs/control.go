@@ -3,6 +3,7 @@ package fusefs
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"syscall"
@@ -18,8 +19,9 @@ import (
 // The control directory, /.airnef: reachable by name, not listed at the
 // root (design.md), holding:
 //
-//	stats   camera, session state, mount time, objects listed, bytes
-//	        and files read, cache counters
+//	stats   camera, session state, serving process, mount time, objects
+//	        listed and held, listings in progress, bytes and files read,
+//	        cache counters
 //	latest  a relative symlink to the newest capture the camera reported
 //	        while mounted (reachable by name, not listed; absent before
 //	        one)
@@ -199,10 +201,16 @@ func (f *filesystem) statsText() []byte {
 		fmt.Fprintf(&b, "camera_make %s\ncamera_model %s\ncamera_serial %s\n",
 			mtp.Printable(f.camera.Make), mtp.Printable(f.camera.Model), mtp.Printable(f.camera.Serial))
 	}
+	fmt.Fprintf(&b, "pid %d\n", os.Getpid())
 	fmt.Fprintf(&b, "mounted_at %s\n", f.started.Format(time.RFC3339))
 	fmt.Fprintf(&b, "uptime_seconds %d\n", int64(time.Since(f.started).Seconds()))
 	fmt.Fprintf(&b, "goroutines %d\n", runtime.NumGoroutine())
 	fmt.Fprintf(&b, "objects_listed %d\n", f.tree.ObjectsListed())
+	objects, _, _ := f.tree.Held()
+	fmt.Fprintf(&b, "objects %d\n", objects)
+	lp := f.tree.Listing()
+	fmt.Fprintf(&b, "listing_folders %d\nlisting_done %d\nlisting_known %d\nlisting_left_seconds %d\n",
+		lp.Folders, lp.Done, lp.Known, int64(lp.Left.Seconds()))
 	fmt.Fprintf(&b, "files_read %d\n", f.served.Files())
 	fmt.Fprintf(&b, "bytes_served %d\n", f.served.Bytes())
 	if f.cache != nil {

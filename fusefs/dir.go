@@ -20,7 +20,11 @@ type dirNode struct {
 }
 
 func (d *dirNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.fsys.awaitDates(ctx, d.obj)
 	d.fsys.fillAttr(d.obj, &out.Attr)
+	if d.obj.DatedByEntries() {
+		out.SetTimeout(dirDateTimeout)
+	}
 	return 0
 }
 
@@ -84,8 +88,25 @@ func (f *filesystem) statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Er
 	out.Blocks = u.Capacity / bsize
 	out.Bfree = u.Free / bsize
 	out.Bavail = out.Bfree
-	out.Files = uint64(f.tree.ObjectsListed())
-	out.Ffree = 0
+	// Inodes are the camera's objects, and the free ones the pictures that
+	// still fit: df -i reads like the camera's own counter.
+	objects, files, bytes := f.tree.Held()
+	free := freeImages(u, files, bytes)
+	out.Files = uint64(objects) + free
+	out.Ffree = free
 	out.NameLen = tree.MaxNameLen
+	return 0
+}
+
+// freeImages is how many more pictures fit on the cards: the cameras'
+// figure, else the free space over the mean size of the files listed,
+// else 0.
+func freeImages(u tree.Usage, files int, bytes int64) uint64 {
+	switch {
+	case u.FreeImagesKnown:
+		return u.FreeImages
+	case files > 0 && bytes >= int64(files):
+		return u.Free / uint64(bytes/int64(files))
+	}
 	return 0
 }

@@ -27,6 +27,9 @@ import (
 // Writes never get here: they are refused with EROFS where they arrive.
 type errnoMapper struct {
 	log *slog.Logger
+	// quiet, when set and true, logs every failure at debug level: the
+	// mount is being stopped and its session ended under what waits.
+	quiet func() bool
 
 	mu   sync.Mutex
 	seen map[string]bool // causes already logged
@@ -64,7 +67,7 @@ func (m *errnoMapper) errno(op string, err error) syscall.Errno {
 		m.seen[cause] = true
 	}
 	m.mu.Unlock()
-	if first {
+	if first && (m.quiet == nil || !m.quiet()) {
 		m.log.Error("camera operation failed; answering EIO (further failures with this cause are logged at debug level)",
 			"op", op, "err", err)
 	} else {

@@ -83,8 +83,17 @@ func (n *fileNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off i
 	if !ok {
 		return nil, syscall.EBADF
 	}
-	got, err := fh.r.ReadAt(ctx, dest, off)
+	g := n.fsys.gate
+	rctx, leave, ok := g.enter(ctx)
+	if !ok {
+		return nil, syscall.EIO // unmounting
+	}
+	got, err := fh.r.ReadAt(rctx, dest, off)
+	leave()
 	if err != nil && !errors.Is(err, io.EOF) {
+		if g.aborting() && ctx.Err() == nil {
+			return nil, syscall.EIO // aborted by the second stop
+		}
 		return nil, n.fsys.errs.errno("read", err)
 	}
 	n.fsys.served.Add(n.obj, got)

@@ -1,15 +1,20 @@
 package fusefs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log"
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -33,11 +38,46 @@ const (
 // about as much as a large read asked for.
 const kernelReadAhead = 16 << 10
 
-// FsName is the mount's source name, as /proc/mounts and df show it.
+// FsName is the filesystem's name: its type is fuse.FsName (FSType), and
+// it is the mount's source when MountOptions.Source is empty.
 const FsName = "airnef-mount"
+
+// maxSource bounds MountOptions.Source, in bytes.
+const maxSource = 64
+
+// SourceName makes s (a camera's name) fit to be a mount's source, as df,
+// /proc/self/mountinfo and file managers show it: printable characters
+// only, runs of spaces as one, at most maxSource bytes; FsName when
+// nothing is left. (Commas and backslashes are escaped by go-fuse in the
+// mount options; the kernel escapes spaces in mountinfo as \040.)
+func SourceName(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.TrimSpace(s) {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		if b.Len()+utf8.RuneLen(r) > maxSource {
+			break
+		}
+		b.WriteRune(r)
+	}
+	if b.Len() == 0 {
+		return FsName
+	}
+	return b.String()
+}
 
 // MountOptions configures Mount.
 type MountOptions struct {
+	// Source is the mount's source, as df shows it (default FsName);
+	// pass it through SourceName.
+	Source string
 	// AllowOther lets other users read the mount (for a normal user,
 	// fusermount3 needs user_allow_other in /etc/fuse.conf).
 	AllowOther bool
@@ -62,7 +102,7 @@ func Mount(dir string, root fs.InodeEmbedder, o MountOptions) (*fuse.Server, err
 		NegativeTimeout: &neg,
 		RootStableAttr:  &fs.StableAttr{Ino: tree.RootIno, Mode: syscall.S_IFDIR},
 		MountOptions: fuse.MountOptions{
-			FsName:        FsName,
+			FsName:        cmp.Or(o.Source, FsName),
 			Name:          FsName,
 			AllowOther:    o.AllowOther,
 			DisableXAttrs: true,
@@ -184,27 +224,40 @@ func lazyUnmount(dir string) error {
 	return lastErr
 }
 
-// unmountTries and unmountWait: how long Unmount retries a busy mount
-// (a file manager or a shell still in it) before detaching it.
-const (
-	unmountTries = 5
-	unmountWait  = 200 * time.Millisecond
-)
-
-// Unmount unmounts srv's mount at dir. A busy mount is retried for about
-// a second, then detached lazily: it disappears from the tree at once and
-// srv keeps serving the files still open until they are closed (Wait
-// returns then). It reports whether it had to detach.
-func Unmount(srv *fuse.Server, dir string, lg *slog.Logger) (detached bool, err error) {
-	for i := range unmountTries {
-		if err = srv.Unmount(); err == nil {
-			return false, nil
-		}
-		lg.Debug("unmount failed", "try", i+1, "err", err)
-		time.Sleep(unmountWait)
+// Stop unmounts srv's mount at dir at once: cleanly when nothing is open
+// on it, else lazily (it leaves the tree now; the files still open keep
+// the connection until they are closed, or until Abort). It reports
+// whether it had to detach.
+func Stop(srv *fuse.Server, dir string, lg *slog.Logger) (detached bool, err error) {
+	if err = srv.Unmount(); err == nil {
+		return false, nil
 	}
+	lg.Debug("unmount failed; detaching", "err", err)
 	if lerr := lazyUnmount(dir); lerr != nil {
 		return false, fmt.Errorf("unmount %s: %w (lazy unmount: %w)", dir, err, lerr)
 	}
 	return true, nil
+}
+
+// fusectlDir is where the kernel's fusectl filesystem lists the FUSE
+// connections.
+const fusectlDir = "/sys/fs/fuse/connections"
+
+// Abort ends the FUSE connection of the mount on device dev (MountEntry.Dev,
+// MAJOR:MINOR) through fusectl: the requests in flight and to come fail
+// with ENOTCONN and the server's Wait returns, though files are still open
+// on a detached mount. It needs write access to fusectl (root).
+func Abort(dev string) error {
+	maj, mnr, ok := strings.Cut(dev, ":")
+	ma, err1 := strconv.ParseUint(maj, 10, 32)
+	mi, err2 := strconv.ParseUint(mnr, 10, 32)
+	if !ok || err1 != nil || err2 != nil {
+		return fmt.Errorf("abort FUSE connection: bad device %q", dev)
+	}
+	// The directory is named by the kernel's dev_t: major << 20 | minor.
+	p := filepath.Join(fusectlDir, strconv.FormatUint(ma<<20|mi, 10), "abort")
+	if err := os.WriteFile(p, []byte("1"), 0); err != nil {
+		return fmt.Errorf("abort FUSE connection: %w", err)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package fusefs
 import (
 	"context"
 	"syscall"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -24,12 +25,31 @@ const (
 // 128 KiB or more whatever it says; the cache sizes camera requests itself.
 const ioBlockSize = 4096
 
+// dirDateTimeout is how long the kernel keeps the attributes of a folder
+// dated by its entries (tree.DirTime): its date changes as more is listed
+// or shot, and it is answered from memory.
+const dirDateTimeout = time.Second
+
+// dateWait bounds how long a card root's attributes wait for its top
+// level's listing (started at mount), which dates it: a copy that stats it
+// first then sees the date it will see again.
+const dateWait = 2 * time.Second
+
 // fillAttr sets out from object o. Every attribute is set, Nlink and Mtime
-// included: tools like find and rsync rely on them.
+// included: tools like find and rsync rely on them. A folder without a date
+// of its own has its newest entry's, or the mount's start time until one
+// is known: never 1970.
 func (f *filesystem) fillAttr(o *tree.Object, out *fuse.Attr) {
 	out.Ino = o.Ino
 	out.Uid, out.Gid = f.uid, f.gid
-	out.SetTimes(&o.Mtime, &o.Mtime, &o.Mtime)
+	mtime := o.Mtime
+	if o.IsDir() {
+		var ok bool
+		if mtime, ok = f.tree.DirTime(o); !ok {
+			mtime = f.started
+		}
+	}
+	out.SetTimes(&mtime, &mtime, &mtime)
 	out.Blksize = ioBlockSize
 	if o.IsDir() {
 		out.Mode = f.dirMode
@@ -61,5 +81,35 @@ func (f *filesystem) newChild(ctx context.Context, parent *fs.Inode, o *tree.Obj
 		node = &fileNode{fsys: f, obj: o}
 	}
 	f.fillAttr(o, &out.Attr)
+	if o.IsDir() && o.DatedByEntries() {
+		out.SetAttrTimeout(dirDateTimeout)
+	}
 	return parent.NewInode(ctx, node, fs.StableAttr{Mode: mode, Ino: o.Ino, Gen: o.Gen()})
+}
+
+// awaitDates waits, within dateWait, for what dates dir when it is the
+// root or a card root: the top level of each card, which the warm listing
+// lists first. A camera that is slow or gone leaves the stand-in date.
+func (f *filesystem) awaitDates(ctx context.Context, dir *tree.Object) {
+	var cards []*tree.Object
+	switch dir.Kind {
+	case tree.KindStorage:
+		cards = []*tree.Object{dir}
+	case tree.KindRoot:
+		cards, _ = f.tree.ListedChildren(dir)
+	}
+	var todo []*tree.Object
+	for _, c := range cards {
+		if !f.tree.Listed(c) {
+			todo = append(todo, c)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, dateWait)
+	defer cancel()
+	for _, c := range todo {
+		f.tree.List(ctx, c)
+	}
 }

@@ -165,6 +165,8 @@ func (n *cameraRootNode) fillAttr(out *fuse.Attr) {
 }
 
 func (n *cameraRootNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	n.fsys.awaitDates(ctx, n.obj)
 	n.fillAttr(&out.Attr)
+	out.SetTimeout(dirDateTimeout)
 	return 0
 }

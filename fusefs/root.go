@@ -41,6 +41,9 @@ type Config struct {
 	// camera reports as new (Tree.Watch) once the kernel can see it. It
 	// must not block.
 	OnNew func(path string)
+	// Gate, when set, counts the reads in progress and ends them at
+	// unmount (see Gate); nil: reads are never refused.
+	Gate *Gate
 }
 
 // filesystem is the state every node shares.
@@ -64,6 +67,7 @@ type filesystem struct {
 	cameraPrefix string
 
 	onNew func(path string)
+	gate  *Gate // nil: none
 	// order learns, per process, whether it copies a folder file after
 	// file, for the cache's prefetch of the next file.
 	order tree.ReadOrder
@@ -99,6 +103,8 @@ func NewRoot(cfg Config) fs.InodeEmbedder {
 		fsys.served = new(tree.Served)
 	}
 	fsys.onNew = cfg.OnNew
+	fsys.gate = cfg.Gate
+	fsys.errs.quiet = fsys.gate.closing
 	root := &dirNode{fsys: fsys, obj: cfg.Tree.Root()}
 	fsys.root = root
 	cfg.Tree.OnChanges(fsys.changedAll)

@@ -52,6 +52,14 @@ type Config struct {
 	// because Canon shows an authorisation prompt the user must accept
 	// before the camera answers the Init Command Request.
 	ConnectTimeout time.Duration
+	// DialTimeout bounds each TCP connect, within ConnectTimeout (default:
+	// ConnectTimeout): a camera that is on answers at once, so an address
+	// that stays silent can fail early.
+	DialTimeout time.Duration
+	// Connected, when set, is called once the camera has accepted the
+	// command connection, before the Init Command Request: from then on
+	// the camera may be waiting for its user (Canon's prompt).
+	Connected func()
 	// Timeout is the longest time one read or write on the command
 	// connection may wait (default 10 s), and a transaction's allowance
 	// before its data counts: a transaction may last Timeout plus one
@@ -207,6 +215,9 @@ type Session struct {
 	state sync.Mutex
 	cause error         // why the session is broken; nil while it works
 	done  chan struct{} // closed when broken
+	// ending is set by Finish: a transaction that has not started yet
+	// fails at once, so only the one in flight delays the end.
+	ending atomic.Bool
 
 	wg sync.WaitGroup // event reader and keep-alive
 }
@@ -287,10 +298,14 @@ func dialOnce(ctx context.Context, addr string, cfg Config) (*Session, error) {
 
 // handshake opens both connections and probes the event connection.
 func (s *Session) handshake(ctx context.Context) error {
-	var d net.Dialer // Go sets TCP_NODELAY: keep it, every packet is a separate write
+	// Go sets TCP_NODELAY: keep it, every packet is a separate write.
+	d := net.Dialer{Timeout: s.cfg.DialTimeout}
 	c, err := d.DialContext(ctx, "tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("command connection: %w", err)
+	}
+	if s.cfg.Connected != nil {
+		s.cfg.Connected()
 	}
 	s.cmd = &guardedConn{Conn: c}
 	s.r = bufio.NewReaderSize(s.cmd, bufSize)
@@ -527,6 +542,10 @@ func (s *Session) keepAlive() {
 			return
 		}
 		wait := s.cfg.KeepAlive - time.Since(s.lastOp)
+		if s.ending.Load() {
+			<-s.sem
+			return
+		}
 		if wait <= 0 {
 			_, err := s.doLocked(context.Background(), mtp.Request{Code: mtp.OpGetDeviceInfo}, nil, 0, nil, "keep-alive")
 			if err != nil {
@@ -555,9 +574,59 @@ func (s *Session) Do(ctx context.Context, req mtp.Request, dataOut io.Reader, da
 	case <-ctx.Done():
 		return mtp.Response{}, fmt.Errorf("ptpip: %s: waiting for the transaction in flight: %w", req.Code, context.Cause(ctx))
 	}
+	if s.ending.Load() {
+		// Finish ends the session: this transaction never starts. It
+		// waits, so that its caller can still be stopped (ctx) before
+		// it sees the session closed.
+		<-s.sem
+		select {
+		case <-s.done:
+			return mtp.Response{}, s.brokenErr()
+		case <-ctx.Done():
+			return mtp.Response{}, fmt.Errorf("ptpip: %s: the session is ending: %w", req.Code, context.Cause(ctx))
+		}
+	}
 	defer func() { <-s.sem }()
 	return s.doLocked(ctx, req, dataOut, dataOutSize, dataIn, "ptp op")
 }
+
+// Finish ends the session gracefully: the transaction in flight may finish
+// while ctx allows, then end runs the last transactions (CloseSession, a
+// vendor's goodbye) on t, the session to itself, and the session is closed.
+// A transaction asked for meanwhile never starts: it fails when its context
+// ends or the session is closed, so end may first stop the session's other
+// users. Ending their contexts before, instead, would break the session
+// mid-transaction, and a broken session cannot say goodbye. When ctx ends
+// first, the session is closed without end and Finish returns ctx's cause.
+func (s *Session) Finish(ctx context.Context, end func(t mtp.Transport) error) error {
+	s.ending.Store(true)
+	defer s.Close()
+	select {
+	case s.sem <- struct{}{}:
+	case <-s.done:
+		return s.brokenErr()
+	case <-ctx.Done():
+		return fmt.Errorf("ptpip: waiting for the transaction in flight to end the session: %w", context.Cause(ctx))
+	}
+	defer func() { <-s.sem }()
+	if err := s.brokenErr(); err != nil {
+		return err
+	}
+	return end(lockedTransport{s})
+}
+
+// lockedTransport runs transactions on a session whose semaphore its
+// caller holds (Finish).
+type lockedTransport struct{ s *Session }
+
+func (t lockedTransport) Do(ctx context.Context, req mtp.Request, dataOut io.Reader, dataOutSize int64, dataIn io.Writer) (mtp.Response, error) {
+	return t.s.doLocked(ctx, req, dataOut, dataOutSize, dataIn, "ptp op")
+}
+
+func (t lockedTransport) Events() <-chan mtp.Event { return t.s.Events() }
+
+// Close does nothing: Finish closes the session once end returns.
+func (t lockedTransport) Close() error { return nil }
 
 // doLocked runs one transaction; the caller holds sem. msg is the debug
 // log message.

@@ -444,6 +444,8 @@ func TestDialPromptTimeout(t *testing.T) {
 	}()
 	cfg := testConfig()
 	cfg.ConnectTimeout = 200 * time.Millisecond
+	connected := make(chan struct{}, 2)
+	cfg.Connected = func() { connected <- struct{}{} }
 	start := time.Now()
 	_, err = Dial(testContext(t), ln.Addr().String(), cfg)
 	if !errors.Is(err, context.DeadlineExceeded) {
@@ -451,6 +453,26 @@ func TestDialPromptTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Dial took %v", d)
+	}
+	if len(connected) != 1 {
+		t.Errorf("Connected called %d times for an accepted connection, want 1", len(connected))
+	}
+}
+
+// TestDialConnectedOnlyOnAccept: Connected is not called when nothing
+// accepts the connection.
+func TestDialConnectedOnlyOnAccept(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := testConfig()
+	called := false
+	cfg.Connected = func() { called = true }
+	if _, err := Dial(testContext(t), addr, cfg); err == nil || called {
+		t.Errorf("Dial to a closed port: %v, Connected called %t", err, called)
 	}
 }
 
@@ -1443,5 +1465,84 @@ func TestObserve(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != 1 || got[0].op != mtp.OpGetDeviceInfo || got[0].bytes != 7 || got[0].dur <= 0 {
 		t.Errorf("observed %+v, want one GetDeviceInfo of 7 bytes with a duration", got)
+	}
+}
+
+// TestFinish: the transaction in flight finishes, one asked for meanwhile
+// fails with ErrClosed without reaching the camera, and the session's
+// last transaction runs before the session closes.
+func TestFinish(t *testing.T) {
+	release := make(chan struct{})
+	cam := newFakeCamera(t, func(c *fakeCamera) {
+		c.handle = func(w net.Conn, op received) {
+			if op.req.Code == uint16(mtp.OpGetObject) {
+				<-release // a read the camera is slow to answer
+			}
+			answerOK(w, op)
+		}
+	})
+	s := dial(t, cam, testConfig())
+	ctx := testContext(t)
+
+	inFlight := make(chan error, 1)
+	go func() {
+		_, err := s.Do(ctx, mtp.Request{Code: mtp.OpGetObject}, nil, 0, io.Discard)
+		inFlight <- err
+	}()
+	if op := cam.nextOp(t); op.req.Code != uint16(mtp.OpGetObject) {
+		t.Fatalf("camera got %#x first", op.req.Code)
+	}
+	queued := make(chan error, 1)
+	go func() {
+		_, err := s.Do(ctx, mtp.Request{Code: mtp.OpGetStorageIDs}, nil, 0, nil)
+		queued <- err
+	}()
+	finished := make(chan error, 1)
+	go func() {
+		finished <- s.Finish(ctx, func(tr mtp.Transport) error {
+			resp, err := tr.Do(ctx, mtp.Request{Code: mtp.OpCloseSession}, nil, 0, nil)
+			if err == nil && resp.Code != mtp.RespOK {
+				err = resp.Code
+			}
+			return err
+		})
+	}()
+	time.Sleep(100 * time.Millisecond) // both wait for the read
+	close(release)
+	if err := <-inFlight; err != nil {
+		t.Errorf("the transaction in flight: %v", err)
+	}
+	if err := <-finished; err != nil {
+		t.Errorf("Finish: %v", err)
+	}
+	if err := <-queued; !errors.Is(err, ErrClosed) {
+		t.Errorf("a transaction asked for during Finish: %v, want ErrClosed", err)
+	}
+	if op := cam.nextOp(t); op.req.Code != uint16(mtp.OpCloseSession) {
+		t.Errorf("after the read the camera got %#x, want CloseSession", op.req.Code)
+	}
+	if !errors.Is(s.Err(), ErrClosed) {
+		t.Errorf("after Finish Err() = %v, want ErrClosed", s.Err())
+	}
+}
+
+// TestFinishStuck: a transaction in flight that outlives Finish's context
+// does not hold the end up: the session is closed without its goodbye.
+func TestFinishStuck(t *testing.T) {
+	cam := newFakeCamera(t, func(c *fakeCamera) { c.handle = silent })
+	cfg := testConfig()
+	cfg.Timeout = 30 * time.Second
+	s := dial(t, cam, cfg)
+	go s.Do(testContext(t), mtp.Request{Code: mtp.OpGetObject}, nil, 0, io.Discard)
+	cam.nextOp(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	ran := false
+	err := s.Finish(ctx, func(mtp.Transport) error { ran = true; return nil })
+	if !errors.Is(err, context.DeadlineExceeded) || ran {
+		t.Errorf("Finish: %v (end ran: %t), want the deadline and no end", err, ran)
+	}
+	if !errors.Is(s.Err(), ErrClosed) {
+		t.Errorf("after Finish Err() = %v, want ErrClosed", s.Err())
 	}
 }

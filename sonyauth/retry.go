@@ -69,7 +69,7 @@ func TryGUIDs(ctx context.Context, cands [][16]byte, dial func(ctx context.Conte
 
 // PairedElsewhereError says that the camera refused every identity this
 // computer could offer: it is paired with another computer. Its message
-// is written for the user and says how to fix it.
+// is written for the user, in one line, and says how to fix it.
 type PairedElsewhereError struct {
 	Tried [][16]byte // the GUIDs offered, in order
 	Last  error      // the camera's last refusal
@@ -83,22 +83,21 @@ func (e *PairedElsewhereError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sonyauth: the camera refused this computer: it is paired with another computer "+
 		"(PlayMemories Home or Imaging Edge on Windows or macOS) and accepts only that computer's identity "+
-		"(tried %d: %s).\n", len(e.Tried), strings.Join(tried, ", "))
-	b.WriteString("To fix it, do one of these:\n")
+		"(tried %d: %s); to fix it, ", len(e.Tried), strings.Join(tried, ", "))
 	if slices.ContainsFunc(e.Tried, isMACGUID) {
-		b.WriteString("  - if the camera was paired with this machine under Windows or macOS through a network " +
+		b.WriteString("if the camera was paired with this machine under Windows or macOS through a network " +
 			"adapter that is not connected now, connect it and use --guid=mac:IFACE with its interface name " +
-			"(the MAC addresses of the interfaces present were tried);\n")
+			"(the MAC addresses of the interfaces present were tried); ")
 	} else {
-		b.WriteString("  - if the camera was paired with this machine under Windows or macOS, " +
+		b.WriteString("if the camera was paired with this machine under Windows or macOS, " +
 			"use --guid=mac to offer the MAC addresses of this computer's network interfaces " +
-			"(--guid=mac:IFACE for one interface);\n")
+			"(--guid=mac:IFACE for one interface); ")
 	}
-	b.WriteString("  - use the other computer's identity: --guid 0000000000000000ffff followed by " +
+	b.WriteString("else use the other computer's identity: --guid 0000000000000000ffff followed by " +
 		"that computer's MAC address (12 hex digits; on Windows any adapter's, on macOS the WiFi one), " +
 		"or --guid HEX with the GUID copied from a capture of PlayMemories " +
-		"(Wireshark shows it as \"Init Command Request GUID\");\n")
-	b.WriteString("  - or reset the camera's network settings (in its network menu): " +
+		"(Wireshark shows it as \"Init Command Request GUID\"); ")
+	b.WriteString("or reset the camera's network settings (in its network menu): " +
 		"a camera not paired with any computer accepts this one.")
 	return b.String()
 }

@@ -461,8 +461,9 @@ func TestMountKilled(t *testing.T) {
 	}
 }
 
-// SIGTERM with a file still open: the mount is detached at once, and
-// airnef-mount serves that file until it is closed, then exits 0.
+// SIGTERM with a file still open but no read in progress: the mount goes
+// at once and airnef-mount ends without waiting for the file to be closed
+// (stop means stop); the open file's next read fails.
 func TestMountBusyUnmount(t *testing.T) {
 	mountRequireFUSE(t)
 	card, files := mountCard(t, mountCardSpec{jpegs: 2})
@@ -475,28 +476,19 @@ func TestMountBusyUnmount(t *testing.T) {
 	}
 	defer f.Close()
 	run.cmd.Process.Signal(syscall.SIGTERM)
-	deadline := time.Now().Add(15 * time.Second)
-	for mountIsMounted(t, mnt) {
-		if time.Now().After(deadline) {
-			t.Fatal("a busy mount was not detached within 15s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	got, err := io.ReadAll(f)
-	if err != nil || !bytes.Equal(got, files[0].data) {
-		t.Fatalf("reading the open file after the detach: %v", err)
-	}
-	select {
-	case <-run.done:
-		t.Fatal("airnef-mount exited while a file was still open on it")
-	default:
-	}
-	f.Close()
 	if code := run.exitCode(15 * time.Second); code != 0 {
 		t.Errorf("exit status %d, want 0", code)
 	}
-	if !strings.Contains(run.stderr.String(), "busy") {
-		t.Errorf("no word about the busy mount:\n%s", run.stderr.String())
+	if mountIsMounted(t, mnt) {
+		t.Error("still mounted after airnef-mount ended")
+	}
+	if _, err := io.ReadAll(f); err == nil {
+		t.Error("reading the open file after the stop succeeded")
+	} else {
+		t.Logf("reading the open file after the stop: %v", err)
+	}
+	if !strings.Contains(run.stderr.String(), "unmounting") {
+		t.Errorf("no word about unmounting:\n%s", run.stderr.String())
 	}
 }
 
@@ -519,7 +511,7 @@ func TestMountExitStatus(t *testing.T) {
 		code int
 		say  string
 	}{
-		"no camera":          {addr: closed, mnt: mnt, code: 1, say: "could not connect to a camera at " + closed},
+		"no camera":          {addr: closed, mnt: mnt, code: 1, say: "(connection refused)"},
 		"unknown flag":       {addr: closed, args: []string{"--bogus"}, mnt: mnt, code: 2, say: "usage: airnef-mount"},
 		"no mount point":     {addr: closed, code: 2, say: "no mount point"},
 		"exec without wait":  {addr: closed, args: []string{"--exec", "true"}, mnt: mnt, code: 2, say: "give --wait too"},
@@ -531,7 +523,9 @@ func TestMountExitStatus(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			r := mountLaunch(t, tc.addr, tc.mnt, append(tc.args, "--connect-timeout", "10s")...)
+			// A refusal looks for the camera's announcement: not on this
+			// machine's network (an interface that does not exist).
+			r := mountLaunch(t, tc.addr, tc.mnt, append(tc.args, "--connect-timeout", "10s", "--ssdp-interface", "no-such-if")...)
 			if code := r.exitCode(30 * time.Second); code != tc.code {
 				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tc.code, r.stderr.String())
 			}

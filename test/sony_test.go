@@ -208,12 +208,40 @@ func TestSonyUnmountWhileListing(t *testing.T) {
 	}
 }
 
-// TestSonyGUIDs: the mount's answer to Init Fail reason 1. Without
-// --guid it offers this host's GUID, then its zero tail (the same GUID:
-// the persisted one is made with a zero tail), then each local
-// MAC-derived GUID, once each.
+// TestSonyGUIDs: the mount's answer to Init Fail reason 1 from a camera
+// that announces itself as a Sony. Without --guid it offers this host's
+// GUID, then its zero tail (the same GUID: the persisted one is made with a
+// zero tail), then each local MAC-derived GUID, once each. It runs in a
+// network namespace (the camera's announcement is how the mount knows it
+// is a Sony), with a veth pair for MAC addresses.
 func TestSonyGUIDs(t *testing.T) {
+	if !discNetns(t, 150*time.Second) {
+		return
+	}
 	mountRequireFUSE(t)
+	for _, c := range [][]string{
+		{"ip", "link", "add", "guid0", "type", "veth", "peer", "name", "guid1"},
+		{"ip", "link", "set", "guid0", "up"},
+		{"ip", "link", "set", "guid1", "up"},
+	} {
+		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			t.Skipf("%q: %v: %s (no veth here)", c, err, out)
+		}
+	}
+	sonyStart := func(t *testing.T, cfg camsim.Config) (*camsim.Camera, string) {
+		t.Helper()
+		cam, addr := sonyStart(t, cfg)
+		if err := cam.StartSSDP(camsim.SSDPConfig{Interface: "lo", Interval: 500 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		return cam, addr
+	}
+	mountStart := func(t *testing.T, addr, mnt string, args ...string) *mountRun {
+		return mountStart(t, addr, mnt, append(args, "--ssdp-interface", "lo")...)
+	}
+	mountLaunch := func(t *testing.T, addr, mnt string, args ...string) *mountRun {
+		return mountLaunch(t, addr, mnt, append(args, "--ssdp-interface", "lo")...)
+	}
 	local, err := sonyauth.InterfaceGUIDs("")
 	if err != nil {
 		t.Fatal(err)

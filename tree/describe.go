@@ -242,6 +242,7 @@ func (t *Tree) describeEach(ctx context.Context, cam Camera, dir *Object, descs 
 	seen := make(map[uint32]bool, len(descs))
 	var settle time.Time // the listing's one wait for shots being written
 	prog := newProgress(t.log, "listing a folder", ProgressEvery)
+	defer t.track(prog)()
 	for i := range descs {
 		d := &descs[i]
 		prog.tick(i, len(descs), "dir", "/"+dir.Path())

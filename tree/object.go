@@ -57,6 +57,7 @@ type Object struct {
 	listed   bool
 	listing  *listing  // non-nil while a listing runs
 	children []*Object // sorted by Name
+	newest   time.Time // a directory's newest entry date (dates.go)
 	byName   map[string]*Object
 	subdirs  int
 }

@@ -2,6 +2,8 @@ package tree
 
 import (
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +20,8 @@ type progress struct {
 	every time.Duration
 	start time.Time
 	next  time.Time
+
+	done, total atomic.Int64 // the last tick's, for Tree.Listing
 }
 
 func newProgress(log *slog.Logger, msg string, every time.Duration) *progress {
@@ -27,6 +31,8 @@ func newProgress(log *slog.Logger, msg string, every time.Duration) *progress {
 
 // tick reports that done of total items are done.
 func (p *progress) tick(done, total int, attrs ...any) {
+	p.done.Store(int64(done))
+	p.total.Store(int64(total))
 	now := time.Now()
 	if now.Before(p.next) {
 		return
@@ -39,4 +45,56 @@ func (p *progress) tick(done, total int, attrs ...any) {
 		args = append(args, "left", left.Round(time.Second))
 	}
 	p.log.Info(p.msg, args...)
+}
+
+// ListingProgress is how far the listings in progress have got, for
+// status: the folders being listed one object at a time, the objects
+// described and known in them, and the time the rest should take at the
+// pace so far.
+type ListingProgress struct {
+	Folders     int
+	Done, Known int64
+	Left        time.Duration
+}
+
+// progressSet is the progress of the listings running now.
+type progressSet struct {
+	mu  sync.Mutex
+	set map[*progress]struct{}
+}
+
+// track counts p in Listing until the returned function is called.
+func (t *Tree) track(p *progress) (untrack func()) {
+	ps := &t.progress
+	ps.mu.Lock()
+	if ps.set == nil {
+		ps.set = map[*progress]struct{}{}
+	}
+	ps.set[p] = struct{}{}
+	ps.mu.Unlock()
+	return func() {
+		ps.mu.Lock()
+		delete(ps.set, p)
+		ps.mu.Unlock()
+	}
+}
+
+// Listing is how far the listings in progress have got. They share the one
+// session, so the time left is the sum of theirs.
+func (t *Tree) Listing() ListingProgress {
+	ps := &t.progress
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	var lp ListingProgress
+	now := time.Now()
+	for p := range ps.set {
+		done, total := p.done.Load(), p.total.Load()
+		lp.Folders++
+		lp.Done += done
+		lp.Known += total
+		if done > 0 && total > done {
+			lp.Left += time.Duration(float64(now.Sub(p.start)) / float64(done) * float64(total-done))
+		}
+	}
+	return lp
 }

@@ -70,6 +70,7 @@ type Tree struct {
 
 	listed   atomic.Int64 // objects described by the camera so far
 	listings atomic.Int32 // listings running now
+	progress progressSet  // how far the long ones have got (progress.go)
 
 	meta *MetaCache // nil: no metadata cache
 	// refused[m] is set once list method m failed: it is not asked again.
@@ -213,6 +214,7 @@ func (t *Tree) installLocked(dir *Object, children []*Object) {
 	}
 	dir.children = children
 	dir.listed = true
+	t.datesChangedLocked(dir)
 }
 
 // FilesBelow returns the files listed below directory o.

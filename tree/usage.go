@@ -18,6 +18,10 @@ type Usage struct {
 	Capacity uint64
 	Free     uint64
 	Storages int
+	// FreeImages is how many more pictures fit, as the cameras tell
+	// (StorageInfo's FreeSpaceInImages), when every storage does.
+	FreeImages      uint64
+	FreeImagesKnown bool
 }
 
 // Usage sums the storages' capacity and free space from the last
@@ -39,11 +43,18 @@ func (t *Tree) Usage(ctx context.Context) (Usage, error) {
 		}
 		go t.refreshUsage(cam, ids)
 	}
-	var u Usage
+	u := Usage{FreeImagesKnown: len(t.storages) > 0}
 	for _, si := range t.storages {
 		u.Capacity += si.MaxCapacity
 		u.Free += si.FreeSpaceInBytes
 		u.Storages++
+		u.FreeImages += uint64(si.FreeSpaceInImages)
+		// All ones is PTP's "not used"; 0 with space free is taken as the
+		// same (the free bytes then tell).
+		u.FreeImagesKnown = u.FreeImagesKnown && si.FreeSpaceInImages != 0xFFFFFFFF && si.FreeSpaceInImages != 0
+	}
+	if !u.FreeImagesKnown {
+		u.FreeImages = 0
 	}
 	return u, nil
 }

@@ -25,7 +25,7 @@ func background(argv []string, stdout, stderr io.Writer) error {
 	code, err := service.Background(argv, so, se, sigs)
 	switch {
 	case err != nil:
-		return &exitError{max(code, exitFailure), err}
+		return &exitError{code: max(code, exitFailure), err: err}
 	case code != exitOK:
 		return statusError(code)
 	}

@@ -289,23 +289,29 @@ func discoverCommand(stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-// statusCommand is `airnef-mount status MOUNTPOINT`.
+// statusCommand is `airnef-mount status [MOUNTPOINT | DIR]`.
 func statusCommand(stdout io.Writer) *cobra.Command {
 	interval := durationFlag(time.Second)
+	watch := false
 	cmd := &cobra.Command{
-		Use:               "status MOUNTPOINT",
-		Short:             "Print what the airnef-mount serving MOUNTPOINT is doing, from MOUNTPOINT/.airnef/stats",
+		Use:               "status [MOUNTPOINT | DIR]",
+		Short:             "Print what airnef-mount is doing: at MOUNTPOINT, below DIR (a --wait directory), or at every mount",
 		ValidArgsFunction: completeDirs,
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageErr("status: one mount point expected (%s)", statusUsage)
+			if len(args) > 1 {
+				return usageErr("status: one mount point or directory at most (%s)", statusUsage)
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runStatus(cmd.Context(), args[0], time.Duration(interval), stdout)
+			dir := ""
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return runStatus(cmd.Context(), dir, time.Duration(interval), watch, stdout)
 		},
 	}
-	cmd.Flags().Var(&interval, "interval", "measure the transfer rate over this `duration` (0: average only)")
+	cmd.Flags().Var(&interval, "interval", "measure the transfer rate over this `duration`, and with --watch refresh this often (0: average only)")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "show the status again every --interval until Ctrl-C")
 	return cmd
 }

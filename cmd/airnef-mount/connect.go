@@ -94,7 +94,7 @@ func newIdentities(o *options) (*camera.Identities, error) {
 func connectErr(err error) error {
 	var refused *camera.RefusedError
 	if errors.As(err, &refused) {
-		return &exitError{exitRefused, err}
+		return &exitError{code: exitRefused, err: err}
 	}
-	return &exitError{exitFailure, err}
+	return &exitError{code: exitFailure, err: err}
 }

@@ -237,6 +237,18 @@ func TestStatusPrintsFigures(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, out.String())
 		}
 	}
+	// A listing in progress: objects done and known, time left.
+	os.WriteFile(file, []byte(stats(10<<20)+"objects 1240\nlisting_folders 1\nlisting_done 1200\nlisting_known 3400\nlisting_left_seconds 43\n"), 0o644)
+	out.Reset()
+	if err := run(context.Background(), []string{"status", "--interval", "0", mnt}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"objects:     1240 listed\n", "listing:     1 folder: 1200 of 3400 objects described, about 43s left"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, out.String())
+		}
+	}
+	os.WriteFile(file, []byte(stats(10<<20)), 0o644)
 	// The rate now: 2 MiB more while status waits.
 	go func() {
 		time.Sleep(100 * time.Millisecond)
@@ -254,8 +266,8 @@ func TestStatusPrintsFigures(t *testing.T) {
 	if code := exitCode(err, &stderr); code != exitFailure || !strings.Contains(stderr.String(), "not an airnef-mount mount") {
 		t.Errorf("status of a plain directory: %d %s", code, stderr.String())
 	}
-	if code := exitCode(run(context.Background(), []string{"status"}, &out, &stderr), &stderr); code != exitUsage {
-		t.Errorf("status without a mount point: exit %d", code)
+	if code := exitCode(run(context.Background(), []string{"status", mnt, mnt}, &out, &stderr), &stderr); code != exitUsage {
+		t.Errorf("status with two mount points: exit %d", code)
 	}
 }
 

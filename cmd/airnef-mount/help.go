@@ -57,7 +57,7 @@ foreground until it is unmounted (with --daemon, returns once mounted).
   airnef-mount --wait ~/Cameras                mount each camera under ~/Cameras/MODEL-SERIAL
                                                as it announces itself ("Send to Computer")
   airnef-mount discover                        list the cameras that announce themselves
-  airnef-mount status ~/camera                 what a running mount is doing
+  airnef-mount status [~/camera]               what a running mount (or every one) is doing
   airnef-mount help | version | completion bash|zsh|fish
 
 mount(8) and /etc/fstab (type fuse.airnef-mount; SOURCE is the camera's address,
@@ -85,15 +85,19 @@ Sony cameras ("Send to Computer"):
      choose "Send to Computer" on the camera. It shows "Sending..." while mounted.
   4. Unmount when done: the camera is put to sleep (--camera-sleep).
 
-Unmounting: press Ctrl-C, or run "fusermount3 -u MOUNTPOINT" (or umount).
-A mount still in use is detached and ends when its last file is closed.
+Unmounting: press Ctrl-C (or send SIGTERM), or run "fusermount3 -u MOUNTPOINT"
+(or umount). The first Ctrl-C unmounts as soon as the reads in progress end,
+whatever is still open; the second fails them with EIO. Either way the camera
+is then told the session is over (a Sony is put to sleep).
 
 Deleting: the camera is mounted read-only, always. airnef-mount never writes to
 or deletes from the card: a copy that went wrong can be made again, and a
 photo is never lost to a mistyped command. Delete on the camera itself.
 
-Exit status: 0 unmounted cleanly, 1 camera or mount failure, 2 misuse (a bad
-flag, argument or config line), 3 the camera refused this computer.
+Exit status: 0 unmounted cleanly, 1 camera or mount failure (or a camera busy
+with another client), 2 misuse (a bad flag, argument or config line, a mount
+point already mounted), 3 the camera refused this computer, 130 interrupted
+while connecting or reads aborted by a second Ctrl-C.
 See airnef-mount(1) for more.
 `
 

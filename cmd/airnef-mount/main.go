@@ -23,9 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/camera"
@@ -46,7 +44,7 @@ const (
 	usageLine   = `usage: airnef-mount [flags] [--camera HOST[:PORT]] MOUNTPOINT
        airnef-mount [flags] SOURCE MOUNTPOINT [-o OPTIONS]   (as mount(8) runs it; SOURCE auto: the camera found)
        airnef-mount --wait [--exec CMD] [flags] DIR
-       airnef-mount discover | status MOUNTPOINT | help | version | completion SHELL`
+       airnef-mount discover | status [MOUNTPOINT|DIR] | help | version | completion SHELL`
 	// memoryMargin is the memory allowed beyond the cache: fetch
 	// buffers, the tree, FUSE request buffers.
 	memoryMargin = 64 << 20
@@ -56,17 +54,18 @@ const (
 type exitError struct {
 	code int
 	err  error
+	bare bool // misuse that the usage lines would not help with
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(format string, a ...any) error {
-	return &exitError{exitUsage, fmt.Errorf(format, a...)}
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
 }
 
 func failErr(format string, a ...any) error {
-	return &exitError{exitFailure, fmt.Errorf(format, a...)}
+	return &exitError{code: exitFailure, err: fmt.Errorf(format, a...)}
 }
 
 // statusError ends the program with its exit status and no message: the
@@ -77,9 +76,9 @@ func (e statusError) Error() string { return fmt.Sprintf("exit status %d", int(e
 
 func main() {
 	fixEnv()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, release := stopSignals()
 	err := runAs(ctx, os.Args[0], os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	release()
 	os.Exit(exitCode(err, os.Stderr))
 }
 
@@ -98,7 +97,7 @@ func exitCode(err error, w io.Writer) int {
 		code = ee.code
 	}
 	fmt.Fprintf(w, "airnef-mount: %v\n", err)
-	if code == exitUsage {
+	if code == exitUsage && !ee.bare {
 		fmt.Fprintln(w, usageLine)
 	}
 	return code
@@ -198,6 +197,9 @@ func runMount(ctx context.Context, o *options, argv []string, stdout, stderr io.
 	hint := mtp.VendorGeneric
 	if addr == "" {
 		cam, err := findCamera(ctx, o, stderr, log)
+		if ctx.Err() != nil {
+			return statusError(exitInterrupted)
+		}
 		if err != nil {
 			return err
 		}
@@ -205,6 +207,12 @@ func runMount(ctx context.Context, o *options, argv []string, stdout, stderr io.
 		log.Info("camera found", "addr", addr, "manufacturer", cam.Manufacturer, "model", cam.Model)
 	}
 	cs, err := m.conn.Connect(ctx, addr, hint)
+	if ctx.Err() != nil {
+		if err == nil {
+			cs.Close(o.cameraSleep)
+		}
+		return statusError(exitInterrupted) // Ctrl-C while connecting: nothing to explain
+	}
 	if err != nil {
 		return connectErr(err)
 	}
@@ -235,5 +243,19 @@ func checkMountpoint(dir string, log *slog.Logger) error {
 	if !st.IsDir() {
 		return usageErr("mount point %s is not a directory", dir)
 	}
-	return nil
+	return checkNotMounted(dir)
+}
+
+// checkNotMounted refuses a mount point that is already one: a second
+// airnef-mount there would hide the first (found before connecting, so
+// that the camera is not taken from the mount that has it).
+func checkNotMounted(dir string) error {
+	m, ok, err := fusefs.MountAt(dir)
+	switch {
+	case err != nil || !ok:
+		return nil
+	case m.Ours():
+		return &exitError{code: exitUsage, bare: true, err: fmt.Errorf("%s is already mounted by airnef-mount (%s); unmount it first (fusermount3 -u %s), or choose another mount point", dir, m.Source, dir)}
+	}
+	return &exitError{code: exitUsage, bare: true, err: fmt.Errorf("%s is already a mount point (%s %s); choose another directory", dir, m.FSType, m.Source)}
 }

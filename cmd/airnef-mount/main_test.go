@@ -159,7 +159,8 @@ func TestRunNoCamera(t *testing.T) {
 	defer cancel()
 	err = run(ctx, []string{"--camera", addr, "--connect-timeout", "5s", t.TempDir()}, &stdout, &stderr)
 	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != exitFailure || !strings.Contains(err.Error(), "could not connect to a camera at "+addr) {
+	_, port, _ := net.SplitHostPort(addr)
+	if !errors.As(err, &ee) || ee.code != exitFailure || !strings.Contains(err.Error(), "on port "+port+" (connection refused)") {
 		t.Fatalf("run = %v, want exit status 1 saying what was tried", err)
 	}
 }

@@ -15,8 +15,11 @@ import (
 
 // options are the parsed command line.
 type options struct {
-	camera         string
-	mountpoint     string
+	camera     string
+	mountpoint string
+	// source is mount(8)'s SOURCE (an address, or auto), when given: the
+	// mount's source then, as fstab has it, so that mount -a sees it mounted.
+	source         string
 	cacheSize      byteSize
 	blockSize      byteSize
 	timeout        time.Duration
@@ -80,7 +83,7 @@ func (o *options) finish(fl *pflag.FlagSet, args []string, h helperArgs) error {
 	case 1:
 		o.mountpoint = args[0]
 	case 2:
-		o.mountpoint = args[1]
+		o.mountpoint, o.source = args[1], args[0]
 		if src := args[0]; src != sourceAuto {
 			if o.camera != "" {
 				return usageErr("the camera is given twice: as SOURCE %q and as --camera %q (SOURCE %s mounts the camera that announces itself)", src, o.camera, sourceAuto)

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hanwen/go-fuse/v2/fuse"
+
 	"github.com/airnef-mount/airnef-mount/cache"
 	"github.com/airnef-mount/airnef-mount/camera"
 	"github.com/airnef-mount/airnef-mount/fusefs"
@@ -52,13 +54,24 @@ type serveMode struct {
 // is unmounted from outside, ctx ends, mode.leave is closed, or (without
 // mode.reconnect) the session is lost. It then unmounts, and ends the
 // session (a Sony is put to sleep, unless --camera-sleep=false).
+//
+// Stopping runs in this order (issue 19): reads are refused and the ones in
+// progress end (fusefs.Gate; the second stop aborts them), the filesystem
+// is unmounted, the session ends gracefully (its transaction in flight
+// finishes, then Sony's sleep or CloseSession), and only then is the rest
+// stopped. The background work (warm listing, the watcher's polls,
+// reconnection) therefore runs on a context of its own, not on ctx:
+// cancelling it mid-transaction would break the session before its
+// goodbye.
 func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mode serveMode) error {
 	o, log := m.o, m.log
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
 	var cur atomic.Pointer[camera.Session]
 	cur.Store(cs)
 	endSession := func() {
 		if s := cur.Swap(nil); s != nil {
-			s.Close(o.cameraSleep)
+			s.End(o.cameraSleep, stopWork)
 		}
 	}
 	info := cs.Info
@@ -67,6 +80,10 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 	})
 	defer tr.Close()
 	storages, err := tr.List(ctx, tr.Root())
+	if ctx.Err() != nil {
+		endSession()
+		return statusError(exitInterrupted)
+	}
 	if err != nil {
 		endSession()
 		return failErr("listing the storages of the camera at %s failed: %v; check that a card is in the camera", cs.Addr, err)
@@ -84,7 +101,7 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 	blocks.SetScheduler(cs.Device.Scheduler())
 	// The top folders are listed while mounting, so first lookups find them
 	// (and the cache its first round trips); a reconnection re-lists instead.
-	stopWarm := warm(ctx, tr)
+	stopWarm := warm(work, tr)
 	defer stopWarm()
 
 	var onNew func(string)
@@ -93,8 +110,9 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		defer r.close()
 		onNew = r.add
 	}
+	gate := fusefs.NewGate()
 	cfg := fusefs.Config{
-		Tree: tr, Cache: blocks, Logger: m.fuseLog, OnNew: onNew,
+		Tree: tr, Cache: blocks, Logger: m.fuseLog, OnNew: onNew, Gate: gate,
 		UID: o.owner(), GID: o.group(), Umask: uint32(o.umask),
 		Status: func() string {
 			s := cur.Load()
@@ -134,8 +152,12 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		endSession()
 		return err
 	}
+	if ctx.Err() != nil {
+		endSession()
+		return statusError(exitInterrupted)
+	}
 	srv, err := fusefs.Mount(mnt, root, fusefs.MountOptions{
-		AllowOther: o.allowOther, Debug: o.debug["fuse"], Logger: m.fuseLog,
+		Source: m.source(info), AllowOther: o.allowOther, Debug: o.debug["fuse"], Logger: m.fuseLog,
 	})
 	if err != nil {
 		endSession()
@@ -149,7 +171,7 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 	}
 
 	// New pictures and deletions on the camera, while mounted.
-	stopWatch := m.watch(ctx, tr, cs)
+	stopWatch := m.watch(work, tr, cs)
 	defer func() { stopWatch() }()
 
 	served := make(chan struct{})
@@ -159,10 +181,10 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 	}()
 	// back delivers the sessions of a reconnection, one at a time.
 	back := make(chan *camera.Session)
-	rctx, stopReconnect := context.WithCancel(ctx)
+	rctx, stopReconnect := context.WithCancel(work)
 	defer stopReconnect()
 	lost := cs.PTP.Done()
-	unmount := false
+	unmount, stopped := false, false
 loop:
 	for {
 		select {
@@ -170,7 +192,7 @@ loop:
 			log.Info("unmounted", "mountpoint", mnt)
 			break loop
 		case <-ctx.Done():
-			unmount = true
+			unmount, stopped = true, true
 			break loop
 		case <-mode.leave:
 			log.Info("the camera left, or the command ended: unmounting", "mountpoint", mnt)
@@ -201,32 +223,107 @@ loop:
 			blocks.SetScheduler(s.Device.Scheduler())
 			cur.Store(s)
 			lost = s.PTP.Done()
-			stopWatch = m.watch(ctx, tr, s)
+			stopWatch = m.watch(work, tr, s)
 		}
 	}
+	var unmountErr error
+	aborted := false
+	if unmount {
+		aborted, unmountErr = m.unmountNow(ctx, srv, mnt, gate, served, stopped)
+	}
+	// The session first, while nothing has been cancelled under it.
+	endSession()
 	stopReconnect()
 	stopWatch()
 	stopWatch = func() {}
-	if unmount {
-		log.Info("unmounting", "mountpoint", mnt)
-		detached, err := fusefs.Unmount(srv, mnt, m.fuseLog)
-		if err != nil {
-			blocks.Close()
-			tr.Close()
-			endSession()
-			return failErr("unmounting %s failed: %v; unmount it with fusermount3 -u -z %s", mnt, err, mnt)
-		}
-		if detached {
-			log.Warn("the mount was busy: detached it; airnef-mount ends when the last file open on it is closed")
-		}
-		<-served
-	}
+	stopWork()
 	dt.close()
 	blocks.Close()
 	tr.Close()
-	endSession()
+	if unmountErr != nil {
+		return failErr("unmounting %s failed: %v; unmount it with fusermount3 -u -z %s", mnt, unmountErr, mnt)
+	}
 	dt.finish(ctx, log, mode.execStatus)
+	if aborted {
+		return statusError(exitInterrupted)
+	}
 	return nil
+}
+
+// stopGrace is how long a detached mount may take to end once its reads
+// have: the programs that hold files open on it get EIO at their next read
+// and close them.
+const stopGrace = time.Second
+
+// unmountNow unmounts srv's mount at mnt for a stop: new reads fail at once
+// (fusefs.Gate), the reads in progress may finish, or fail when abortOf(ctx)
+// is closed (the second Ctrl-C or SIGTERM), and then the mount goes,
+// whatever is still open on it. told says the user asked (a signal): they
+// are told how many reads they wait for. It reports whether reads were
+// aborted.
+func (m *mounter) unmountNow(ctx context.Context, srv *fuse.Server, mnt string, gate *fusefs.Gate, served <-chan struct{}, told bool) (aborted bool, err error) {
+	log := m.log
+	n := gate.Close()
+	switch {
+	case told && n > 0:
+		log.Info(fmt.Sprintf("unmounting; %d reads in progress (Ctrl-C again to abort them)", n), "mountpoint", mnt)
+	default:
+		log.Info("unmounting", "mountpoint", mnt)
+	}
+	select {
+	case <-gate.Idle():
+	case <-served:
+		return false, nil // unmounted from outside meanwhile
+	case <-abortOf(ctx):
+		aborted = true
+		log.Info("aborting the reads in progress", "reads", gate.InProgress())
+		gate.Abort()
+		<-gate.Idle()
+	}
+	entry, _, _ := fusefs.MountAt(mnt) // its connection, for fusefs.Abort
+	detached, err := fusefs.Stop(srv, mnt, m.fuseLog)
+	if err != nil {
+		return aborted, err
+	}
+	if !detached {
+		<-served
+		return aborted, nil
+	}
+	select {
+	case <-served:
+		return aborted, nil
+	case <-time.After(stopGrace):
+	}
+	if entry.Ours() {
+		if err := fusefs.Abort(entry.Dev); err != nil {
+			m.fuseLog.Debug("cannot abort the detached mount's connection", "err", err)
+		}
+	}
+	select {
+	case <-served:
+	case <-time.After(stopGrace):
+		// The process ends soon, which ends the connection; under
+		// --wait the mount lingers until its files are closed.
+		log.Info("files are still open on the detached mount; they answer EIO until closed", "mountpoint", mnt)
+	}
+	return aborted, nil
+}
+
+// source is the mount's source, as df and file managers show it: the
+// camera ("Nikon D7200": the make's first word, then the model unless it
+// names the make); as mount(8) and fstab give it (an address, auto) when
+// mounted that way, as sshfs does, since mount -a compares the two.
+func (m *mounter) source(info *mtp.DeviceInfo) string {
+	if m.o.source != "" {
+		return fusefs.SourceName(m.o.source)
+	}
+	mk, _, _ := strings.Cut(strings.TrimSpace(info.Manufacturer), " ")
+	model := strings.TrimSpace(info.Model)
+	name := model
+	if !strings.HasPrefix(strings.ToLower(model), strings.ToLower(mk)) {
+		name = mk + " " + model
+	}
+	return fusefs.SourceName(name)
 }
 
 // metaCache opens the metadata cache of the camera info describes, or

@@ -114,6 +114,9 @@ func (m *mounter) mountAnnounced(ctx context.Context, cam ssdp.Camera, j *waitJo
 	log := m.log.With("host", cam.Host)
 	cs, err := m.conn.Connect(ctx, cam.Addr, cam.Vendor)
 	if err != nil {
+		if ctx.Err() != nil {
+			return // stopping
+		}
 		log.Warn("cannot open a session with the camera that announced itself", "err", err)
 		return
 	}
@@ -129,6 +132,11 @@ func (m *mounter) mountAnnounced(ctx context.Context, cam ssdp.Camera, j *waitJo
 	}
 	if _, err := fusefs.CleanStale(dir); err != nil {
 		log.Warn("stale mount", "dir", dir, "err", err)
+	}
+	if err := checkNotMounted(dir); err != nil {
+		log.Error("cannot mount the camera", "err", err)
+		cs.Close(m.o.cameraSleep)
+		return
 	}
 	mode := serveMode{leave: j.left}
 	if m.o.exec != "" {
@@ -147,7 +155,7 @@ func (m *mounter) mountAnnounced(ctx context.Context, cam ssdp.Camera, j *waitJo
 			return "did not finish"
 		}
 	}
-	if err := m.serve(ctx, cs, dir, mode); err != nil {
+	if err := m.serve(ctx, cs, dir, mode); err != nil && ctx.Err() == nil {
 		log.Error("mount failed", "dir", dir, "err", err)
 	}
 	if created {
