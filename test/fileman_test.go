@@ -67,14 +67,16 @@ func TestFileManagerView(t *testing.T) {
 	}
 	// A Sony's folders carry no date: "DCIM" and "100MSDCF" have none of
 	// their own, "2024-03-10" its name's.
-	_, port := simStart(t, camsim.Config{Personality: camsim.Sony(), Dir: card})
+	sony := camsim.Sony()
+	want := "Sony " + sony.Model // the make's first word, then the model
+	_, port := simStart(t, camsim.Config{Personality: sony, Dir: card})
 	mnt := mountDir(t)
 	mountStart(t, "127.0.0.1:"+port, mnt, "--guid", sonyZeroGUID)
 	storage := mountStorage(t, mnt)
 	mountRunCmd(t, time.Minute, nil, "find", mnt, "-type", "f") // everything listed
 
 	df := fmDF(t, mnt, "source,itotal,iused,iavail,ipcent")
-	if df[0] != "Sony ILCE-7S" {
+	if df[0] != want {
 		t.Errorf("df names the source %q, want the camera", df[0])
 	}
 	// The card's directory, DCIM, 100MSDCF, 2024-03-10 and three files.
@@ -84,8 +86,8 @@ func TestFileManagerView(t *testing.T) {
 	if df[4] == "100%" || df[3] == "0" {
 		t.Errorf("df -i shows a full disk: %q", df)
 	}
-	if f, ok := mountInfo(t, mnt); !ok || !strings.Contains(strings.Join(f, " "), ` - fuse.airnef-mount Sony\040ILCE-7S `) {
-		t.Errorf("mountinfo line %q, want source Sony\\040ILCE-7S", f)
+	if f, ok := mountInfo(t, mnt); !ok || !strings.Contains(strings.Join(f, " "), " - fuse.airnef-mount "+strings.ReplaceAll(want, " ", `\040`)+" ") {
+		t.Errorf("mountinfo line %q, want source %q", f, want)
 	}
 
 	// A folder dated by its entries is asked again after a second: the
