@@ -680,3 +680,12 @@ func (d *Device) sizeFromCanon(ctx context.Context, h uint32, info *ObjectInfo) 
 	}
 	return size, nil
 }
+
+// Lost is closed when the device's transport breaks, for a transport that
+// tells (ptpip.Session's Done); nil for one that does not.
+func (d *Device) Lost() <-chan struct{} {
+	if t, ok := d.t.(interface{ Done() <-chan struct{} }); ok {
+		return t.Done()
+	}
+	return nil
+}

@@ -137,3 +137,15 @@ type ThumbCamera interface {
 func (c deviceCamera) Thumb(ctx context.Context, h uint32, w io.Writer) error {
 	return c.d.GetThumb(ctx, h, w)
 }
+
+// LossReporter is a Camera that tells when its session is lost (the
+// transport broke): a read that failed then waits for the next session
+// and resumes (resume.go) instead of failing. DeviceCamera's camera is one.
+type LossReporter interface {
+	// Lost is closed once the session is lost; nil: never told.
+	Lost() <-chan struct{}
+}
+
+func (c deviceCamera) Lost() <-chan struct{} { return c.d.Lost() }
+
+var _ LossReporter = deviceCamera{}

@@ -15,7 +15,8 @@ import (
 
 // Disconnect detaches the tree from its camera, whose session is lost:
 // from now on everything that needs the camera fails at once with
-// ErrDisconnected (EIO), while what is listed stays visible. Listings in
+// ErrDisconnected (EIO), but reads, which wait for the next session up to
+// Config.ResumeWithin (resume.go), while what is listed stays visible. Listings in
 // progress on the old session are dropped when they end.
 func (t *Tree) Disconnect() {
 	t.mu.Lock()
@@ -23,6 +24,8 @@ func (t *Tree) Disconnect() {
 	if t.cam != nil {
 		t.cam = nil
 		t.gen++
+		t.lostAt = time.Now()
+		t.sessionChangedLocked()
 		t.log.Info("camera disconnected: files answer EIO until it is back")
 	}
 }
@@ -85,7 +88,9 @@ func (t *Tree) Reconnect(ctx context.Context, cam Camera) error {
 	}
 	t.cam = cam
 	t.gen++
+	t.sessionChangedLocked()
 	t.mu.Unlock()
+	t.reconnections.Add(1)
 	t.log.Info("camera reconnected", "found", len(plan.found), "gone", len(plan.gone), "new", len(changes)-len(plan.gone), "dur", time.Since(start))
 	if len(changes) > 0 {
 		t.changedAll(changes)

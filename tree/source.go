@@ -45,11 +45,7 @@ func (s treeSource) FetchTo(ctx context.Context, obj cache.Object, off, n int64,
 	if off < 0 || n <= 0 || off+n > o.Size || n > math.MaxUint32 {
 		return 0, fmt.Errorf("read %q: %d bytes at %d of %d: %w", o.Path(), n, off, o.Size, io.ErrUnexpectedEOF)
 	}
-	cam, _, at, err := s.t.session(o)
-	if err != nil {
-		return 0, fmt.Errorf("read %q at %d: %w", o.Path(), off, err)
-	}
-	got, err := cam.ReadAt(ctx, at.handle, off, uint32(n), w)
+	got, err := s.t.readResuming(ctx, o, off, n, w)
 	if err != nil {
 		return got, fmt.Errorf("read %q at %d: %w", o.Path(), off, err)
 	}
@@ -62,7 +58,8 @@ func (s treeSource) FetchTo(ctx context.Context, obj cache.Object, off, n int64,
 var _ cache.WriterSource = treeSource{}
 
 // ReadAt reads len(dst) bytes (fewer at the end) of file o from offset off
-// into dst, in one camera operation, on ctx.
+// into dst, in one camera operation, on ctx (another on the next session
+// when this one is lost meanwhile: resume.go).
 func (t *Tree) ReadAt(ctx context.Context, o *Object, off int64, dst []byte) (int, error) {
 	if o.Kind != KindFile {
 		return 0, fmt.Errorf("read %q: %w", o.Path(), ErrNotFile)
@@ -73,12 +70,8 @@ func (t *Tree) ReadAt(ctx context.Context, o *Object, off int64, dst []byte) (in
 	if rest := o.Size - off; int64(len(dst)) > rest {
 		dst = dst[:rest]
 	}
-	cam, _, at, err := t.session(o)
-	if err != nil {
-		return 0, fmt.Errorf("read %q at %d: %w", o.Path(), off, err)
-	}
 	w := &sliceWriter{buf: dst}
-	_, err = cam.ReadAt(ctx, at.handle, off, uint32(len(dst)), w)
+	_, err := t.readResuming(ctx, o, off, int64(len(dst)), w)
 	if err != nil {
 		return w.n, fmt.Errorf("read %q at %d: %w", o.Path(), off, err)
 	}

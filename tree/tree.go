@@ -36,6 +36,9 @@ type Config struct {
 	// Meta is the metadata cache of this camera (metacache.go); nil lists
 	// everything from the camera.
 	Meta *MetaCache
+	// ResumeWithin is how long after losing its session a read waits for
+	// the next one and goes on there (resume.go); 0: it fails at once.
+	ResumeWithin time.Duration
 }
 
 // Tree is the camera's object tree: root -> one directory per storage ->
@@ -77,6 +80,15 @@ type Tree struct {
 	refused [listMethods]atomic.Bool
 
 	lim limits // the bounds on what a camera can make the tree hold
+
+	// Reads across a reconnection (resume.go): how long they wait, when
+	// the session was lost, a channel closed at each change of cam, and
+	// the counters of Stats.
+	resumeWithin  time.Duration
+	lostAt        time.Time
+	sessionCh     chan struct{}
+	readsResumed  atomic.Int64
+	reconnections atomic.Int64
 }
 
 // New makes the tree of the camera behind cam. Nothing is asked of the
@@ -99,6 +111,9 @@ func New(cam Camera, cfg Config) *Tree {
 		storages: map[uint32]*mtp.StorageInfo{},
 		lim:      newLimits(cfg.MaxObjects),
 		meta:     cfg.Meta,
+
+		resumeWithin: cfg.ResumeWithin,
+		sessionCh:    make(chan struct{}),
 	}
 	t.limitCamera(cam)
 	return t
@@ -115,7 +130,7 @@ func (t *Tree) Close() {
 }
 
 // session returns the camera, the session generation and where o is in
-// that session: ErrDisconnected without a camera, ErrNotFound for an
+// that session: ErrDisconnected without a camera (with the generation), ErrNotFound for an
 // object not found again after a reconnect.
 func (t *Tree) session(o *Object) (Camera, uint64, address, error) {
 	t.mu.Lock()
@@ -124,7 +139,7 @@ func (t *Tree) session(o *Object) (Camera, uint64, address, error) {
 	case o.gone:
 		return nil, 0, address{}, fmt.Errorf("%q: %w", "/"+o.Path(), ErrNotFound)
 	case t.cam == nil:
-		return nil, 0, address{}, ErrDisconnected
+		return nil, t.gen, address{}, ErrDisconnected
 	}
 	return t.cam, t.gen, o.cur, nil
 }

@@ -77,6 +77,9 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 	info := cs.Info
 	tr := tree.New(tree.DeviceCamera(cs.Device), tree.Config{
 		Location: m.loc, Logger: m.fuseLog, MaxObjects: o.maxObjects, Meta: m.metaCache(info),
+		// A read cut by a lost session waits for the next as long as a
+		// stalled one would (tree/resume.go).
+		ResumeWithin: o.timeout,
 	})
 	defer tr.Close()
 	storages, err := tr.List(ctx, tr.Root())
@@ -111,12 +114,15 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		onNew = r.add
 	}
 	gate := fusefs.NewGate()
+	var attaching atomic.Bool // a new session re-lists the card
 	cfg := fusefs.Config{
 		Tree: tr, Cache: blocks, Logger: m.fuseLog, OnNew: onNew, Gate: gate,
 		UID: o.owner(), GID: o.group(), Umask: uint32(o.umask),
 		Status: func() string {
 			s := cur.Load()
 			switch {
+			case (s == nil || !tr.Connected()) && attaching.Load():
+				return "reconnecting: listing the card again"
 			case s == nil || !tr.Connected():
 				return "disconnected: waiting for the camera"
 			case s.PTP.Err() != nil:
@@ -141,7 +147,7 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		if s := cur.Load(); s != nil {
 			n += s.PTP.DroppedEvents()
 		}
-		out := fmt.Sprintf("events_dropped %d\n", n)
+		out := fmt.Sprintf("events_dropped %d\nreconnections %d\nreads_resumed %d\n", n, tr.Reconnections(), tr.ReadsResumed())
 		if more != nil {
 			out = more() + out
 		}
@@ -179,8 +185,15 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		srv.Wait()
 		close(served)
 	}()
-	// back delivers the sessions of a reconnection, one at a time.
+	// back delivers the sessions of a reconnection, one at a time;
+	// attached, each one's re-listing (tree.Reconnect), which runs on its
+	// own goroutine: the loop keeps noticing an unmount meanwhile.
 	back := make(chan *camera.Session)
+	type attachment struct {
+		s   *camera.Session
+		err error
+	}
+	attached := make(chan attachment, 1)
 	rctx, stopReconnect := context.WithCancel(work)
 	defer stopReconnect()
 	lost := cs.PTP.Done()
@@ -213,14 +226,21 @@ loop:
 			}
 			go m.conn.Reconnect(rctx, s, back)
 		case s := <-back:
-			if err := tr.Reconnect(ctx, tree.DeviceCamera(s.Device)); err != nil {
-				log.Warn("re-listing the card after reconnecting failed; waiting for the camera again", "err", err)
+			attaching.Store(true)
+			// The cache takes its turns in the new session's
+			// scheduler; the tree is disconnected until re-listed.
+			observeLink(s, blocks)
+			blocks.SetScheduler(s.Device.Scheduler())
+			go func() { attached <- attachment{s, tr.Reconnect(rctx, tree.DeviceCamera(s.Device))} }()
+		case a := <-attached:
+			attaching.Store(false)
+			s := a.s
+			if a.err != nil {
+				log.Warn("re-listing the card after reconnecting failed; waiting for the camera again", "err", a.err)
 				s.Close(false)
 				go m.conn.Reconnect(rctx, s, back)
 				continue
 			}
-			observeLink(s, blocks)
-			blocks.SetScheduler(s.Device.Scheduler())
 			cur.Store(s)
 			lost = s.PTP.Done()
 			stopWatch = m.watch(work, tr, s)
@@ -230,6 +250,16 @@ loop:
 	aborted := false
 	if unmount {
 		aborted, unmountErr = m.unmountNow(ctx, srv, mnt, gate, served, stopped)
+	}
+	// A re-listing in progress stops after its transaction in flight;
+	// its session then ends as the mount's own does.
+	if attaching.Load() {
+		stopReconnect()
+		if a := <-attached; a.err == nil {
+			cur.Store(a.s)
+		} else {
+			a.s.End(o.cameraSleep, nil)
+		}
 	}
 	// The session first, while nothing has been cancelled under it.
 	endSession()

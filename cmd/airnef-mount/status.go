@@ -243,6 +243,9 @@ func printStatus(w io.Writer, s stats, now *statsSample) {
 		session += " (process " + pid + ")"
 	}
 	line("session", "%s", session)
+	if _, ok := s.v["reconnections"]; ok {
+		line("reconnects", "%d (%d reads went on across them)", s.int("reconnections"), s.int("reads_resumed"))
+	}
 	up := time.Duration(s.int("uptime_seconds")) * time.Second
 	if m := s.v["mounted_at"]; m != "" {
 		line("mounted", "%s (%s ago)", m, up)
