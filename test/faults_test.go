@@ -528,3 +528,46 @@ func TestFaultSilentStall(t *testing.T) {
 		t.Error("still mounted")
 	}
 }
+
+// An unmount while a reconnection re-lists the card (a slow camera, many
+// folders listed) is noticed at once: the re-listing runs off the serve
+// loop, so fusermount3 -u returns within a second and the mount ends.
+func TestFaultUnmountDuringRelisting(t *testing.T) {
+	mountRequireFUSE(t)
+	// A Nikon lists one GetObjectInfo per object: 60 objects at 100 ms
+	// are several seconds of re-listing.
+	cam, addr := faultSim(t, camsim.Config{Personality: camsim.Nikon(), Latency: 100 * time.Millisecond,
+		Generate: &camsim.CardSpec{Photos: 60, Seed: 7, Size: 256 << 10, Folders: 1}})
+	mnt := mountDir(t)
+	run := mountStart(t, addr, mnt, "--timeout", faultTimeout.String(), "--metadata-cache=false")
+	storage := mountStorage(t, mnt)
+	listed := mountWalk(t, storage)
+	if a := cam.Control("drop"); !strings.HasPrefix(a, "ok") {
+		t.Fatal(a)
+	}
+	faultEventually(t, "re-listing after the reconnection", 20*time.Second, func() error {
+		if s := faultSession(t, mnt); !strings.HasPrefix(s, "reconnecting") {
+			return fmt.Errorf("session %q", s)
+		}
+		return nil
+	})
+	// Listed folders answer from memory meanwhile.
+	start := time.Now()
+	if again := mountWalk(t, storage); len(again) != len(listed) {
+		t.Errorf("listed tree during the re-listing: %d files, want %d", len(again), len(listed))
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("listing listed folders during the re-listing took %v", d)
+	}
+	start = time.Now()
+	mountRunCmd(t, 10*time.Second, nil, "fusermount3", "-u", mnt)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("fusermount3 -u during the re-listing took %v", d)
+	}
+	if code := run.exitCode(3 * (faultTimeout + 4*time.Second)); code != 0 {
+		t.Errorf("exit status %d after unmounting during the re-listing", code)
+	}
+	if mountIsMounted(t, mnt) {
+		t.Error("still mounted")
+	}
+}
