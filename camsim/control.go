@@ -26,6 +26,8 @@ const ControlHelp = `Control socket commands (one per line; one answer line each
   delete PATH           take PATH ("2:PATH" for slot 2) off the card: ok HANDLE, ObjectRemoved
   stall DURATION        send nothing on any connection for DURATION (e.g. 3s): ok
   drop                  close every PTP/IP connection, keep listening: ok dropped N
+  drop-events           close only the event connections (the sessions go on, send no events):
+                        ok dropped N
   refuse-init REASON    answer every Init Command Request with Init Fail REASON (1 rejected,
                         2 busy, 3 unspecified, or the word); "refuse-init off" stops: ok
   announce              send the SSDP ssdp:alive NOTIFYs now, whatever the state (--ssdp): ok
@@ -140,6 +142,10 @@ func (c *Camera) Control(line string) string {
 		if err = nargs(0, 0); err == nil {
 			answer = fmt.Sprintf("dropped %d", c.Drop())
 		}
+	case "drop-events":
+		if err = nargs(0, 0); err == nil {
+			answer = fmt.Sprintf("dropped %d", c.DropEvents())
+		}
 	case "refuse-init":
 		if err = nargs(1, 1); err == nil {
 			var r uint32
@@ -178,6 +184,24 @@ func (c *Camera) Control(line string) string {
 func (c *Camera) Drop() int {
 	c.sonyDropped()
 	return c.eachPTPConn(net.Conn.Close)
+}
+
+// DropEvents closes only the sessions' event connections, as a camera whose
+// event socket alone breaks does: the sessions go on, and no event reaches
+// their hosts until they connect again. It returns how many it closed.
+func (c *Camera) DropEvents() int {
+	c.mu.Lock()
+	var evts []*wire
+	for _, s := range c.sessions {
+		if s.evt != nil {
+			evts = append(evts, s.evt)
+		}
+	}
+	c.mu.Unlock()
+	for _, w := range evts {
+		w.Close()
+	}
+	return len(evts)
 }
 
 // PTPConnections is how many PTP/IP connections (command and event, not the

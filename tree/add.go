@@ -77,7 +77,8 @@ func (w *watcher) add(ctx context.Context, h uint32) {
 	}
 	if err != nil {
 		if ctx.Err() == nil {
-			t.log.Warn("new object not described by the camera; it appears at the next listing", "handle", fmt.Sprintf("%#x", h), "err", err)
+			t.log.Warn("new object not described by the camera; the listed folders are listed again", "handle", fmt.Sprintf("%#x", h), "err", err)
+			w.resyncDue = true
 		}
 		return
 	}
@@ -108,7 +109,9 @@ func (w *watcher) add(ctx context.Context, h uint32) {
 	}
 	o, ok, err := t.newEntry(ctx, cam, dir, at, h, info, depth(dir)+1 > MaxDepth)
 	if err != nil {
-		t.log.Warn("new object not added", "dir", "/"+dir.Path(), "handle", fmt.Sprintf("%#x", h), "err", err)
+		t.log.Warn("new object not added; the listed folders are listed again", "dir", "/"+dir.Path(), "handle", fmt.Sprintf("%#x", h), "err", err)
+		delete(w.seen, h)
+		w.resyncDue = ctx.Err() == nil
 		return
 	}
 	if !ok {

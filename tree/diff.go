@@ -3,6 +3,7 @@ package tree
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -41,6 +42,34 @@ func (w *watcher) diff(ctx context.Context) {
 		return
 	}
 	w.lastPrint, w.lastFull = print, time.Now()
+	t.mu.Unlock()
+	w.relist(ctx, cam)
+}
+
+// resync lists every listed folder again and applies the differences, once,
+// for events that were dropped or could not be placed.
+func (w *watcher) resync(ctx context.Context) {
+	cam := w.camera()
+	if cam == nil {
+		return
+	}
+	start := time.Now()
+	// One line per minute at most, however long the flood.
+	level := slog.LevelDebug
+	if start.Sub(w.lastResyncLog) >= time.Minute {
+		level, w.lastResyncLog = slog.LevelInfo, start
+	}
+	w.t.log.Log(ctx, level, "listing the listed folders again: some of the camera's events were dropped or could not be placed")
+	w.relist(ctx, cam)
+	w.t.resyncs.Add(1)
+	w.t.log.Debug("resync done", "dur", time.Since(start))
+}
+
+// relist lists every listed folder again in cam's session and applies the
+// differences.
+func (w *watcher) relist(ctx context.Context, cam Camera) {
+	t := w.t
+	t.mu.Lock()
 	var dirs []listedDir
 	var walk func(d *Object)
 	walk = func(d *Object) {

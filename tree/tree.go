@@ -89,6 +89,11 @@ type Tree struct {
 	sessionCh     chan struct{}
 	readsResumed  atomic.Int64
 	reconnections atomic.Int64
+
+	// Change detection's troubles (watch.go): the event connection lost
+	// while the session goes on, and the resync passes run.
+	eventsLost atomic.Bool
+	resyncs    atomic.Int64
 }
 
 // New makes the tree of the camera behind cam. Nothing is asked of the

@@ -45,7 +45,15 @@ type WatchConfig struct {
 	// the differences, for a camera that reports nothing.
 	Diff      bool
 	DiffEvery time.Duration // 0: DiffEvery
+	// Dropped, when set, counts the events the connection dropped in a
+	// flood (ptpip.Session.DroppedEvents): when it grows, the listed
+	// folders are listed again once (a resync), so no capture is lost.
+	Dropped func() uint64
 }
+
+// ResyncEvery is how often a resync may run while events are dropped or
+// cannot be placed: once per interval, however long the flood.
+const ResyncEvery = time.Second
 
 // WatchFor chooses, from the DeviceInfo of d's session, how changes are
 // learnt: GetEvent polling when the camera lists 0x90C7, handle-list
@@ -143,6 +151,13 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 	}
 	events := cfg.Events
 	pollFailed := false
+	t.eventsLost.Store(false)
+	var lastDropped uint64
+	if cfg.Dropped != nil {
+		lastDropped = cfg.Dropped()
+	}
+	resync := time.NewTicker(ResyncEvery)
+	defer resync.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -152,9 +167,27 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 		case ev, ok := <-events:
 			if !ok {
 				events = nil
+				if diff == nil && w.eventsEnded(ctx) {
+					// New shots would no longer appear: the
+					// listed folders are diffed instead.
+					tk := time.NewTicker(cmpOr(cfg.DiffEvery, DiffEvery))
+					defer tk.Stop()
+					diff = tk.C
+				}
 				continue
 			}
 			w.apply(ctx, ev)
+		case <-resync.C:
+			if cfg.Dropped != nil {
+				if n := cfg.Dropped(); n != lastDropped {
+					lastDropped = n
+					w.resyncDue = true
+				}
+			}
+			if w.resyncDue {
+				w.resyncDue = false
+				w.resync(ctx)
+			}
 		case <-poll:
 			if t.listings.Load() > 0 {
 				// The camera is busy answering a listing, one
@@ -201,7 +234,46 @@ type watcher struct {
 	// pass, and when that pass ran.
 	lastPrint string
 	lastFull  time.Time
+	// resyncDue: events were dropped or could not be placed; the listed
+	// folders are listed again at the next ResyncEvery tick.
+	resyncDue     bool
+	lastResyncLog time.Time
 }
+
+// eventsEnded handles the end of the event connection: when the session
+// itself still works (only the event connection was lost), it is logged,
+// shown in the status (EventsLost) and it returns true: the caller diffs
+// the listed folders from now on.
+func (w *watcher) eventsEnded(ctx context.Context) bool {
+	cam := w.camera()
+	if cam == nil || ctx.Err() != nil || lost(cam) {
+		return false
+	}
+	// The session's transport closes Events just before it reports the
+	// loss: give it a moment to tell.
+	if lr, ok := cam.(LossReporter); ok && lr.Lost() != nil {
+		select {
+		case <-lr.Lost():
+			return false
+		case <-ctx.Done():
+			return false
+		case <-time.After(ResyncEvery):
+		}
+	}
+	if w.camera() == nil {
+		return false
+	}
+	w.t.eventsLost.Store(true)
+	w.t.log.Warn("the camera's event connection ended while its session goes on; new pictures are found by listing the folders again every few seconds")
+	return true
+}
+
+// Resyncs is how many resync passes ran (events dropped or not placed).
+func (t *Tree) Resyncs() int64 { return t.resyncs.Load() }
+
+// EventsLost reports whether the current session's event connection ended
+// while the session goes on (the watcher diffs folders instead).
+func (t *Tree) EventsLost() bool { return t.eventsLost.Load() }
 
 // camera returns the session's camera, or nil once the session is gone.
 func (w *watcher) camera() Camera {

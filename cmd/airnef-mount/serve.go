@@ -128,6 +128,9 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 			case s.PTP.Err() != nil:
 				return "broken: " + s.PTP.Err().Error()
 			}
+			if tr.EventsLost() {
+				return fmt.Sprintf("connected %s %s (event connection lost: new pictures found by listing folders again)", info.Manufacturer, info.Model)
+			}
 			return fmt.Sprintf("connected %s %s", info.Manufacturer, info.Model)
 		},
 	}
@@ -147,7 +150,12 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		if s := cur.Load(); s != nil {
 			n += s.PTP.DroppedEvents()
 		}
-		out := fmt.Sprintf("events_dropped %d\nreconnections %d\nreads_resumed %d\n", n, tr.Reconnections(), tr.ReadsResumed())
+		lostEvents := 0
+		if tr.EventsLost() {
+			lostEvents = 1
+		}
+		out := fmt.Sprintf("events_dropped %d\nevent_connection_lost %d\nresyncs %d\nreconnections %d\nreads_resumed %d\n",
+			n, lostEvents, tr.Resyncs(), tr.Reconnections(), tr.ReadsResumed())
 		if more != nil {
 			out = more() + out
 		}
@@ -379,6 +387,9 @@ func (m *mounter) metaCache(info *mtp.DeviceInfo) *tree.MetaCache {
 // depends on the camera (tree.WatchFor).
 func (m *mounter) watch(ctx context.Context, tr *tree.Tree, s *camera.Session) func() {
 	cfg := tree.WatchFor(s.Device, s.PTP.Events())
+	if cfg.Events != nil {
+		cfg.Dropped = s.PTP.DroppedEvents
+	}
 	m.log.Info("watching the camera for new pictures", "by", cfg.Mechanism())
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
