@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"syscall"
 	"time"
@@ -205,6 +206,7 @@ func (f *filesystem) statsText() []byte {
 	fmt.Fprintf(&b, "mounted_at %s\n", f.started.Format(time.RFC3339))
 	fmt.Fprintf(&b, "uptime_seconds %d\n", int64(time.Since(f.started).Seconds()))
 	fmt.Fprintf(&b, "goroutines %d\n", runtime.NumGoroutine())
+	b.WriteString(memStats())
 	fmt.Fprintf(&b, "objects_listed %d\n", f.tree.ObjectsListed())
 	objects, _, _ := f.tree.Held()
 	fmt.Fprintf(&b, "objects %d\n", objects)
@@ -220,4 +222,31 @@ func (f *filesystem) statsText() []byte {
 		b.WriteString(f.moreStats())
 	}
 	return []byte(b.String())
+}
+
+// memSamples are the runtime's memory figures in the stats: the heap that
+// was live at the end of the last GC (what a leak grows), the heap now
+// (live plus garbage not collected yet: up to about twice the live heap
+// with GOGC=100), and the memory the runtime holds from the OS.
+var memSamples = []struct{ name, metric string }{
+	{"heap_live_bytes", "/gc/heap/live:bytes"},
+	{"heap_bytes", "/memory/classes/heap/objects:bytes"},
+	{"runtime_bytes", "/memory/classes/total:bytes"},
+	{"gc_cycles", "/gc/cycles/total:gc-cycles"},
+}
+
+// memStats is the memSamples lines, read without stopping the world.
+func memStats() string {
+	samples := make([]metrics.Sample, len(memSamples))
+	for i, m := range memSamples {
+		samples[i].Name = m.metric
+	}
+	metrics.Read(samples)
+	var b strings.Builder
+	for i, m := range memSamples {
+		if samples[i].Value.Kind() == metrics.KindUint64 {
+			fmt.Fprintf(&b, "%s %d\n", m.name, samples[i].Value.Uint64())
+		}
+	}
+	return b.String()
 }
