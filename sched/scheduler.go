@@ -20,6 +20,13 @@ const Anticipate = 20 * time.Millisecond
 // action against the wait of the user's next one (one capped request).
 const Memory = 2 * time.Second
 
+// Starve is the longest a Background turn waits behind User and Demand
+// turns: then it goes next. Change detection is background work, and
+// readers that never pause (a copy of a whole card, a soak) would
+// otherwise keep every new shot out of the mount for as long as they read;
+// a user's request waits for at most one background request per Starve.
+const Starve = time.Second
+
 // Scheduler hands out the one session's turns. It is safe for concurrent
 // use. The zero value is not usable: see New.
 type Scheduler struct {
@@ -50,6 +57,7 @@ type Turn struct {
 	owner Owner
 	ready chan struct{} // closed when granted
 	state turnState     // guarded by s.mu
+	since time.Time     // when it was queued in its class
 }
 
 type turnState uint8
@@ -69,7 +77,7 @@ func (t *Turn) Class() Class {
 
 // Enter queues a turn of class c for owner o.
 func (s *Scheduler) Enter(c Class, o Owner) *Turn {
-	t := &Turn{s: s, class: c, owner: o, ready: make(chan struct{})}
+	t := &Turn{s: s, class: c, owner: o, ready: make(chan struct{}), since: time.Now()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.waitedOn() {
@@ -114,6 +122,7 @@ func (t *Turn) Raise(c Class) {
 	}
 	s.removeLocked(t)
 	t.class = c
+	t.since = time.Now()
 	if c.waitedOn() {
 		s.seeLocked(t.owner, time.Now())
 	}
@@ -151,9 +160,14 @@ func (s *Scheduler) removeLocked(t *Turn) {
 }
 
 // dispatchLocked grants the session, when free, to the oldest turn of the
-// most urgent class, keeping Anticipate. s.mu is held.
+// most urgent class, keeping Anticipate, unless a Background turn has
+// waited Starve and no User turn waits. s.mu is held.
 func (s *Scheduler) dispatchLocked() {
 	if s.busy != nil {
+		return
+	}
+	if q := s.queues[Background]; len(q) > 0 && len(s.queues[User]) == 0 && time.Since(q[0].since) >= Starve {
+		s.grantLocked(Background, 0)
 		return
 	}
 	wait := time.Until(s.anticipated.until)
@@ -173,13 +187,19 @@ func (s *Scheduler) dispatchLocked() {
 		if i >= len(q) {
 			continue
 		}
-		t := q[i]
-		s.queues[c] = slices.Delete(q, i, i+1)
-		t.state = granted
-		s.busy = t
-		close(t.ready)
+		s.grantLocked(c, i)
 		return
 	}
+}
+
+// grantLocked grants the session to the i-th turn of class c. s.mu is
+// held.
+func (s *Scheduler) grantLocked(c Class, i int) {
+	t := s.queues[c][i]
+	s.queues[c] = slices.Delete(s.queues[c], i, i+1)
+	t.state = granted
+	s.busy = t
+	close(t.ready)
 }
 
 // wakeLocked dispatches again after d, when an anticipation ends. s.mu is

@@ -350,3 +350,53 @@ func TestSeenBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestStarve checks that a Background turn waits at most Starve behind a
+// stream of Demand turns that never lets the session go idle, and that a
+// waiting User turn still goes first.
+func TestStarve(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := New()
+		ctx := context.Background()
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for o := range 2 { // two readers, each with one request always waiting
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					turn, err := s.Acquire(ctx, Demand, Owner(o+1))
+					if err != nil {
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
+					turn.Done()
+				}
+			})
+		}
+		time.Sleep(10 * time.Millisecond)
+		start := time.Now()
+		bg := s.Enter(Background, 0)
+		time.Sleep(Starve - 100*time.Millisecond)
+		user := s.Enter(User, 9)
+		if err := user.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if bg.state == granted || bg.state == done {
+			t.Error("the background turn went before the user's")
+		}
+		user.Done()
+		if err := bg.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > Starve+100*time.Millisecond {
+			t.Errorf("background turn granted after %v behind demand turns, want about %v", d, Starve)
+		}
+		bg.Done()
+		close(stop)
+		wg.Wait()
+	})
+}
