@@ -158,6 +158,15 @@ func (c *Connector) connect(ctx context.Context, addr string, hint mtp.Vendor, v
 		return nil, fmt.Errorf("the camera at %s accepted the connection but the session failed: %v; check that the camera is not busy with another computer or app, and try again", addr, err)
 	}
 	cs.Vendor = mtp.DetectVendor(cs.Info)
+	if mtp.IsNikonZ(cs.Info) && cs.Info.Supports(mtp.OpNikonGetPartialObjectEx) {
+		// A Nikon Z refuses GetPartialObject for images not marked for
+		// upload; its GetPartialObjectEx reads them (mtp.IsNikonZ).
+		if err := cs.Device.ForceRead64(mtp.OpNikonGetPartialObjectEx); err != nil {
+			c.log.Debug("cannot read with GetPartialObjectEx", "err", err)
+		} else {
+			c.ptpLog.Debug("Nikon Z: every read uses GetPartialObjectEx (0x9431)")
+		}
+	}
 	if cs.Vendor == mtp.VendorSony {
 		// Without it the camera shows "Connecting..." and gives up after
 		// about two minutes; some models refuse every object operation.

@@ -241,7 +241,7 @@ func TestQuirks(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if q != (Quirks{TIDZero: true, StorageMismatch: true, PropListDrops: true}) || q.Set("nope") == nil {
+	if q != (Quirks{TIDZero: true, StorageMismatch: true, PropListDrops: true, NikonZUnmarked: true}) || q.Set("nope") == nil {
 		t.Errorf("Set: %+v", q)
 	}
 }

@@ -3,6 +3,8 @@ package camsim
 import (
 	"fmt"
 	"strings"
+
+	"github.com/airnef-mount/airnef-mount/mtp"
 )
 
 // Quirks are answers some PTP/IP responders give that a client must
@@ -23,10 +25,16 @@ type Quirks struct {
 	// answers while GetObjectHandles lists them all, as libmtp flags some
 	// devices' property lists (DEVICE_FLAG_BROKEN_MTPGETOBJPROPLIST).
 	PropListDrops bool
+	// NikonZUnmarked answers AccessDenied (0x200F) to GetObject and
+	// GetPartialObject of every object, while GetPartialObjectEx (0x9431)
+	// reads it: a Nikon Z in PC mode with images not marked for upload
+	// (notes, protocol.md section 5). Its GetObjectInfo answers as usual
+	// here, so that the read's workaround can be tested on its own.
+	NikonZUnmarked bool
 }
 
 // QuirkNames are the names --quirk takes.
-var QuirkNames = []string{"tid-zero", "storage-mismatch", "proplist-drops"}
+var QuirkNames = []string{"tid-zero", "storage-mismatch", "proplist-drops", "nikon-z-unmarked"}
 
 // Set turns on the quirk called name (one of QuirkNames).
 func (q *Quirks) Set(name string) error {
@@ -37,6 +45,8 @@ func (q *Quirks) Set(name string) error {
 		q.StorageMismatch = true
 	case "proplist-drops":
 		q.PropListDrops = true
+	case "nikon-z-unmarked":
+		q.NikonZUnmarked = true
 	default:
 		return fmt.Errorf("camsim: unknown quirk %q (%s)", name, strings.Join(QuirkNames, ", "))
 	}
@@ -59,4 +69,13 @@ func (s *session) reportedStorage(cd *card) uint32 {
 		return cd.storage + 1
 	}
 	return cd.storage
+}
+
+// quirkDenied is the answer the NikonZUnmarked quirk forces on operation
+// op, or RespOK.
+func (s *session) quirkDenied(op mtp.OpCode) mtp.ResponseCode {
+	if s.cam.s.Quirks.NikonZUnmarked && (op == mtp.OpGetObject || op == mtp.OpGetPartialObject) {
+		return mtp.RespAccessDenied
+	}
+	return mtp.RespOK
 }

@@ -58,3 +58,24 @@ func DetectVendor(d *DeviceInfo) Vendor {
 func (d *DeviceInfo) Supports(op OpCode) bool {
 	return d != nil && slices.Contains(d.OperationsSupported, op)
 }
+
+// IsNikonZ reports whether d describes a Nikon Z mirrorless body (model
+// "Z 6", "Z 6_2", "Z fc", "Z50", possibly after "NIKON "): in PC mode these
+// answer AccessDenied to GetPartialObject for images not marked for
+// upload, while GetPartialObjectEx (0x9431) reads them (notes,
+// protocol.md section 5), so their reads go through 0x9431
+// (Device.ForceRead64).
+func IsNikonZ(d *DeviceInfo) bool {
+	if DetectVendor(d) != VendorNikon {
+		return false
+	}
+	m := strings.TrimSpace(d.Model)
+	if len(m) >= 6 && strings.EqualFold(m[:6], "nikon ") {
+		m = strings.TrimSpace(m[6:])
+	}
+	if len(m) < 2 || (m[0] != 'Z' && m[0] != 'z') {
+		return false
+	}
+	rest := strings.TrimLeft(m[1:], " _")
+	return rest != "" && (rest[0] >= '0' && rest[0] <= '9' || rest[0] == 'f' || rest[0] == 'F')
+}

@@ -48,3 +48,24 @@ func TestSupports(t *testing.T) {
 		t.Fatal("nil DeviceInfo supports an op")
 	}
 }
+
+func TestIsNikonZ(t *testing.T) {
+	for _, tc := range []struct {
+		maker, model string
+		want         bool
+	}{
+		{"Nikon Corporation", "Z 6", true},
+		{"Nikon Corporation", "Z 6_2", true},
+		{"Nikon Corporation", "Z fc", true},
+		{"Nikon Corporation", "Z50", true},
+		{"Nikon Corporation", "NIKON Z 9", true},
+		{"Nikon Corporation", "D7200", false},
+		{"Nikon Corporation", "Z", false},
+		{"Nikon Corporation", "Zoom", false},
+		{"Canon Inc.", "Z 6", false},
+	} {
+		if got := IsNikonZ(&DeviceInfo{Manufacturer: tc.maker, Model: tc.model}); got != tc.want {
+			t.Errorf("IsNikonZ(%q, %q) = %v, want %v", tc.maker, tc.model, got, tc.want)
+		}
+	}
+}

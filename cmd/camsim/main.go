@@ -155,7 +155,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"Quirks (--quirk NAME, repeatable): answers some responders give\n"+
 			"  tid-zero          transaction ID 0 in every data and response packet\n"+
 			"  storage-mismatch  objects report a StorageID the camera does not list\n"+
-			"  proplist-drops    GetObjectPropList leaves out every other object\n\n"+
+			"  proplist-drops    GetObjectPropList leaves out every other object\n"+
+			"  nikon-z-unmarked  GetObject and GetPartialObject answer AccessDenied, GetPartialObjectEx\n"+
+			"                    0x9431 reads (a Nikon Z with images not marked for upload)\n\n"+
 			"%s\n%s\n%s\nFlags:\n", camsim.ControlHelp, camsim.FaultControlHelp, hostileHelp)
 		fs.PrintDefaults()
 	}
