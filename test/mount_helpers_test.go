@@ -45,6 +45,8 @@ var mountBins struct {
 // (checkouts side by side must not run each other's binaries), each
 // written to a temporary name and renamed into place, so concurrent runs
 // never see a half-written binary and nothing accumulates across runs.
+// With AIRNEF_TEST_RACE=1 (make soak) they are built with the race
+// detector, in a directory of their own.
 func mountBuild(t *testing.T) (camsim, airnef string) {
 	t.Helper()
 	mountBins.once.Do(func() {
@@ -53,6 +55,11 @@ func mountBuild(t *testing.T) (camsim, airnef string) {
 		h := fnv.New32a()
 		h.Write([]byte(src))
 		dir := filepath.Join(os.TempDir(), fmt.Sprintf("airnef-mount-test-bin-%d-%08x", os.Getuid(), h.Sum32()))
+		flags := []string{"build"}
+		if os.Getenv("AIRNEF_TEST_RACE") == "1" {
+			dir += "-race"
+			flags = append(flags, "-race")
+		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			mountBins.err = err
 			return
@@ -65,7 +72,7 @@ func mountBuild(t *testing.T) (camsim, airnef string) {
 			final := filepath.Join(dir, filepath.Base(b.pkg))
 			tmp := fmt.Sprintf("%s.%d.tmp", final, os.Getpid())
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			out, err := exec.CommandContext(ctx, "go", "build", "-o", tmp, b.pkg).CombinedOutput()
+			out, err := exec.CommandContext(ctx, "go", append(flags, "-o", tmp, b.pkg)...).CombinedOutput()
 			cancel()
 			if err != nil {
 				os.Remove(tmp)
