@@ -180,13 +180,14 @@ func TestSoak(t *testing.T) {
 			mu.Unlock()
 		}
 	}
+	floodEvery := min(5*time.Minute, duration/3)
 	wg.Go(func() { // new photos: one every 3 s, a flood of 300 every 5 minutes
 		src := filepath.Join(t.TempDir(), "new.jpg")
 		next := 1000
 		lastFlood := time.Now()
 		for !stopped() {
 			time.Sleep(3 * time.Second)
-			if time.Since(lastFlood) > 5*time.Minute {
+			if time.Since(lastFlood) > floodEvery {
 				lastFlood = time.Now()
 				var rels []string
 				for range 300 {

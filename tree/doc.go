@@ -9,10 +9,12 @@
 //     wait, from the metadata cache, one GetObjectPropList or one
 //     GetObjectInfo per object; warm.go lists the top folders after mounting.
 //   - watch.go: the camera's changes (events, Nikon's polled GetEvent,
-//     handle diffing in diff.go); add.go places a new object, remove.go and
+//     handle diffing in diff.go, a resync when events are dropped or
+//     cannot be placed, diffing when the event connection alone ends); add.go places a new object, remove.go and
 //     storages.go take objects and cards out.
 //   - reconnect.go: a new session finds each listed object at its place;
-//     generation.go tells a reused place's new object from the old one.
+//     generation.go tells a reused place's new object from the old one;
+//     resume.go: a read cut by a lost session goes on in the next one.
 //   - metacache.go, metafile.go: the listing kept on disk between mounts.
 //   - source.go: file bytes for package cache; prefetch.go learns, per
 //     process, whether it copies a folder and which file it reads next;
