@@ -345,3 +345,62 @@ func TestWatchWaitsForListings(t *testing.T) {
 		}
 	}
 }
+
+// Events dropped by the connection (its Dropped count grows) make the
+// watcher list the listed folders again once: a capture whose event was
+// lost appears, within about ResyncEvery.
+func TestWatchResyncOnDropped(t *testing.T) {
+	c := treetest.Sample()
+	events := make(chan mtp.Event)
+	var dropped atomic.Uint64
+	tr, changes := watchTree(t, c, WatchConfig{Events: events, Dropped: dropped.Load})
+	c.Mu.Lock()
+	c.Add(0x00010001, 2, "DSC_0004.JPG", false, []byte("fourth"), "20240317T101010", "")
+	c.Mu.Unlock()
+	noChange(t, changes) // its event was dropped: nothing tells the tree
+	dropped.Add(1)
+	ch := nextChange(t, changes)
+	if ch.Removed || ch.Obj.Path() != "SD/DCIM/100NIKON/DSC_0004.JPG" {
+		t.Fatalf("change %+v at %q", ch, ch.Obj.Path())
+	}
+	if tr.Resyncs() != 1 {
+		t.Errorf("%d resyncs, want 1", tr.Resyncs())
+	}
+	noChange(t, changes)
+}
+
+// The event connection ending while the session goes on (its camera not
+// lost) is shown (EventsLost) and the listed folders are diffed instead;
+// ending with the session is not.
+func TestWatchEventsLost(t *testing.T) {
+	for _, sessionLost := range []bool{false, true} {
+		c := newCutting(treetest.Sample(), -1)
+		events := make(chan mtp.Event)
+		tr, changes := watchTree(t, c, WatchConfig{Events: events, DiffEvery: 50 * time.Millisecond})
+		if sessionLost {
+			close(c.lost)
+		}
+		close(events)
+		if sessionLost {
+			time.Sleep(300 * time.Millisecond)
+			if tr.EventsLost() {
+				t.Error("EventsLost after the session's loss")
+			}
+			continue
+		}
+		deadline := time.Now().Add(watchBound)
+		for !tr.EventsLost() {
+			if time.Now().After(deadline) {
+				t.Fatal("EventsLost still false")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		c.Mu.Lock()
+		c.Add(0x00010001, 2, "DSC_0004.JPG", false, []byte("fourth"), "20240317T101010", "")
+		c.Storages[0x00010001].FreeSpaceInBytes -= 6
+		c.Mu.Unlock()
+		if ch := nextChange(t, changes); ch.Obj.Path() != "SD/DCIM/100NIKON/DSC_0004.JPG" {
+			t.Fatalf("change at %q", ch.Obj.Path())
+		}
+	}
+}
