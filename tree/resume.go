@@ -2,7 +2,9 @@ package tree
 
 import (
 	"context"
+	"errors"
 	"io"
+	"os"
 	"time"
 )
 
@@ -11,7 +13,9 @@ import (
 // cached block valid across the reconnection, so a read cut by the loss
 // (or started while the camera is away) waits for the next session, up to
 // Config.ResumeWithin after the loss, and goes on from the byte it reached.
-// Only past that does it fail (EIO).
+// Only past that does it fail (EIO). A session lost because the camera did
+// not answer for --timeout is not waited for again: the read has waited
+// its --timeout already (a slow or silent camera would cost it another).
 
 // MaxResumes is how many times one read resumes on a new session: a camera
 // that drops every session mid-read fails the read instead of looping.
@@ -44,21 +48,30 @@ func lost(cam Camera) bool {
 	}
 }
 
+// resumeDeadline is how long a read cut now may wait for the next session:
+// ResumeWithin after the loss (after now, when the tree has not noticed it
+// yet).
+func (t *Tree) resumeDeadline() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cam == nil && !t.lostAt.IsZero() {
+		return t.lostAt.Add(t.resumeWithin)
+	}
+	return time.Now().Add(t.resumeWithin)
+}
+
 // awaitSession waits for a session later than gen, for a read that failed
-// on gen's session cam because it was lost (cam nil: the read found the
-// tree disconnected). It returns true once one is attached, false when the
-// read must fail: the loss was not the session's, resuming is off, the
-// wait passed ResumeWithin after the loss, or ctx or the tree ended.
-func (t *Tree) awaitSession(ctx context.Context, cam Camera, gen uint64) bool {
-	if t.resumeWithin <= 0 || ctx.Err() != nil || (cam != nil && !lost(cam)) {
+// with err on gen's session cam because it was lost (cam nil: the read
+// found the tree disconnected), until deadline. It returns true once one
+// is attached, false when the read must fail: the loss was not the
+// session's, or came from the camera not answering for --timeout (the read
+// has waited that long already: os.ErrDeadlineExceeded, ptpip's "no
+// progress" and "too slow"), resuming is off, the deadline passed, or ctx
+// or the tree ended.
+func (t *Tree) awaitSession(ctx context.Context, cam Camera, gen uint64, err error, deadline time.Time) bool {
+	if t.resumeWithin <= 0 || ctx.Err() != nil || (cam != nil && !lost(cam)) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return false
 	}
-	deadline := time.Now().Add(t.resumeWithin)
-	t.mu.Lock()
-	if t.cam == nil && !t.lostAt.IsZero() {
-		deadline = t.lostAt.Add(t.resumeWithin)
-	}
-	t.mu.Unlock()
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	for {
@@ -82,14 +95,22 @@ func (t *Tree) awaitSession(ctx context.Context, cam Camera, gen uint64) bool {
 }
 
 // readResuming streams n bytes of file o from off into w, resuming on the
-// next session (at most MaxResumes times) when its session is lost. It
-// returns how many bytes w got, each exactly once.
+// next session (at most MaxResumes times, within ResumeWithin of its first
+// cut) when its session is lost. It returns how many bytes w got, each
+// exactly once.
 func (t *Tree) readResuming(ctx context.Context, o *Object, off int64, n int64, w io.Writer) (int64, error) {
 	var total int64
+	var deadline time.Time // set at the first cut
+	until := func() time.Time {
+		if deadline.IsZero() {
+			deadline = t.resumeDeadline()
+		}
+		return deadline
+	}
 	for resumes := 0; ; resumes++ {
 		cam, gen, at, err := t.session(o)
 		if err != nil {
-			if err == ErrDisconnected && resumes <= MaxResumes && t.awaitSession(ctx, nil, gen) {
+			if err == ErrDisconnected && resumes <= MaxResumes && t.awaitSession(ctx, nil, gen, err, until()) {
 				t.resumed(resumes)
 				continue
 			}
@@ -97,7 +118,7 @@ func (t *Tree) readResuming(ctx context.Context, o *Object, off int64, n int64, 
 		}
 		got, err := cam.ReadAt(ctx, at.handle, off+total, uint32(n-total), w)
 		total += got
-		if err == nil || total >= n || resumes >= MaxResumes || !t.awaitSession(ctx, cam, gen) {
+		if err == nil || total >= n || resumes >= MaxResumes || !t.awaitSession(ctx, cam, gen, err, until()) {
 			return total, err
 		}
 		t.resumed(resumes)

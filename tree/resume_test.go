@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -30,14 +32,14 @@ func newCutting(c *treetest.Camera, cut int64) *cuttingCamera {
 func (c *cuttingCamera) Lost() <-chan struct{} { return c.lost }
 
 func (c *cuttingCamera) ReadAt(ctx context.Context, h uint32, off int64, size uint32, w io.Writer) (int64, error) {
+	var buf bytes.Buffer
+	if _, err := c.Camera.ReadAt(ctx, h, off, size, &buf); err != nil {
+		return 0, err
+	}
 	select {
 	case <-c.lost:
 		return 0, treetest.ErrBroken
 	default:
-	}
-	var buf bytes.Buffer
-	if _, err := c.Camera.ReadAt(ctx, h, off, size, &buf); err != nil {
-		return 0, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -137,6 +139,31 @@ func TestReadNoResumeOnCameraError(t *testing.T) {
 		t.Fatal("read succeeded")
 	}
 	if d := time.Since(start); d > time.Second {
+		t.Errorf("failing took %v", d)
+	}
+}
+
+// A session lost because the camera stopped answering for --timeout is not
+// waited for: the read has waited its --timeout already.
+func TestReadNoResumeAfterTimeout(t *testing.T) {
+	c := newCutting(reconnectCard(1, ""), -1)
+	tr := New(c, Config{Location: time.UTC, ResumeWithin: time.Minute})
+	t.Cleanup(tr.Close)
+	a := walk(t, tr, "SD", "DCIM", "100MSDCF", "A.ARW")
+	close(c.lost)
+	c.Mu.Lock()
+	c.Fail = fmt.Errorf("GetPartialObject tid 9: no progress for 2s: %w", os.ErrDeadlineExceeded)
+	c.Mu.Unlock()
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		tr.Disconnect()
+		tr.Reconnect(context.Background(), newCutting(reconnectCard(700, ""), -1))
+	}()
+	start := time.Now()
+	if _, err := tr.ReadAt(context.Background(), a, 0, make([]byte, 10)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read: %v, want the timeout", err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
 		t.Errorf("failing took %v", d)
 	}
 }
