@@ -58,3 +58,8 @@ func DetectVendor(d *DeviceInfo) Vendor {
 func (d *DeviceInfo) Supports(op OpCode) bool {
 	return d != nil && slices.Contains(d.OperationsSupported, op)
 }
+
+// SupportsProp reports whether the DeviceInfo lists device property p.
+func (d *DeviceInfo) SupportsProp(p DevicePropCode) bool {
+	return d != nil && slices.Contains(d.DevicePropertiesSupported, uint16(p))
+}
