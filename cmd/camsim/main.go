@@ -124,6 +124,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&deny, "deny", "answer AccessDenied to reads of card paths matching `GLOB` (repeatable; \"2:GLOB\" for slot 2)")
 	var dropAfter byteSize
 	fs.Var(&dropAfter, "drop-after", "close every PTP/IP connection once, after the camera has sent `BYTES` (0: never)")
+	transferList := fs.Int("transfer-list", 0, "Nikon: mark the first `N` photos as selected on the camera to send (GetTransferList 0x9408 answers them; 0: NoTransferList)")
+	refuseUnmarked := fs.Bool("refuse-unmarked", false, "Nikon Z on WiFi: answer AccessDenied to reads of photos not marked on the camera")
+	clockOffset := fs.Duration("clock-offset", 0, "the camera's clock is off the host's by this `duration` (e.g. -1h: behind)")
+	sonyMode := fs.String("sony-mode", camsim.SonyModeComputer, "Sony WiFi `mode`: computer (Send to Computer, PTP/IP) or smartphone (Send to Smartphone: announces a media server, refuses PTP/IP)")
 	hostileAlike := fs.Int("hostile-alike", camsim.DefaultHostileAlike, "how many files named alike --hostile alike puts in ALIKE/")
 	hostileKinds := fs.String("hostile", "", "add hostile objects to slot 1: a comma-separated `list` of "+strings.Join(camsim.HostileKinds, ", ")+", or all (see below)")
 	fs.Usage = func() {
@@ -156,7 +160,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"  tid-zero          transaction ID 0 in every data and response packet\n"+
 			"  storage-mismatch  objects report a StorageID the camera does not list\n"+
 			"  proplist-drops    GetObjectPropList leaves out every other object\n\n"+
-			"%s\n%s\n%s\nFlags:\n", camsim.ControlHelp, camsim.FaultControlHelp, hostileHelp)
+			"%s\n%s\n%s\n%s\nFlags:\n", camsim.ControlHelp, camsim.FaultControlHelp, camsim.SelectionControlHelp, hostileHelp)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -227,6 +231,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Rate: int64(rate), Latency: *latency, AuthDelay: *authDelay, ProbeRefuse: *probe == "refuse",
 		SonyGiveUp: *giveUp, Quirks: quirks.q, StrictSending: *strictSending,
 		Deny: deny, DropAfter: int64(dropAfter),
+		TransferList: *transferList, RefuseUnmarked: *refuseUnmarked, ClockOffset: *clockOffset, SonyMode: *sonyMode,
 	}
 	if generated {
 		spec := &camsim.CardSpec{Photos: *photos, Seed: *seed, Folders: *folders, Size: int64(size), Video: int64(video)}
