@@ -77,6 +77,8 @@ type Tree struct {
 	refused [listMethods]atomic.Bool
 
 	lim limits // the bounds on what a camera can make the tree hold
+
+	sel selectionState // the photos marked on the camera (selection.go)
 }
 
 // New makes the tree of the camera behind cam. Nothing is asked of the

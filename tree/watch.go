@@ -45,6 +45,11 @@ type WatchConfig struct {
 	// the differences, for a camera that reports nothing.
 	Diff      bool
 	DiffEvery time.Duration // 0: DiffEvery
+	// Selection asks for the photos marked on the camera at once, every
+	// SelectionEvery and after the changes the camera reports
+	// (RefreshSelection), for a camera that keeps such a list (Nikon).
+	Selection      bool
+	SelectionEvery time.Duration // 0: SelectionEvery
 }
 
 // WatchFor chooses, from the DeviceInfo of d's session, how changes are
@@ -59,7 +64,7 @@ func WatchFor(d *mtp.Device, events <-chan mtp.Event) WatchConfig {
 	if info == nil || d.Vendor() == mtp.VendorSony {
 		return WatchConfig{}
 	}
-	cfg := WatchConfig{Events: events}
+	cfg := WatchConfig{Events: events, Selection: d.Vendor() == mtp.VendorNikon}
 	switch {
 	case info.Supports(mtp.OpNikonGetEvent):
 		cfg.Poll = d.NikonGetEvent
@@ -141,9 +146,21 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 		defer tk.Stop()
 		diff = tk.C
 	}
+	var selTick <-chan time.Time
+	selDue := false // a change was applied: ask for the selection again
+	if cfg.Selection {
+		tk := time.NewTicker(cmpOr(cfg.SelectionEvery, SelectionEvery))
+		defer tk.Stop()
+		selTick = tk.C
+		w.selection(ctx)
+	}
 	events := cfg.Events
 	pollFailed := false
 	for {
+		if selDue && cfg.Selection {
+			selDue = false
+			w.selection(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -155,6 +172,11 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 				continue
 			}
 			w.apply(ctx, ev)
+			selDue = true
+		case <-selTick:
+			if t.listings.Load() == 0 {
+				w.selection(ctx)
+			}
 		case <-poll:
 			if t.listings.Load() > 0 {
 				// The camera is busy answering a listing, one
@@ -174,6 +196,7 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 			for _, ev := range evs {
 				w.apply(ctx, ev)
 			}
+			selDue = len(evs) > 0
 		case <-diff:
 			if t.listings.Load() > 0 {
 				continue // as for polling: after the listing
@@ -201,6 +224,8 @@ type watcher struct {
 	// pass, and when that pass ran.
 	lastPrint string
 	lastFull  time.Time
+
+	selFailed bool // asking for the selection failed (logged once)
 }
 
 // camera returns the session's camera, or nil once the session is gone.
@@ -211,6 +236,19 @@ func (w *watcher) camera() Camera {
 		return nil
 	}
 	return w.t.cam
+}
+
+// selection asks for the camera's selection again (RefreshSelection); a
+// failure is logged once until one succeeds.
+func (w *watcher) selection(ctx context.Context) {
+	_, err := w.t.RefreshSelection(ctx)
+	switch {
+	case err == nil:
+		w.selFailed = false
+	case !w.selFailed && ctx.Err() == nil:
+		w.t.log.Warn("asking the camera for the photos marked on it failed", "err", err)
+		w.selFailed = true
+	}
 }
 
 // apply applies one reported event.
