@@ -7,8 +7,12 @@ package test
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +21,7 @@ import (
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/mtp"
+	"github.com/airnef-mount/airnef-mount/ssdp"
 )
 
 const selDir = "Selected on camera"
@@ -282,5 +287,69 @@ func TestSyncClock(t *testing.T) {
 				t.Fatalf("without the flag the log says:\n%s", log)
 			}
 		})
+	}
+}
+
+// TestSmartphoneSimulator: the simulator as a Sony in "Send to Smartphone"
+// announces the phone app's media server, which Debian's gssdp-discover
+// sees, and refuses PTP/IP; discover and --wait each say in one line to
+// choose "Send to Computer", once.
+func TestSmartphoneSimulator(t *testing.T) {
+	if !discNetns(t, 60*time.Second) {
+		return
+	}
+	mountRequireFUSE(t)
+	card, _ := mountCard(t, mountCardSpec{jpegs: 1})
+	sim := mountStartSimArgs(t, card, nil, "--listen", "127.0.0.1:15740", "--vendor", "sony", "--sony-mode", "smartphone",
+		"--ssdp", "--ssdp-interface", "lo", "--ssdp-interval", "500ms")
+
+	if gssdp, err := exec.LookPath("gssdp-discover"); err == nil {
+		ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, gssdp, "-i", "lo", "-t", ssdp.ServiceSonyPush, "-n", "3").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "resource available") {
+			t.Errorf("gssdp-discover did not see the smartphone service: %v\n%s", err, out)
+		}
+	}
+
+	// No PTP/IP: the connection is closed unanswered.
+	c, err := net.DialTimeout("tcp", sim.addr, 5*time.Second)
+	if err == nil {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = c.Read(make([]byte, 1))
+		c.Close()
+	}
+	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("PTP/IP in Send to Smartphone: %v, want the connection refused or closed", err)
+	}
+
+	const advice = `choose "Send to Computer"`
+	stdout, stderr, code := discRun(t, 20*time.Second, "discover", "--listen-time", "2s")
+	if code != 1 || stdout != "" || strings.Count(stderr, advice) != 1 {
+		t.Errorf("discover: exit status %d, stdout %q, advice %d times; want 1, nothing, once:\n%s",
+			code, stdout, strings.Count(stderr, advice), stderr)
+	}
+	if !strings.Contains(stderr, `"Send to Smartphone"`) {
+		t.Errorf("discover does not name the mode:\n%s", stderr)
+	}
+
+	// --wait hears it announce every half second: one line (logged as
+	// key=value, its quotes escaped).
+	const logged = "which offers no PTP/IP: choose"
+	dir := t.TempDir()
+	r := mountLaunch(t, "", dir, "--wait", "--ssdp-interface", "lo")
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(r.stderr.String(), logged) && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // several more rounds of NOTIFYs
+	select {
+	case <-r.done:
+		t.Fatalf("--wait exited: %v\n%s", r.err, r.stderr.String())
+	default:
+	}
+	r.stop()
+	if n := strings.Count(r.stderr.String(), logged); n != 1 {
+		t.Errorf("--wait gave the advice %d times, want once:\n%s", n, r.stderr.String())
 	}
 }
