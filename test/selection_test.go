@@ -100,7 +100,7 @@ func TestSelectionFolder(t *testing.T) {
 	card, files := mountCard(t, mountCardSpec{jpegs: 6})
 	sim, ctl := selStart(t, card, "--vendor", "nikon", "--transfer-list", "2")
 	mnt := mountDir(t)
-	mountStart(t, sim.addr, mnt)
+	run := mountStart(t, sim.addr, mnt)
 
 	// The first two photos in card order: DCIM/100TEST/IMG_0001 and _0004.
 	got := selWait(t, mnt, 15*time.Second, "marked at start", func(n []string) bool { return len(n) == 2 })
@@ -109,6 +109,9 @@ func TestSelectionFolder(t *testing.T) {
 	}
 	if root := selNames(t, mnt); !slices.Contains(root, selDir) {
 		t.Fatalf("the root does not list the folder: %q", root)
+	}
+	if !strings.Contains(run.stderr.String(), "the camera's selection changed") {
+		t.Errorf("the log does not tell of the selection:\n%s", run.stderr.String())
 	}
 	cardDir := selCard(t, mnt)
 	byRel := map[string]mountFile{}

@@ -138,7 +138,7 @@ func (t *Tree) RefreshSelection(ctx context.Context) (bool, error) {
 	case err != nil:
 		return false, err
 	}
-	on := err == nil && hs != nil
+	on := len(hs) > 0 // an empty list is no list
 	objs := t.resolve(hs)
 	if len(objs) < len(hs) {
 		// Marked photos in folders not listed yet: list them all.
