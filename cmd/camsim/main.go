@@ -144,7 +144,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"           halved (D7200, D750), needs the probe (or a 1 s pause) before the\n"+
 			"           first operation, hangs the next Init after a session shorter than\n"+
 			"           1 s (D7200), GeneralError from GetObjectInfo for 1 s after a new\n"+
-			"           shot, handles encoding slot/folder/file number, GetEvent 0x90C7\n"+
+			"           shot, handles encoding slot/folder/file number, GetEvent 0x90C7;\n"+
+			"           GetTransferList 0x9408 answers the photos marked (--transfer-list,\n"+
+			"           mark/unmark), a Z's reads of the others AccessDenied (--refuse-unmarked)\n"+
 			"  canon    eos-6d (--vendor canon), eos-80d, eos-r: GetObjectInfoEx 0x9109 lists\n"+
 			"           a folder in one operation, 16 KiB Data packets, dates with \".0\", no\n"+
 			"           PTP events; see --auth-delay and --probe=refuse\n"+
@@ -153,7 +155,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"           press, 0x9280/0x9281, connecting -> sending -> asleep, gives up\n"+
 			"           without \"Sending...\" (--sony-giveup), ARW as 0xB101, undated\n"+
 			"           YYYY-MM-DD folders; storage and object operations are answered\n"+
-			"           before \"Sending...\" unless --strict-sending\n"+
+			"           before \"Sending...\" unless --strict-sending; --sony-mode smartphone\n"+
+			"           announces Send to Smartphone's media server and refuses PTP/IP\n"+
 			"  generic  (--vendor generic, the default) an MTP camera: GetObjectPropList,\n"+
 			"           Android 64-bit read 0x95C1; not a real model\n\n"+
 			"Quirks (--quirk NAME, repeatable): answers some responders give\n"+
