@@ -137,6 +137,25 @@ func TestSelectionFolder(t *testing.T) {
 	if _, links := selIno(t, filepath.Join(cardDir, "DCIM/101TEST/IMG_0002.JPG")); links != 1 {
 		t.Fatalf("an unmarked photo has %d links", links)
 	}
+	// rsync copies the folder: the photos, their bytes and capture dates.
+	rsync := mountRequireTool(t, "rsync")
+	dst := t.TempDir()
+	mountRunCmd(t, 30*time.Second, nil, rsync, "-a", filepath.Join(mnt, selDir)+"/", dst+"/")
+	if got := selNames(t, dst); !slices.Equal(got, []string{"IMG_0001.JPG", "IMG_0004.JPG"}) {
+		t.Fatalf("rsync copied %q", got)
+	}
+	for _, name := range []string{"IMG_0001.JPG", "IMG_0004.JPG"} {
+		// The mount's date (a D7200 halves seconds: the camera's date).
+		onCard, err := os.Stat(filepath.Join(cardDir, "DCIM/100TEST", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dst, name))
+		fi, _ := os.Stat(filepath.Join(dst, name))
+		if err != nil || !bytes.Equal(b, byRel["DCIM/100TEST/"+name].data) || !fi.ModTime().Equal(onCard.ModTime()) {
+			t.Fatalf("rsync's %s: %v, mtime %v want %v", name, err, fi.ModTime(), onCard.ModTime())
+		}
+	}
 
 	// Marked on the camera while mounted: the folder grows.
 	if a := ctl.do("mark DCIM/101TEST/IMG_0002.JPG"); a != "ok 3" {
