@@ -30,6 +30,10 @@ type Config struct {
 	// Logger gets what the user is told; PTPLogger the session's and
 	// discovery's logs (default: discarded).
 	Logger, PTPLogger *slog.Logger
+	// SyncClock sets the camera's clock once per session (SyncClock), in
+	// the camera's time zone Location (nil: time.Local).
+	SyncClock bool
+	Location  *time.Location
 }
 
 // Connector opens camera sessions.
@@ -173,6 +177,13 @@ func (c *Connector) connect(ctx context.Context, addr string, hint mtp.Vendor, v
 		if err := sonyauth.StartSending(ctx, sess, c.ptpLog); err != nil {
 			c.log.Warn("the Sony camera did not take the \"Sending...\" command; it may end the session after about two minutes", "err", err)
 		}
+	}
+	if c.cfg.SyncClock {
+		loc := c.cfg.Location
+		if loc == nil {
+			loc = time.Local
+		}
+		SyncClock(ctx, cs.Device, time.Now(), loc, c.log)
 	}
 	c.log.Info("camera session open", "addr", addr, "manufacturer", cs.Info.Manufacturer, "model", cs.Info.Model,
 		"serial", cs.Info.SerialNumber, "guid", ptpip.FormatGUID(guid))

@@ -36,8 +36,10 @@ type Camera struct {
 	// gets (0: none), set through the control socket.
 	refuseInit atomic.Uint32
 
-	faults  faults   // AccessDenied, StoreNotAvailable (faults.go)
-	hostile *hostile // --hostile objects (hostile.go); nil without
+	faults  faults     // AccessDenied, StoreNotAvailable (faults.go)
+	sel     selection  // photos marked on the camera (selection.go)
+	clock   clockState // the camera's clock (clock.go)
+	hostile *hostile   // --hostile objects (hostile.go); nil without
 
 	mu        sync.Mutex // guards the fields below
 	closed    bool
@@ -83,6 +85,13 @@ func New(cfg Config) (*Camera, error) {
 	for _, op := range s.p.Ops {
 		c.ops[op] = allOps[op]
 	}
+	if s.p.Make == "nikon" {
+		// Every Nikon answers GetTransferList, listed or not (a J4 does
+		// without listing it: Airnef asks every Nikon).
+		c.ops[mtp.OpNikonGetTransferList] = allOps[mtp.OpNikonGetTransferList]
+	}
+	c.sel.marked = map[string]bool{}
+	c.clock.offset = s.ClockOffset
 	if err := c.setupFaults(); err != nil {
 		return nil, err
 	}
@@ -107,6 +116,9 @@ func New(cfg Config) (*Camera, error) {
 		if _, err := cd.scan(); err != nil {
 			return nil, err
 		}
+	}
+	if s.TransferList > 0 {
+		c.markFirst(s.TransferList)
 	}
 	return c, nil
 }
@@ -220,6 +232,13 @@ func (c *Camera) Serve(ln net.Listener) error {
 			default:
 				return err
 			}
+		}
+		if c.smartphone() {
+			// Send to Smartphone offers no PTP/IP (Airnef's notes): the
+			// connection is closed unanswered.
+			c.log.Info("Send to Smartphone: PTP/IP connection refused", "from", nc.RemoteAddr())
+			nc.Close()
+			continue
 		}
 		if !c.track(nc) {
 			nc.Close()

@@ -82,6 +82,21 @@ type Config struct {
 	// until "Sending..." (sony.go); by default it accepts them.
 	StrictSending bool
 
+	// TransferList marks the first N photos of a Nikon (in card and path
+	// order) as selected on the camera to send (selection.go); 0: none,
+	// GetTransferList answers NoTransferList. RefuseUnmarked makes reads
+	// of the photos not marked answer AccessDenied, as a Nikon Z on WiFi
+	// does.
+	TransferList   int
+	RefuseUnmarked bool
+	// ClockOffset is how far the camera's clock is off the host's
+	// (clock.go): negative runs behind.
+	ClockOffset time.Duration
+	// SonyMode is a Sony's WiFi mode: "computer" (default, Send to
+	// Computer, PTP/IP) or "smartphone" (Send to Smartphone: other SSDP
+	// services, no PTP/IP; see SonyModeSmartphone).
+	SonyMode string
+
 	// Logger receives the simulator's logs (nil: discarded). At Debug
 	// level every operation is logged.
 	Logger *slog.Logger
@@ -305,7 +320,8 @@ func nikonMake() *Personality {
 		VendorExtensionVersion: 100,
 		VendorExtensionDesc:    "microsoft.com: 1.0",
 		Ops: append(append([]mtp.OpCode(nil), standardOps...),
-			mtp.OpNikonGetObjectSize, mtp.OpNikonGetPartialObjectEx, mtp.OpNikonGetEvent),
+			mtp.OpNikonGetObjectSize, mtp.OpNikonGetPartialObjectEx, mtp.OpNikonGetEvent,
+			mtp.OpNikonGetTransferList, mtp.OpGetDevicePropValue, mtp.OpSetDevicePropValue),
 		EndDataOnly:    true,
 		MaxConnections: 1,
 		Formats: map[string]mtp.ObjectFormat{
@@ -436,6 +452,18 @@ func (cfg Config) resolve() (*settings, error) {
 	}
 	if s.PollInterval == 0 {
 		s.PollInterval = 300 * time.Millisecond
+	}
+	switch s.SonyMode {
+	case "", SonyModeComputer:
+	case SonyModeSmartphone:
+		if p.Make != "sony" {
+			return nil, fmt.Errorf("camsim: --sony-mode %s: a %s camera has no such mode", s.SonyMode, p.Make)
+		}
+	default:
+		return nil, fmt.Errorf("camsim: Sony mode %q (computer or smartphone)", s.SonyMode)
+	}
+	if s.TransferList < 0 {
+		return nil, errors.New("camsim: negative transfer list")
 	}
 	if s.Location == nil {
 		s.Location = time.Local

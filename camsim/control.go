@@ -160,6 +160,10 @@ func (c *Camera) Control(line string) string {
 				answer = "announced"
 			}
 		}
+	case "mark", "unmark":
+		if err = nargs(1, 1); err == nil {
+			answer, err = c.controlMark(args[0], f[0] == "mark")
+		}
 	case "press":
 		if err = nargs(0, 0); err == nil {
 			if err = c.Press(); err == nil {
@@ -252,6 +256,12 @@ func (c *Camera) state() string {
 	sony := ""
 	if st, err := c.SonyState(); err == nil {
 		sony = " sony=" + string(st)
+	}
+	if c.p.Make == "nikon" {
+		sony += fmt.Sprintf(" marked=%d", c.Marked())
+	}
+	if set := c.ClockSet(); set != "" {
+		sony += " clock=" + set
 	}
 	return fmt.Sprintf("personality=%s connections=%d sessions=%d objects=%d storages=%s stalled=%t refuse-init=%d %s%s",
 		c.p.Name, c.Connections(), c.OpenSessions(), n, strings.Join(ids, ","), c.link.stalled(), c.refuseInit.Load(), c.faultState(), sony)

@@ -18,7 +18,11 @@
 // make's quirks; Generic is a plain MTP camera. The link model
 // (rate, latency, stalls) acts in the single function through which every
 // byte is written (wire.writeLocked); a control socket (control.go) lets
-// scripts add and delete files, stall, drop and refuse connections.
+// scripts add and delete files, stall, drop and refuse connections, and
+// mark photos on a Nikon. A Nikon keeps a selection of photos to send
+// (selection.go), every camera a clock a host may set (clock.go), and a
+// Sony may be in Send to Smartphone instead of Send to Computer
+// (smartphone.go).
 //
 // It is not a PTP/IP client library and not a general MTP responder: the
 // card is read-only and there is no capture. Tests and cmd/camsim import it;

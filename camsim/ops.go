@@ -37,10 +37,14 @@ func init() {
 		mtp.OpGetObjectPropList:         (*session).getObjectPropList,
 		mtp.OpAndroidGetPartialObject64: (*session).getPartialObject64,
 
-		mtp.OpNikonGetObjectSize:      (*session).nikonGetObjectSize,
-		mtp.OpNikonGetPartialObjectEx: (*session).nikonGetPartialObjectEx,
-		mtp.OpNikonGetEvent:           (*session).nikonGetEvent,
-		mtp.OpNikonGetLargeThumb:      (*session).nikonGetLargeThumb,
+		mtp.OpNikonGetObjectSize:         (*session).nikonGetObjectSize,
+		mtp.OpNikonGetPartialObjectEx:    (*session).nikonGetPartialObjectEx,
+		mtp.OpNikonGetEvent:              (*session).nikonGetEvent,
+		mtp.OpNikonGetLargeThumb:         (*session).nikonGetLargeThumb,
+		mtp.OpNikonGetTransferList:       (*session).nikonGetTransferList,
+		mtp.OpGetDevicePropValue:         (*session).getDevicePropValue,
+		mtp.OpSetDevicePropValue:         (*session).setDevicePropValue,
+		mtp.OpCanonEOSSetDevicePropValue: (*session).canonSetDevicePropValue,
 
 		mtp.OpCanonEOSGetObjectInfoEx:      (*session).canonGetObjectInfoEx,
 		mtp.OpCanonEOSSetRemoteMode:        (*session).canonSetMode,

@@ -245,6 +245,9 @@ func (s *session) dispatch(t *txn) reply {
 	if code := s.cam.fault(t); code != mtp.RespOK {
 		return fail(code)
 	}
+	if code := s.cam.refusedUnmarked(t); code != mtp.RespOK {
+		return fail(code)
+	}
 	if code := s.quirkDenied(t.op); code != mtp.RespOK {
 		return fail(code)
 	}

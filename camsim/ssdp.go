@@ -99,6 +99,12 @@ func (c *Camera) StartSSDP(cfg SSDPConfig) error {
 	var path string
 	switch c.p.Make {
 	case "sony":
+		if c.smartphone() {
+			a.uuid = "uuid:00000000-0005-0010-8000-" + hex.EncodeToString(sum[:6])
+			a.types = smartphoneTypes
+			a.server, path = sonyServer, "/DmsDescPush.xml"
+			break
+		}
 		a.uuid = "uuid:00000000-0001-0010-8000-" + hex.EncodeToString(sum[:6])
 		a.types = []string{"upnp:rootdevice", "urn:microsoft-com:device:mtp:1", "urn:microsoft-com:service:MtpNullService:1"}
 		a.server, path = sonyServer, "/DeviceDescription.xml"
@@ -221,6 +227,9 @@ func (c *Camera) NotifiesSent() int {
 
 func (a *announcer) description() []byte {
 	c := a.c
+	if c.smartphone() {
+		return a.smartphoneDescription()
+	}
 	serviceType, serviceID, deviceType := "urn:microsoft-com:service:MtpNullService:1", "urn:microsoft-com:serviceId:MtpNullService", "urn:microsoft-com:device:mtp:1"
 	if c.p.Make == "canon" {
 		serviceType, serviceID, deviceType = "urn:schemas-canon-com:service:ICPO-SmartPhoneEOSSystemService:1",

@@ -34,6 +34,12 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if d.obj.Kind == tree.KindRoot && name == tree.ControlDirName {
 		return d.fsys.controlDir(ctx, &d.Inode, out), 0
 	}
+	if d.atMountRoot() && name == tree.SelectionDirName {
+		if !d.fsys.selectionShown() {
+			return nil, syscall.ENOENT
+		}
+		return d.fsys.selectionDir(ctx, &d.Inode, out), 0
+	}
 	o, err := d.fsys.tree.Lookup(userCtx(ctx), d.obj, name)
 	if err != nil {
 		return nil, d.fsys.errs.errno("lookup", err)
@@ -67,7 +73,16 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		entries[i] = fuse.DirEntry{Name: c.Name, Ino: c.Ino, Mode: mode}
 	}
 	d.fsys.reportListed(files)
+	if d.atMountRoot() {
+		entries = d.fsys.withSelection(entries)
+	}
 	return fs.NewListDirStream(entries), 0
+}
+
+// atMountRoot reports whether d is the mount's root (the camera tree's
+// root, not /.camera of a renamed mount), where the selection folder is.
+func (d *dirNode) atMountRoot() bool {
+	return d.obj.Kind == tree.KindRoot && d.fsys.ren == nil
 }
 
 // Statfs reports the camera's storages summed, so df shows the card, from

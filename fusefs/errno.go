@@ -31,9 +31,15 @@ type errnoMapper struct {
 	// mount is being stopped and its session ended under what waits.
 	quiet func() bool
 
-	mu   sync.Mutex
-	seen map[string]bool // causes already logged
+	mu     sync.Mutex
+	seen   map[string]bool // causes already logged
+	denied bool            // an AccessDenied was logged
 }
+
+// deniedAdvice is said once, on the first photo the camera refuses: a
+// Nikon Z on WiFi sends only the photos marked on it (Airnef's notes).
+const deniedAdvice = "the camera refuses to send some photos (EACCES): a Nikon Z sends only the photos marked on it; " +
+	"mark them in its playback menu (\"Select to send to smart device\") and they appear in \"" + tree.SelectionDirName + "\""
 
 // maxLoggedCauses bounds seen: past it every EIO is logged at debug level.
 const maxLoggedCauses = 1024
@@ -56,6 +62,15 @@ func (m *errnoMapper) errno(op string, err error) syscall.Errno {
 		// marked for upload: the object is there and the session is
 		// fine, so this is a permission answer, not an I/O error.
 		// StoreNotAvailable (card gone, low battery) stays EIO.
+		m.mu.Lock()
+		first := !m.denied
+		m.denied = true
+		m.mu.Unlock()
+		if first {
+			m.log.Warn(deniedAdvice, "op", op)
+		} else {
+			m.log.Debug("the camera refused a photo", "op", op, "err", err)
+		}
 		return syscall.EACCES
 	case errors.Is(err, context.Canceled):
 		return syscall.EINTR

@@ -74,3 +74,19 @@ func TestErrnoLoggedOnce(t *testing.T) {
 		t.Fatalf("%d error records, want 2:\n%s", n, buf.String())
 	}
 }
+
+// The first refused photo logs the advice to mark photos on the camera,
+// one line; the next ones only at debug level.
+func TestErrnoDeniedAdviceOnce(t *testing.T) {
+	var buf strings.Builder
+	m := newErrnoMapper(slog.New(slog.NewTextHandler(&buf, nil)))
+	for i := range 3 {
+		if got := m.errno("read", fmt.Errorf("read %d: %w", i, mtp.RespAccessDenied)); got != syscall.EACCES {
+			t.Fatalf("errno = %v", got)
+		}
+	}
+	out := buf.String()
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "Select to send to smart device") || !strings.Contains(out, tree.SelectionDirName) {
+		t.Fatalf("logged:\n%s", out)
+	}
+}

@@ -65,6 +65,9 @@ func (f *filesystem) fillAttr(o *tree.Object, out *fuse.Attr) {
 	}
 	out.Mode = f.fileMode
 	out.Nlink = 1
+	if f.tree.IsSelected(o) {
+		out.Nlink = 2 // in the selection folder too: the same inode
+	}
 	out.Size = uint64(o.Size)
 	out.Blocks = (out.Size + 511) / 512
 }

@@ -91,7 +91,7 @@ func (f *filesystem) newRenChild(ctx context.Context, parent *fs.Inode, n *renam
 		return parent.NewInode(ctx, &renDirNode{fsys: f, path: n.Path(), last: n}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: n.Ino})
 	}
 	f.fillAttr(n.Object, &out.Attr)
-	out.Attr.Ino = n.Ino
+	out.Attr.Ino, out.Attr.Nlink = n.Ino, 1 // its own inode, not the camera file's
 	node := &renFileNode{fileNode: fileNode{fsys: f, obj: n.Object}, ino: n.Ino}
 	return parent.NewInode(ctx, node, fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.Ino, Gen: n.Object.Gen()})
 }
@@ -109,6 +109,10 @@ func (d *renDirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut
 		switch name {
 		case tree.ControlDirName:
 			return d.fsys.controlDir(ctx, &d.Inode, out), 0
+		case tree.SelectionDirName:
+			if d.fsys.selectionShown() {
+				return d.fsys.selectionDir(ctx, &d.Inode, out), 0
+			}
 		case tree.CameraDirName:
 			ino := controlIno(tree.CameraDirName)
 			node := &cameraRootNode{dirNode: dirNode{fsys: d.fsys, obj: d.camera.obj}}
@@ -145,6 +149,9 @@ func (d *renDirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) 
 		}
 		entries[i] = fuse.DirEntry{Name: c.Name, Ino: c.Ino, Mode: mode}
 	}
+	if d.camera != nil {
+		entries = d.fsys.withSelection(entries)
+	}
 	d.fsys.reportListed(files)
 	return fs.NewListDirStream(entries), 0
 }
@@ -155,7 +162,7 @@ func (d *renDirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Er
 
 func (n *renFileNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	n.fsys.fillAttr(n.obj, &out.Attr)
-	out.Attr.Ino = n.ino
+	out.Attr.Ino, out.Attr.Nlink = n.ino, 1
 	return 0
 }
 

@@ -108,5 +108,6 @@ func NewRoot(cfg Config) fs.InodeEmbedder {
 	root := &dirNode{fsys: fsys, obj: cfg.Tree.Root()}
 	fsys.root = root
 	cfg.Tree.OnChanges(fsys.changedAll)
+	cfg.Tree.OnSelection(fsys.selectionChanged)
 	return root
 }

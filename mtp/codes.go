@@ -5,6 +5,7 @@ package mtp
 //go:generate go run ../internal/codenames -type EventCode -trimprefix Event -hex
 //go:generate go run ../internal/codenames -type ObjectFormat -trimprefix Format -linecomment -hex
 //go:generate go run ../internal/codenames -type PropCode -trimprefix Prop -linecomment -hex
+//go:generate go run ../internal/codenames -type DevicePropCode -trimprefix DeviceProp -linecomment -hex
 
 // OpCode is a PTP/MTP operation code.
 type OpCode uint16
@@ -20,6 +21,10 @@ type ObjectFormat uint16
 
 // PropCode is an MTP object property code.
 type PropCode uint16
+
+// DevicePropCode is a PTP device property code (DeviceInfo's
+// DevicePropertiesSupported, Get/SetDevicePropValue).
+type DevicePropCode uint16
 
 // Operation codes (PTP 1.1, MTP 1.1, and the vendor extensions the project
 // uses; vendor codes as in libgphoto2's camlibs/ptp2/ptp.h).
@@ -58,15 +63,17 @@ const (
 	OpSetObjectPropValue      OpCode = 0x9804 // MTP SetObjectPropValue
 	OpGetObjectPropList       OpCode = 0x9805 // MTP GetObjectPropList(Handle, Format, Prop, Group, Depth)
 
-	OpNikonGetLargeThumb      OpCode = 0x90C4 // Nikon GetLargeThumb(Handle)
-	OpNikonGetEvent           OpCode = 0x90C7 // Nikon GetEvent: u16 count, count x (u16 code, u32 param)
-	OpNikonGetObjectSize      OpCode = 0x9421 // Nikon GetObjectSize(Handle) -> u64 data
-	OpNikonGetPartialObjectEx OpCode = 0x9431 // Nikon GetPartialObjectEx(Handle, OffLo, OffHi, SizeLo, SizeHi)
-	OpCanonEOSGetObjectInfoEx OpCode = 0x9109 // Canon EOS GetObjectInfoEx(StorageID, Parent, 0x100000): a folder's entries
-	OpCanonEOSSetRemoteMode   OpCode = 0x9114 // Canon EOS SetRemoteMode(Mode)
-	OpCanonEOSSetEventMode    OpCode = 0x9115 // Canon EOS SetEventMode(Mode)
-	OpCanonEOSGetEvent        OpCode = 0x9116 // Canon EOS GetEvent: the camera's queued changes, polled
-	OpCanonEOSGetObjectInfo64 OpCode = 0x9170 // Canon EOS GetObjectInfo64(Handle)
+	OpNikonGetLargeThumb         OpCode = 0x90C4 // Nikon GetLargeThumb(Handle)
+	OpNikonGetEvent              OpCode = 0x90C7 // Nikon GetEvent: u16 count, count x (u16 code, u32 param)
+	OpNikonGetObjectSize         OpCode = 0x9421 // Nikon GetObjectSize(Handle) -> u64 data
+	OpNikonGetPartialObjectEx    OpCode = 0x9431 // Nikon GetPartialObjectEx(Handle, OffLo, OffHi, SizeLo, SizeHi)
+	OpNikonGetTransferList       OpCode = 0x9408 // Nikon GetTransferList: the photos marked on the camera for upload (u32 array)
+	OpCanonEOSGetObjectInfoEx    OpCode = 0x9109 // Canon EOS GetObjectInfoEx(StorageID, Parent, 0x100000): a folder's entries
+	OpCanonEOSSetDevicePropValue OpCode = 0x9110 // Canon EOS SetDevicePropValue: data u32 size, u32 prop, value
+	OpCanonEOSSetRemoteMode      OpCode = 0x9114 // Canon EOS SetRemoteMode(Mode)
+	OpCanonEOSSetEventMode       OpCode = 0x9115 // Canon EOS SetEventMode(Mode)
+	OpCanonEOSGetEvent           OpCode = 0x9116 // Canon EOS GetEvent: the camera's queued changes, polled
+	OpCanonEOSGetObjectInfo64    OpCode = 0x9170 // Canon EOS GetObjectInfo64(Handle)
 	// The three codes below follow libgphoto2's ptp.h (PTP_OC_CANON_EOS_*):
 	// 0x9171 GetObject64, 0x9172 GetPartialObject64, 0x9173 GetObjectInfoEx64.
 	OpCanonEOSGetObject64          OpCode = 0x9171 // Canon EOS GetObject64(Handle)
@@ -122,6 +129,10 @@ const (
 	RespSpecByDepthUnsupported   ResponseCode = 0xA808 // SpecificationByDepthUnsupported
 	RespObjectTooLarge           ResponseCode = 0xA809
 	RespObjectPropNotSupported   ResponseCode = 0xA80A
+	// Nikon's answers to GetTransferList (0x9408) when nothing is marked
+	// (Airnef: MTP_RESP_NoTransferList), and a WU-1a adapter's.
+	RespNikonNoTransferList     ResponseCode = 0xA205
+	RespNikonWU1aNoTransferList ResponseCode = 0xA081
 )
 
 // Error makes a response code usable as an error: errors.Is(err,
@@ -201,4 +212,13 @@ const (
 	PropPersistentUID    PropCode = 0xDC41 // PersistentUniqueObjectIdentifier
 	PropName             PropCode = 0xDC44
 	PropDateAdded        PropCode = 0xDC4E
+)
+
+// Device property codes the project uses (PTP 1.1 section 13, and Canon
+// EOS's as Airnef sets it).
+const (
+	DevicePropDateTime DevicePropCode = 0x5011 // DateTime: a PTP string YYYYMMDDThhmmss
+	// DevicePropCanonEOSUTCTime is a Canon EOS's clock, u32 seconds since
+	// the epoch in UTC, set with OpCanonEOSSetDevicePropValue (Airnef).
+	DevicePropCanonEOSUTCTime DevicePropCode = 0xD17C // CanonEOSUTCTime
 )

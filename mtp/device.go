@@ -143,6 +143,26 @@ func (d *Device) do(ctx context.Context, op OpCode, params []uint32, dataIn io.W
 	return resp, nil
 }
 
+// doOut runs one operation with a host->camera data phase holding data,
+// turning a non-OK response code into a ResponseCode error like do.
+func (d *Device) doOut(ctx context.Context, op OpCode, params []uint32, data []byte) (Response, error) {
+	start := time.Now()
+	var resp Response
+	err := d.sched.Run(ctx, func(ctx context.Context) error {
+		var err error
+		resp, err = d.t.Do(ctx, Request{Code: op, Params: params}, bytes.NewReader(data), int64(len(data)), nil)
+		return err
+	})
+	d.log.Debug("ptp op", "op", op, "params", params, "data_out", len(data), "resp", resp.Code, "dur", time.Since(start), "err", err)
+	if err != nil {
+		return resp, err
+	}
+	if resp.Code != RespOK {
+		return resp, resp.Code
+	}
+	return resp, nil
+}
+
 // capWriter passes at most left bytes to w and drains the rest, counted in
 // dropped: a camera may send more than asked (a GetPartialObject answered
 // with the whole object), and failing the write would break the session.

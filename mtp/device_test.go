@@ -24,12 +24,18 @@ type fakeReply struct {
 type fakeTransport struct {
 	mu    sync.Mutex
 	calls []Request
+	outs  [][]byte // each request's host->camera data (nil: none)
 	reply func(Request) fakeReply
 }
 
 func (f *fakeTransport) Do(ctx context.Context, req Request, dataOut io.Reader, dataOutSize int64, dataIn io.Writer) (Response, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, Request{Code: req.Code, Params: append([]uint32(nil), req.Params...)})
+	var out []byte
+	if dataOut != nil {
+		out, _ = io.ReadAll(io.LimitReader(dataOut, dataOutSize))
+	}
+	f.outs = append(f.outs, out)
 	f.mu.Unlock()
 	r := f.reply(req)
 	if r.err != nil {
@@ -80,7 +86,7 @@ func newFake(t *testing.T, info *DeviceInfo, reply func(Request) fakeReply) (*De
 	if _, err := d.GetDeviceInfo(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f.calls = nil
+	f.calls, f.outs = nil, nil
 	return d, f
 }
 

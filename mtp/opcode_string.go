@@ -80,8 +80,12 @@ func (i OpCode) String() string {
 		return "NikonGetObjectSize"
 	case OpNikonGetPartialObjectEx:
 		return "NikonGetPartialObjectEx"
+	case OpNikonGetTransferList:
+		return "NikonGetTransferList"
 	case OpCanonEOSGetObjectInfoEx:
 		return "CanonEOSGetObjectInfoEx"
+	case OpCanonEOSSetDevicePropValue:
+		return "CanonEOSSetDevicePropValue"
 	case OpCanonEOSSetRemoteMode:
 		return "CanonEOSSetRemoteMode"
 	case OpCanonEOSSetEventMode:

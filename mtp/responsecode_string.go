@@ -90,6 +90,10 @@ func (i ResponseCode) String() string {
 		return "ObjectTooLarge"
 	case RespObjectPropNotSupported:
 		return "ObjectPropNotSupported"
+	case RespNikonNoTransferList:
+		return "NikonNoTransferList"
+	case RespNikonWU1aNoTransferList:
+		return "NikonWU1aNoTransferList"
 	}
 	return fmt.Sprintf("ResponseCode(0x%04X)", uint16(i))
 }

@@ -79,3 +79,8 @@ func IsNikonZ(d *DeviceInfo) bool {
 	rest := strings.TrimLeft(m[1:], " _")
 	return rest != "" && (rest[0] >= '0' && rest[0] <= '9' || rest[0] == 'f' || rest[0] == 'F')
 }
+
+// SupportsProp reports whether the DeviceInfo lists device property p.
+func (d *DeviceInfo) SupportsProp(p DevicePropCode) bool {
+	return d != nil && slices.Contains(d.DevicePropertiesSupported, uint16(p))
+}

@@ -205,9 +205,9 @@ func numberFamily(n string) string {
 	return truncateUTF8(n[:len(n)-len(ext)], MaxNameLen-len(ext)-widest) + "\x00" + ext
 }
 
-// reservedRootNames are the control directories at the root: a storage
-// never takes their names.
-var reservedRootNames = map[string]bool{ControlDirName: true, CameraDirName: true}
+// reservedRootNames are the control directories and the selection folder
+// at the root: a storage never takes their names.
+var reservedRootNames = map[string]bool{ControlDirName: true, CameraDirName: true, SelectionDirName: true}
 
 // Reserved reports whether name is one of the control directories at the
 // root, which neither a storage nor a renamed directory takes.

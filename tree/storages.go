@@ -2,6 +2,7 @@ package tree
 
 import (
 	"context"
+	"maps"
 	"slices"
 )
 
@@ -60,7 +61,7 @@ func (w *watcher) storages(ctx context.Context) {
 		if bySlot[Slot(n.Storage)] != n {
 			continue
 		}
-		taken := map[string]bool{ControlDirName: true, CameraDirName: true}
+		taken := maps.Clone(reservedRootNames)
 		for _, c := range t.root.children {
 			taken[c.Name] = true
 		}

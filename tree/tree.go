@@ -94,6 +94,8 @@ type Tree struct {
 	// while the session goes on, and the resync passes run.
 	eventsLost atomic.Bool
 	resyncs    atomic.Int64
+
+	sel selectionState // the photos marked on the camera (selection.go)
 }
 
 // New makes the tree of the camera behind cam. Nothing is asked of the

@@ -49,6 +49,11 @@ type WatchConfig struct {
 	// flood (ptpip.Session.DroppedEvents): when it grows, the listed
 	// folders are listed again once (a resync), so no capture is lost.
 	Dropped func() uint64
+	// Selection asks for the photos marked on the camera at once, every
+	// SelectionEvery and after the changes the camera reports
+	// (RefreshSelection), for a camera that keeps such a list (Nikon).
+	Selection      bool
+	SelectionEvery time.Duration // 0: SelectionEvery
 }
 
 // ResyncEvery is how often a resync may run while events are dropped or
@@ -67,7 +72,7 @@ func WatchFor(d *mtp.Device, events <-chan mtp.Event) WatchConfig {
 	if info == nil || d.Vendor() == mtp.VendorSony {
 		return WatchConfig{}
 	}
-	cfg := WatchConfig{Events: events}
+	cfg := WatchConfig{Events: events, Selection: d.Vendor() == mtp.VendorNikon}
 	switch {
 	case info.Supports(mtp.OpNikonGetEvent):
 		cfg.Poll = d.NikonGetEvent
@@ -149,6 +154,14 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 		defer tk.Stop()
 		diff = tk.C
 	}
+	var selTick <-chan time.Time
+	selDue := false // a change was applied: ask for the selection again
+	if cfg.Selection {
+		tk := time.NewTicker(cmpOr(cfg.SelectionEvery, SelectionEvery))
+		defer tk.Stop()
+		selTick = tk.C
+		w.selection(ctx)
+	}
 	events := cfg.Events
 	pollFailed := false
 	t.eventsLost.Store(false)
@@ -159,6 +172,10 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 	resync := time.NewTicker(ResyncEvery)
 	defer resync.Stop()
 	for {
+		if selDue && cfg.Selection {
+			selDue = false
+			w.selection(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -177,6 +194,11 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 				continue
 			}
 			w.apply(ctx, ev)
+			selDue = true
+		case <-selTick:
+			if t.listings.Load() == 0 {
+				w.selection(ctx)
+			}
 		case <-resync.C:
 			if cfg.Dropped != nil {
 				if n := cfg.Dropped(); n != lastDropped {
@@ -187,6 +209,7 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 			if w.resyncDue {
 				w.resyncDue = false
 				w.resync(ctx)
+				selDue = true
 			}
 		case <-poll:
 			if t.listings.Load() > 0 {
@@ -207,6 +230,7 @@ func (t *Tree) Watch(ctx context.Context, cfg WatchConfig) {
 			for _, ev := range evs {
 				w.apply(ctx, ev)
 			}
+			selDue = len(evs) > 0
 		case <-diff:
 			if t.listings.Load() > 0 {
 				continue // as for polling: after the listing
@@ -238,6 +262,8 @@ type watcher struct {
 	// folders are listed again at the next ResyncEvery tick.
 	resyncDue     bool
 	lastResyncLog time.Time
+
+	selFailed bool // asking for the selection failed (logged once)
 }
 
 // eventsEnded handles the end of the event connection: when the session
@@ -283,6 +309,19 @@ func (w *watcher) camera() Camera {
 		return nil
 	}
 	return w.t.cam
+}
+
+// selection asks for the camera's selection again (RefreshSelection); a
+// failure is logged once until one succeeds.
+func (w *watcher) selection(ctx context.Context) {
+	_, err := w.t.RefreshSelection(ctx)
+	switch {
+	case err == nil:
+		w.selFailed = false
+	case !w.selFailed && ctx.Err() == nil:
+		w.t.log.Warn("asking the camera for the photos marked on it failed", "err", err)
+		w.selFailed = true
+	}
 }
 
 // apply applies one reported event.

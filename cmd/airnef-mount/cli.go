@@ -213,6 +213,7 @@ func (o *options) define(fl *pflag.FlagSet) {
 	fl.StringVar(&o.guid, "guid", "", "host `GUID` sent to the camera, 32 hex digits (default: this host's, kept in "+stateDirHint()+")")
 	fl.StringVar(&o.name, "name", "", "friendly `name` sent to the camera (default: the host name)")
 	fl.StringVar(&o.cameraTZ, "camera-tz", "", "the camera clock's time `zone` (e.g. Europe/Paris; default: this computer's)")
+	fl.BoolVar(&o.syncClock, "sync-clock", false, "set the camera's clock to this computer's once per session, when it is more than 5 s off (the only change made to the camera)")
 	fl.BoolVar(&o.allowOther, "allow-other", false, "let other users read the mount (needs user_allow_other in /etc/fuse.conf for a normal user)")
 	fl.Var(idFlag{id: &o.uid, set: &o.uidSet}, "uid", "the `user` (name or number) every file belongs to (default: the user who mounts)")
 	fl.Var(idFlag{id: &o.gid, set: &o.gidSet, group: true}, "gid", "the `group` (name or number) every file belongs to (default: the user's group)")

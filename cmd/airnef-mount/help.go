@@ -30,6 +30,7 @@ var flagExamples = map[string]string{
 	"name":            "--name my-laptop",
 	"allow-other":     "--allow-other",
 	"camera-tz":       "--camera-tz Europe/Paris",
+	"sync-clock":      "--sync-clock",
 	"debug":           "--debug ptp,cache",
 	"version":         "--version",
 	"dirnamespec":     "--dirnamespec '@capturedate_y@/@capturedate@'",

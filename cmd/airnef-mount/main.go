@@ -189,6 +189,7 @@ func runMount(ctx context.Context, o *options, argv []string, stdout, stderr io.
 		conn: camera.NewConnector(camera.Config{
 			Identities: ids, Name: o.name, ConnectTimeout: o.connectTimeout, Timeout: o.timeout,
 			Interfaces: o.ssdpInterfaces(), Logger: log, PTPLogger: ptpLog,
+			SyncClock: o.syncClock, Location: loc,
 		}),
 	}
 	if o.wait {

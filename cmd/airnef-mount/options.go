@@ -31,6 +31,7 @@ type options struct {
 	uidSet, gidSet bool
 	umask          umaskFlag
 	cameraTZ       string
+	syncClock      bool
 	maxObjects     int
 	metadataCache  bool
 	debug          debugFlags

@@ -44,6 +44,9 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 	m.announce(fmt.Sprintf("waiting for cameras at %s", m.o.mountpoint))
 
 	active := map[string]*waitJob{} // by host
+	// advised: hosts told they are in Send to Smartphone, once until they
+	// announce PTP/IP (each NOTIFY would repeat it every few seconds).
+	advised := map[string]bool{}
 	arrivals := camera.NewArrivals(m.o.quietPeriod, m.log)
 	var jobs sync.WaitGroup
 	defer func() {
@@ -79,9 +82,13 @@ func (m *mounter) waitLoop(ctx context.Context) error {
 			continue
 		}
 		if cam.Smartphone {
-			m.log.Warn(smartphoneAdvice(cam))
+			if !advised[cam.Host] {
+				advised[cam.Host] = true
+				m.log.Warn(smartphoneAdvice(cam))
+			}
 			continue
 		}
+		delete(advised, cam.Host)
 		if !arrivals.Alive(a) {
 			continue
 		}

@@ -124,6 +124,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&deny, "deny", "answer AccessDenied to reads of card paths matching `GLOB` (repeatable; \"2:GLOB\" for slot 2)")
 	var dropAfter byteSize
 	fs.Var(&dropAfter, "drop-after", "close every PTP/IP connection once, after the camera has sent `BYTES` (0: never)")
+	transferList := fs.Int("transfer-list", 0, "Nikon: mark the first `N` photos as selected on the camera to send (GetTransferList 0x9408 answers them; 0: NoTransferList)")
+	refuseUnmarked := fs.Bool("refuse-unmarked", false, "Nikon Z on WiFi: answer AccessDenied to reads of photos not marked on the camera")
+	clockOffset := fs.Duration("clock-offset", 0, "the camera's clock is off the host's by this `duration` (e.g. -1h: behind)")
+	sonyMode := fs.String("sony-mode", camsim.SonyModeComputer, "Sony WiFi `mode`: computer (Send to Computer, PTP/IP) or smartphone (Send to Smartphone: announces a media server, refuses PTP/IP)")
 	hostileAlike := fs.Int("hostile-alike", camsim.DefaultHostileAlike, "how many files named alike --hostile alike puts in ALIKE/")
 	hostileKinds := fs.String("hostile", "", "add hostile objects to slot 1: a comma-separated `list` of "+strings.Join(camsim.HostileKinds, ", ")+", or all (see below)")
 	fs.Usage = func() {
@@ -140,7 +144,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"           halved (D7200, D750), needs the probe (or a 1 s pause) before the\n"+
 			"           first operation, hangs the next Init after a session shorter than\n"+
 			"           1 s (D7200), GeneralError from GetObjectInfo for 1 s after a new\n"+
-			"           shot, handles encoding slot/folder/file number, GetEvent 0x90C7\n"+
+			"           shot, handles encoding slot/folder/file number, GetEvent 0x90C7;\n"+
+			"           GetTransferList 0x9408 answers the photos marked (--transfer-list,\n"+
+			"           mark/unmark), a Z's reads of the others AccessDenied (--refuse-unmarked)\n"+
 			"  canon    eos-6d (--vendor canon), eos-80d, eos-r: GetObjectInfoEx 0x9109 lists\n"+
 			"           a folder in one operation, 16 KiB Data packets, dates with \".0\", no\n"+
 			"           PTP events; see --auth-delay and --probe=refuse\n"+
@@ -149,7 +155,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"           press, 0x9280/0x9281, connecting -> sending -> asleep, gives up\n"+
 			"           without \"Sending...\" (--sony-giveup), ARW as 0xB101, undated\n"+
 			"           YYYY-MM-DD folders; storage and object operations are answered\n"+
-			"           before \"Sending...\" unless --strict-sending\n"+
+			"           before \"Sending...\" unless --strict-sending; --sony-mode smartphone\n"+
+			"           announces Send to Smartphone's media server and refuses PTP/IP\n"+
 			"  generic  (--vendor generic, the default) an MTP camera: GetObjectPropList,\n"+
 			"           Android 64-bit read 0x95C1; not a real model\n\n"+
 			"Quirks (--quirk NAME, repeatable): answers some responders give\n"+
@@ -158,7 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"  proplist-drops    GetObjectPropList leaves out every other object\n"+
 			"  nikon-z-unmarked  GetObject and GetPartialObject answer AccessDenied, GetPartialObjectEx\n"+
 			"                    0x9431 reads (a Nikon Z with images not marked for upload)\n\n"+
-			"%s\n%s\n%s\nFlags:\n", camsim.ControlHelp, camsim.FaultControlHelp, hostileHelp)
+			"%s\n%s\n%s\n%s\nFlags:\n", camsim.ControlHelp, camsim.FaultControlHelp, camsim.SelectionControlHelp, hostileHelp)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -229,6 +236,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Rate: int64(rate), Latency: *latency, AuthDelay: *authDelay, ProbeRefuse: *probe == "refuse",
 		SonyGiveUp: *giveUp, Quirks: quirks.q, StrictSending: *strictSending,
 		Deny: deny, DropAfter: int64(dropAfter),
+		TransferList: *transferList, RefuseUnmarked: *refuseUnmarked, ClockOffset: *clockOffset, SonyMode: *sonyMode,
 	}
 	if generated {
 		spec := &camsim.CardSpec{Photos: *photos, Seed: *seed, Folders: *folders, Size: int64(size), Video: int64(video)}
