@@ -55,30 +55,40 @@ func busyCard() card {
 
 // Python programs of the workloads: what a script or a player does.
 var (
-	pyPeek = `import sys
+	// pyPeek and pySeeks print "BYTES SECONDS": what they read and the
+	// time of their loop over the files, the interpreter's start left out.
+	pyPeek = `import sys, time
+t, n = time.monotonic(), 0
 for p in sys.argv[1:]:
     with open(p, "rb") as f:
-        sys.stdout.buffer.write(f.read(65536))
+        n += len(f.read(65536))
+print(n, time.monotonic() - t)
 `
-	pySeeks = `import os, sys
+	pySeeks = `import os, sys, time
+t, n = time.monotonic(), 0
 for p in sys.argv[1:]:
     size = os.path.getsize(p)
     with open(p, "rb") as f:
         for off in (size // 2, 20000, size - 65536):
             f.seek(off)
-            sys.stdout.buffer.write(f.read(4096))
+            n += len(f.read(4096))
+print(n, time.monotonic() - t)
 `
-	// pyVideo is a player opening a movie: its header, the index at its
-	// end, then playing from the middle; it prints each step's time to the
-	// first byte and to its end, unbuffered reads of 256 KiB.
+	// pyVideo is a player opening a movie: its header (the open included:
+	// gphotofs reads the whole file there), the index at its end, then
+	// playing from the middle; it prints each step's time to its first
+	// read's return and to its end, unbuffered reads of 256 KiB.
 	pyVideo = `import json, os, sys, time
 p = sys.argv[1]
 size = os.path.getsize(p)
 out = {}
-f = open(p, "rb", buffering=0)
+f = None
 def step(name, off, n):
-    f.seek(off)
+    global f
     t = time.monotonic()
+    if f is None:
+        f = open(p, "rb", buffering=0)
+    f.seek(off)
     first, got = None, 0
     while got < n:
         b = f.read(min(262144, n - got))
@@ -96,11 +106,15 @@ print(json.dumps(out))
 )
 
 // readProgram is a program run over files: its name as the document shows
-// it, and how it runs; it returns the bytes it read.
+// it, and how it runs; it returns the bytes it read and its time.
 type readProgram struct {
 	name    string
 	scatter bool // a scattered read (RAW files), not a header peek
 	run     func(ctx context.Context, files []string) (read int64, wall time.Duration, err error)
+	// start, when set, is the program's own start over as many runs, on a
+	// file that costs nothing (/dev/zero): what a per-file program adds
+	// whatever the filesystem.
+	start func(ctx context.Context, files []string) (time.Duration, error)
 }
 
 // perFile runs argv(file) once per file, as a shell loop does, and sums
@@ -121,19 +135,44 @@ func perFile(argv func(string) []string) func(context.Context, []string) (int64,
 	}
 }
 
-// python runs script once over every file.
-func python(script string) func(context.Context, []string) (int64, time.Duration, error) {
-	return func(ctx context.Context, files []string) (int64, time.Duration, error) {
-		out, w, err := (job{name: "python3", args: append([]string{"-c", script}, files...)}).run(ctx, 15*time.Minute)
-		return int64(len(out)), w, err
+// onZero is perFile's time with every file replaced by /dev/zero.
+func onZero(argv func(string) []string) func(context.Context, []string) (time.Duration, error) {
+	return func(ctx context.Context, files []string) (time.Duration, error) {
+		zeros := make([]string, len(files))
+		for i := range zeros {
+			zeros[i] = "/dev/zero"
+		}
+		_, w, err := perFile(argv)(ctx, zeros)
+		return w, err
 	}
 }
 
+// python runs script once over every file; the script prints the bytes
+// it read and the seconds its loop took.
+func python(script string) func(context.Context, []string) (int64, time.Duration, error) {
+	return func(ctx context.Context, files []string) (int64, time.Duration, error) {
+		out, _, err := (job{name: "python3", args: append([]string{"-c", script}, files...)}).run(ctx, 15*time.Minute)
+		if err != nil {
+			return 0, 0, err
+		}
+		var n int64
+		var t float64
+		if _, err := fmt.Sscanf(strings.TrimSpace(out), "%d %g", &n, &t); err != nil {
+			return 0, 0, fmt.Errorf("python output %q: %w", tail(out, 200), err)
+		}
+		return n, time.Duration(t * float64(time.Second)), nil
+	}
+}
+
+func ddArgs(f string) []string { return []string{"dd", "if=" + f, "bs=64k", "count=1", "status=none"} }
+
 var readPrograms = []readProgram{
-	{name: "head -c 65536", run: perFile(func(f string) []string { return []string{"head", "-c", "65536", f} })},
-	{name: "dd bs=64k count=1", run: perFile(func(f string) []string {
-		return []string{"dd", "if=" + f, "bs=64k", "count=1", "status=none"}
-	})},
+	{name: "head -c 65536", run: func(ctx context.Context, files []string) (int64, time.Duration, error) {
+		// One head for every file, as head -c 65536 *.JPG.
+		out, w, err := (job{name: "head", args: append([]string{"-q", "-c", "65536"}, files...)}).run(ctx, 15*time.Minute)
+		return int64(len(out)), w, err
+	}},
+	{name: "dd bs=64k count=1", run: perFile(ddArgs), start: onZero(ddArgs)},
 	{name: "python read(65536)", run: python(pyPeek)},
 	{name: "python seek + read(4096) x 3", scatter: true, run: python(pySeeks)},
 }
@@ -149,6 +188,18 @@ func (o ops) cameraBytes() int64 {
 	}
 	return n
 }
+
+// settledOpsSince is opsSince once the simulator has logged the last
+// operation: it logs an operation after its response, which the program
+// may have read and exited on already.
+func (s *sim) settledOpsSince(mark int64) ops {
+	time.Sleep(opLogSettle)
+	return s.opsSince(mark)
+}
+
+// opLogSettle is how long the simulator is given to log an operation it
+// answered: microseconds on an idle machine, the rest is load.
+const opLogSettle = 200 * time.Millisecond
 
 // listedMount mounts tool on s with a fresh home and lists the card's
 // folder dir with ls -l (not timed), as a user opening it does first.
@@ -291,9 +342,19 @@ func (b *bench) programRun(ctx context.Context, s *sim, r *row, prog readProgram
 	if err != nil {
 		return err
 	}
+	if prog.start != nil {
+		w, err := prog.start(ctx, paths)
+		if err != nil {
+			return err
+		}
+		if r.vals == nil {
+			r.vals = map[string]sample{}
+		}
+		r.vals["start"] = append(r.vals["start"], w.Seconds())
+	}
 	r.secs = append(r.secs, wall.Seconds())
 	r.bytes, r.files = read, len(files)
-	o := s.opsSince(mark)
+	o := s.settledOpsSince(mark)
 	r.camBytes = max(r.camBytes, o.cameraBytes())
 	r.ops, r.opsN = o.String(), o.total()
 	r.rss = max(r.rss, m.peakRSS())
@@ -360,7 +421,7 @@ func (b *bench) fioScatterRun(ctx context.Context, s *sim, r *row) error {
 	}
 	r.secs = append(r.secs, wall.Seconds())
 	r.bytes, r.files = rd.IOBytes, 1
-	o := s.opsSince(mark)
+	o := s.settledOpsSince(mark)
 	r.camBytes = max(r.camBytes, o.cameraBytes())
 	r.ops, r.opsN = o.String(), o.total()
 	r.extra = append([]string{fmt.Sprintf("reads %d, p50 %s s, p99 %s s", rd.TotalIOs, secs(rd.Clat.Percentile["50.000000"]/1e9), secs(rd.Clat.Percentile["99.000000"]/1e9))}, statsFacts(m)...)
@@ -413,7 +474,7 @@ func (b *bench) videoWorkload(ctx context.Context, p profile, n reps) *section {
 	}{{toolAirnef, n.airnef}, {toolGphotofs, n.gphotofs}} {
 		if t.runs == 0 {
 			if t.tool == toolGphotofs {
-				sec.notes = append(sec.notes, fmt.Sprintf("gphotofs not run on %s: it reads the whole movie at the first read, %s s by the link model before the header's first byte.", p.name, secs(p.model(c.video))))
+				sec.notes = append(sec.notes, fmt.Sprintf("gphotofs not run on %s: it reads the whole movie when it is opened, %s s by the link model before the header's first byte.", p.name, secs(p.model(c.video))))
 			}
 			continue
 		}
@@ -471,7 +532,7 @@ func (b *bench) videoRun(ctx context.Context, s *sim, r *row) error {
 	}
 	r.secs = append(r.secs, wall.Seconds())
 	r.bytes, r.files = read, 1
-	o := s.opsSince(mark)
+	o := s.settledOpsSince(mark)
 	r.camBytes = max(r.camBytes, o.cameraBytes())
 	r.ops, r.opsN = o.String(), o.total()
 	r.extra = statsFacts(m)
@@ -482,6 +543,7 @@ func (b *bench) videoRun(ctx context.Context, s *sim, r *row) error {
 const (
 	busyLs   = "ls -l of a folder not yet listed"
 	busyStat = "stat of a listed file"
+	busyCall = "stat(2) of a listed file, the system call alone"
 	busyHead = "head -c 65536 of a photo in another listed folder"
 )
 
@@ -500,7 +562,7 @@ func (b *bench) busyWorkload(ctx context.Context, p profile, tools []string) *se
 	defer s.stop()
 	for _, tool := range tools {
 		rows := map[string]*row{}
-		for _, op := range []string{busyLs, busyStat, busyHead} {
+		for _, op := range []string{busyLs, busyStat, busyCall, busyHead} {
 			rows[op] = &row{tool: tool, what: op}
 			sec.rows = append(sec.rows, rows[op])
 		}
@@ -585,6 +647,11 @@ func (b *bench) busyRun(ctx context.Context, s *sim, p profile, tool string, row
 				if err := timed(rows[busyStat], pick(rows[busyStat]), "stat", statFile); err != nil {
 					return err
 				}
+				start := time.Now()
+				if _, err := os.Stat(statFile); err != nil {
+					return err
+				}
+				*pick(rows[busyCall]) = append(*pick(rows[busyCall]), time.Since(start).Seconds())
 			}
 			if i < len(heads) {
 				quiet()

@@ -69,8 +69,8 @@ func (res *results) targets() []target {
 			if s != nil {
 				r = s.find(toolAirnef, what)
 			}
-			if r == nil && what != "cp -r (fresh mount)" {
-				continue
+			if r == nil && (s == nil || what != "cp -r (fresh mount)") {
+				continue // not part of this run's mode
 			}
 			t := target{name: fmt.Sprintf("Copy 12 x 3 MB on %s, %s", c.prof, what), goal: ">= " + pct(c.goal) + " of the link rate", status: "not measured"}
 			if ok(r) {
