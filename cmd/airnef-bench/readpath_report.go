@@ -31,6 +31,15 @@ func (r *row) beyond() float64 {
 	return float64(r.camBytes-r.bytes) / float64(max(r.files, 1))
 }
 
+// ms writes seconds as milliseconds, three significant digits (down to
+// the microsecond: a stat answered from memory).
+func ms(v float64) string {
+	if v < 0.00001 && v > 0 {
+		return fmt.Sprintf("%.4f", 1000*v)
+	}
+	return secs(1000 * v)
+}
+
 // plural is "n thing" or "n things".
 func plural(n int, thing string) string {
 	if n == 1 {
@@ -122,7 +131,7 @@ func (res *results) readpathTargets() []target {
 		rtt := s.profile.latency.Seconds()
 		peer := func(op string) string {
 			if g := s.find(toolGphotofs, op); ok(g) && len(g.during) > 0 {
-				return fmt.Sprintf("; gphotofs %s s idle, %s s during", secs(g.secs.median()), secs(g.during.median()))
+				return fmt.Sprintf("; gphotofs %s ms idle, %s ms during", ms(g.secs.median()), ms(g.during.median()))
 			}
 			return ""
 		}
@@ -139,9 +148,9 @@ func (res *results) readpathTargets() []target {
 		} {
 			t := target{name: "During cp -r on wifi: " + c.name, goal: c.goal, status: "not measured"}
 			if r := s.find(toolAirnef, c.op); ok(r) && len(r.during) > 0 {
-				t.measured = fmt.Sprintf("%s s during (max %s, n=%d), %s s idle (n=%d)%s", secs(r.during.median()), secs(r.during.max()), len(r.during), secs(r.secs.median()), len(r.secs), peer(c.op))
+				t.measured = fmt.Sprintf("%s ms during (max %s, n=%d), %s ms idle (n=%d)%s", ms(r.during.median()), ms(r.during.max()), len(r.during), ms(r.secs.median()), len(r.secs), peer(c.op))
 				if c.op == busyHead {
-					t.goal += fmt.Sprintf(" = %s s", secs(r.secs.median()+cappedRequest.Seconds()+3*rtt))
+					t.goal += fmt.Sprintf(" = %s ms", ms(r.secs.median()+cappedRequest.Seconds()+3*rtt))
 				}
 				t.status = status(c.met(r))
 			}
@@ -185,13 +194,13 @@ func (res *results) videoTable(b *strings.Builder, s *section) {
 }
 
 func (res *results) busyTable(b *strings.Builder, s *section) {
-	fmt.Fprintf(b, "| tool | operation | idle: median s | n | during cp -r: median s | max s | n | during / idle |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(b, "| tool | operation | idle: median ms | n | during cp -r: median ms | max ms | n | during / idle |\n|---|---|---|---|---|---|---|---|\n")
 	for _, r := range s.rows {
 		if !ok(r) {
 			fmt.Fprintf(b, "| %s | %s | - | %s | - | - | - | - |\n", r.tool, r.what, nCell(r))
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s | %d | %s |\n", r.tool, r.what, secs(r.secs.median()), len(r.secs), secs(r.during.median()), secs(r.during.max()), len(r.during), ratio(r.during.median()/r.secs.median()))
+		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s | %d | %s |\n", r.tool, r.what, ms(r.secs.median()), len(r.secs), ms(r.during.median()), ms(r.during.max()), len(r.during), ratio(r.during.median()/r.secs.median()))
 	}
 	fmt.Fprintf(b, "\nOne mount per tool: `ls -l` of the folder to copy and of the folder peeked at; then each operation idle, then while `cp -r` copies the first folder (from %s s after it started), each `ls` and `head` %s s after the operation before it, so that the scheduler has forgotten it (`sched.Memory`) and the copy has its link-sized requests, as when a user types a command: `ls -l` of two folders never listed (one each, idle and during), `stat` of a listed file (the real program, twice per round, each followed by the stat(2) system call alone, timed in the benchmark: the program's time is mostly its own start on a loaded machine), `head -c 65536` of a different photo each time. The times are the programs' wall times, their start included.\n\n", secs(copySettle.Seconds()), secs((sched.Memory + 500*time.Millisecond).Seconds()))
 }
