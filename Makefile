@@ -83,11 +83,11 @@ generate:
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
-# bench runs the benchmark of issue 8 (cmd/airnef-bench, built by build)
-# against gphoto2, gphotofs and the link model, and writes docs/benchmarks.md
-# and its chart: about 20 minutes, or a couple with BENCH=quick (BENCH=eos:
-# the Canon EOS listings alone). Not in CI;
-# needs root (FUSE).
+# bench runs the benchmark of issues 8 and 14 (cmd/airnef-bench, built by
+# build) against gphoto2, gphotofs and the link model, and writes
+# docs/benchmarks.md and its chart: about 30 minutes, or a couple with
+# BENCH=quick (BENCH=eos: the Canon EOS listings alone; BENCH=readpath: the
+# read path's workloads alone, about 12 minutes). Not in CI; needs root (FUSE).
 BENCH ?= full
 bench: deps build
 	$(BIN)/airnef-bench -mode $(BENCH) -bin $(BIN) -out docs/benchmarks.md -chart docs/benchmarks.svg

@@ -3,17 +3,20 @@
 // (cmd/camsim) with a link model per profile: wifi (3 MB/s, 20 ms), lan
 // (40 MB/s, 2 ms) and loopback (no limits). It writes docs/benchmarks.md
 // (tables of medians with their spread, ratios measured in the same run,
-// each target of issue 8 printed as met or not met) and docs/benchmarks.svg.
+// each target of issues 8 and 14 printed as met or not met, or as
+// unmeetable by construction where it is) and docs/benchmarks.svg.
 // The document's hand-written "## Notes" section, at its end, is kept from
 // the file it replaces.
 //
 // It is run by `make bench` (`make bench BENCH=quick` for a few workloads in
-// a couple of minutes, `BENCH=eos` for the Canon EOS listings alone); it is
-// not installed and not part of CI. It needs
-// root (FUSE mounts, umount), the binaries of `make build` in -bin, and
-// gphoto2, gphotofs and fio on the PATH.
+// a couple of minutes, `BENCH=eos` for the Canon EOS listings alone,
+// `BENCH=readpath` for the read path's workloads alone: real programs'
+// header peeks, scattered reads, a video player and what a user waits on
+// during a copy); it is not installed and not part of CI. It needs root
+// (FUSE mounts, umount), the binaries of `make build` in -bin, and gphoto2,
+// gphotofs, fio, rsync and python3 on the PATH.
 //
-//	airnef-bench [-mode quick|eos|full] [-bin bin] [-out docs/benchmarks.md] [-chart docs/benchmarks.svg]
+//	airnef-bench [-mode quick|eos|readpath|full] [-bin bin] [-out docs/benchmarks.md] [-chart docs/benchmarks.svg]
 //
 // Every external command runs in its own process group with a bounded time;
 // every mount is unmounted and every process it started is ended, by its
@@ -29,6 +32,8 @@
 //	mount.go     airnef-mount and gphotofs mounts
 //	calib.go     the link model's calibration through our own PTP/IP client
 //	workload.go  the workloads and the peers
+//	readpath.go  the read path's workloads (issue 14): real programs
+//	readpath_report.go  their tables and targets
 //	stats.go     medians and spreads
 //	report.go    docs/benchmarks.md and the targets
 //	chart.go     docs/benchmarks.svg

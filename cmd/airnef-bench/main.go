@@ -52,15 +52,15 @@ func (b *bench) logf(format string, args ...any) {
 
 func run(ctx context.Context, args []string) error {
 	fl := flag.NewFlagSet("airnef-bench", flag.ContinueOnError)
-	mode := fl.String("mode", "full", "`quick` (a few workloads, a couple of minutes), eos (the Canon EOS listings only) or full (about 20 minutes)")
+	mode := fl.String("mode", "full", "`quick` (a few workloads, a couple of minutes), eos (the Canon EOS listings only), readpath (the read path's workloads of issue 14, about 12 minutes) or full (about 30 minutes)")
 	bin := fl.String("bin", "bin", "`directory` holding camsim and airnef-mount")
 	out := fl.String("out", "docs/benchmarks.md", "the document to write")
 	chart := fl.String("chart", "docs/benchmarks.svg", "the chart to write (linked from -out by its name)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	if *mode != "quick" && *mode != "full" && *mode != "eos" {
-		return fmt.Errorf("-mode %q: want quick, eos or full: %w", *mode, flag.ErrHelp)
+	if *mode != "quick" && *mode != "full" && *mode != "eos" && *mode != "readpath" {
+		return fmt.Errorf("-mode %q: want quick, eos, readpath or full: %w", *mode, flag.ErrHelp)
 	}
 	if os.Geteuid() != 0 {
 		return errors.New("run as root: it mounts FUSE filesystems and unmounts them")
@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string) error {
 			return fmt.Errorf("%w (run make build)", err)
 		}
 	}
-	for _, t := range []string{"gphoto2", "gphotofs", "fio", "cp", "ls", "dd", "umount"} {
+	for _, t := range []string{"gphoto2", "gphotofs", "fio", "cp", "rsync", "ls", "dd", "head", "stat", "python3", "umount"} {
 		if _, err := exec.LookPath(t); err != nil {
 			return fmt.Errorf("%s is needed: %w (make deps installs it)", t, err)
 		}
@@ -98,6 +98,8 @@ func run(ctx context.Context, args []string) error {
 		b.quick(ctx, res)
 	case "eos":
 		b.eos(ctx, res)
+	case "readpath":
+		b.readpath(ctx, res)
 	default:
 		b.full(ctx, res)
 	}
@@ -235,7 +237,7 @@ func (b *bench) quick(ctx context.Context, res *results) {
 	})
 }
 
-// full is every workload on every profile: about 20 minutes.
+// full is every workload on every profile: about 30 minutes.
 func (b *bench) full(ctx context.Context, res *results) {
 	for _, c := range []struct {
 		p    profile
@@ -245,7 +247,7 @@ func (b *bench) full(ctx context.Context, res *results) {
 	}
 	// wifi: 3 MB/s, 20 ms.
 	b.add(ctx, res, func() *section {
-		return b.copyWorkload(ctx, "copy", wifi, copyCard(), reps{airnef: 3, listed: 2, gphotofs: 3, gphoto2: 3}, 3*time.Minute)
+		return b.copyWorkload(ctx, "copy", wifi, copyCard(), reps{airnef: 3, listed: 2, gphotofs: 3, gphoto2: 3, rsync: 2, rsyncPeer: 1}, 3*time.Minute)
 	})
 	b.add(ctx, res, func() *section {
 		return b.copyWorkload(ctx, "mixed", wifi, mixedCard(4), reps{airnef: 1, gphotofs: 1, gphoto2: 1}, 5*time.Minute)
@@ -256,11 +258,11 @@ func (b *bench) full(ctx context.Context, res *results) {
 	b.add(ctx, res, func() *section {
 		return b.folderWorkload(ctx, wifi, folderCard(), folderPath, reps{airnef: 3, gphotofs: 1}, 8*time.Minute)
 	})
-	b.add(ctx, res, func() *section { return b.randomWorkload(ctx, wifi, videoCard(1<<30), 15*time.Second) })
+	b.readpathOn(ctx, res, wifi)
 
 	// lan: 40 MB/s, 2 ms.
 	b.add(ctx, res, func() *section {
-		return b.copyWorkload(ctx, "copy", lan, copyCard(), reps{airnef: 5, listed: 3, gphotofs: 5, gphoto2: 5}, 3*time.Minute)
+		return b.copyWorkload(ctx, "copy", lan, copyCard(), reps{airnef: 5, listed: 3, gphotofs: 5, gphoto2: 5, rsync: 3, rsyncPeer: 2}, 3*time.Minute)
 	})
 	b.add(ctx, res, func() *section {
 		return b.copyWorkload(ctx, "mixed", lan, mixedCard(10), reps{airnef: 3, gphotofs: 3, gphoto2: 3}, 5*time.Minute)
@@ -272,7 +274,7 @@ func (b *bench) full(ctx context.Context, res *results) {
 	b.add(ctx, res, func() *section {
 		return b.folderWorkload(ctx, lan, folderCard(), folderPath, reps{airnef: 3, gphotofs: 2}, 5*time.Minute)
 	})
-	b.add(ctx, res, func() *section { return b.randomWorkload(ctx, lan, videoCard(1<<30), 10*time.Second) })
+	b.readpathOn(ctx, res, lan)
 
 	// loopback: CPU and memory.
 	b.add(ctx, res, func() *section {

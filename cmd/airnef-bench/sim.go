@@ -67,6 +67,7 @@ type sim struct {
 	cmd     *exec.Cmd
 	logPath string // its standard error: the --debug operation log
 	done    chan struct{}
+	folder  string // the card's one folder, once a workload looked (onlyFolder)
 }
 
 // startSim starts camsim with card c over profile p, with --debug so that

@@ -29,19 +29,22 @@ type section struct {
 
 // row is one tool doing one thing, n times.
 type row struct {
-	tool   string
-	what   string   // the command, as the document shows it
-	secs   sample   // wall time per run
-	ready  sample   // of secs: mounting (connect, session, storages)
-	bytes  int64    // bytes copied per run (copies)
-	files  int      // files seen per run (listings, copies)
-	cpu    sample   // CPU seconds of the FUSE server (or gphoto2) per run
-	rss    int64    // largest VmHWM of the FUSE server over the runs
-	ops    string   // camera operations of the last run
-	opsN   int      // their count
-	extra  []string // more facts of the last run (stats, fio)
-	err    error    // the first failure: runs after it are not taken
-	single bool     // n=1 on purpose: a repeat would blow the time budget
+	tool     string
+	what     string            // the command, as the document shows it
+	secs     sample            // wall time per run
+	ready    sample            // of secs: mounting (connect, session, storages)
+	bytes    int64             // bytes copied per run (copies)
+	files    int               // files seen per run (listings, copies)
+	cpu      sample            // CPU seconds of the FUSE server (or gphoto2) per run
+	rss      int64             // largest VmHWM of the FUSE server over the runs
+	ops      string            // camera operations of the last run
+	opsN     int               // their count
+	extra    []string          // more facts of the last run (stats, fio)
+	camBytes int64             // object bytes the camera sent in the costliest run (partial reads)
+	during   sample            // the same operation while a copy runs (busy)
+	vals     map[string]sample // more measurements per run, by name (video steps)
+	err      error             // the first failure: runs after it are not taken
+	single   bool              // n=1 on purpose: a repeat would blow the time budget
 }
 
 func (r *row) fail(err error) {
@@ -62,6 +65,7 @@ func (s *section) find(tool, what string) *row {
 // reps is how many runs each tool gets in a workload: 0 skips it.
 type reps struct {
 	airnef, listed, gphotofs, gphoto2 int
+	rsync, rsyncPeer                  int // rsync -a from airnef-mount and from gphotofs
 }
 
 // copyWorkload copies card c with cp -r from airnef-mount and gphotofs (a
@@ -83,7 +87,9 @@ func (b *bench) copyWorkload(ctx context.Context, id string, p profile, c card, 
 	for _, v := range []variant{
 		{toolAirnef, "cp -r (fresh mount)", n.airnef, false},
 		{toolAirnef, "cp -r after ls -lR", n.listed, true},
+		{toolAirnef, "rsync -a (fresh mount)", n.rsync, false},
 		{toolGphotofs, "cp -r (fresh mount)", n.gphotofs, false},
+		{toolGphotofs, "rsync -a (fresh mount)", n.rsyncPeer, false},
 	} {
 		if v.runs == 0 {
 			continue
@@ -130,14 +136,18 @@ func (b *bench) copyRun(ctx context.Context, s *sim, r *row, listFirst bool, tim
 	os.RemoveAll(dst)
 	defer os.RemoveAll(dst)
 	cpu0, mark := m.cpu(), s.mark()
-	_, wall, err := (job{name: "cp", args: []string{"-r", m.root(), dst}}).run(ctx, timeout)
+	cmd := job{name: "cp", args: []string{"-r", m.root(), dst}}
+	if strings.HasPrefix(r.what, "rsync") {
+		cmd = job{name: "rsync", args: []string{"-a", m.root() + "/", dst}}
+	}
+	_, wall, err := cmd.run(ctx, timeout)
 	if err != nil {
 		return err
 	}
 	cpu1 := m.cpu()
 	files, size := treeSize(dst)
 	if files == 0 {
-		return fmt.Errorf("cp -r copied no file from %s", m.root())
+		return fmt.Errorf("%s copied no file from %s", r.what, m.root())
 	}
 	if !listFirst {
 		r.ready = append(r.ready, m.ready.Seconds())

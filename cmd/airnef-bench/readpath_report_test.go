@@ -1,0 +1,61 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestReadpathTargets checks the status issue 14's targets get from
+// measured rows: ratios and byte bounds, fio's ratio marked unmeetable,
+// the interactivity goals against the idle times.
+func TestReadpathTargets(t *testing.T) {
+	peek := func(what string, a, g float64, read, cam int64, files int) []*row {
+		return []*row{
+			{tool: toolAirnef, what: what, secs: sample{a}, bytes: read, camBytes: cam, files: files},
+			{tool: toolGphotofs, what: what, secs: sample{g}, bytes: read, camBytes: 100 << 20, files: files},
+		}
+	}
+	busy := func(op string, idle, during float64) *row {
+		return &row{tool: toolAirnef, what: op, secs: sample{idle}, during: sample{during}}
+	}
+	tests := map[string]struct {
+		sec  *section
+		name string // a target whose name contains it
+		want string // its status contains it
+	}{
+		"peek met": {&section{id: "peek", profile: wifi, rows: peek("head -c 65536", 1, 30, 20*65536, 20*131072, 20)},
+			"`head -c 65536`", "**met**"},
+		"peek too slow": {&section{id: "peek", profile: lan, rows: peek("head -c 65536", 1, 10, 20*65536, 20*131072, 20)},
+			"`head -c 65536`", "**not met** (bytes met, ratio not)"},
+		"peek too many bytes": {&section{id: "peek", profile: wifi, rows: peek("head -c 65536", 1, 30, 20*65536, 20*(65536+peekSlack+1), 20)},
+			"`head -c 65536`", "**not met** (ratio met, bytes not)"},
+		"fio ratio unmeetable": {&section{id: "peek", profile: wifi, rows: peek("fio randread 4k, 200 reads", 5, 10, 800<<10, 900<<10, 1)},
+			"fio", "bytes **met**; ratio unmeetable"},
+		"stat slow": {&section{id: "busy", profile: wifi, rows: []*row{busy(busyStat, 0.005, 0.011)}},
+			"stat of a listed file (the program)", "**not met**"},
+		"head within a capped request": {&section{id: "busy", profile: wifi, rows: []*row{busy(busyHead, 0.08, 0.08+0.25+0.05)}},
+			"head -c 65536", "**met**"},
+		"head beyond a capped request": {&section{id: "busy", profile: wifi, rows: []*row{busy(busyHead, 0.08, 0.08+0.25+0.07)}},
+			"head -c 65536", "**not met**"},
+		"ls over twice idle": {&section{id: "busy", profile: wifi, rows: []*row{busy(busyLs, 3, 6.1)}},
+			"ls -l", "**not met**"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			res := &results{sections: []*section{tc.sec}}
+			var found bool
+			for _, tg := range res.readpathTargets() {
+				if !strings.Contains(tg.name, tc.name) {
+					continue
+				}
+				found = true
+				if !strings.Contains(tg.status, tc.want) {
+					t.Errorf("%s: status %q, want %q (measured %s)", tg.name, tg.status, tc.want, tg.measured)
+				}
+			}
+			if !found {
+				t.Errorf("no target named like %q in %+v", tc.name, res.readpathTargets())
+			}
+		})
+	}
+}
