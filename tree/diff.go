@@ -60,8 +60,10 @@ func (w *watcher) resync(ctx context.Context) {
 		level, w.lastResyncLog = slog.LevelInfo, start
 	}
 	w.t.log.Log(ctx, level, "listing the listed folders again: some of the camera's events were dropped or could not be placed")
-	w.relist(ctx, cam)
+	// Counted as it starts: relist publishes its changes while it runs, so
+	// anyone who saw one of them sees the count too.
 	w.t.resyncs.Add(1)
+	w.relist(ctx, cam)
 	w.t.log.Debug("resync done", "dur", time.Since(start))
 }
 
