@@ -50,10 +50,10 @@ func (m listMethod) String() string {
 //     the cache recorded (and, when the card changed since, one
 //     GetObjectInfo agrees with the cached description: spotCheck);
 //   - else with one operation for the whole folder where the camera has
-//     one, fastest first (listEOS, listPropList), checked against
-//     GetObjectHandles: an object the answer leaves out is asked with
-//     GetObjectInfo (libmtp flags devices whose property lists drop
-//     objects);
+//     one, fastest first (listEOS, listPropList); GetObjectPropList's
+//     answer is checked against GetObjectHandles, an object it leaves out
+//     asked with GetObjectInfo (libmtp flags devices whose property lists
+//     drop objects);
 //   - else with GetObjectHandles and one GetObjectInfo per object, unless
 //     mode.oneRequest (then errNotCheap).
 //
@@ -92,7 +92,19 @@ func (t *Tree) describeFolder(ctx context.Context, cam Camera, dir *Object, at a
 		if !ok {
 			continue
 		}
-		if !haveHandles {
+		switch {
+		case haveHandles:
+		case m == listEOS:
+			// GetObjectInfoEx is trusted as it stands, as libgphoto2
+			// lists EOS folders (gphoto2 --list-files of an EOS asks
+			// no GetObjectHandles: docs/benchmarks.md); a check would
+			// cost a round trip per folder, a third of a cold listing.
+			handles = make([]uint32, len(list))
+			for i, d := range list {
+				handles[i] = d.h
+			}
+			haveHandles = true
+		default:
 			if handles, err = t.objectHandles(ctx, cam, dir, at); err != nil {
 				return nil, nil, err
 			}

@@ -65,7 +65,7 @@ func (c *eosCamera) DescribeStorageFolder(ctx context.Context, storage, parent u
 }
 
 // A Canon EOS lists every directory, storages' top levels included, with
-// one GetObjectInfoEx checked by one GetObjectHandles, before
+// one GetObjectInfoEx each and nothing else (as libgphoto2 does), before
 // GetObjectPropList, and the tree is the one the old way lists.
 func TestTreeEOSListing(t *testing.T) {
 	want := sampleSnapshot(t)
@@ -76,8 +76,8 @@ func TestTreeEOSListing(t *testing.T) {
 	if n := c.eosCalls.Load(); n != 5 {
 		t.Errorf("%d GetObjectInfoEx, want 5 (one per directory)", n)
 	}
-	if n := c.HandleCalls.Load(); n != 5 {
-		t.Errorf("%d GetObjectHandles, want 5 (one check per directory)", n)
+	if n := c.HandleCalls.Load(); n != 0 {
+		t.Errorf("%d GetObjectHandles, want none (GetObjectInfoEx is trusted)", n)
 	}
 	if p, i := c.propCalls.Load(), c.InfoCalls.Load(); p != 0 || i != 0 {
 		t.Errorf("%d GetObjectPropList, %d GetObjectInfo, want none", p, i)
@@ -87,9 +87,10 @@ func TestTreeEOSListing(t *testing.T) {
 	}
 }
 
-// An answer that leaves out objects GetObjectHandles lists is completed
-// with GetObjectInfo of those, whichever method gave it (libmtp flags
-// devices whose property lists drop objects).
+// A GetObjectPropList answer that leaves out objects GetObjectHandles
+// lists is completed with GetObjectInfo of those (libmtp flags devices
+// whose property lists drop objects). GetObjectInfoEx is trusted as it
+// stands: what it leaves out is not listed.
 func TestTreeListDropsObjects(t *testing.T) {
 	want := sampleSnapshot(t)
 	for _, method := range []string{"GetObjectInfoEx", "GetObjectPropList"} {
@@ -113,6 +114,15 @@ func TestTreeListDropsObjects(t *testing.T) {
 			before := fc.InfoCalls.Load()
 			if _, err := tr.List(context.Background(), nikon); err != nil {
 				t.Fatal(err)
+			}
+			if method == "GetObjectInfoEx" {
+				if n := fc.InfoCalls.Load() - before; n != 0 {
+					t.Errorf("%d GetObjectInfo for 100NIKON, want none", n)
+				}
+				if _, err := tr.Lookup(context.Background(), nikon, "DSC_0002.JPG"); err == nil {
+					t.Error("DSC_0002.JPG listed: GetObjectInfoEx left it out")
+				}
+				return
 			}
 			if n := fc.InfoCalls.Load() - before; n != 1 {
 				t.Errorf("%d GetObjectInfo for 100NIKON, want 1 (DSC_0002.JPG)", n)

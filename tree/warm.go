@@ -13,7 +13,7 @@ import (
 // listed or join its listing: each storage's top level, the first
 // warmPerParent folders of each (DCIM, ...), and the first warmPerParent
 // of those (DCIM/100MSDCF, ...) only when one request lists them (one
-// GetObjectInfoEx or GetObjectPropList and its GetObjectHandles check, or
+// GetObjectInfoEx, or GetObjectPropList and its GetObjectHandles check, or
 // the metadata cache): a folder that needs one
 // GetObjectInfo per object waits until it is opened (errNotCheap).
 // "First" is name order, as cp -r, rsync and file managers visit. It goes
