@@ -365,7 +365,11 @@ func (c *Cache) start(obj Object, off int64, n int, pl plan) (direct *fetch, q q
 		demand = true
 		switch f := c.inflight[k]; f {
 		case nil:
-			mine = c.startLocked(obj, i, max(pl.blocks, int(last-i+1)), pl.waitClass(), pl.owner)
+			need := int(last - i + 1)
+			mine = c.startLocked(obj, i, max(pl.blocks, need), pl.waitClass(), pl.owner)
+			if mine.n > need {
+				mine.need = need
+			}
 			c.stats.misses.Add(1)
 		case mine:
 			c.stats.misses.Add(1)

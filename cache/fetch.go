@@ -33,6 +33,7 @@ type fetch struct {
 	arrived   map[int64]chan struct{}
 
 	class     sched.Class // its class now: sched.Demand once a reader waits for it
+	need      int         // a Demand fetch with read-ahead in it: its first need blocks are the read's (0: all are)
 	wanted    []*Reader   // read-ahead: the readers whose windows it is in
 	queued    bool        // in Cache.queues
 	running   bool        // handed to the Source; its blocks count in Cache.running
@@ -199,10 +200,15 @@ func (c *Cache) work() {
 			// Capped even when its reader now waits for it: a copy
 			// waits for its read-ahead all the time.
 			if s != nil && s.Contended(f.owner) {
-				c.capLocked(f)
+				c.capLocked(f, c.capBlocks())
 			}
 		default:
 			c.coalesceLocked(f)
+			// A copy's link-sized first request of a file is mostly
+			// read-ahead: capped the same, its read's blocks kept.
+			if f.need > 0 && s != nil && s.Contended(f.owner) {
+				c.capLocked(f, max(f.need, c.capBlocks()))
+			}
 		}
 		c.makeRoomLocked(f.n)
 		f.running = true
@@ -237,16 +243,21 @@ func (c *Cache) capBlocks() int {
 	return max(1, int(n)/c.cfg.BlockSize)
 }
 
-// capLocked cuts f, a fetch started as speculative and about to run, to
-// capBlocks (all of it within their stretch); the rest goes first in the
-// queue of f's first class, as wanted as f, or behind the fetches readers
-// wait for when a reader waits for one of its blocks. c.mu is held.
-func (c *Cache) capLocked(f *fetch) {
-	k := c.capBlocks()
+// capLocked cuts f, a fetch about to run that was started as speculative
+// or holds read-ahead (need), to k blocks (all of it within their
+// stretch); the rest goes first in the queue of f's first class
+// (ReadAhead for a Demand fetch's read-ahead), as wanted as f, or behind
+// the fetches readers wait for when a reader waits for one of its blocks.
+// c.mu is held.
+func (c *Cache) capLocked(f *fetch, k int) {
 	if f.n <= c.stretch(k) {
 		return
 	}
-	g := &fetch{obj: f.obj, first: f.first + int64(k), n: f.n - k, origin: f.origin, class: f.origin,
+	class := f.origin
+	if !class.Speculative() {
+		class = sched.ReadAhead
+	}
+	g := &fetch{obj: f.obj, first: f.first + int64(k), n: f.n - k, origin: class, class: class,
 		owner: f.owner, wanted: slices.Clone(f.wanted), done: make(chan struct{})}
 	for j := range g.n {
 		b := g.first + int64(j)
@@ -259,7 +270,7 @@ func (c *Cache) capLocked(f *fetch) {
 			delete(f.arrived, b)
 		}
 	}
-	f.n = k
+	f.n, f.need = k, 0
 	g.queued = true
 	c.queues[g.class] = slices.Insert(c.queues[g.class], 0, g)
 	c.fetching++
@@ -291,6 +302,7 @@ func (c *Cache) coalesceLocked(f *fetch) {
 			f.arrived[b] = ch
 		}
 		f.n += g.n
+		f.need = 0 // a reader waits past what f read ahead
 		c.fetching--
 		close(g.done)
 	}

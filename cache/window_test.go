@@ -147,9 +147,10 @@ func TestDirectInterrupted(t *testing.T) {
 
 // TestScheduled checks the cache's fetches in the session's scheduler:
 // a reader's fetch waits while a user's request holds the session; a
-// speculative request is cut to speculativeTime of the link while another
-// process's request was seen within sched.Memory, and is link-sized
-// again after.
+// speculative request (and a copy's first request of a file, read-ahead
+// but for its read's blocks) is cut to speculativeTime of the link while
+// another process's request was seen within sched.Memory, and is
+// link-sized again after.
 func TestScheduled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const rate = 8 << 20 // 250 ms is 2 MiB: 16 blocks
@@ -186,8 +187,13 @@ func TestScheduled(t *testing.T) {
 		readAll(t, r)
 		var capped, full int
 		for _, cl := range src.Calls() {
-			if cl.obj != obj.ID || cl.off == 0 {
+			if cl.obj != obj.ID {
 				continue
+			}
+			if cl.off == 0 && cl.n != 16*BlockUnit {
+				// A copy's first request of a file is read-ahead
+				// but for its read's blocks: capped too.
+				t.Errorf("the copy's first request %v, want it capped to %d", cl, 16*BlockUnit)
 			}
 			switch {
 			case cl.n == 16*BlockUnit:
