@@ -12,12 +12,13 @@ import (
 
 // Reader reads one object for one open file handle and fetches ahead of it
 // as the kernel's readahead does, from what this handle has consumed: a
-// first read fetches what it asked for (a peek costs one small request); a
-// window of read-ahead opens once the reader has consumed everything
-// fetched for it, and doubles, up to the link's request size, each time it
-// reads into the window last queued; a read outside the window (a seek)
-// fetches only its own bytes, uncached (the kernel keeps them), resets the
-// window and withdraws the read-ahead queued for it. It is safe for
+// first read at the start fetches its block (a peek costs one small
+// request); a window of read-ahead opens once the reader has consumed
+// everything fetched for it, and doubles, up to the link's request size,
+// each time it reads into the window last queued; a read outside the
+// window (a seek), or a first read elsewhere, fetches only its own bytes,
+// uncached (the kernel keeps them), resets the window and withdraws the
+// read-ahead queued for it. It is safe for
 // concurrent use: the kernel sends a handle's reads two at a time.
 type Reader struct {
 	c   *Cache
@@ -43,6 +44,19 @@ type window struct {
 	end     int64 // end of what is fetched or queued for it
 	trigger int64 // a read past it queues the next window (the start of the last one queued)
 	size    int64 // bytes of the last window queued
+	exact   bool  // it began with a seek's own bytes: end is where that read ended
+}
+
+// slack is how far past the window's end a read may begin and still be
+// sequential: a kernel read's worth for a window of blocks (two reads sent
+// together may arrive out of order), none after a seek's own bytes, so
+// that a random reader's next read landing just past its last one is a
+// seek, not a reason to read ahead. r.mu is held.
+func (r *Reader) slack() int64 {
+	if r.win.exact {
+		return 0
+	}
+	return BlockUnit
 }
 
 // NewReader returns a Reader of obj through c.
@@ -110,19 +124,21 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		*w = window{start: 0, end: min(int64(req), obj.Size), size: most}
 		pl.blocks = req / c.cfg.BlockSize
 		r.fromStart = true
-	case first:
+	case first && off < bs:
+		// A peek at the start: its block, kept for the next reader.
 		r.runs++
-		*w = window{start: off / bs * bs, end: roundUp(end, bs)}
-		w.trigger, w.size = w.end, w.end-w.start
-		r.fromStart = w.start == 0
-	case off < w.start || off > w.end+BlockUnit:
-		// A seek (a read within a kernel read of the window's end is
+		*w = window{start: 0, end: roundUp(end, bs)}
+		w.trigger, w.size = w.end, w.end
+		r.fromStart = true
+	case first, off < w.start, off > w.end+r.slack():
+		// A seek, or a first read elsewhere than the start: its own
+		// bytes (a read within a kernel read of a block window's end is
 		// one of two sent together, not a seek).
 		r.runs++
-		*w = window{start: off, end: end, trigger: end, size: max(bs, roundUp(end-off, bs))}
+		*w = window{start: off, end: end, trigger: end, size: max(bs, roundUp(end-off, bs)), exact: true}
 		pl.direct = true
 		r.fromStart = false
-		seek = true
+		seek = !first
 	}
 	prev, run := *w, r.runs
 	if end > w.trigger && most > 0 {
@@ -149,6 +165,7 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		case r.runs != run: // a seek began another window meanwhile
 		case q.ok:
 			w.trigger, w.end, w.size = q.from, max(w.end, q.to), pl.ahead
+			w.exact = false
 		default:
 			w.trigger = prev.trigger // too many fetches in flight: at the next read
 		}

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -216,6 +217,52 @@ func TestScheduled(t *testing.T) {
 					t.Errorf("block %d fetched %d times", b, n)
 				}
 			}
+		}
+	})
+}
+
+// TestRandomReads checks what a random reader costs the camera: a first
+// read elsewhere than the start, and every read not exactly where the last
+// one ended (one landing just past it included), fetch their own bytes
+// alone; only a read exactly there opens a window.
+func TestRandomReads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &fakeSource{}
+		const bs = BlockUnit
+		c := newCache(t, Config{BlockSize: bs, RequestSize: 4 * bs, Size: 64 * bs}, src)
+		obj := Object{ID: 7, Size: 200 * bs}
+		r := c.NewReader(obj)
+		read := func(off int64) {
+			t.Helper()
+			p := make([]byte, 4096)
+			got, err := r.ReadAt(t.Context(), p, off)
+			checkRead(t, obj, off, p, got, err)
+		}
+		read(90*bs + 512)      // first read, not at the start
+		read(90*bs + 8192)     // just past the last one's end
+		read(10*bs + 3)        // back
+		read(10*bs + 3 + 8192) // just past again
+		synctest.Wait()
+		want := []call{{7, 90*bs + 512, 4096}, {7, 90*bs + 8192, 4096}, {7, 10*bs + 3, 4096}, {7, 10*bs + 3 + 8192, 4096}}
+		if got := src.Calls(); !slices.Equal(got, want) {
+			t.Fatalf("camera saw %v, want %v: each read's own bytes", got, want)
+		}
+
+		// fio's pattern: 200 reads of 4 KiB anywhere cost the camera
+		// their own bytes, one request each.
+		rng := rand.New(rand.NewPCG(1, 2))
+		before := len(src.Calls())
+		for range 200 {
+			read(rng.Int64N(obj.Size/4096-1) * 4096)
+		}
+		synctest.Wait()
+		var bytes int64
+		calls := src.Calls()[before:]
+		for _, cl := range calls {
+			bytes += int64(cl.n)
+		}
+		if len(calls) > 200 || bytes > 200*4096 {
+			t.Errorf("200 random reads of 4 KiB: %d requests of %d bytes, want at most 200 of 800 KiB", len(calls), bytes)
 		}
 	})
 }
