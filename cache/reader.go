@@ -130,6 +130,18 @@ func (r *Reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		*w = window{start: 0, end: roundUp(end, bs)}
 		w.trigger, w.size = w.end, w.end
 		r.fromStart = true
+	case (first || off < w.start || off > w.end+r.slack()) && end-off >= BlockUnit:
+		// A seek, or a first read elsewhere than the start, of a whole
+		// kernel read: the program's read was at least that large and
+		// the kernel cut it (a read of 256 KiB comes as two of 128 KiB,
+		// sent together): its blocks and the next, cached, in one
+		// request, that the second read finds coming.
+		r.runs++
+		*w = window{start: off / bs * bs, end: min(roundUp(end+BlockUnit, bs), roundUp(obj.Size, bs))}
+		w.trigger, w.size = w.end, w.end-w.start
+		pl.blocks = int((w.end - w.start) / bs)
+		r.fromStart = false
+		seek = !first
 	case first, off < w.start, off > w.end+r.slack():
 		// A seek, or a first read elsewhere than the start: its own
 		// bytes (a read within a kernel read of a block window's end is

@@ -266,3 +266,39 @@ func TestRandomReads(t *testing.T) {
 		}
 	})
 }
+
+// TestSeekWholeKernelRead checks that a seek of a whole kernel read (a
+// program's larger read, which the kernel cuts in two sent together)
+// costs one request: its block and the next, cached, which the second
+// read finds coming; alone, it costs one request of two blocks.
+func TestSeekWholeKernelRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &fakeSource{}
+		const bs = BlockUnit
+		c := newCache(t, Config{BlockSize: bs, RequestSize: 8 * bs, Size: 64 * bs}, src)
+		obj := Object{ID: 8, Size: 200 * bs}
+		r := c.NewReader(obj)
+		read := func(off int64) {
+			p := make([]byte, bs)
+			got, err := r.ReadAt(t.Context(), p, off)
+			checkRead(t, obj, off, p, got, err)
+		}
+		read(0) // the header
+		gate := make(chan struct{})
+		src.setGate(gate)
+		done := make(chan struct{}, 2)
+		go func() { read(100 * bs); done <- struct{}{} }() // the seek
+		synctest.Wait()
+		go func() { read(101 * bs); done <- struct{}{} }() // the kernel's second read
+		synctest.Wait()
+		close(gate)
+		<-done
+		<-done
+		read(150 * bs) // a lone one
+		synctest.Wait()
+		want := []call{{8, 0, bs}, {8, 100 * bs, 2 * bs}, {8, 150 * bs, 2 * bs}}
+		if got := src.Calls(); !slices.Equal(got, want) {
+			t.Errorf("camera saw %v, want %v", got, want)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -44,7 +45,11 @@ type bench struct {
 	work  string // scratch: cards, mount points, homes, copies
 	log   io.Writer
 	start time.Time
+	only  map[string]bool // -only: the read path workloads to run; nil: all
 }
+
+// wants reports whether the read path workload named w runs (-only).
+func (b *bench) wants(w string) bool { return b.only == nil || b.only[w] }
 
 func (b *bench) logf(format string, args ...any) {
 	fmt.Fprintf(b.log, "[%6.1fs] %s\n", time.Since(b.start).Seconds(), fmt.Sprintf(format, args...))
@@ -56,6 +61,7 @@ func run(ctx context.Context, args []string) error {
 	bin := fl.String("bin", "bin", "`directory` holding camsim and airnef-mount")
 	out := fl.String("out", "docs/benchmarks.md", "the document to write")
 	chart := fl.String("chart", "docs/benchmarks.svg", "the chart to write (linked from -out by its name)")
+	only := fl.String("only", "", "with -mode readpath, only these `workloads` (comma-separated: peek, random, video, busy), to measure one change quickly")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -88,6 +94,15 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	b := &bench{bin: binDir, self: self, work: work, log: os.Stderr, start: time.Now()}
+	if *only != "" {
+		b.only = map[string]bool{}
+		for _, w := range strings.Split(*only, ",") {
+			if !slices.Contains([]string{"peek", "random", "video", "busy"}, w) {
+				return fmt.Errorf("-only %q: want peek, random, video or busy: %w", w, flag.ErrHelp)
+			}
+			b.only[w] = true
+		}
+	}
 	defer b.cleanup()
 
 	res := &results{mode: *mode, started: b.start, loadStart: loadAverage(), chart: filepath.Base(*chart)}

@@ -718,14 +718,20 @@ func (b *bench) readpathOn(ctx context.Context, res *results, p profile) {
 	if p.name == "wifi" {
 		peek, video = reps{airnef: 3, gphotofs: 1}, reps{airnef: 3}
 	}
-	b.add(ctx, res, func() *section { return b.peekWorkload(ctx, p, peek) })
+	if b.wants("peek") {
+		b.add(ctx, res, func() *section { return b.peekWorkload(ctx, p, peek) })
+	}
 	runtime := 10 * time.Second
 	if p.name == "wifi" {
 		runtime = 15 * time.Second
 	}
-	b.add(ctx, res, func() *section { return b.randomWorkload(ctx, p, videoCard(1<<30), runtime) })
-	b.add(ctx, res, func() *section { return b.videoWorkload(ctx, p, video) })
-	if p.name == "wifi" {
+	if b.wants("random") {
+		b.add(ctx, res, func() *section { return b.randomWorkload(ctx, p, videoCard(1<<30), runtime) })
+	}
+	if b.wants("video") {
+		b.add(ctx, res, func() *section { return b.videoWorkload(ctx, p, video) })
+	}
+	if p.name == "wifi" && b.wants("busy") {
 		b.add(ctx, res, func() *section { return b.busyWorkload(ctx, p, []string{toolAirnef, toolGphotofs}) })
 	}
 }
