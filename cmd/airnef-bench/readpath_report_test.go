@@ -59,3 +59,33 @@ func TestReadpathTargets(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyBound checks the link model's bound of a copy from a fresh
+// mount and that a copy target above it says so.
+func TestCopyBound(t *testing.T) {
+	r := &row{tool: toolAirnef, what: "cp -r (fresh mount)", secs: sample{12.7}, bytes: 36_000_000, files: 12}
+	res := &results{
+		sections: []*section{{id: "copy", profile: wifi, rows: []*row{r}}},
+		calib:    []*calibration{{profile: wifi, rtt: sample{0.0208}}},
+	}
+	got, ok := res.copyBound(wifi, r)
+	// 12 s of data and 18 round trips of 20.8 ms.
+	if want := 12 / (12 + 18*0.0208); !ok || got < want-1e-9 || got > want+1e-9 {
+		t.Fatalf("bound %v %v, want %v", got, ok, want)
+	}
+	var found bool
+	for _, tg := range res.targets() {
+		if strings.Contains(tg.name, "Copy 12 x 3 MB on wifi, cp -r") {
+			found = true
+			if !strings.Contains(tg.goal, "above the link model's bound") || !strings.Contains(tg.goal, "96.97%") || tg.status != "**not met**" {
+				t.Errorf("goal %q status %q: want the bound 96.97%% named, not met", tg.goal, tg.status)
+			}
+		}
+	}
+	if !found {
+		t.Error("no wifi cp -r target")
+	}
+	if _, ok := res.copyBound(lan, r); ok {
+		t.Error("a bound without lan's calibration")
+	}
+}
