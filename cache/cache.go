@@ -368,7 +368,10 @@ func (c *Cache) start(obj Object, off int64, n int, pl plan) (direct *fetch, q q
 			need := int(last - i + 1)
 			mine = c.startLocked(obj, i, max(pl.blocks, need), pl.waitClass(), pl.owner)
 			if mine.n > need {
+				// Read-ahead in a demand fetch: the reader's window,
+				// withdrawn with it once capped off (capLocked).
 				mine.need = need
+				mine.want(pl.reader)
 			}
 			c.stats.misses.Add(1)
 		case mine:
