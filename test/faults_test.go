@@ -14,7 +14,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -275,6 +277,63 @@ func TestFaultDeletedMidRead(t *testing.T) {
 		t.Errorf("reading the deleted file again: %v, want ENOENT", err)
 	}
 	t.Logf("after the delete: stat %v; a new read %v", statErr, err)
+}
+
+// The connection dropped before `cp -r` reached a folder (a WiFi blip): the
+// folder was never listed, and listing it while the camera is away waits
+// for the reconnection and lists it in the new session, as a read waits,
+// rather than failing with EIO; the stats count the listing.
+func TestFaultListingAcrossDrop(t *testing.T) {
+	mountRequireFUSE(t)
+	// Ten folders: the warm listing lists eight of DCIM's.
+	cam, addr := faultSim(t, camsim.Config{Generate: &camsim.CardSpec{Photos: 10, Seed: 7, Size: 256 << 10, Folders: 10}})
+	mnt := mountDir(t)
+	mountStart(t, addr, mnt, "--timeout", (3 * faultTimeout).String())
+	storage := mountStorage(t, mnt)
+	folders, err := os.ReadDir(filepath.Join(storage, "DCIM"))
+	if err != nil || len(folders) != 10 {
+		t.Fatalf("DCIM: %d folders, %v; want 10", len(folders), err)
+	}
+	last := "DCIM/" + folders[len(folders)-1].Name()
+	var want []string
+	for _, f := range cam.Files() {
+		if dir, name := path.Split(f.Path); dir == last+"/" {
+			want = append(want, name)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatalf("the card has no file in %s", last)
+	}
+	if a := cam.Control("drop"); !strings.Contains(a, "dropped") {
+		t.Fatal(a)
+	}
+	// airnef-mount dials again after 1 s: list while it is away.
+	deadline := time.Now().Add(10 * faultTimeout)
+	for strings.HasPrefix(faultSession(t, mnt), "connected") {
+		if time.Now().After(deadline) {
+			t.Fatal("the mount never noticed the drop")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var got []string
+	faultTimed(t, "listing an unlisted folder across the drop", 10*faultTimeout, func() error {
+		des, err := os.ReadDir(filepath.Join(storage, last))
+		if err != nil {
+			t.Errorf("listing %s across the drop: %v", last, err)
+		}
+		for _, de := range des {
+			got = append(got, de.Name())
+		}
+		return err
+	})
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s listed %q, want %q", last, got, want)
+	}
+	st := mountStats(t, mnt)
+	if mountStatInt(t, st, "reconnections") < 1 || mountStatInt(t, st, "listings_resumed") < 1 {
+		t.Errorf("stats: reconnections %s, listings_resumed %s; want both >= 1", st["reconnections"], st["listings_resumed"])
+	}
 }
 
 // The connection cut after N bytes, inside a read, and the camera answering

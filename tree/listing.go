@@ -83,21 +83,46 @@ func (t *Tree) runListing(ctx context.Context, dir *Object, l *listing) {
 	start := time.Now()
 	var children []*Object
 	var infos map[uint32]*mtp.StorageInfo
-	cam, gen, at, err := t.session(dir)
-	if err == nil {
-		if dir.Kind == KindRoot {
-			children, infos, err = t.listStorages(ctx, cam)
-		} else {
-			children, err = t.listFolderMode(ctx, cam, dir, at, listMode{oneRequest: l.oneRequest})
+	var err error
+	var deadline time.Time // set at the first loss
+	until := func() time.Time {
+		if deadline.IsZero() {
+			deadline = t.resumeDeadline()
 		}
+		return deadline
 	}
-	t.mu.Lock()
-	if err == nil && t.gen != gen {
-		// The session changed under the listing: its handles belong
-		// to the old one.
-		err = ErrDisconnected
+	// A listing cut by the session's loss, or started while the camera
+	// is away, waits for the next session as a read does (resume.go), and
+	// lists again there: a WiFi blip does not fail `cp -r` on a folder
+	// it had not reached yet.
+	for waits := 0; ; waits++ {
+		var cam Camera
+		var gen uint64
+		var at address
+		cam, gen, at, err = t.session(dir)
+		if err != nil && err != ErrDisconnected {
+			break // gone since
+		}
+		if err == nil {
+			if dir.Kind == KindRoot {
+				children, infos, err = t.listStorages(ctx, cam)
+			} else {
+				children, err = t.listFolderMode(ctx, cam, dir, at, listMode{oneRequest: l.oneRequest})
+			}
+		}
+		t.mu.Lock()
+		if err == nil && t.gen != gen {
+			// The session changed under the listing: its handles
+			// belong to the old one.
+			err, cam = ErrDisconnected, nil
+		}
+		t.mu.Unlock()
+		if err == nil || waits >= MaxResumes || !t.awaitSession(ctx, cam, gen, err, until()) {
+			break
+		}
+		t.listingsResumed.Add(1)
+		t.log.Info("listing goes on in the camera's new session", "dir", "/"+dir.Path(), "cut_by", err)
 	}
-	t.mu.Unlock()
 	switch {
 	case errors.Is(err, errNotCheap):
 		err = fmt.Errorf("list %q: %w", "/"+dir.Path(), err)

@@ -15,9 +15,10 @@ import (
 
 // Disconnect detaches the tree from its camera, whose session is lost:
 // from now on everything that needs the camera fails at once with
-// ErrDisconnected (EIO), but reads, which wait for the next session up to
-// Config.ResumeWithin (resume.go), while what is listed stays visible. Listings in
-// progress on the old session are dropped when they end.
+// ErrDisconnected (EIO), but reads and listings, which wait for the next
+// session up to Config.ResumeWithin (resume.go), while what is listed stays
+// visible. A listing in progress on the old session is dropped when it
+// ends, and lists again in the next one.
 func (t *Tree) Disconnect() {
 	t.mu.Lock()
 	defer t.mu.Unlock()

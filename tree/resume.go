@@ -133,6 +133,10 @@ func (t *Tree) resumed(before int) {
 	}
 }
 
+// ListingsResumed is how many listings waited for a new session and
+// listed there.
+func (t *Tree) ListingsResumed() int64 { return t.listingsResumed.Load() }
+
 // ReadsResumed is how many reads waited for a new session and went on
 // there.
 func (t *Tree) ReadsResumed() int64 { return t.readsResumed.Load() }

@@ -167,3 +167,108 @@ func TestReadNoResumeAfterTimeout(t *testing.T) {
 		t.Errorf("failing took %v", d)
 	}
 }
+
+// A listing cut by the session's loss, or started while the camera is
+// away, waits for the next session and lists there, with its handles; one
+// whose camera does not come back within ResumeWithin fails, and a folder
+// gone in the new session is not found.
+func TestListingResumesAcrossReconnect(t *testing.T) {
+	ctx := context.Background()
+	t.Run("cut", func(t *testing.T) {
+		old := newCutting(reconnectCard(1, ""), -1)
+		tr := New(old, Config{Location: time.UTC, ResumeWithin: 5 * time.Second})
+		t.Cleanup(tr.Close)
+		f := walk(t, tr, "SD", "DCIM", "100MSDCF")
+		old.Mu.Lock()
+		old.Block = make(chan struct{})
+		old.Mu.Unlock()
+		done := make(chan error, 1)
+		go func() {
+			_, err := tr.List(ctx, f)
+			done <- err
+		}()
+		deadline := time.Now().Add(5 * time.Second)
+		for old.HandleCalls.Load() < 3 { // SD, DCIM, then this one
+			if time.Now().After(deadline) {
+				close(old.Block)
+				t.Fatal("the listing never asked the camera")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(old.lost)
+		tr.Disconnect()
+		close(old.Block)
+		select {
+		case err := <-done:
+			t.Fatalf("the listing ended (%v) while the camera was away; want it to wait", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if err := tr.Reconnect(ctx, newCutting(reconnectCard(700, ""), -1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("listing across the reconnection: %v", err)
+		}
+		a := walk(t, tr, "SD", "DCIM", "100MSDCF", "A.ARW")
+		if a.Handle < 700 {
+			t.Errorf("A.ARW listed with handle %d of the old session", a.Handle)
+		}
+		if _, err := tr.ReadAt(ctx, a, 0, make([]byte, 4)); err != nil {
+			t.Fatal(err)
+		}
+		if tr.ListingsResumed() != 1 {
+			t.Errorf("listings resumed %d, want 1", tr.ListingsResumed())
+		}
+	})
+	for _, tc := range []struct {
+		name    string
+		back    time.Duration // when the next session is attached; 0: never
+		within  time.Duration
+		gone    bool // the new session has no 100MSDCF
+		wantErr error
+	}{
+		{"started while away", 50 * time.Millisecond, 5 * time.Second, false, nil},
+		{"gone in the new session", 50 * time.Millisecond, 5 * time.Second, true, ErrNotFound},
+		{"back too late", 0, 300 * time.Millisecond, false, ErrDisconnected},
+		{"resuming off", 50 * time.Millisecond, 0, false, ErrDisconnected},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := New(newCutting(reconnectCard(1, ""), -1), Config{Location: time.UTC, ResumeWithin: tc.within})
+			t.Cleanup(tr.Close)
+			f := walk(t, tr, "SD", "DCIM", "100MSDCF")
+			tr.Disconnect()
+			if tc.back > 0 {
+				go func() {
+					time.Sleep(tc.back)
+					next := reconnectCard(700, "")
+					if tc.gone {
+						next = treetest.New()
+						next.AddStorage(0x00010001, "SD", "", 1<<30, 1<<29)
+						dcim := next.Add(0x00010001, 0, "DCIM", true, nil, "", "")
+						next.Add(0x00010001, dcim, "EMPTY", true, nil, "", "")
+					}
+					if err := tr.Reconnect(ctx, newCutting(next, -1)); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			start := time.Now()
+			entries, err := tr.List(ctx, f)
+			if d := time.Since(start); d > tc.within+2*time.Second {
+				t.Errorf("listing took %v (ResumeWithin %v)", d, tc.within)
+			}
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("listing: %v, want %v", err, tc.wantErr)
+				}
+				if tr.Listed(f) {
+					t.Fatal("a failed listing was installed")
+				}
+				return
+			}
+			if err != nil || len(entries) != 3 {
+				t.Fatalf("listing while away: %d entries, %v; want 3", len(entries), err)
+			}
+		})
+	}
+}

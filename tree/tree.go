@@ -20,8 +20,9 @@ var ErrNotFound = errors.New("tree: no such object")
 var ErrNotFile = errors.New("tree: not a file")
 
 // ErrDisconnected is returned for anything that needs the camera while the
-// tree has no session (Disconnect until Reconnect): the files answer EIO
-// at once instead of waiting on a camera that is gone.
+// tree has no session (Disconnect until Reconnect) and cannot wait for the
+// next one (reads and listings wait up to Config.ResumeWithin after the
+// loss: resume.go): the files answer EIO.
 var ErrDisconnected = errors.New("tree: camera disconnected")
 
 // Config configures a Tree.
@@ -84,11 +85,12 @@ type Tree struct {
 	// Reads across a reconnection (resume.go): how long they wait, when
 	// the session was lost, a channel closed at each change of cam, and
 	// the counters of Stats.
-	resumeWithin  time.Duration
-	lostAt        time.Time
-	sessionCh     chan struct{}
-	readsResumed  atomic.Int64
-	reconnections atomic.Int64
+	resumeWithin    time.Duration
+	lostAt          time.Time
+	sessionCh       chan struct{}
+	readsResumed    atomic.Int64
+	listingsResumed atomic.Int64
+	reconnections   atomic.Int64
 
 	// Change detection's troubles (watch.go): the event connection lost
 	// while the session goes on, and the resync passes run.

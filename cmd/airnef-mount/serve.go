@@ -154,8 +154,8 @@ func (m *mounter) serve(ctx context.Context, cs *camera.Session, mnt string, mod
 		if tr.EventsLost() {
 			lostEvents = 1
 		}
-		out := fmt.Sprintf("events_dropped %d\nevent_connection_lost %d\nresyncs %d\nreconnections %d\nreads_resumed %d\n",
-			n, lostEvents, tr.Resyncs(), tr.Reconnections(), tr.ReadsResumed())
+		out := fmt.Sprintf("events_dropped %d\nevent_connection_lost %d\nresyncs %d\nreconnections %d\nreads_resumed %d\nlistings_resumed %d\n",
+			n, lostEvents, tr.Resyncs(), tr.Reconnections(), tr.ReadsResumed(), tr.ListingsResumed())
 		if more != nil {
 			out = more() + out
 		}

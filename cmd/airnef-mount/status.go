@@ -244,7 +244,7 @@ func printStatus(w io.Writer, s stats, now *statsSample) {
 	}
 	line("session", "%s", session)
 	if _, ok := s.v["reconnections"]; ok {
-		line("reconnects", "%d (%d reads went on across them)", s.int("reconnections"), s.int("reads_resumed"))
+		line("reconnects", "%d (%d reads and %d listings went on across them)", s.int("reconnections"), s.int("reads_resumed"), s.int("listings_resumed"))
 	}
 	up := time.Duration(s.int("uptime_seconds")) * time.Second
 	if m := s.v["mounted_at"]; m != "" {
