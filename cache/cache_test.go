@@ -193,6 +193,14 @@ func receive(t *testing.T, ch <-chan result) result {
 }
 
 // checkRead checks the outcome of reading len(p) bytes at off of obj.
+// readChecked reads n bytes of obj at off with r and checks them.
+func readChecked(t *testing.T, r *Reader, obj Object, off int64, n int) {
+	t.Helper()
+	p := make([]byte, n)
+	got, err := r.ReadAt(t.Context(), p, off)
+	checkRead(t, obj, off, p, got, err)
+}
+
 func checkRead(t *testing.T, obj Object, off int64, p []byte, n int, err error) {
 	t.Helper()
 	wantN := int(max(0, min(int64(len(p)), obj.Size-off)))

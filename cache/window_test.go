@@ -75,12 +75,7 @@ func TestSeek(t *testing.T) {
 		c := newCache(t, Config{BlockSize: bs, RequestSize: 4 * bs, Size: 32 * bs}, src)
 		obj := Object{ID: 6, Size: 100 * bs}
 		r := c.NewReader(obj)
-		read := func(off int64, n int) {
-			t.Helper()
-			p := make([]byte, n)
-			got, err := r.ReadAt(t.Context(), p, off)
-			checkRead(t, obj, off, p, got, err)
-		}
+		read := func(off int64, n int) { t.Helper(); readChecked(t, r, obj, off, n) }
 		read(0, bs)
 		gate := make(chan struct{})
 		src.setGate(gate)
@@ -232,12 +227,7 @@ func TestRandomReads(t *testing.T) {
 		c := newCache(t, Config{BlockSize: bs, RequestSize: 4 * bs, Size: 64 * bs}, src)
 		obj := Object{ID: 7, Size: 200 * bs}
 		r := c.NewReader(obj)
-		read := func(off int64) {
-			t.Helper()
-			p := make([]byte, 4096)
-			got, err := r.ReadAt(t.Context(), p, off)
-			checkRead(t, obj, off, p, got, err)
-		}
+		read := func(off int64) { t.Helper(); readChecked(t, r, obj, off, 4096) }
 		read(90*bs + 512)      // first read, not at the start
 		read(90*bs + 8192)     // just past the last one's end
 		read(10*bs + 3)        // back
@@ -278,11 +268,7 @@ func TestSeekWholeKernelRead(t *testing.T) {
 		c := newCache(t, Config{BlockSize: bs, RequestSize: 8 * bs, Size: 64 * bs}, src)
 		obj := Object{ID: 8, Size: 200 * bs}
 		r := c.NewReader(obj)
-		read := func(off int64) {
-			p := make([]byte, bs)
-			got, err := r.ReadAt(t.Context(), p, off)
-			checkRead(t, obj, off, p, got, err)
-		}
+		read := func(off int64) { t.Helper(); readChecked(t, r, obj, off, bs) }
 		read(0) // the header
 		gate := make(chan struct{})
 		src.setGate(gate)
