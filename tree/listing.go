@@ -84,13 +84,7 @@ func (t *Tree) runListing(ctx context.Context, dir *Object, l *listing) {
 	var children []*Object
 	var infos map[uint32]*mtp.StorageInfo
 	var err error
-	var deadline time.Time // set at the first loss
-	until := func() time.Time {
-		if deadline.IsZero() {
-			deadline = t.resumeDeadline()
-		}
-		return deadline
-	}
+	until := t.resumeUntil()
 	// A listing cut by the session's loss, or started while the camera
 	// is away, waits for the next session as a read does (resume.go), and
 	// lists again there: a WiFi blip does not fail `cp -r` on a folder

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -164,27 +163,10 @@ func TestReconnectDropsStaleListing(t *testing.T) {
 	tr := newTestTree(t, old)
 	ctx := context.Background()
 	f := walk(t, tr, "SD", "DCIM", "100MSDCF")
-	old.Mu.Lock()
-	old.Block = make(chan struct{})
-	old.Mu.Unlock()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	var listErr error
-	go func() {
-		defer wg.Done()
-		_, listErr = tr.List(ctx, f)
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for old.HandleCalls.Load() < 3 { // SD, DCIM, then this one
-		if time.Now().After(deadline) {
-			close(old.Block)
-			t.Fatal("the listing never asked the camera")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	release, done := listingHeld(t, tr, old, f, 2) // SD, DCIM, then this one
 	tr.Disconnect()
-	close(old.Block)
-	wg.Wait()
+	release()
+	listErr := <-done
 	if !errors.Is(listErr, ErrDisconnected) {
 		t.Fatalf("stale listing: %v, want ErrDisconnected", listErr)
 	}
@@ -201,6 +183,32 @@ func TestReconnectDropsStaleListing(t *testing.T) {
 	if a.Handle < 70 {
 		t.Errorf("A.ARW listed with handle %d of the old session", a.Handle)
 	}
+}
+
+// listingHeld starts listing dir on tr in the background and returns once
+// the listing asks cam for dir's handles (after the calls GetObjectHandles
+// cam answered before), held there until release; the listing's error
+// comes on done.
+func listingHeld(t *testing.T, tr *Tree, cam *treetest.Camera, dir *Object, calls int64) (release func(), done <-chan error) {
+	t.Helper()
+	cam.Mu.Lock()
+	block := make(chan struct{})
+	cam.Block = block
+	cam.Mu.Unlock()
+	errs := make(chan error, 1)
+	go func() {
+		_, err := tr.List(context.Background(), dir)
+		errs <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for cam.HandleCalls.Load() <= calls {
+		if time.Now().After(deadline) {
+			close(block)
+			t.Fatal("the listing never asked the camera")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return func() { close(block) }, errs
 }
 
 func equalStrings(a, b []string) bool {

@@ -60,6 +60,18 @@ func (t *Tree) resumeDeadline() time.Time {
 	return time.Now().Add(t.resumeWithin)
 }
 
+// resumeUntil returns the deadline of one read's or listing's waits for a
+// new session: resumeDeadline when it first meets a loss, fixed from then.
+func (t *Tree) resumeUntil() func() time.Time {
+	var deadline time.Time
+	return func() time.Time {
+		if deadline.IsZero() {
+			deadline = t.resumeDeadline()
+		}
+		return deadline
+	}
+}
+
 // awaitSession waits for a session later than gen, for a read that failed
 // with err on gen's session cam because it was lost (cam nil: the read
 // found the tree disconnected), until deadline. It returns true once one
@@ -100,13 +112,7 @@ func (t *Tree) awaitSession(ctx context.Context, cam Camera, gen uint64, err err
 // exactly once.
 func (t *Tree) readResuming(ctx context.Context, o *Object, off int64, n int64, w io.Writer) (int64, error) {
 	var total int64
-	var deadline time.Time // set at the first cut
-	until := func() time.Time {
-		if deadline.IsZero() {
-			deadline = t.resumeDeadline()
-		}
-		return deadline
-	}
+	until := t.resumeUntil()
 	for resumes := 0; ; resumes++ {
 		cam, gen, at, err := t.session(o)
 		if err != nil {

@@ -179,25 +179,10 @@ func TestListingResumesAcrossReconnect(t *testing.T) {
 		tr := New(old, Config{Location: time.UTC, ResumeWithin: 5 * time.Second})
 		t.Cleanup(tr.Close)
 		f := walk(t, tr, "SD", "DCIM", "100MSDCF")
-		old.Mu.Lock()
-		old.Block = make(chan struct{})
-		old.Mu.Unlock()
-		done := make(chan error, 1)
-		go func() {
-			_, err := tr.List(ctx, f)
-			done <- err
-		}()
-		deadline := time.Now().Add(5 * time.Second)
-		for old.HandleCalls.Load() < 3 { // SD, DCIM, then this one
-			if time.Now().After(deadline) {
-				close(old.Block)
-				t.Fatal("the listing never asked the camera")
-			}
-			time.Sleep(time.Millisecond)
-		}
+		release, done := listingHeld(t, tr, old.Camera, f, 2) // SD, DCIM, then this one
 		close(old.lost)
 		tr.Disconnect()
-		close(old.Block)
+		release()
 		select {
 		case err := <-done:
 			t.Fatalf("the listing ended (%v) while the camera was away; want it to wait", err)
