@@ -231,8 +231,15 @@ func (s *Scheduler) Note(c Class, o Owner) {
 const seenOwners = 32
 
 // seeLocked records a User or Demand request of owner o at now, forgetting
-// those older than Memory when many owners are recorded. s.mu is held.
+// those older than Memory when many owners are recorded. The mount's own
+// requests (owner 0: connecting, listing the storages at the start) are
+// not recorded: no user comes back for more after them, and a copy
+// started right after mounting would have its first files' requests
+// capped for Memory (four more round trips on WiFi). s.mu is held.
 func (s *Scheduler) seeLocked(o Owner, now time.Time) {
+	if o == 0 {
+		return
+	}
 	if len(s.seen) >= seenOwners {
 		for owner, at := range s.seen {
 			if now.Sub(at) >= Memory {
@@ -244,8 +251,8 @@ func (s *Scheduler) seeLocked(o Owner, now time.Time) {
 }
 
 // Contended reports whether a speculative request of owner o should be
-// capped: another owner's User or Demand request waits, or did within
-// Memory.
+// capped: another owner's User or Demand request waits, or one of another
+// process did within Memory (seeLocked).
 func (s *Scheduler) Contended(o Owner) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -245,6 +245,12 @@ func TestContended(t *testing.T) {
 		if s.Contended(1) {
 			t.Errorf("still contended %v after the demand", Memory)
 		}
+		mount, _ := s.Acquire(t.Context(), User, 0) // connecting, listing the storages
+		mount.Done()
+		s.Note(Demand, 0)
+		if s.Contended(1) {
+			t.Error("the mount's own finished requests (owner 0) count as contention")
+		}
 		busy, _ := s.Acquire(t.Context(), ReadAhead, 1)
 		time.Sleep(Memory)
 		waiting := s.Enter(User, 3) // waits behind busy
