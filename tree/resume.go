@@ -17,8 +17,9 @@ import (
 // not answer for --timeout is not waited for again: the read has waited
 // its --timeout already (a slow or silent camera would cost it another).
 
-// MaxResumes is how many times one read resumes on a new session: a camera
-// that drops every session mid-read fails the read instead of looping.
+// MaxResumes is how many times one read (or listing) resumes on a new
+// session: a camera that drops every session mid-read fails the read
+// instead of looping.
 const MaxResumes = 2
 
 // sessionChangedLocked tells those waiting in awaitSession that the camera
@@ -72,9 +73,9 @@ func (t *Tree) resumeUntil() func() time.Time {
 	}
 }
 
-// awaitSession waits for a session later than gen, for a read that failed
-// with err on gen's session cam because it was lost (cam nil: the read
-// found the tree disconnected), until deadline. It returns true once one
+// awaitSession waits for a session later than gen, for a read (or a
+// listing) that failed with err on gen's session cam because it was lost
+// (cam nil: the read found the tree disconnected), until deadline. It returns true once one
 // is attached, false when the read must fail: the loss was not the
 // session's, or came from the camera not answering for --timeout (the read
 // has waited that long already: os.ErrDeadlineExceeded, ptpip's "no
