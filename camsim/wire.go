@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/airnef-mount/airnef-mount/ptpip"
@@ -137,9 +138,9 @@ type link struct {
 }
 
 // pace waits until n more bytes have had the time to cross the link: each
-// piece goes at the end of its slot, within timerSlack (a sleep to the end
-// itself would add the timer's overshoot to every transfer); the schedule
-// keeps the rate, and settle waits for the last slot's end exactly.
+// piece goes at the end of its slot, up to spinSlack early (nap's own
+// lateness); the schedule keeps the rate, and settle waits for the last
+// slot's end exactly.
 func (l *link) pace(n int, done <-chan struct{}) error {
 	d := time.Duration(float64(n) / float64(l.rate) * float64(time.Second))
 	l.mu.Lock()
@@ -154,10 +155,7 @@ func (l *link) pace(n int, done <-chan struct{}) error {
 	l.free = start.Add(d)
 	end := l.free
 	l.mu.Unlock()
-	if time.Until(end) <= timerSlack {
-		return nil
-	}
-	return sleepUntil(end.Add(-timerSlack), done)
+	return nap(end.Add(-spinSlack), done)
 }
 
 // settle waits, to the microsecond, until the link has carried what pace
@@ -214,14 +212,49 @@ func (l *link) stalled() bool {
 	return time.Now().Before(l.stallUntil)
 }
 
-// timerSlack is how late Go's timers may fire on an idle process (the
-// runtime waits in epoll, whose timeout has millisecond resolution).
-const timerSlack = 500 * time.Microsecond
+// Go's timers fire late on this kind of machine: a timer of 1.5 ms on an
+// idle process ended 0.2-0.7 ms after its time (the runtime waits in epoll,
+// whose timeout is in whole milliseconds), which added a quarter of a
+// millisecond to every round trip of a 2 ms link and more to each data
+// phase. The kernel's own sleep (nanosleep) ends within about 0.1 ms.
 
-// waitUntil is sleepUntil to within microseconds (it yields the processor
-// for the last timerSlack), so the model's round trip is the configured one.
-func waitUntil(t time.Time, done <-chan struct{}) error {
+// timerSlack is how long before its time a wait stops on a Go timer and
+// goes on with nanosleep: more than a timer's lateness.
+const timerSlack = 2 * time.Millisecond
+
+// spinSlack is how long before its time waitUntil stops sleeping and yields
+// the processor until then: more than nanosleep's lateness.
+const spinSlack = 150 * time.Microsecond
+
+// napStep bounds one nanosleep, which a closed connection cannot cut short.
+const napStep = time.Millisecond
+
+// nap waits until about t (within nanosleep's lateness), or until done is
+// closed: a Go timer for all but the last timerSlack, then nanosleep.
+func nap(t time.Time, done <-chan struct{}) error {
 	if err := sleepUntil(t.Add(-timerSlack), done); err != nil {
+		return err
+	}
+	for {
+		d := time.Until(t)
+		if d <= 0 {
+			return nil
+		}
+		select {
+		case <-done:
+			return errWireClosed
+		default:
+		}
+		ts := syscall.NsecToTimespec(int64(min(d, napStep)))
+		syscall.Nanosleep(&ts, nil) // EINTR: the loop sleeps the rest
+	}
+}
+
+// waitUntil waits until t to within microseconds (nap, then it yields the
+// processor for the last spinSlack), so the model's round trip is the
+// configured one.
+func waitUntil(t time.Time, done <-chan struct{}) error {
+	if err := nap(t.Add(-spinSlack), done); err != nil {
 		return err
 	}
 	for time.Now().Before(t) {
