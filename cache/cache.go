@@ -121,12 +121,15 @@ func New(cfg Config, src Source) (*Cache, error) {
 		max:   cfg.Concurrency * c.stretch(cfg.MaxRequestSize/cfg.BlockSize),
 		count: func() { c.stats.buffers.Add(1) },
 	}
+	c.bufs.reserve = min(c.bufs.max, max(1, reserveBytes/cfg.BlockSize))
+	c.bufs.limit = int(cfg.Size/int64(cfg.BlockSize)) + c.bufs.reserve
 	c.lru, err = simplelru.NewLRU(int(cfg.Size/int64(cfg.BlockSize)), func(_ key, b *block) {
 		c.release(b)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
+	c.bufs.fill()
 	return c, nil
 }
 
@@ -204,6 +207,7 @@ func (c *Cache) Close() error {
 	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait()
+	c.bufs.close()
 	c.mu.Lock()
 	c.lru.Purge()
 	c.mu.Unlock()
