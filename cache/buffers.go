@@ -12,7 +12,7 @@ import "sync"
 // reads), and 6.45 against 6.1 ms on a 40 MB/s, 2 ms link. It trades that
 // much memory beyond the cache's size against fetches waiting for fresh
 // memory while the cache grows.
-const reserveBytes = 2 << 20
+const reserveBytes = DefaultRequestSize
 
 // bufferPool recycles block buffers: evicted blocks go back to it and fetches
 // take from it, so a cache at its bound allocates nothing more. It keeps at
